@@ -1,0 +1,311 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Check them with errors.Is.
+var (
+	ErrNotFound      = errors.New("storage: not found")
+	ErrAlreadyExists = errors.New("storage: already exists")
+)
+
+// Storage is implemented by every backend. Methods are safe for concurrent
+// use by many goroutines and by many processes sharing one database.
+//
+// Update* methods run a read-modify-write in one transaction: the updater
+// receives the current value and returns the new one. The updater may run
+// more than once (on a serialization retry) and must have no side effects.
+// Returning an error from the updater aborts the update and returns that
+// error unchanged.
+type Storage interface {
+	// Ping checks that the database is reachable (used by /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Workspaces.
+	CreateWorkspace(ctx context.Context, w Workspace) error
+	GetWorkspace(ctx context.Context, id string) (Workspace, error)
+	ListWorkspaces(ctx context.Context, opts ListOptions) (Page[Workspace], error)
+	UpdateWorkspace(ctx context.Context, id string, updater func(Workspace) (Workspace, error)) (Workspace, error)
+	// DeleteWorkspace removes the workspace and everything in it.
+	DeleteWorkspace(ctx context.Context, id string) error
+
+	// Services (resource servers) and their scopes. Scope names are unique
+	// within a workspace across all its services, and service identifiers
+	// (audiences) are unique within a workspace: a conflict is
+	// ErrAlreadyExists.
+	CreateService(ctx context.Context, s Service) error
+	GetService(ctx context.Context, workspaceID, id string) (Service, error)
+	ListServices(ctx context.Context, workspaceID string, opts ListOptions) (Page[Service], error)
+	UpdateService(ctx context.Context, workspaceID, id string, updater func(Service) (Service, error)) (Service, error)
+	DeleteService(ctx context.Context, workspaceID, id string) error
+	// ListScopes returns every scope of the workspace, ordered by name.
+	ListScopes(ctx context.Context, workspaceID string) ([]ScopeRef, error)
+
+	// Clients.
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, workspaceID, id string) (Client, error)
+	ListClients(ctx context.Context, workspaceID string, opts ListOptions) (Page[Client], error)
+	UpdateClient(ctx context.Context, workspaceID, id string, updater func(Client) (Client, error)) (Client, error)
+	DeleteClient(ctx context.Context, workspaceID, id string) error
+
+	// Signing keys. UpdateSigningKeys replaces the workspace's whole key set
+	// atomically: it locks the set (so that concurrent rotations from several
+	// processes serialize), passes the current keys to the updater and
+	// writes the returned set (inserting, updating and deleting by KID).
+	ListSigningKeys(ctx context.Context, workspaceID string) ([]SigningKey, error)
+	UpdateSigningKeys(ctx context.Context, workspaceID string, updater func([]SigningKey) ([]SigningKey, error)) ([]SigningKey, error)
+
+	// UseJTI records a JWT ID as used. It is the single-use gate for client
+	// assertions and JWT-bearer grants (RFC 7523 §3 item 7): it returns
+	// ErrAlreadyExists when the same (workspace, namespace, issuer, jti)
+	// was recorded before and has not yet expired. Exactly one of many
+	// concurrent calls with the same key succeeds, across processes.
+	UseJTI(ctx context.Context, j JTI) error
+
+	// RevokeToken marks an access token (by its jti) as revoked; revoking
+	// twice is not an error. IsTokenRevoked reads that mark.
+	RevokeToken(ctx context.Context, r RevokedToken) error
+	IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error)
+
+	// Initial access tokens for dynamic client registration (RFC 7591 §3).
+	CreateInitialAccessToken(ctx context.Context, t InitialAccessToken) error
+	ListInitialAccessTokens(ctx context.Context, workspaceID string) ([]InitialAccessToken, error)
+	DeleteInitialAccessToken(ctx context.Context, workspaceID, id string) error
+	// ConsumeInitialAccessToken atomically spends one use of the token with
+	// the given hash. It returns ErrNotFound when the token does not exist,
+	// has expired (at now) or has no uses left.
+	ConsumeInitialAccessToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (InitialAccessToken, error)
+
+	// Admin API credentials (hashed bearer tokens).
+	CreateAdminToken(ctx context.Context, t AdminToken) error
+	GetAdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
+	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
+
+	// Changes returns change events with ID > afterID in ID order, at most
+	// limit of them. Every create, update and delete of a workspace,
+	// service, client or signing key set records one event in the same
+	// transaction, so processes sharing a database can invalidate caches.
+	Changes(ctx context.Context, afterID int64, limit int) ([]Change, error)
+	// LastChangeID is the ID of the newest change event (0 if none).
+	LastChangeID(ctx context.Context) (int64, error)
+
+	// DeleteExpired removes used JTIs, revocation marks and initial access
+	// tokens that expired before now, and change events older than
+	// now-1h. It returns how many rows it removed.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// ListOptions selects one page of a list ordered by ID.
+// After is the last ID of the previous page ("" for the first page).
+// Limit is clamped by backends to [1, MaxPageSize]; 0 means DefaultPageSize.
+// Query, when set, keeps rows whose ID or name contains it (case-insensitive).
+type ListOptions struct {
+	After string
+	Limit int
+	Query string
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Page is one page of a list. Next is the ID to pass as After for the next
+// page, or "" when this is the last page.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Workspace is a tenant: its own issuer, keys, clients, services and settings.
+type Workspace struct {
+	ID        string // URL-safe slug; part of the issuer URL
+	Name      string
+	Enabled   bool
+	Settings  WorkspaceSettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// WorkspaceSettings are the per-workspace knobs resolved on each request.
+// Zero values mean "use the server default"; the service layer fills them.
+type WorkspaceSettings struct {
+	AccessTokenTTL time.Duration `json:"access_token_ttl"`
+	// AllowedAuthMethods restricts which token endpoint auth methods
+	// clients of this workspace may register.
+	AllowedAuthMethods []string `json:"allowed_auth_methods"`
+	// SigningAlg is the algorithm of the workspace's signing keys.
+	SigningAlg string `json:"signing_alg"`
+	// KeyRotationPeriod is how long a key stays active before the
+	// scheduler rotates it; 0 disables scheduled rotation.
+	KeyRotationPeriod time.Duration `json:"key_rotation_period"`
+	// MaxAssertionLifetime bounds exp-iat (and exp-now) of client assertions.
+	MaxAssertionLifetime time.Duration `json:"max_assertion_lifetime"`
+	// StrictAssertionAudience accepts only the issuer, as a single string,
+	// as the aud of client assertions (SECURITY.md B4). When false, the
+	// token endpoint URL and arrays containing the issuer are accepted too.
+	StrictAssertionAudience bool `json:"strict_assertion_audience"`
+}
+
+// Service is a resource server. Identifier is the audience of tokens
+// carrying its scopes.
+type Service struct {
+	WorkspaceID string
+	ID          string
+	Name        string
+	Description string
+	Identifier  string
+	Scopes      []Scope
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Scope is one permission a service defines.
+type Scope struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// ScopeRef is a scope together with the service that defines it.
+type ScopeRef struct {
+	Scope
+	ServiceID         string
+	ServiceIdentifier string
+}
+
+// Client is a registered OAuth client application.
+//
+// Backends store the indexed columns (workspace, ID, name, enabled, times)
+// as columns and the rest as one JSON document, so later features can add
+// fields without a schema migration.
+type Client struct {
+	WorkspaceID string    `json:"-"`
+	ID          string    `json:"-"`
+	Name        string    `json:"-"`
+	Enabled     bool      `json:"-"`
+	CreatedAt   time.Time `json:"-"`
+	UpdatedAt   time.Time `json:"-"`
+
+	Description   string   `json:"description,omitempty"`
+	ContactEmail  string   `json:"contact_email,omitempty"`
+	Type          string   `json:"type"` // oauth2.ClientConfidential or oauth2.ClientPublic
+	GrantTypes    []string `json:"grant_types,omitempty"`
+	ResponseTypes []string `json:"response_types,omitempty"`
+	RedirectURIs  []string `json:"redirect_uris,omitempty"`
+	// Scopes the client may be granted. Empty means none.
+	Scopes                  []string `json:"scopes,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	// TokenEndpointAuthSigningAlg pins the alg of client assertions; "" allows any in the allowlist.
+	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
+	// JWKS is an inline JSON Web Key Set (public keys only); JWKSURI a URL to fetch one.
+	JWKS    []byte `json:"jwks,omitempty"`
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// AccessTokenTTL overrides the workspace default when > 0.
+	AccessTokenTTL time.Duration     `json:"access_token_ttl,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+
+	// SecretCiphertext is the client secret encrypted under the master key
+	// (AES-GCM, see package secrets); nil for clients without a secret.
+	SecretCiphertext []byte    `json:"secret_enc,omitempty"`
+	SecretRotatedAt  time.Time `json:"secret_rotated_at,omitzero"`
+	// SecretExpiresAt is reported by dynamic registration (RFC 7591 §3.2.1); zero means never.
+	SecretExpiresAt time.Time `json:"secret_expires_at,omitzero"`
+
+	// RegistrationAccessTokenHash guards the RFC 7592 management endpoint
+	// for clients created through dynamic registration.
+	RegistrationAccessTokenHash []byte `json:"registration_access_token_hash,omitempty"`
+	// Dynamic is true for clients created by dynamic registration.
+	Dynamic bool `json:"dynamic,omitempty"`
+
+	// Extra holds client metadata of later features that the core does
+	// not interpret (kept as raw JSON).
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// Signing key states (SECURITY.md P2, reliability invariant 5).
+const (
+	KeyNext    = "next"    // published in JWKS, not yet signing
+	KeyActive  = "active"  // signs new tokens; exactly one per workspace
+	KeyRetired = "retired" // published until RetireUntil, never signs
+)
+
+// SigningKey is one of a workspace's token signing keys.
+type SigningKey struct {
+	WorkspaceID string
+	KID         string
+	Alg         string
+	State       string
+	// PrivateCiphertext is the private key (PKCS#8 DER) encrypted under the master key.
+	PrivateCiphertext []byte
+	// PublicJWK is the public JWK as JSON, exactly as published.
+	PublicJWK   []byte
+	CreatedAt   time.Time
+	ActivatedAt time.Time // zero until the key becomes active
+	RetiredAt   time.Time // zero until the key is retired
+	// RetireUntil is when a retired key may be removed from JWKS: after
+	// every token it signed has expired.
+	RetireUntil time.Time
+}
+
+// JTI is one use of a JWT ID. Namespace separates purposes (for instance
+// "client_assertion" and "jwt_bearer") so one cannot burn the other's IDs
+// (SECURITY.md B8).
+type JTI struct {
+	WorkspaceID string
+	Namespace   string
+	Issuer      string
+	JTI         string
+	ExpiresAt   time.Time
+}
+
+// RevokedToken marks an access token as revoked until it would have expired.
+type RevokedToken struct {
+	WorkspaceID string
+	JTI         string
+	ClientID    string
+	ExpiresAt   time.Time
+	RevokedAt   time.Time
+}
+
+// InitialAccessToken authorizes dynamic client registration (RFC 7591 §3).
+// Only a hash of the bearer value is stored.
+type InitialAccessToken struct {
+	WorkspaceID string
+	ID          string
+	Hash        []byte
+	Description string
+	ExpiresAt   time.Time // zero: never
+	UsesLeft    int       // -1: unlimited
+	CreatedAt   time.Time
+}
+
+// AdminToken is an admin API bearer credential, stored as a hash.
+type AdminToken struct {
+	ID        string
+	Name      string
+	Hash      []byte
+	CreatedAt time.Time
+}
+
+// Change kinds.
+const (
+	ChangeWorkspace = "workspace"
+	ChangeService   = "service"
+	ChangeClient    = "client"
+	ChangeKeys      = "keys"
+)
+
+// Change is a cache-invalidation event: Kind names what changed and Key
+// its ID inside the workspace ("" for workspace and key-set changes).
+type Change struct {
+	ID          int64
+	WorkspaceID string
+	Kind        string
+	Key         string
+	At          time.Time
+}
