@@ -1,0 +1,125 @@
+package adminapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// Request limits (SECURITY.md M5).
+const (
+	maxBodyBytes = 1 << 20
+	maxJSONDepth = 32
+)
+
+// decodeJSON reads one JSON object from the request body into dst with
+// strict rules: size cap, depth cap, unknown fields rejected, nothing after
+// the value. An empty body is allowed when allowEmpty is set.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) error {
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return err // *http.MaxBytesError → 413; others → 500
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return badRequest("request body must be a JSON object")
+	}
+	if err := checkDepth(body, maxJSONDepth); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badRequest(jsonErrorMessage(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("request body must contain a single JSON object")
+	}
+	return nil
+}
+
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return &httpError{status: http.StatusUnsupportedMediaType, code: codeUnsupported, desc: "Content-Type must be application/json"}
+	}
+	return nil
+}
+
+// checkDepth rejects JSON nested deeper than max before the decoder sees
+// it, so a 10 000-deep document costs one linear scan (SECURITY.md M5).
+func checkDepth(body []byte, max int) error {
+	depth, inString, escaped := 0, false, false
+	for _, b := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && b == '\\':
+			escaped = true
+		case b == '"':
+			inString = !inString
+		case inString:
+		case b == '{' || b == '[':
+			depth++
+			if depth > max {
+				return badRequest(fmt.Sprintf("request body is nested deeper than %d levels", max))
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// jsonErrorMessage describes a decoding error in terms of the request,
+// without Go type names.
+func jsonErrorMessage(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return "request body must be a JSON object"
+		}
+		return fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "malformed JSON: unexpected end of input"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if strings.HasPrefix(msg, "unknown field") {
+		return msg
+	}
+	return "malformed JSON"
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "an integer"
+	}
+	return "of another type"
+}

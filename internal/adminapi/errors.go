@@ -1,0 +1,85 @@
+package adminapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/service"
+)
+
+// Error codes of the admin API.
+const (
+	codeInvalidRequest = "invalid_request"
+	codeUnauthorized   = "invalid_token"
+	codeNotFound       = "not_found"
+	codeConflict       = "conflict"
+	codeTooLarge       = "request_too_large"
+	codeUnsupported    = "unsupported_media_type"
+	codeServerError    = "server_error"
+)
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Error       string               `json:"error"`
+	Description string               `json:"error_description,omitempty"`
+	Errors      []service.FieldError `json:"errors,omitempty"`
+}
+
+// httpError is an error the handler already classified.
+type httpError struct {
+	status int
+	code   string
+	desc   string
+}
+
+func (e *httpError) Error() string { return e.code + ": " + e.desc }
+
+func badRequest(desc string) error {
+	return &httpError{status: http.StatusBadRequest, code: codeInvalidRequest, desc: desc}
+}
+
+// writeError maps err to a status and body. Internal errors are logged and
+// answered with a generic 500: their text never reaches the wire.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := h.classify(r, err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="latchkey-admin"`)
+	}
+	writeJSON(w, status, body)
+}
+
+func (h *Handler) classify(r *http.Request, err error) (int, errorBody) {
+	var he *httpError
+	var ve *service.ValidationError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.status, errorBody{Error: he.code, Description: he.desc}
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, errorBody{Error: codeInvalidRequest, Description: ve.Error(), Errors: ve.Errors}
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, errorBody{Error: codeTooLarge, Description: "request body exceeds 1 MiB"}
+	case errors.Is(err, service.ErrNotFound):
+		return http.StatusNotFound, errorBody{Error: codeNotFound, Description: service.PublicMessage(err)}
+	case errors.Is(err, service.ErrConflict):
+		return http.StatusConflict, errorBody{Error: codeConflict, Description: service.PublicMessage(err)}
+	}
+	h.logger().ErrorContext(r.Context(), "admin api: internal error",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+	return http.StatusInternalServerError, errorBody{Error: codeServerError, Description: "the server could not complete the request"}
+}
+
+// writeJSON writes v with no-store caching: admin responses can carry
+// client secrets and tokens.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}

@@ -1,0 +1,115 @@
+package adminapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/service"
+)
+
+// Prefix is the versioned path prefix of the admin API.
+const Prefix = "/admin/v1"
+
+// Handler serves the admin API.
+type Handler struct {
+	Service *service.Service
+	Auth    Authorizer
+	Logger  *slog.Logger
+	// BaseURL, when set, adds each workspace's issuer URL to its JSON.
+	BaseURL string
+}
+
+// route is one admin API endpoint. The list is also what the OpenAPI
+// document is tested against.
+type route struct {
+	pattern string // "METHOD /path"
+	handle  http.HandlerFunc
+	public  bool
+}
+
+func (h *Handler) routes() []route {
+	const ws = Prefix + "/workspaces/{ws}"
+	return []route{
+		{"GET " + Prefix + "/openapi.json", h.openAPI, true},
+		{"GET " + Prefix + "/workspaces", h.listWorkspaces, false},
+		{"POST " + Prefix + "/workspaces", h.createWorkspace, false},
+		{"GET " + ws, h.getWorkspace, false},
+		{"PATCH " + ws, h.updateWorkspace, false},
+		{"DELETE " + ws, h.deleteWorkspace, false},
+		{"GET " + ws + "/services", h.listServices, false},
+		{"POST " + ws + "/services", h.createService, false},
+		{"GET " + ws + "/services/{id}", h.getService, false},
+		{"PATCH " + ws + "/services/{id}", h.updateService, false},
+		{"DELETE " + ws + "/services/{id}", h.deleteService, false},
+		{"GET " + ws + "/clients", h.listClients, false},
+		{"POST " + ws + "/clients", h.createClient, false},
+		{"GET " + ws + "/clients/{id}", h.getClient, false},
+		{"PATCH " + ws + "/clients/{id}", h.updateClient, false},
+		{"DELETE " + ws + "/clients/{id}", h.deleteClient, false},
+		{"POST " + ws + "/clients/{id}/enable", h.enableClient, false},
+		{"POST " + ws + "/clients/{id}/disable", h.disableClient, false},
+		{"POST " + ws + "/clients/{id}/secret", h.rotateSecret, false},
+		{"GET " + ws + "/keys", h.listKeys, false},
+		{"POST " + ws + "/keys/rotate", h.rotateKeys, false},
+		{"DELETE " + ws + "/keys/{kid}", h.removeKey, false},
+		{"GET " + ws + "/initial-access-tokens", h.listIATs, false},
+		{"POST " + ws + "/initial-access-tokens", h.createIAT, false},
+		{"DELETE " + ws + "/initial-access-tokens/{id}", h.deleteIAT, false},
+	}
+}
+
+// Mount registers every admin route on mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	for _, rt := range h.routes() {
+		handler := rt.handle
+		if !rt.public {
+			handler = h.authenticated(handler)
+		}
+		mux.Handle(rt.pattern, handler)
+	}
+}
+
+// authenticated rejects requests without a valid admin bearer token with
+// 401 before any other processing (SECURITY.md O4: authz on every route).
+func (h *Handler) authenticated(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.Auth == nil || !h.Auth.Authorize(r) {
+			h.writeError(w, r, &httpError{status: http.StatusUnauthorized, code: codeUnauthorized,
+				desc: "a valid admin bearer token is required"})
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// respond writes v as JSON or the error.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// RoutePatterns lists the "METHOD /path" patterns the handler serves.
+func RoutePatterns() []string {
+	h := &Handler{}
+	rs := h.routes()
+	out := make([]string, len(rs))
+	for i, rt := range rs {
+		out[i] = rt.pattern
+	}
+	return out
+}

@@ -1,0 +1,239 @@
+package adminapi
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/service"
+)
+
+// --- workspaces
+
+func (h *Handler) listWorkspaces(w http.ResponseWriter, r *http.Request) {
+	opts, err := h.listParams(r, "workspaces")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.Service.ListWorkspaces(r.Context(), opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writePage(h, w, r, "workspaces", opts, page, h.workspaceView)
+}
+
+func (h *Handler) createWorkspace(w http.ResponseWriter, r *http.Request) {
+	var req workspaceRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ws, err := h.Service.CreateWorkspace(r.Context(), req.input())
+	h.respond(w, r, http.StatusCreated, h.workspaceView(ws), err)
+}
+
+func (h *Handler) getWorkspace(w http.ResponseWriter, r *http.Request) {
+	ws, err := h.Service.GetWorkspace(r.Context(), r.PathValue("ws"))
+	h.respond(w, r, http.StatusOK, h.workspaceView(ws), err)
+}
+
+func (h *Handler) updateWorkspace(w http.ResponseWriter, r *http.Request) {
+	var req workspaceRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.ID != nil && *req.ID != r.PathValue("ws") {
+		h.writeError(w, r, badRequest("id: cannot be changed"))
+		return
+	}
+	ws, err := h.Service.UpdateWorkspace(r.Context(), r.PathValue("ws"), req.patch())
+	h.respond(w, r, http.StatusOK, h.workspaceView(ws), err)
+}
+
+func (h *Handler) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
+	h.respond(w, r, http.StatusNoContent, nil, h.Service.DeleteWorkspace(r.Context(), r.PathValue("ws")))
+}
+
+// --- services
+
+func (h *Handler) listServices(w http.ResponseWriter, r *http.Request) {
+	ws := r.PathValue("ws")
+	opts, err := h.listParams(r, "services\x00"+ws)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.Service.ListServices(r.Context(), ws, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writePage(h, w, r, "services\x00"+ws, opts, page, serviceView)
+}
+
+func (h *Handler) createService(w http.ResponseWriter, r *http.Request) {
+	var req serviceRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	svc, err := h.Service.CreateService(r.Context(), r.PathValue("ws"), req.input())
+	h.respond(w, r, http.StatusCreated, serviceView(svc), err)
+}
+
+func (h *Handler) getService(w http.ResponseWriter, r *http.Request) {
+	svc, err := h.Service.GetService(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusOK, serviceView(svc), err)
+}
+
+func (h *Handler) updateService(w http.ResponseWriter, r *http.Request) {
+	var req serviceRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.ID != nil && *req.ID != r.PathValue("id") {
+		h.writeError(w, r, badRequest("id: cannot be changed"))
+		return
+	}
+	svc, err := h.Service.UpdateService(r.Context(), r.PathValue("ws"), r.PathValue("id"), req.patch())
+	h.respond(w, r, http.StatusOK, serviceView(svc), err)
+}
+
+func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request) {
+	err := h.Service.DeleteService(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusNoContent, nil, err)
+}
+
+// --- clients
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
+	ws := r.PathValue("ws")
+	opts, err := h.listParams(r, "clients\x00"+ws)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.Service.ListClients(r.Context(), ws, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writePage(h, w, r, "clients\x00"+ws, opts, page, clientView)
+}
+
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
+	var req clientRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, err := h.Service.CreateClient(r.Context(), r.PathValue("ws"), req.input())
+	h.respond(w, r, http.StatusCreated, clientSecretView(c), err)
+}
+
+func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
+	c, err := h.Service.GetClient(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusOK, clientView(c), err)
+}
+
+func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
+	var req clientRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.ClientID != nil && *req.ClientID != r.PathValue("id") {
+		h.writeError(w, r, badRequest("client_id: cannot be changed"))
+		return
+	}
+	c, err := h.Service.UpdateClient(r.Context(), r.PathValue("ws"), r.PathValue("id"), req.patch())
+	h.respond(w, r, http.StatusOK, clientSecretView(c), err)
+}
+
+func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
+	err := h.Service.DeleteClient(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusNoContent, nil, err)
+}
+
+func (h *Handler) enableClient(w http.ResponseWriter, r *http.Request)  { h.setEnabled(w, r, true) }
+func (h *Handler) disableClient(w http.ResponseWriter, r *http.Request) { h.setEnabled(w, r, false) }
+
+func (h *Handler) setEnabled(w http.ResponseWriter, r *http.Request, enabled bool) {
+	c, err := h.Service.SetClientEnabled(r.Context(), r.PathValue("ws"), r.PathValue("id"), enabled)
+	h.respond(w, r, http.StatusOK, clientView(c), err)
+}
+
+func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) {
+	c, err := h.Service.RotateClientSecret(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusOK, clientSecretView(c), err)
+}
+
+// --- keys
+
+type keysBody struct {
+	Items []keyJSON `json:"items"`
+}
+
+func keysView(keys []service.KeyInfo) keysBody {
+	out := keysBody{Items: make([]keyJSON, len(keys))}
+	for i, k := range keys {
+		out.Items[i] = keyView(k)
+	}
+	return out
+}
+
+func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := h.Service.ListKeys(r.Context(), r.PathValue("ws"))
+	h.respond(w, r, http.StatusOK, keysView(keys), err)
+}
+
+func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) {
+	var req rotateRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	keys, err := h.Service.RotateKeys(r.Context(), r.PathValue("ws"), req.Alg)
+	h.respond(w, r, http.StatusOK, keysView(keys), err)
+}
+
+func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
+	err := h.Service.RemoveKey(r.Context(), r.PathValue("ws"), r.PathValue("kid"))
+	h.respond(w, r, http.StatusNoContent, nil, err)
+}
+
+// --- initial access tokens
+
+type iatsBody struct {
+	Items []iatJSON `json:"items"`
+}
+
+func (h *Handler) listIATs(w http.ResponseWriter, r *http.Request) {
+	list, err := h.Service.ListInitialAccessTokens(r.Context(), r.PathValue("ws"))
+	out := iatsBody{Items: make([]iatJSON, len(list))}
+	for i, t := range list {
+		out.Items[i] = iatView(t)
+	}
+	h.respond(w, r, http.StatusOK, out, err)
+}
+
+func (h *Handler) createIAT(w http.ResponseWriter, r *http.Request) {
+	var req iatRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	t, token, err := h.Service.CreateInitialAccessToken(r.Context(), r.PathValue("ws"), service.InitialAccessTokenInput{
+		Description: req.Description, ExpiresIn: seconds(req.ExpiresIn), MaxUses: req.MaxUses,
+	})
+	v := iatView(t)
+	v.Token = token
+	h.respond(w, r, http.StatusCreated, v, err)
+}
+
+func (h *Handler) deleteIAT(w http.ResponseWriter, r *http.Request) {
+	err := h.Service.DeleteInitialAccessToken(r.Context(), r.PathValue("ws"), r.PathValue("id"))
+	h.respond(w, r, http.StatusNoContent, nil, err)
+}

@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Row is one measured scenario.
+type Row struct {
+	Scenario string
+	Alg      string
+	Result   Result
+	RawSign  float64 // raw signatures/s of a key of Alg on this machine
+}
+
+// Ratio is the scenario's rate as a fraction of the raw signing rate.
+func (r Row) Ratio() float64 {
+	if r.RawSign == 0 {
+		return 0
+	}
+	return r.Result.PerSecond / r.RawSign
+}
+
+// Plan selects what Run measures.
+type Plan struct {
+	Algs       []string
+	Introspect bool          // also measure introspection (with the first alg's token)
+	SignFor    time.Duration // how long to measure the raw signing rate
+}
+
+// Run measures client_credentials for each algorithm (and introspection when
+// asked) against the server in cfg, each with a fresh workspace.
+func Run(ctx context.Context, cfg Config, plan Plan, progress io.Writer) ([]Row, error) {
+	var rows []Row
+	for i, alg := range plan.Algs {
+		raw, err := SignRate(ctx, alg, plan.SignFor)
+		if err != nil {
+			return rows, err
+		}
+		f, err := NewFixture(ctx, cfg, fmt.Sprintf("bench-%d", i), alg)
+		if err != nil {
+			return rows, err
+		}
+		fmt.Fprintf(progress, "measuring client_credentials %s (raw signing %.0f/s)...\n", alg, raw)
+		rows = append(rows, Row{Scenario: "client_credentials", Alg: alg, Result: f.ClientCredentials().Run(ctx), RawSign: raw})
+		if plan.Introspect && i == 0 {
+			row, err := introspectRow(ctx, f, alg, raw, progress)
+			if err != nil {
+				return rows, err
+			}
+			rows = append(rows, row)
+		}
+		if err := f.Close(ctx); err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func introspectRow(ctx context.Context, f *Fixture, alg string, raw float64, progress io.Writer) (Row, error) {
+	tok, err := f.Token(ctx)
+	if err != nil {
+		return Row{}, err
+	}
+	fmt.Fprintf(progress, "measuring introspection of a %s access token...\n", alg)
+	return Row{Scenario: "introspection", Alg: alg, Result: f.Introspect(tok).Run(ctx), RawSign: raw}, nil
+}
+
+// WriteTable prints rows as an aligned table; markdown selects a Markdown
+// table for docs/benchmarks.md.
+func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
+	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s", "ratio"}
+	if markdown {
+		fmt.Fprintf(w, "Machine: %d cores (GOMAXPROCS %d), %s/%s; %d concurrent clients, %s per scenario.\n\n",
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, cfg.Concurrency, cfg.Duration)
+		fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
+		fmt.Fprintln(w, "|"+strings.Repeat("---|", len(head)))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if !markdown {
+		fmt.Fprintln(tw, strings.Join(head, "\t"))
+	}
+	for _, r := range rows {
+		cells := []string{r.Scenario, r.Alg, fmt.Sprintf("%.0f", r.Result.PerSecond), ms(r.Result.P50), ms(r.Result.P90),
+			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), fmt.Sprintf("%.0f", r.RawSign), fmt.Sprintf("%.2f", r.Ratio())}
+		if markdown {
+			fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
+		} else {
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+	}
+	for _, r := range rows {
+		if r.Result.FirstErr != nil {
+			fmt.Fprintf(w, "\n%s %s: first failure: %v\n", r.Scenario, r.Alg, r.Result.FirstErr)
+		}
+	}
+	return tw.Flush()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }

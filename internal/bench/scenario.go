@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config points the benchmark at a running server.
+type Config struct {
+	Server      string // base URL, e.g. http://127.0.0.1:8080
+	AdminToken  string
+	Concurrency int
+	Duration    time.Duration
+	HTTPClient  *http.Client // nil: a keep-alive client sized for Concurrency
+}
+
+// Fixture is a throwaway workspace with one service and one confidential
+// client, created through the admin API so the run measures a server
+// configured exactly as an operator would configure it.
+type Fixture struct {
+	cfg          Config
+	client       *http.Client
+	Workspace    string
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+}
+
+// NewFixture creates workspace ws (deleting a leftover one first) whose
+// keys use alg.
+func NewFixture(ctx context.Context, cfg Config, ws, alg string) (*Fixture, error) {
+	f := &Fixture{cfg: cfg, client: cfg.httpClient(), Workspace: ws}
+	_ = f.admin(ctx, http.MethodDelete, "/workspaces/"+ws, nil, nil)
+	var created struct {
+		Issuer string `json:"issuer"`
+	}
+	err := f.admin(ctx, http.MethodPost, "/workspaces", map[string]any{
+		"id": ws, "name": "Benchmark " + alg, "settings": map[string]any{"signing_alg": alg},
+	}, &created)
+	if err != nil {
+		return nil, err
+	}
+	f.Issuer = created.Issuer
+	if err := f.admin(ctx, http.MethodPost, "/workspaces/"+ws+"/services", map[string]any{
+		"id": "bench-api", "name": "Bench API", "identifier": "https://bench.example/api",
+		"scopes": []map[string]string{{"name": "bench:read", "description": "read"}},
+	}, nil); err != nil {
+		return nil, err
+	}
+	var client struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := f.admin(ctx, http.MethodPost, "/workspaces/"+ws+"/clients", map[string]any{
+		"name": "bench", "type": "confidential", "grant_types": []string{"client_credentials"},
+		"scopes": []string{"bench:read"}, "token_endpoint_auth_method": "client_secret_basic",
+	}, &client); err != nil {
+		return nil, err
+	}
+	f.ClientID, f.ClientSecret = client.ClientID, client.ClientSecret
+	return f, nil
+}
+
+// Close deletes the fixture's workspace.
+func (f *Fixture) Close(ctx context.Context) error {
+	return f.admin(ctx, http.MethodDelete, "/workspaces/"+f.Workspace, nil, nil)
+}
+
+// Token gets one client_credentials access token.
+func (f *Fixture) Token(ctx context.Context) (string, error) {
+	body, err := postForm(ctx, f.client, f.tokenRequest)
+	if err != nil {
+		return "", err
+	}
+	var resp struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil || resp.AccessToken == "" {
+		return "", fmt.Errorf("bench: token response without access_token: %.200s", body)
+	}
+	return resp.AccessToken, nil
+}
+
+// ClientCredentials is the load of the token endpoint.
+func (f *Fixture) ClientCredentials() Load {
+	return f.load(func(ctx context.Context) error {
+		_, err := postForm(ctx, f.client, f.tokenRequest)
+		return err
+	})
+}
+
+// Introspect is the load of the introspection endpoint for one token,
+// checking every answer says active.
+func (f *Fixture) Introspect(token string) Load {
+	form := url.Values{"token": {token}}.Encode()
+	return f.load(func(ctx context.Context) error {
+		body, err := postForm(ctx, f.client, func(ctx context.Context) (*http.Request, error) {
+			return f.formRequest(ctx, "/oauth2/introspect", form)
+		})
+		if err == nil && !bytes.Contains(body, []byte(`"active":true`)) {
+			err = fmt.Errorf("bench: token not active: %.200s", body)
+		}
+		return err
+	})
+}
+
+func (f *Fixture) load(do func(ctx context.Context) error) Load {
+	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do}
+}
+
+func (f *Fixture) tokenRequest(ctx context.Context) (*http.Request, error) {
+	return f.formRequest(ctx, "/oauth2/token", "grant_type=client_credentials")
+}
+
+func (f *Fixture) formRequest(ctx context.Context, path, form string) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Issuer+path, strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(url.QueryEscape(f.ClientID), url.QueryEscape(f.ClientSecret))
+	return r, nil
+}
+
+func (f *Fixture) admin(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	r, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(f.cfg.Server, "/")+"/admin/v1"+path, body)
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Authorization", "Bearer "+f.cfg.AdminToken)
+	r.Header.Set("Content-Type", "application/json")
+	resp, err := f.client.Do(r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("bench: admin %s %s answered %d: %.300s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func (c Config) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	n := max(c.Concurrency, 1)
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               nil, // the benchmark measures the server, never a proxy
+			MaxIdleConns:        n * 2,
+			MaxIdleConnsPerHost: n * 2,
+			MaxConnsPerHost:     n * 2,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+}

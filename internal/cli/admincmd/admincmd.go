@@ -1,0 +1,183 @@
+package admincmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Defaults of the global flags.
+const (
+	defaultServer    = "http://127.0.0.1:8080"
+	defaultWorkspace = "default"
+)
+
+// globals are the persistent flags shared by every subcommand.
+type globals struct {
+	server    string
+	token     string
+	workspace string
+	output    string
+	client    *apiClient
+}
+
+// NewCommand returns the "admin" command with all its subcommands.
+func NewCommand() *cobra.Command {
+	g := &globals{}
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Manage workspaces, services, clients and keys through the admin API",
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.output != "table" && g.output != "json" {
+				return fmt.Errorf("--output must be table or json, not %q", g.output)
+			}
+			if u, err := url.Parse(g.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("--server must be an http(s) URL, not %q", g.server)
+			}
+			g.client = &apiClient{server: g.server, token: g.token}
+			return nil
+		},
+		SilenceUsage: true,
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&g.server, "server", envOr("LATCHKEY_SERVER", defaultServer), "server base URL (env LATCHKEY_SERVER)")
+	f.StringVar(&g.token, "token", os.Getenv("LATCHKEY_ADMIN_TOKEN"), "admin bearer token (env LATCHKEY_ADMIN_TOKEN)")
+	f.StringVarP(&g.workspace, "workspace", "w", defaultWorkspace, "workspace ID")
+	f.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	cmd.AddCommand(workspacesCmd(g), servicesCmd(g), clientsCmd(g), keysCmd(g), iatCmd(g))
+	return cmd
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// wsPath is the API path of the selected workspace.
+func (g *globals) wsPath() string { return "/workspaces/" + seg(g.workspace) }
+
+// print writes raw JSON unchanged (--output json) or renders it as a table.
+func (g *globals) print(cmd *cobra.Command, raw []byte, table func(io.Writer, []byte) error) error {
+	out := cmd.OutOrStdout()
+	if g.output == "json" {
+		_, err := out.Write(raw)
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	if err := table(tw, raw); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// printDone reports a request without a response body.
+func (g *globals) printDone(cmd *cobra.Command, what string) error {
+	if g.output == "json" {
+		_, err := fmt.Fprintln(cmd.OutOrStdout(), `{}`)
+		return err
+	}
+	_, err := fmt.Fprintln(cmd.OutOrStdout(), what)
+	return err
+}
+
+// row writes tab-separated cells.
+func row(w io.Writer, cells ...string) {
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
+}
+
+// kv renders one object as a two-column table.
+func kv(w io.Writer, pairs ...string) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		row(w, pairs[i]+":", pairs[i+1])
+	}
+}
+
+func decode[T any](raw []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("admin: unexpected response: %w", err)
+	}
+	return v, nil
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func fmtSeconds(s int64) string {
+	if s == 0 {
+		return "-"
+	}
+	return (time.Duration(s) * time.Second).String()
+}
+
+func join(list []string) string {
+	if len(list) == 0 {
+		return "-"
+	}
+	return strings.Join(list, ",")
+}
+
+// listQuery builds the pagination query of list commands.
+func listQuery(limit int, pageToken, q string) url.Values {
+	v := url.Values{}
+	if limit > 0 {
+		v.Set("limit", fmt.Sprint(limit))
+	}
+	if pageToken != "" {
+		v.Set("page_token", pageToken)
+	}
+	if q != "" {
+		v.Set("q", q)
+	}
+	return v
+}
+
+type listFlags struct {
+	limit     int
+	pageToken string
+	query     string
+}
+
+func (l *listFlags) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&l.limit, "limit", 0, "page size (1-500; default 50)")
+	cmd.Flags().StringVar(&l.pageToken, "page-token", "", "next_page_token of the previous page")
+	cmd.Flags().StringVarP(&l.query, "query", "q", "", "keep items whose ID or name contains this text")
+}
+
+func (l *listFlags) values() url.Values { return listQuery(l.limit, l.pageToken, l.query) }
+
+// nextPage prints the token of the next page under a table.
+func nextPage(w io.Writer, token string) {
+	if token != "" {
+		fmt.Fprintf(w, "\nnext page: --page-token %s\n", token)
+	}
+}
+
+// parsePairs reads repeated name=value flags.
+func parsePairs(flag string, pairs []string) (map[string]string, error) {
+	out := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--%s must be name=value, got %q", flag, p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// durationSeconds converts a duration flag to API seconds.
+func durationSeconds(d time.Duration) int64 { return int64(d / time.Second) }

@@ -1,0 +1,213 @@
+package admincmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type clientView struct {
+	ClientID                string            `json:"client_id"`
+	Name                    string            `json:"name"`
+	Description             string            `json:"description"`
+	ContactEmail            string            `json:"contact_email"`
+	Type                    string            `json:"type"`
+	Enabled                 bool              `json:"enabled"`
+	GrantTypes              []string          `json:"grant_types"`
+	RedirectURIs            []string          `json:"redirect_uris"`
+	Scopes                  []string          `json:"scopes"`
+	TokenEndpointAuthMethod string            `json:"token_endpoint_auth_method"`
+	JWKSURI                 string            `json:"jwks_uri"`
+	JWKS                    json.RawMessage   `json:"jwks"`
+	AccessTokenTTL          int64             `json:"access_token_ttl"`
+	Metadata                map[string]string `json:"metadata"`
+	ClientSecret            string            `json:"client_secret"`
+}
+
+func clientsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "clients", Aliases: []string{"client"}, Short: "Manage OAuth clients"}
+	var lf listFlags
+	list := &cobra.Command{Use: "list", Short: "List clients", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/clients", lf.values(), nil)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd, raw, clientTable)
+		}}
+	lf.add(list)
+	cmd.AddCommand(list,
+		clientActionCmd(g, "get", "Show a client (never its secret)", "GET", ""),
+		clientWriteCmd(g, true), clientWriteCmd(g, false),
+		clientActionCmd(g, "enable", "Enable a client", "POST", "/enable"),
+		clientActionCmd(g, "disable", "Disable a client", "POST", "/disable"),
+		clientActionCmd(g, "rotate-secret", "Issue a new client secret (the old one stops working)", "POST", "/secret"),
+		clientDeleteCmd(g))
+	return cmd
+}
+
+// clientActionCmd is a command that calls one client route and prints the
+// client it returns.
+func clientActionCmd(g *globals, use, short, method, suffix string) *cobra.Command {
+	return &cobra.Command{Use: use + " CLIENT_ID", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := g.client.do(cmd.Context(), method, g.wsPath()+"/clients/"+seg(args[0])+suffix, nil, nil)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd, raw, clientDetail)
+		}}
+}
+
+func clientDeleteCmd(g *globals) *cobra.Command {
+	return &cobra.Command{Use: "delete CLIENT_ID", Short: "Delete a client", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/clients/"+seg(args[0]), nil, nil); err != nil {
+				return err
+			}
+			return g.printDone(cmd, "deleted client "+args[0])
+		}}
+}
+
+type clientFlags struct {
+	id, name, desc, email, typ, method, alg, jwksFile, jwksURI string
+	grants, scopes, redirects, metadata                        []string
+	ttl                                                        time.Duration
+}
+
+func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
+	f := cmd.Flags()
+	if create {
+		f.StringVar(&cf.id, "client-id", "", "client ID (128-bit random when empty)")
+	}
+	f.StringVar(&cf.name, "name", "", "display name")
+	f.StringVar(&cf.desc, "description", "", "description")
+	f.StringVar(&cf.email, "contact-email", "", "contact e-mail address")
+	f.StringVar(&cf.typ, "type", "", "confidential or public")
+	f.StringArrayVar(&cf.grants, "grant-type", nil, "grant type (repeat)")
+	f.StringArrayVar(&cf.scopes, "scope", nil, "allowed scope (repeat)")
+	f.StringArrayVar(&cf.redirects, "redirect-uri", nil, "redirect URI (repeat)")
+	f.StringVar(&cf.method, "auth-method", "", "token endpoint auth method")
+	f.StringVar(&cf.alg, "auth-signing-alg", "", "pinned client assertion algorithm")
+	f.StringVar(&cf.jwksFile, "jwks-file", "", "file holding the client's JWK set (public keys)")
+	f.StringVar(&cf.jwksURI, "jwks-uri", "", "https URL of the client's JWK set")
+	f.DurationVar(&cf.ttl, "access-token-ttl", 0, "access token lifetime override (0 = workspace default)")
+	f.StringArrayVar(&cf.metadata, "metadata", nil, "metadata as key=value (repeat; replaces all on update)")
+}
+
+// body builds the request from the flags that were given (all of them on
+// create), so update changes only what the user asked for.
+func (cf *clientFlags) body(cmd *cobra.Command) (map[string]any, error) {
+	fl := cmd.Flags()
+	body := map[string]any{}
+	set := func(flag, key string, v any) {
+		if fl.Changed(flag) {
+			body[key] = v
+		}
+	}
+	set("client-id", "client_id", cf.id)
+	set("name", "name", cf.name)
+	set("description", "description", cf.desc)
+	set("contact-email", "contact_email", cf.email)
+	set("type", "type", cf.typ)
+	set("grant-type", "grant_types", cf.grants)
+	set("scope", "scopes", cf.scopes)
+	set("redirect-uri", "redirect_uris", cf.redirects)
+	set("auth-method", "token_endpoint_auth_method", cf.method)
+	set("auth-signing-alg", "token_endpoint_auth_signing_alg", cf.alg)
+	set("jwks-uri", "jwks_uri", cf.jwksURI)
+	set("access-token-ttl", "access_token_ttl", durationSeconds(cf.ttl))
+	if fl.Changed("metadata") {
+		md, err := parsePairs("metadata", cf.metadata)
+		if err != nil {
+			return nil, err
+		}
+		body["metadata"] = md
+	}
+	if cf.jwksFile != "" {
+		b, err := os.ReadFile(cf.jwksFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --jwks-file: %w", err)
+		}
+		if !json.Valid(b) {
+			return nil, fmt.Errorf("--jwks-file %s is not valid JSON", cf.jwksFile)
+		}
+		body["jwks"] = json.RawMessage(b)
+	}
+	return body, nil
+}
+
+func clientWriteCmd(g *globals, create bool) *cobra.Command {
+	cf := &clientFlags{}
+	cmd := &cobra.Command{Use: "update CLIENT_ID", Short: "Change a client (only the flags given)", Args: cobra.ExactArgs(1)}
+	if create {
+		cmd.Use, cmd.Short, cmd.Args = "create", "Register a client (prints its secret once)", cobra.NoArgs
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		body, err := cf.body(cmd)
+		if err != nil {
+			return err
+		}
+		method, path := "POST", g.wsPath()+"/clients"
+		if !create {
+			method, path = "PATCH", path+"/"+seg(args[0])
+		}
+		raw, err := g.client.do(cmd.Context(), method, path, nil, body)
+		if err != nil {
+			return err
+		}
+		return g.print(cmd, raw, clientDetail)
+	}
+	cf.add(cmd, create)
+	return cmd
+}
+
+func clientTable(w io.Writer, raw []byte) error {
+	p, err := decode[page[clientView]](raw)
+	if err != nil {
+		return err
+	}
+	row(w, "CLIENT ID", "NAME", "TYPE", "ENABLED", "AUTH METHOD", "GRANT TYPES", "SCOPES")
+	for _, c := range p.Items {
+		row(w, c.ClientID, c.Name, c.Type, yesNo(c.Enabled), c.TokenEndpointAuthMethod, join(c.GrantTypes), join(c.Scopes))
+	}
+	nextPage(w, p.NextPageToken)
+	return nil
+}
+
+func clientDetail(w io.Writer, raw []byte) error {
+	c, err := decode[clientView](raw)
+	if err != nil {
+		return err
+	}
+	keySource := "-"
+	switch {
+	case c.JWKSURI != "":
+		keySource = c.JWKSURI
+	case len(c.JWKS) > 0:
+		keySource = "inline JWKS"
+	}
+	kv(w, "Client ID", c.ClientID, "Name", c.Name, "Description", c.Description, "Contact", c.ContactEmail,
+		"Type", c.Type, "Enabled", yesNo(c.Enabled), "Auth method", c.TokenEndpointAuthMethod,
+		"Grant types", join(c.GrantTypes), "Scopes", join(c.Scopes), "Redirect URIs", join(c.RedirectURIs),
+		"Keys", keySource, "Token TTL", fmtSeconds(c.AccessTokenTTL))
+	keys := make([]string, 0, len(c.Metadata))
+	for k := range c.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kv(w, "Metadata "+k, c.Metadata[k])
+	}
+	if c.ClientSecret != "" {
+		kv(w, "Client secret", c.ClientSecret)
+		row(w, "")
+		row(w, "Store the secret now: it is shown only once.")
+	}
+	return nil
+}

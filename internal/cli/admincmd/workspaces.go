@@ -1,0 +1,146 @@
+package admincmd
+
+import (
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type workspaceView struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Enabled  bool   `json:"enabled"`
+	Issuer   string `json:"issuer"`
+	Settings struct {
+		AccessTokenTTL     int64    `json:"access_token_ttl"`
+		AllowedAuthMethods []string `json:"allowed_auth_methods"`
+		SigningAlg         string   `json:"signing_alg"`
+		KeyRotationPeriod  int64    `json:"key_rotation_period"`
+	} `json:"settings"`
+}
+
+type page[T any] struct {
+	Items         []T    `json:"items"`
+	NextPageToken string `json:"next_page_token"`
+}
+
+func workspacesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "workspaces", Aliases: []string{"workspace", "ws"}, Short: "Manage workspaces (tenants)"}
+	var lf listFlags
+	list := &cobra.Command{Use: "list", Short: "List workspaces", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			raw, err := g.client.do(cmd.Context(), "GET", "/workspaces", lf.values(), nil)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd, raw, workspaceTable)
+		}}
+	lf.add(list)
+	get := &cobra.Command{Use: "get ID", Short: "Show a workspace", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := g.client.do(cmd.Context(), "GET", "/workspaces/"+seg(args[0]), nil, nil)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd, raw, workspaceDetail)
+		}}
+	del := &cobra.Command{Use: "delete ID", Short: "Delete a workspace and everything in it", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.client.do(cmd.Context(), "DELETE", "/workspaces/"+seg(args[0]), nil, nil); err != nil {
+				return err
+			}
+			return g.printDone(cmd, "deleted workspace "+args[0])
+		}}
+	cmd.AddCommand(list, get, workspaceWriteCmd(g, true), workspaceWriteCmd(g, false), del)
+	return cmd
+}
+
+// workspaceWriteCmd is "create ID" or "update ID"; update sends only the
+// flags given.
+func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
+	var (
+		name, alg string
+		ttl       time.Duration
+		methods   []string
+		enabled   bool
+	)
+	cmd := &cobra.Command{Args: cobra.ExactArgs(1)}
+	cmd.Use, cmd.Short = "update ID", "Change a workspace's name or settings"
+	if create {
+		cmd.Use, cmd.Short = "create ID", "Create a workspace and its signing keys"
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		fl := cmd.Flags()
+		body := map[string]any{}
+		settings := map[string]any{}
+		if create {
+			body["id"] = args[0]
+		}
+		if fl.Changed("name") || create {
+			body["name"] = name
+		}
+		if fl.Changed("enabled") {
+			body["enabled"] = enabled
+		}
+		if fl.Changed("access-token-ttl") {
+			settings["access_token_ttl"] = durationSeconds(ttl)
+		}
+		if fl.Changed("signing-alg") {
+			settings["signing_alg"] = alg
+		}
+		if fl.Changed("allowed-auth-method") {
+			settings["allowed_auth_methods"] = methods
+		}
+		if len(settings) > 0 {
+			body["settings"] = settings
+		}
+		method, path := "PATCH", "/workspaces/"+seg(args[0])
+		if create {
+			method, path = "POST", "/workspaces"
+		}
+		raw, err := g.client.do(cmd.Context(), method, path, nil, body)
+		if err != nil {
+			return err
+		}
+		return g.print(cmd, raw, workspaceDetail)
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "display name")
+	f.DurationVar(&ttl, "access-token-ttl", 0, "access token lifetime (1m..24h)")
+	f.StringVar(&alg, "signing-alg", "", "signing algorithm: RS256, ES256, PS256 or EdDSA")
+	f.StringSliceVar(&methods, "allowed-auth-method", nil, "allowed token endpoint auth method (repeat; none given = all)")
+	f.BoolVar(&enabled, "enabled", true, "whether the workspace is enabled")
+	return cmd
+}
+
+func workspaceTable(w io.Writer, raw []byte) error {
+	p, err := decode[page[workspaceView]](raw)
+	if err != nil {
+		return err
+	}
+	row(w, "ID", "NAME", "ENABLED", "ALG", "TOKEN TTL", "ISSUER")
+	for _, ws := range p.Items {
+		row(w, ws.ID, ws.Name, yesNo(ws.Enabled), ws.Settings.SigningAlg, fmtSeconds(ws.Settings.AccessTokenTTL), ws.Issuer)
+	}
+	nextPage(w, p.NextPageToken)
+	return nil
+}
+
+func workspaceDetail(w io.Writer, raw []byte) error {
+	ws, err := decode[workspaceView](raw)
+	if err != nil {
+		return err
+	}
+	kv(w, "ID", ws.ID, "Name", ws.Name, "Enabled", yesNo(ws.Enabled), "Issuer", ws.Issuer,
+		"Signing alg", ws.Settings.SigningAlg, "Access token TTL", fmtSeconds(ws.Settings.AccessTokenTTL),
+		"Key rotation", fmtSeconds(ws.Settings.KeyRotationPeriod), "Auth methods", join(ws.Settings.AllowedAuthMethods))
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

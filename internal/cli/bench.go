@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/internal/bench"
+)
+
+func newBenchCommand() *cobra.Command {
+	var (
+		cfg        bench.Config
+		algs       string
+		introspect bool
+		markdown   bool
+		signFor    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure a running server: token and introspection requests/s and latency",
+		Long: `bench drives a running Latchkey over HTTP with N concurrent clients for D
+seconds per scenario and prints requests/s and p50/p90/p99 latency. For each
+algorithm it creates a throwaway workspace (bench-N) with one service and one
+client through the admin API, and measures the raw signing rate of a key of
+the same algorithm on this machine, so results read as a ratio to it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.AdminToken == "" {
+				return usageError{fmt.Errorf("an admin token is required (--admin-token or LATCHKEY_ADMIN_TOKEN)")}
+			}
+			plan := bench.Plan{Algs: strings.Split(algs, ","), Introspect: introspect, SignFor: signFor}
+			rows, err := bench.Run(cmd.Context(), cfg, plan, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return bench.WriteTable(cmd.OutOrStdout(), cfg, rows, markdown)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Server, "server", envOr("LATCHKEY_SERVER", "http://127.0.0.1:8080"), "server base URL (env LATCHKEY_SERVER)")
+	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("LATCHKEY_ADMIN_TOKEN"), "admin API token (env LATCHKEY_ADMIN_TOKEN)")
+	f.IntVarP(&cfg.Concurrency, "concurrency", "c", 16, "concurrent clients")
+	f.DurationVarP(&cfg.Duration, "duration", "d", 10*time.Second, "duration of each scenario")
+	f.StringVar(&algs, "algs", "RS256,ES256,PS256,EdDSA", "signing algorithms to measure, comma-separated")
+	f.BoolVar(&introspect, "introspect", true, "also measure introspection")
+	f.BoolVar(&markdown, "markdown", false, "print a Markdown table (for docs/benchmarks.md)")
+	f.DurationVar(&signFor, "sign-for", 3*time.Second, "how long to measure the raw signing rate")
+	return cmd
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

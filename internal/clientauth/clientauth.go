@@ -1,0 +1,163 @@
+package clientauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/secrets"
+	"github.com/latchkey/latchkey/internal/ssrf"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Request is what the endpoints pass in.
+type Request struct {
+	Workspace             storage.Workspace
+	Issuer, TokenEndpoint string
+	Form                  url.Values // parsed POST body only (never the query string)
+	Authorization         string     // the Authorization header
+}
+
+// Result is the authenticated client and the method it used.
+type Result struct {
+	Client storage.Client
+	Method string
+}
+
+// Authenticator authenticates clients. Its exported fields are set once
+// before first use; it must not be copied after that.
+type Authenticator struct {
+	Store   storage.Storage    // cached store: GetClient, UseJTI
+	Keyring *secrets.Keyring   // decrypts client secrets
+	JWKS    *ssrf.JWKSCache    // jwks_uri key sets (nil: jwks_uri clients cannot authenticate)
+	Limiter *ratelimit.Limiter // failed-auth budget per client and per IP (may be nil)
+	Now     func() time.Time
+	Logger  *slog.Logger
+
+	dummyOnce sync.Once
+	dummy     []byte // a ciphertext decrypted for unknown clients (D2)
+}
+
+// JTINamespace separates client-assertion jti values from those of other
+// purposes in the replay store (SECURITY.md B8).
+const JTINamespace = "client_assertion"
+
+// Skew is the clock skew tolerated on assertion times (FAPI 2.0 §5.3.2.1).
+const Skew = 60 * time.Second
+
+// DefaultMaxAssertionLifetime applies when the workspace sets none (B5).
+const DefaultMaxAssertionLifetime = 10 * time.Minute
+
+// maxClientIDLength bounds client IDs before they reach storage.
+const maxClientIDLength = 255
+
+// Authenticate implements RFC 6749 §2.3, RFC 7523 §2.2/§3, OIDC Core §9.
+// Errors are *oauth2.Error (invalid_client 401; invalid_request 400 for two
+// methods in one request or bad assertion type; 429 when the failure budget
+// is spent; server_error when storage fails).
+func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP string) (Result, error) {
+	var attempted string
+	res, err := a.authenticate(ctx, r, &attempted)
+	if err == nil {
+		return res, nil
+	}
+	a.logFailure(ctx, r.Workspace.ID, attempted, err)
+	return Result{}, a.budget(r.Workspace.ID, attempted, remoteIP, err)
+}
+
+// authenticate does the work; attempted receives the client ID the request
+// claims as soon as it is known, for budgets and logs.
+func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *string) (Result, error) {
+	c, err := extract(r)
+	*attempted = c.attemptedID()
+	if err != nil {
+		if *attempted == "" {
+			*attempted = r.Form.Get("client_id")
+		}
+		return Result{}, err
+	}
+	if c.method == methodAssertion {
+		return a.authenticateAssertion(ctx, r, c, attempted)
+	}
+	client, err := a.lookup(ctx, r.Workspace.ID, c.ids)
+	if err != nil {
+		if c.method != oauth2.AuthNone {
+			a.dummyCompare(c.secretForms)
+		}
+		return Result{}, err
+	}
+	*attempted = client.ID
+	if err := a.checkClient(r.Workspace, client, c.method); err != nil {
+		return Result{}, err
+	}
+	if c.method != oauth2.AuthNone {
+		if err := a.checkSecret(r.Workspace.ID, client, c.secretForms); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{Client: client, Method: c.method}, nil
+}
+
+// lookup finds the client under the first id that exists. Every miss and
+// every disabled client is the same generic invalid_client (D2).
+func (a *Authenticator) lookup(ctx context.Context, wsID string, ids []string) (storage.Client, error) {
+	for _, id := range ids {
+		if id == "" || len(id) > maxClientIDLength {
+			continue
+		}
+		client, err := a.Store.GetClient(ctx, wsID, id)
+		if err == nil {
+			return client, nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return storage.Client{}, serverError(err)
+		}
+	}
+	return storage.Client{}, failed(errUnknownClient)
+}
+
+// checkClient enforces that the client may authenticate with method at all:
+// enabled, registered for exactly this method (B10), and the method allowed
+// by the workspace.
+func (a *Authenticator) checkClient(ws storage.Workspace, client storage.Client, method string) error {
+	if !client.Enabled {
+		return failed(errDisabled)
+	}
+	if client.TokenEndpointAuthMethod != method {
+		return invalidClient("client is registered for "+registeredMethod(client), errMethodMismatch)
+	}
+	if allowed := ws.Settings.AllowedAuthMethods; len(allowed) > 0 && !slices.Contains(allowed, method) {
+		return invalidClient("authentication method "+method+" is not allowed in this workspace", errMethodMismatch)
+	}
+	if method == oauth2.AuthNone && client.Type != oauth2.ClientPublic {
+		return failed(errMethodMismatch)
+	}
+	return nil
+}
+
+func registeredMethod(c storage.Client) string {
+	if c.TokenEndpointAuthMethod == "" {
+		return "no authentication method"
+	}
+	return c.TokenEndpointAuthMethod
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Authenticator) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

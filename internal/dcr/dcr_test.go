@@ -1,0 +1,245 @@
+package dcr_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/dcr"
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/service/servicetest"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+type env struct {
+	t   *testing.T
+	srv *httptest.Server
+	e   *servicetest.Env
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	e := servicetest.New(t)
+	ctx := context.Background()
+	if _, err := e.Service.CreateService(ctx, "default", service.ServiceInput{ID: "api", Name: "API", Identifier: "https://api.example",
+		Scopes: []storage.Scope{{Name: "read"}, {Name: "write"}}}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	(&dcr.Handler{Service: e.Service, Store: e.Store, BaseURL: srv.URL}).Mount(mux)
+	return &env{t: t, srv: srv, e: e}
+}
+
+func (v *env) iat(uses int) string {
+	v.t.Helper()
+	_, tok, err := v.e.Service.CreateInitialAccessToken(context.Background(), "default", service.InitialAccessTokenInput{MaxUses: uses, ExpiresIn: time.Hour})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return tok
+}
+
+func (v *env) call(method, path, token string, body any) (int, map[string]any, http.Header) {
+	v.t.Helper()
+	var rd io.Reader
+	if s, ok := body.(string); ok {
+		rd = strings.NewReader(s)
+	} else if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, v.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out, res.Header
+}
+
+const reg = "/w/default/oauth2/register"
+
+func TestRegisterClientCredentialsClient(t *testing.T) {
+	v := setup(t)
+	status, body, h := v.call("POST", reg, v.iat(1), map[string]any{
+		"client_name": "Svc", "grant_types": []string{"client_credentials"}, "scope": "read write",
+		"contacts": []string{"ops@example.com"}, "client_uri": "https://svc.example", "unknown_member": 42,
+	})
+	if status != 201 || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("status %d %v", status, body)
+	}
+	id, _ := body["client_id"].(string)
+	if id == "" || len(body["client_secret"].(string)) != 43 || body["client_secret_expires_at"] != 0.0 ||
+		body["client_id_issued_at"] == nil || body["scope"] != "read write" ||
+		body["token_endpoint_auth_method"] != "client_secret_basic" || body["client_uri"] != "https://svc.example" {
+		t.Fatalf("response: %v", body)
+	}
+	rat := body["registration_access_token"].(string)
+	if !strings.HasPrefix(rat, "lkr_") || body["registration_client_uri"] != v.srv.URL+reg+"/"+id {
+		t.Fatalf("management: %v", body)
+	}
+	c, err := v.e.Service.GetClient(context.Background(), "default", id)
+	if err != nil || !c.Dynamic || len(c.RegistrationAccessTokenHash) != 32 || strings.Contains(string(c.RegistrationAccessTokenHash), rat) {
+		t.Fatalf("stored: %+v %v", c, err)
+	}
+
+	// RFC 7592 read: no secret.
+	status, body, _ = v.call("GET", reg+"/"+id, rat, nil)
+	if status != 200 || body["client_secret"] != nil || body["client_name"] != "Svc" {
+		t.Fatalf("read: %d %v", status, body)
+	}
+	// Update replaces the metadata.
+	status, body, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{
+		"client_id": id, "client_name": "Renamed", "grant_types": []string{"client_credentials"}, "scope": "read",
+	})
+	if status != 200 || body["client_name"] != "Renamed" || body["scope"] != "read" || body["client_uri"] != nil {
+		t.Fatalf("update: %d %v", status, body)
+	}
+	status, _, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{"client_id": "other", "grant_types": []string{"client_credentials"}})
+	if status != 400 {
+		t.Fatalf("client_id mismatch: %d", status)
+	}
+	status, body, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{"client_id": id, "client_secret": "wrong", "grant_types": []string{"client_credentials"}})
+	if status != 400 || body["error"] != "invalid_client_metadata" {
+		t.Fatalf("wrong secret: %d %v", status, body)
+	}
+	status, _, _ = v.call("DELETE", reg+"/"+id, rat, nil)
+	if status != 204 {
+		t.Fatalf("delete: %d", status)
+	}
+	status, body, _ = v.call("GET", reg+"/"+id, rat, nil)
+	if status != 401 || body["error"] != "invalid_token" {
+		t.Fatalf("after delete: %d %v", status, body)
+	}
+}
+
+func TestRegisterAuthorization(t *testing.T) {
+	v := setup(t)
+	ok := map[string]any{"grant_types": []string{"client_credentials"}}
+	cases := []struct {
+		name, token string
+	}{
+		{"missing", ""},
+		{"garbage", "nope"},
+		{"unknown lki", "lki_" + strings.Repeat("A", 43)},
+		{"admin-style token", "lkr_" + strings.Repeat("A", 43)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, h := v.call("POST", reg, tc.token, ok)
+			if status != 401 || body["error"] != "invalid_token" || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+				t.Fatalf("%d %v %v", status, body, h)
+			}
+		})
+	}
+	tok := v.iat(1)
+	if status, _, _ := v.call("POST", reg, tok, ok); status != 201 {
+		t.Fatalf("first use: %d", status)
+	}
+	if status, _, _ := v.call("POST", reg, tok, ok); status != 401 {
+		t.Fatalf("single-use token reused: %d", status)
+	}
+	// Tokens of one workspace do not work in another (J3).
+	if _, err := v.e.Service.CreateWorkspace(context.Background(), service.WorkspaceInput{ID: "other", Name: "O"}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := v.call("POST", "/w/other/oauth2/register", v.iat(5), ok); status != 401 {
+		t.Fatalf("cross-workspace iat: %d", status)
+	}
+	if status, _, _ := v.call("POST", "/w/missing/oauth2/register", v.iat(5), ok); status != 404 {
+		t.Fatalf("unknown workspace: %d", status)
+	}
+}
+
+func TestRegisterValidation(t *testing.T) {
+	v := setup(t)
+	tok := v.iat(0)
+	cases := []struct {
+		name string
+		body any
+		code string
+	}{
+		{"E3 javascript redirect", map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}, "invalid_redirect_uri"},
+		{"E3 http redirect", map[string]any{"redirect_uris": []string{"http://app.example/cb"}}, "invalid_redirect_uri"},
+		{"default grant needs redirect", map[string]any{}, "invalid_redirect_uri"},
+		{"unknown scope", map[string]any{"grant_types": []string{"client_credentials"}, "scope": "admin"}, "invalid_client_metadata"},
+		{"D6 public client_credentials", map[string]any{"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "none"}, "invalid_client_metadata"},
+		{"L1 http jwks_uri", map[string]any{"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://keys.example/jwks"}, "invalid_client_metadata"},
+		{"A15 symmetric jwk", map[string]any{"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "private_key_jwt", "jwks": map[string]any{"keys": []any{map[string]any{"kty": "oct", "k": "AAAA"}}}}, "invalid_client_metadata"},
+		{"logo not https", map[string]any{"grant_types": []string{"client_credentials"}, "logo_uri": "javascript:alert(1)"}, "invalid_client_metadata"},
+		{"bad contact", map[string]any{"grant_types": []string{"client_credentials"}, "contacts": []string{"x"}}, "invalid_client_metadata"},
+		{"wrong type", map[string]any{"redirect_uris": "https://a.example/cb"}, "invalid_client_metadata"},
+		{"not an object", `[1]`, "invalid_client_metadata"},
+		{"malformed", `{"a":`, "invalid_client_metadata"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, _ := v.call("POST", reg, tok, tc.body)
+			if status != 400 || body["error"] != tc.code || body["error_description"] == "" {
+				t.Fatalf("want 400 %s, got %d %v", tc.code, status, body)
+			}
+		})
+	}
+	big := `{"client_name":"` + strings.Repeat("a", 300<<10) + `"}`
+	if status, _, _ := v.call("POST", reg, tok, big); status != 413 {
+		t.Fatalf("oversized body: %d", status)
+	}
+}
+
+func TestRegisterPublicAuthorizationCodeClient(t *testing.T) {
+	v := setup(t)
+	status, body, _ := v.call("POST", reg, v.iat(1), map[string]any{
+		"redirect_uris": []string{"http://127.0.0.1:8765/cb"}, "token_endpoint_auth_method": "none",
+	})
+	if status != 201 || body["client_secret"] != nil || body["client_secret_expires_at"] != nil {
+		t.Fatalf("%d %v", status, body)
+	}
+	if rt := body["response_types"].([]any); len(rt) != 1 || rt[0] != "code" {
+		t.Fatalf("defaults: %v", body)
+	}
+}
+
+// TestManagementTokenChecks: RFC 7592 §2.1 — wrong or foreign tokens and
+// admin-created clients all answer 401 invalid_token.
+func TestManagementTokenChecks(t *testing.T) {
+	v := setup(t)
+	ok := map[string]any{"grant_types": []string{"client_credentials"}}
+	_, a, _ := v.call("POST", reg, v.iat(1), ok)
+	_, b, _ := v.call("POST", reg, v.iat(1), ok)
+	admin, err := v.e.Service.CreateClient(context.Background(), "default", service.ClientInput{Name: "admin-made"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aID, aRAT, bRAT := a["client_id"].(string), a["registration_access_token"].(string), b["registration_access_token"].(string)
+	for name, c := range map[string][2]string{
+		"no token":          {aID, ""},
+		"other client's":    {aID, bRAT},
+		"tampered":          {aID, aRAT + "x"},
+		"unknown client":    {"nope", aRAT},
+		"admin-made client": {admin.ID, aRAT},
+	} {
+		for _, m := range []string{"GET", "PUT", "DELETE"} {
+			var body any
+			if m == "PUT" {
+				body = map[string]any{"client_id": c[0]}
+			}
+			if status, resp, _ := v.call(m, reg+"/"+c[0], c[1], body); status != 401 || resp["error"] != "invalid_token" {
+				t.Errorf("%s %s: %d %v", name, m, status, resp)
+			}
+		}
+	}
+}

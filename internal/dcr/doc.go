@@ -1,0 +1,16 @@
+// Package dcr implements OAuth 2.0 Dynamic Client Registration (RFC 7591)
+// and its management protocol (RFC 7592) for each workspace:
+//
+//	POST            {issuer}/oauth2/register              (initial access token)
+//	GET|PUT|DELETE  {issuer}/oauth2/register/{client_id}  (registration access token)
+//
+// Registration is guarded by an initial access token that the admin API
+// issues ("lki_..."; RFC 7591 §3); each use is spent atomically in storage.
+// A registered client gets a registration access token ("lkr_...", 256
+// random bits, stored as a SHA-256 hash) for the RFC 7592 endpoints.
+//
+// Client metadata is mapped onto service.CreateClient, so registered
+// clients obey exactly the rules of the admin API (redirect URI hygiene,
+// JWKS key strength, SSRF-checked jwks_uri, ...). Unknown metadata is
+// ignored (RFC 7591 §2).
+package dcr

@@ -1,0 +1,318 @@
+package dcr
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// maxBodyBytes caps registration requests; inline JWKS make them larger
+// than token requests.
+const maxBodyBytes = 256 << 10
+
+// Handler serves RFC 7591/7592 for every workspace.
+type Handler struct {
+	Service *service.Service
+	Store   storage.Storage // reads workspaces (normally the cached store)
+	BaseURL string          // public base URL, e.g. http://127.0.0.1:8080
+	Logger  *slog.Logger
+}
+
+// Mount registers the registration endpoints on mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("POST /w/{ws}/oauth2/register", h.register)
+	mux.HandleFunc("GET /w/{ws}/oauth2/register/{client_id}", h.read)
+	mux.HandleFunc("PUT /w/{ws}/oauth2/register/{client_id}", h.update)
+	mux.HandleFunc("DELETE /w/{ws}/oauth2/register/{client_id}", h.remove)
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func errInvalidToken() error {
+	return oauth2.NewError(oauth2.ErrInvalidToken, "a valid access token is required")
+}
+
+// workspace resolves the enabled workspace of the request; unknown or
+// disabled workspaces are 404 (architecture: workspace resolution).
+func (h *Handler) workspace(ctx context.Context, r *http.Request) (storage.Workspace, error) {
+	ws, err := h.Store.GetWorkspace(ctx, r.PathValue("ws"))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !ws.Enabled) {
+		return ws, oauth2.NewError(oauth2.ErrInvalidRequest, "unknown workspace").WithStatus(http.StatusNotFound)
+	}
+	return ws, err
+}
+
+// register implements RFC 7591 §3.1: authorize with the initial access
+// token, create the client, answer 201 with the client information.
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ws, err := h.workspace(ctx, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	// Authenticate before looking at the body, so that callers without a
+	// token learn nothing from validation errors. An invalid request
+	// therefore spends one use of the token.
+	if err := h.consumeInitialToken(ctx, r, ws.ID); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	m, err := decodeMetadata(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	in, err := m.clientInput()
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	rat, ratHash := service.NewRegistrationAccessToken()
+	in.RegistrationAccessTokenHash = ratHash
+	c, err := h.Service.CreateClient(ctx, ws.ID, in)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.logger().InfoContext(ctx, "dcr: client registered", slog.String("workspace", ws.ID), slog.String("client_id", c.ID))
+	oauth2.WriteJSON(w, http.StatusCreated, h.response(c.Client, c.Secret, rat))
+}
+
+func (h *Handler) consumeInitialToken(ctx context.Context, r *http.Request, wsID string) error {
+	tok, ok := bearer(r)
+	if !ok || !strings.HasPrefix(tok, service.InitialAccessTokenPrefix) {
+		return errInvalidToken()
+	}
+	_, err := h.Service.ConsumeInitialAccessToken(ctx, wsID, tok)
+	if errors.Is(err, service.ErrNotFound) {
+		return errInvalidToken()
+	}
+	return err
+}
+
+// response builds the client information response (RFC 7591 §3.2.1,
+// RFC 7592 §3). secret and rat are included only when just issued.
+func (h *Handler) response(c storage.Client, secret, rat string) response {
+	m := clientMetadata(c)
+	m.ClientSecret = secret
+	out := response{
+		metadata: m, ClientIDIssuedAt: c.CreatedAt.Unix(), RegistrationAccessToken: rat,
+		RegistrationClientURI: h.BaseURL + "/w/" + c.WorkspaceID + "/oauth2/register/" + url.PathEscape(c.ID),
+	}
+	if len(c.SecretCiphertext) > 0 {
+		var never int64 // secrets do not expire (RFC 7591 §3.2.1: 0)
+		out.ClientSecretExpiresAt = &never
+	}
+	return out
+}
+
+// read implements RFC 7592 §2.1. The secret is not returned: Latchkey
+// never reveals a stored secret through a read (SECURITY.md D3).
+func (h *Handler) read(w http.ResponseWriter, r *http.Request) {
+	c, err := h.authorizeManagement(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, h.response(c, "", ""))
+}
+
+// update implements RFC 7592 §2.2: the request replaces the metadata;
+// client_id must match and client_secret, if sent, must be the current one.
+func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := h.authorizeManagement(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	m, err := decodeMetadata(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.checkIdentity(c, m); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	in, err := m.clientInput()
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	u, err := h.Service.UpdateClient(ctx, c.WorkspaceID, c.ID, replacePatch(in))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, h.response(u.Client, u.Secret, ""))
+}
+
+func (h *Handler) checkIdentity(c storage.Client, m metadata) error {
+	if m.ClientID != c.ID {
+		return oauth2.NewError(oauth2.ErrInvalidClientMetadata, "client_id must be present and equal the registered client_id (RFC 7592 §2.2)")
+	}
+	if m.ClientSecret == "" {
+		return nil
+	}
+	cur, err := h.Service.ClientSecret(c)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(cur), []byte(m.ClientSecret)) != 1 {
+		return oauth2.NewError(oauth2.ErrInvalidClientMetadata, "client_secret does not match the issued secret (RFC 7592 §2.2)")
+	}
+	return nil
+}
+
+// replacePatch turns a full metadata set into a patch that sets every
+// field RFC 7591 metadata covers, so that omitted values are cleared.
+func replacePatch(in service.ClientInput) service.ClientPatch {
+	jwks := in.JWKS
+	if jwks == nil {
+		jwks = []byte{}
+	}
+	return service.ClientPatch{
+		Name: &in.Name, ContactEmail: &in.ContactEmail, Type: &in.Type, GrantTypes: &in.GrantTypes,
+		ResponseTypes: &in.ResponseTypes, RedirectURIs: &in.RedirectURIs, Scopes: &in.Scopes,
+		TokenEndpointAuthMethod: &in.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: &in.TokenEndpointAuthSigningAlg,
+		JWKS: &jwks, JWKSURI: &in.JWKSURI, Extra: &in.Extra,
+	}
+}
+
+// remove implements RFC 7592 §2.3: 204 on success.
+func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
+	c, err := h.authorizeManagement(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.Service.DeleteClient(r.Context(), c.WorkspaceID, c.ID); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// authorizeManagement checks the registration access token against the
+// client's stored hash in constant time. A missing client, a client not
+// created by registration and a wrong token all answer 401 invalid_token
+// (RFC 7592 §2.1), so the endpoint reveals nothing about which clients
+// exist.
+func (h *Handler) authorizeManagement(r *http.Request) (storage.Client, error) {
+	ctx := r.Context()
+	ws, err := h.workspace(ctx, r)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	tok, ok := bearer(r)
+	if !ok {
+		return storage.Client{}, errInvalidToken()
+	}
+	c, err := h.Service.GetClient(ctx, ws.ID, r.PathValue("client_id"))
+	if errors.Is(err, service.ErrNotFound) {
+		return storage.Client{}, errInvalidToken()
+	}
+	if err != nil {
+		return storage.Client{}, err
+	}
+	if len(c.RegistrationAccessTokenHash) == 0 ||
+		subtle.ConstantTimeCompare(service.HashToken(tok), c.RegistrationAccessTokenHash) != 1 {
+		return storage.Client{}, errInvalidToken()
+	}
+	return c, nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > 1024 {
+		return "", false
+	}
+	return tok, true
+}
+
+// decodeMetadata reads the JSON request body (RFC 7591 §3.1: a JSON
+// object). Unknown members are ignored; known ones must have the right
+// type.
+func decodeMetadata(w http.ResponseWriter, r *http.Request) (metadata, error) {
+	var m metadata
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return m, oauth2.NewError(oauth2.ErrInvalidRequest, "request body too large").WithStatus(http.StatusRequestEntityTooLarge)
+	}
+	if err != nil {
+		return m, oauth2.NewError(oauth2.ErrInvalidRequest, "could not read the request body")
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, "the request body must be a JSON object")
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, te.Field+": has the wrong type")
+		}
+		return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, "the request body is not valid JSON")
+	}
+	return m, nil
+}
+
+// writeError maps errors to RFC 7591 §3.2.2 responses: redirect URI
+// problems are invalid_redirect_uri, other validation problems
+// invalid_client_metadata; internal errors are logged and generic.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *service.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		err = validationError(ve)
+	case errors.Is(err, service.ErrConflict):
+		err = oauth2.NewError(oauth2.ErrInvalidClientMetadata, service.PublicMessage(err))
+	case errors.Is(err, service.ErrNotFound):
+		err = errInvalidToken()
+	}
+	if oe := oauth2.AsError(err); oe.Code == oauth2.ErrServerError {
+		h.logger().ErrorContext(r.Context(), "dcr: internal error", slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	oauth2.WriteError(w, err)
+}
+
+func validationError(ve *service.ValidationError) error {
+	code := oauth2.ErrInvalidClientMetadata
+	msgs := make([]string, len(ve.Errors))
+	for i, fe := range ve.Errors {
+		if strings.HasPrefix(fe.Field, "redirect_uris") {
+			code = oauth2.ErrInvalidRedirectURI
+		}
+		msgs[i] = renameField(fe.Message)
+	}
+	return oauth2.NewError(code, strings.Join(msgs, "; "))
+}
+
+// renameField reports service field names as RFC 7591 metadata names.
+func renameField(msg string) string {
+	for from, to := range map[string]string{"name:": "client_name:", "scopes[": "scope[", "contact_email:": "contacts[0]:"} {
+		if strings.HasPrefix(msg, from) {
+			return to + strings.TrimPrefix(msg, from)
+		}
+	}
+	return msg
+}

@@ -1,0 +1,218 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// DefaultMaxAge is the Cache-Control max-age of the documents: half of
+// the signing manager's default PublishLead of 10 minutes.
+const DefaultMaxAge = 5 * time.Minute
+
+// JWKSSource returns the JWKS document of a workspace (cached bytes).
+// *signing.Manager implements it.
+type JWKSSource interface {
+	JWKS(ctx context.Context, wsID string) ([]byte, error)
+}
+
+// Handler serves discovery and JWKS for every workspace.
+type Handler struct {
+	Store   storage.Storage // the cached store
+	Keys    JWKSSource
+	BaseURL string
+	Logger  *slog.Logger
+	// GrantTypes lists the grant types the token endpoint accepts;
+	// nil means grants.Supported.
+	GrantTypes func() []string
+	// NoRegistration omits registration_endpoint, for a server that does
+	// not mount dynamic client registration.
+	NoRegistration bool
+	// ServiceDocumentation is an optional URL of human documentation.
+	ServiceDocumentation string
+	// MaxAge is the Cache-Control max-age; 0 means DefaultMaxAge. Keep it
+	// at most PublishLead/2 (package documentation).
+	MaxAge time.Duration
+}
+
+// Mount registers the three GET endpoints.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /w/{ws}/.well-known/openid-configuration", h.serveMetadata)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server/w/{ws}", h.serveMetadata)
+	mux.HandleFunc("GET /w/{ws}/oauth2/jwks", h.serveJWKS)
+}
+
+// Metadata is the authorization server metadata document (RFC 8414 §2,
+// OpenID Connect Discovery 1.0 §3), in RFC 8414 member order.
+type Metadata struct {
+	Issuer                                             string   `json:"issuer"`
+	TokenEndpoint                                      string   `json:"token_endpoint"`
+	JWKSURI                                            string   `json:"jwks_uri"`
+	RegistrationEndpoint                               string   `json:"registration_endpoint,omitempty"`
+	ScopesSupported                                    []string `json:"scopes_supported"`
+	ResponseTypesSupported                             []string `json:"response_types_supported"`
+	GrantTypesSupported                                []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported                  []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ServiceDocumentation                               string   `json:"service_documentation,omitempty"`
+	RevocationEndpoint                                 string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethodsSupported             []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                              string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+}
+
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	md, err := h.Build(ctx, ws)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body, err := json.Marshal(md)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.write(w, "application/json", body)
+}
+
+// Build assembles the metadata document of ws from the sources that gate
+// behaviour (package documentation).
+func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, error) {
+	scopes, err := h.scopeNames(ctx, ws.ID)
+	if err != nil {
+		return Metadata{}, err
+	}
+	issuer := grants.Issuer(h.BaseURL, ws.ID)
+	methods := AuthMethods(ws)
+	algs := AuthSigningAlgs(methods)
+	md := Metadata{
+		Issuer:                            issuer,
+		TokenEndpoint:                     grants.TokenEndpoint(issuer),
+		JWKSURI:                           issuer + "/oauth2/jwks",
+		ScopesSupported:                   scopes,
+		ResponseTypesSupported:            []string{},
+		GrantTypesSupported:               h.grantTypes(),
+		TokenEndpointAuthMethodsSupported: methods,
+		TokenEndpointAuthSigningAlgValuesSupported:         algs,
+		ServiceDocumentation:                               h.ServiceDocumentation,
+		RevocationEndpoint:                                 issuer + "/oauth2/revoke",
+		RevocationEndpointAuthMethodsSupported:             methods,
+		RevocationEndpointAuthSigningAlgValuesSupported:    algs,
+		IntrospectionEndpoint:                              issuer + "/oauth2/introspect",
+		IntrospectionEndpointAuthMethodsSupported:          methods,
+		IntrospectionEndpointAuthSigningAlgValuesSupported: algs,
+	}
+	if !h.NoRegistration {
+		md.RegistrationEndpoint = issuer + "/oauth2/register"
+	}
+	return md, nil
+}
+
+func (h *Handler) scopeNames(ctx context.Context, wsID string) ([]string, error) {
+	refs, err := h.Store.ListScopes(ctx, wsID)
+	if err != nil {
+		return nil, grants.ErrUnavailable(err)
+	}
+	names := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		names = append(names, ref.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+func (h *Handler) grantTypes() []string {
+	if h.GrantTypes != nil {
+		return h.GrantTypes()
+	}
+	return grants.Supported()
+}
+
+// AuthMethods are the token endpoint auth methods of ws: its
+// AllowedAuthMethods restricted to the ones Latchkey implements, in
+// oauth2.AllAuthMethods order, or all of them when the workspace sets none.
+// The same client authentication guards token, introspection and
+// revocation (SECURITY.md B11), so all three endpoints advertise this list.
+func AuthMethods(ws storage.Workspace) []string {
+	if len(ws.Settings.AllowedAuthMethods) == 0 {
+		return slices.Clone(oauth2.AllAuthMethods)
+	}
+	out := []string{}
+	for _, m := range oauth2.AllAuthMethods {
+		if slices.Contains(ws.Settings.AllowedAuthMethods, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// AuthSigningAlgs are the client assertion algorithms accepted for the
+// given methods: the asymmetric allowlist for private_key_jwt, the HMAC one
+// for client_secret_jwt, nil when neither is offered (RFC 8414 §2: the
+// member is then omitted). "none" is never listed.
+func AuthSigningAlgs(methods []string) []string {
+	var algs []string
+	if slices.Contains(methods, oauth2.AuthPrivateKeyJWT) {
+		algs = append(algs, oauth2.AsymmetricVerifyAlgs...)
+	}
+	if slices.Contains(methods, oauth2.AuthClientSecretJWT) {
+		algs = append(algs, oauth2.HMACVerifyAlgs...)
+	}
+	return algs
+}
+
+func (h *Handler) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	body, err := h.Keys.JWKS(ctx, ws.ID)
+	if err != nil {
+		h.fail(w, r, grants.ErrUnavailable(err))
+		return
+	}
+	// RFC 7517 §8.5.1 media type.
+	h.write(w, "application/jwk-set+json", body)
+}
+
+func (h *Handler) write(w http.ResponseWriter, contentType string, body []byte) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(h.maxAge()/time.Second)))
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (h *Handler) maxAge() time.Duration {
+	if h.MaxAge > 0 {
+		return h.MaxAge
+	}
+	return DefaultMaxAge
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := oauth2.AsError(err)
+	grants.LogFailure(r.Context(), h.Logger, "discovery request failed", e,
+		slog.String("request_id", grants.RequestIDOf(r, nil)),
+		slog.String("workspace", r.PathValue("ws")))
+	oauth2.WriteError(w, e)
+}

@@ -1,0 +1,83 @@
+package grants
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// clientCredentials implements the client credentials grant (RFC 6749
+// §4.4): a confidential client obtains an RFC 9068 JWT access token for
+// itself. The path reads only cached data and signs in memory: no database
+// write (issue 2, item 12).
+//
+// sub is the client_id, as RFC 9068 §2.2 prescribes for tokens issued to
+// a client on its own behalf, and no extra claim is invented. SECURITY.md J4
+// (a client impersonating a user whose sub equals its client_id) cannot
+// happen while Latchkey issues no user tokens; when user subjects arrive
+// they must live in a namespace disjoint from client IDs (or registration
+// must refuse collisions), and resource servers can already tell the two
+// apart because sub == client_id only on client tokens.
+func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenResponse, error) {
+	// RFC 6749 §4.4: "MUST only be used by confidential clients"
+	// (SECURITY.md D6).
+	if req.client.Type != oauth2.ClientConfidential || req.authMethod == oauth2.AuthNone {
+		return nil, oauth2.NewError(oauth2.ErrUnauthorizedClient, "client_credentials is only available to confidential clients")
+	}
+	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	grant, err := resolveScopes(req.client, refs, req.form, req.issuer)
+	if err != nil {
+		return nil, err
+	}
+	return h.issueAccessToken(ctx, req, grant)
+}
+
+// issueAccessToken mints the access token. No refresh token is issued
+// (RFC 6749 §4.4.3 "SHOULD NOT", SECURITY.md D6).
+func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant) (*tokenResponse, error) {
+	signer, err := h.Keys.Signer(ctx, req.ws.ID)
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	// Whole seconds, so that exp - iat equals expires_in exactly.
+	now := h.now().Truncate(time.Second)
+	ttl := h.accessTokenTTL(req.ws, req.client)
+	scope := strings.Join(grant.scopes, " ")
+	raw, err := tokens.Mint(signer, tokens.AccessToken{
+		Issuer:    req.issuer,
+		Subject:   req.client.ID,
+		ClientID:  req.client.ID,
+		Scope:     scope,
+		JTI:       tokens.NewJTI(),
+		Audience:  grant.audience,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(ttl),
+	})
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	return &tokenResponse{
+		AccessToken: raw,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(ttl / time.Second),
+		Scope:       scope,
+	}, nil
+}
+
+// accessTokenTTL resolves the lifetime: client override, then workspace
+// setting, then server default.
+func (h *Handler) accessTokenTTL(ws storage.Workspace, c storage.Client) time.Duration {
+	for _, ttl := range []time.Duration{c.AccessTokenTTL, ws.Settings.AccessTokenTTL, h.Defaults.AccessTokenTTL} {
+		if ttl >= time.Second {
+			return ttl
+		}
+	}
+	return DefaultAccessTokenTTL
+}

@@ -1,0 +1,24 @@
+// Package grants implements the token endpoint of a workspace,
+// POST /w/{ws}/oauth2/token (RFC 6749 §3.2).
+//
+// Every request runs the same fixed pipeline, modelled on Dex's
+// server/grants: the form is parsed once (ParseForm: body only, size and
+// parameter caps, no repeated parameters) into a typed request, the
+// workspace is resolved, the grant type is checked against the registry,
+// the client is authenticated through clientauth (every grant, public
+// clients too), the grant type is checked against the client's
+// registration, and only then does the grant-specific function run. A grant
+// cannot skip a shared step: it receives an authenticated client and
+// returns a token response or a protocol error, and only the endpoint
+// writes HTTP (through oauth2.WriteJSON / oauth2.WriteError, so every
+// response carries Cache-Control: no-store, RFC 6749 §5.1).
+//
+// Adding a grant is one new file holding a function with the grantFunc
+// signature plus one entry in the registry map (registry.go). Supported
+// reports the registry, and discovery advertises exactly that list, so what
+// is advertised is what is accepted (SECURITY.md P1).
+//
+// The client_credentials path performs no database write: the workspace,
+// client and scopes come from the cached store and the signer keeps its
+// key in memory.
+package grants

@@ -1,0 +1,248 @@
+package grants
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/clientauth"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/signing"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// DefaultAccessTokenTTL is the access token lifetime when neither the
+// client, the workspace nor Defaults set one.
+const DefaultAccessTokenTTL = time.Hour
+
+// Authenticator authenticates the client of a request. *clientauth.Authenticator
+// implements it; the narrow interface keeps the handler testable.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r clientauth.Request, remoteIP string) (clientauth.Result, error)
+}
+
+// SignerSource hands out the active signer of a workspace.
+// *signing.Manager implements it.
+type SignerSource interface {
+	Signer(ctx context.Context, wsID string) (signing.Signer, error)
+}
+
+// Metrics receives token endpoint events. Labels are bounded: grantType is
+// a registered grant type or "unsupported", outcome is "success" or an
+// OAuth error code.
+type Metrics interface {
+	TokenIssued(grantType string)
+	TokenRequest(grantType, outcome string)
+}
+
+// Defaults are the server-wide fallbacks for per-workspace settings.
+type Defaults struct {
+	AccessTokenTTL time.Duration
+}
+
+// Handler serves the token endpoint of every workspace.
+type Handler struct {
+	Store    storage.Storage // the cached store: no database round trip on the hot path
+	Auth     Authenticator
+	Keys     SignerSource
+	BaseURL  string
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Metrics  Metrics // may be nil
+	Defaults Defaults
+	// RequestID returns the request id the server middleware assigned, for
+	// logs. When nil the X-Request-Id header is used.
+	RequestID func(*http.Request) string
+}
+
+// Mount registers POST /w/{ws}/oauth2/token, and a 405 for every other
+// method on that path (SECURITY.md Q1).
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("POST /w/{ws}/oauth2/token", h.serveToken)
+	mux.HandleFunc("/w/{ws}/oauth2/token", MethodNotAllowed)
+}
+
+// request is the typed token request every grant receives: the parsed
+// body, the resolved workspace and the authenticated client.
+type request struct {
+	ws         storage.Workspace
+	issuer     string
+	grantType  string
+	form       url.Values
+	client     storage.Client
+	authMethod string
+}
+
+// tokenResponse is the RFC 6749 §5.1 success body. scope is always
+// present, even when empty, so clients never have to guess what was
+// granted (RFC 6749 §5.1 makes it optional only when identical to the
+// request).
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
+	req := &request{}
+	resp, err := h.process(w, r, req)
+	label := metricLabel(req.grantType)
+	if err != nil {
+		e := oauth2.AsError(err)
+		h.logFailure(r, req, e)
+		h.recordRequest(label, string(e.Code))
+		oauth2.WriteError(w, e)
+		return
+	}
+	h.recordRequest(label, "success")
+	if h.Metrics != nil {
+		h.Metrics.TokenIssued(label)
+	}
+	oauth2.WriteJSON(w, http.StatusOK, resp)
+}
+
+// process is the fixed pipeline (package doc). It fills req as it goes so
+// that the caller can log and label failures.
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, req *request) (*tokenResponse, error) {
+	ctx := r.Context()
+	ws, err := LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
+	if err != nil {
+		return nil, err
+	}
+	req.ws, req.issuer = ws, Issuer(h.BaseURL, ws.ID)
+	if req.form, err = ParseForm(w, r); err != nil {
+		return nil, err
+	}
+	grant, err := lookupGrant(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.authenticate(ctx, r, req); err != nil {
+		return nil, err
+	}
+	if err := checkClientGrant(req); err != nil {
+		return nil, err
+	}
+	return grant(h, ctx, req)
+}
+
+// lookupGrant resolves grant_type before client authentication, so an
+// unsupported grant never spends a client assertion's jti.
+func lookupGrant(req *request) (grantFunc, error) {
+	gt := req.form.Get("grant_type")
+	if gt == "" {
+		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "grant_type is required")
+	}
+	grant, ok := registry[gt]
+	if !ok {
+		// RFC 6749 §5.2; the password grant is deliberately absent
+		// (RFC 9700 §2.4, SECURITY.md Q3).
+		return nil, oauth2.NewError(oauth2.ErrUnsupportedGrantType, "the grant type is not supported")
+	}
+	req.grantType = gt
+	return grant, nil
+}
+
+// authenticate runs the one client authentication (RFC 6749 §2.3) for
+// every grant, public clients included (through "none").
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *request) error {
+	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
+		Workspace:     req.ws,
+		Issuer:        req.issuer,
+		TokenEndpoint: TokenEndpoint(req.issuer),
+		Form:          req.form,
+		Authorization: r.Header.Get("Authorization"),
+	}, RemoteIP(r))
+	if err != nil {
+		return err
+	}
+	// Defence in depth: clientauth already refuses these.
+	if !res.Client.Enabled || res.Client.WorkspaceID != req.ws.ID {
+		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
+	}
+	req.client, req.authMethod = res.Client, res.Method
+	return nil
+}
+
+// checkClientGrant enforces the client's registered grant types
+// (RFC 6749 §5.2 unauthorized_client; SECURITY.md Q4).
+func checkClientGrant(req *request) error {
+	if !slices.Contains(req.client.GrantTypes, req.grantType) {
+		return oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client is not allowed to use this grant type")
+	}
+	return nil
+}
+
+func metricLabel(grantType string) string {
+	if _, ok := registry[grantType]; ok {
+		return grantType
+	}
+	return "unsupported"
+}
+
+func (h *Handler) recordRequest(grantType, outcome string) {
+	if h.Metrics != nil {
+		h.Metrics.TokenRequest(grantType, outcome)
+	}
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// logFailure logs a failed request with its request id and the error
+// code; never a credential or a token. Storage and key failures are
+// errors, client authentication failures info (they matter for abuse
+// monitoring), everything else debug.
+func (h *Handler) logFailure(r *http.Request, req *request, e *oauth2.Error) {
+	LogFailure(r.Context(), h.Logger, "token request failed", e,
+		slog.String("request_id", RequestIDOf(r, h.RequestID)),
+		slog.String("workspace", req.ws.ID),
+		slog.String("grant_type", metricLabel(req.grantType)),
+		slog.String("client_id", req.client.ID))
+}
+
+// LogFailure logs a protocol error at a level that fits its code. The
+// cause is logged; it never holds secrets (callers wrap storage and crypto
+// errors, not request values).
+func LogFailure(ctx context.Context, logger *slog.Logger, msg string, e *oauth2.Error, attrs ...slog.Attr) {
+	if logger == nil {
+		return
+	}
+	level := slog.LevelDebug
+	switch e.Code {
+	case oauth2.ErrServerError, oauth2.ErrTemporarilyUnavailable:
+		level = slog.LevelError
+	case oauth2.ErrInvalidClient:
+		level = slog.LevelInfo
+	}
+	attrs = append(attrs, slog.String("error", string(e.Code)), slog.String("description", e.Description))
+	if e.Cause != nil {
+		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+	}
+	logger.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// maxRequestIDLen bounds a request id taken from a header, which may be
+// client input when no middleware set it.
+const maxRequestIDLen = 128
+
+// RequestIDOf returns the request id of r: fn(r) when fn is set, else the
+// X-Request-Id header (set by the server middleware), truncated.
+func RequestIDOf(r *http.Request, fn func(*http.Request) string) string {
+	if fn != nil {
+		return fn(r)
+	}
+	id := r.Header.Get("X-Request-Id")
+	if len(id) > maxRequestIDLen {
+		id = id[:maxRequestIDLen]
+	}
+	return id
+}

@@ -1,0 +1,199 @@
+package grants
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// scopeGrant is what a client_credentials request is granted: the scopes
+// and the audience of the access token.
+type scopeGrant struct {
+	scopes   []string
+	audience []string
+}
+
+// scopeCatalog maps each scope name of a workspace to the identifier of
+// the service that defines it.
+type scopeCatalog map[string]string
+
+func newScopeCatalog(refs []storage.ScopeRef) scopeCatalog {
+	c := make(scopeCatalog, len(refs))
+	for _, r := range refs {
+		c[r.Name] = r.ServiceIdentifier
+	}
+	return c
+}
+
+func (c scopeCatalog) hasService(identifier string) bool {
+	for _, id := range c {
+		if id == identifier {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveScopes applies the scope and audience policy of client_credentials:
+//
+//   - requested scopes (RFC 6749 §3.3) must be allowed to the client and
+//     exist in the workspace (SECURITY.md D7 → invalid_scope naming the
+//     scope); without "scope" the client gets every scope it is allowed;
+//   - each "resource" (RFC 8707 §2) must be an absolute URI without fragment
+//     naming a service of the workspace (else invalid_target); resources
+//     narrow the granted scopes to those services' scopes, and each
+//     resource must keep at least one granted scope, so aud and scope of
+//     the token always agree;
+//   - without "resource", the audience is the services owning the granted
+//     scopes (RFC 9700 §2.3 audience restriction, SECURITY.md Q5).
+//
+// When no scope is granted at all the audience is the workspace issuer:
+// RFC 9068 §2.2 makes aud REQUIRED, and the issuer is an audience no
+// resource server claims, so the token authorizes nothing anywhere except
+// being introspected, which is exactly what a scope-less token is worth.
+func resolveScopes(client storage.Client, refs []storage.ScopeRef, form url.Values, issuer string) (scopeGrant, error) {
+	catalog := newScopeCatalog(refs)
+	resources, err := parseResources(form["resource"], catalog)
+	if err != nil {
+		return scopeGrant{}, err
+	}
+	scopes, err := grantedScopes(client, catalog, resources, form.Get("scope"))
+	if err != nil {
+		return scopeGrant{}, err
+	}
+	audience, err := audienceOf(scopes, catalog, resources, issuer)
+	if err != nil {
+		return scopeGrant{}, err
+	}
+	return scopeGrant{scopes: scopes, audience: audience}, nil
+}
+
+// parseResources validates the RFC 8707 resource parameters, returning them
+// in request order without duplicates.
+func parseResources(values []string, catalog scopeCatalog) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		if !isAbsoluteURIWithoutFragment(v) {
+			return nil, oauth2.NewError(oauth2.ErrInvalidTarget, "resource must be an absolute URI without a fragment")
+		}
+		if !catalog.hasService(v) {
+			return nil, oauth2.NewError(oauth2.ErrInvalidTarget, "resource "+describable(v)+" is not a service of this workspace")
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// isAbsoluteURIWithoutFragment is the RFC 8707 §2 syntax rule: "MUST be an
+// absolute URI ... MUST NOT include a fragment component".
+func isAbsoluteURIWithoutFragment(v string) bool {
+	if strings.ContainsRune(v, '#') {
+		return false
+	}
+	u, err := url.Parse(v)
+	return err == nil && u.IsAbs() && (u.Host != "" || u.Opaque != "")
+}
+
+// grantedScopes returns the sorted scopes to grant.
+func grantedScopes(client storage.Client, catalog scopeCatalog, resources []string, raw string) ([]string, error) {
+	requested, err := parseScopeParam(raw)
+	if err != nil {
+		return nil, err
+	}
+	if requested == nil {
+		return defaultScopes(client, catalog, resources), nil
+	}
+	for _, s := range requested {
+		if err := checkRequestedScope(s, client, catalog, resources); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(requested)
+	return requested, nil
+}
+
+// defaultScopes is every scope the client is allowed that still exists in
+// the workspace (a client may keep a scope name whose service was deleted),
+// narrowed to the requested resources.
+func defaultScopes(client storage.Client, catalog scopeCatalog, resources []string) []string {
+	out := []string{}
+	for _, s := range client.Scopes {
+		id, ok := catalog[s]
+		if !ok || (len(resources) > 0 && !slices.Contains(resources, id)) || slices.Contains(out, s) {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkRequestedScope(s string, client storage.Client, catalog scopeCatalog, resources []string) error {
+	id, exists := catalog[s]
+	if !exists || !slices.Contains(client.Scopes, s) {
+		return oauth2.NewError(oauth2.ErrInvalidScope, "scope "+describable(s)+" is not allowed for this client")
+	}
+	if len(resources) > 0 && !slices.Contains(resources, id) {
+		return oauth2.NewError(oauth2.ErrInvalidScope, "scope "+describable(s)+" does not belong to the requested resources")
+	}
+	return nil
+}
+
+// parseScopeParam splits the RFC 6749 §3.3 scope parameter. It returns nil
+// when the parameter is absent or empty (meaning "the default"), and the
+// scope tokens without duplicates otherwise. Runs of spaces are tolerated;
+// any character outside scope-token (%x21 / %x23-5B / %x5D-7E) is
+// invalid_scope.
+func parseScopeParam(raw string) ([]string, error) {
+	var out []string
+	for _, tok := range strings.Split(raw, " ") {
+		if tok == "" {
+			continue
+		}
+		if !isScopeToken(tok) {
+			return nil, oauth2.NewError(oauth2.ErrInvalidScope, "scope contains invalid characters")
+		}
+		if !slices.Contains(out, tok) {
+			out = append(out, tok)
+		}
+	}
+	return out, nil
+}
+
+func isScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// audienceOf derives the token audience (see resolveScopes).
+func audienceOf(scopes []string, catalog scopeCatalog, resources []string, issuer string) ([]string, error) {
+	owners := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		if id := catalog[s]; !slices.Contains(owners, id) {
+			owners = append(owners, id)
+		}
+	}
+	if len(resources) > 0 {
+		for _, res := range resources {
+			if !slices.Contains(owners, res) {
+				return nil, oauth2.NewError(oauth2.ErrInvalidTarget, "no granted scope belongs to resource "+describable(res))
+			}
+		}
+		return resources, nil
+	}
+	if len(owners) == 0 {
+		return []string{issuer}, nil
+	}
+	slices.Sort(owners)
+	return owners, nil
+}

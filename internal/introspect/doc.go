@@ -1,0 +1,42 @@
+// Package introspect implements token introspection (RFC 7662) at
+// POST /w/{ws}/oauth2/introspect and token revocation (RFC 7009) at
+// POST /w/{ws}/oauth2/revoke, for the RFC 9068 JWT access tokens that the
+// token endpoint issues.
+//
+// Both endpoints share the token endpoint's request hygiene
+// (grants.ParseForm: form body only, 64 KiB cap, no repeated parameters)
+// and its client authentication: an unauthenticated caller gets
+// 401 invalid_client (RFC 7662 §2.1, SECURITY.md I1).
+//
+// # Introspection policy (RFC 7662 §2.2, SECURITY.md I2, I3)
+//
+// A token is active only when all of these hold: it verifies against the
+// workspace's published keys and issuer (another workspace's token fails
+// here, J3), it has not expired, its jti is not revoked, the client it was
+// issued to still exists, is enabled and was not (re)created after the
+// token was issued (O2, O3), and the caller is allowed to see it. RFC 7662
+// leaves that last policy to the server; Latchkey allows:
+//
+//   - the client the token was issued to (caller client_id == token client_id);
+//   - a resource server whose client_id equals one of the token's aud values;
+//   - a client whose metadata sets "latchkey.introspect" to "all" (an API
+//     gateway of the workspace).
+//
+// Any other caller learns only {"active":false}, exactly as for an unknown
+// token, so introspection is no oracle for other clients' tokens. Inactive
+// answers never carry any other member (I2). token_type_hint is ignored:
+// only access tokens exist, and a hint may not change the answer (I4).
+//
+// # Revocation (RFC 7009)
+//
+// The caller may revoke only tokens issued to itself (RFC 7009 §2.1). A
+// token of another client is answered 200 and left active (SECURITY.md I6:
+// a no-op that reveals nothing). Garbage, expired and unknown tokens are
+// 200 (RFC 7009 §2.2, I5). token_type_hint is only a hint: every token is
+// looked up as an access token whatever the hint says, and anything that
+// is not one of our access tokens is an invalid token (200), so
+// unsupported_token_type is never needed (I9). The revocation mark is
+// written to the shared database and kept until the token would have
+// expired, so every process sharing it answers inactive at once; a storage
+// failure answers 503 temporarily_unavailable, never 200 (I8).
+package introspect

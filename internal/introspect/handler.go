@@ -1,0 +1,164 @@
+package introspect
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkey/latchkey/internal/clientauth"
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// KeySource returns a workspace's published public keys.
+// *signing.Manager implements it (and caches the set).
+type KeySource interface {
+	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
+}
+
+// Limiter is a per-caller request budget (SECURITY.md N2).
+// *ratelimit.Limiter implements it.
+type Limiter interface {
+	Allow(key string) (ok bool, retryAfter time.Duration)
+}
+
+// Handler serves introspection and revocation for every workspace.
+type Handler struct {
+	Store   storage.Storage // the cached store; IsTokenRevoked/RevokeToken go to the database
+	Auth    grants.Authenticator
+	Keys    KeySource
+	BaseURL string
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Limiter Limiter // may be nil
+	// RequestID returns the request id the server middleware assigned, for
+	// logs. When nil the X-Request-Id header is used.
+	RequestID func(*http.Request) string
+}
+
+// Mount registers both endpoints, and 405 for other methods on their paths.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("POST /w/{ws}/oauth2/introspect", h.serveIntrospect)
+	mux.HandleFunc("/w/{ws}/oauth2/introspect", grants.MethodNotAllowed)
+	mux.HandleFunc("POST /w/{ws}/oauth2/revoke", h.serveRevoke)
+	mux.HandleFunc("/w/{ws}/oauth2/revoke", grants.MethodNotAllowed)
+}
+
+// call is one authenticated request to either endpoint.
+type call struct {
+	ws     storage.Workspace
+	issuer string
+	form   url.Values
+	caller storage.Client
+	token  string
+}
+
+// begin runs the shared front of both pipelines: workspace, form, client
+// authentication (I1), rate limit, and the required token parameter.
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
+	if err != nil {
+		return err
+	}
+	c.ws, c.issuer = ws, grants.Issuer(h.BaseURL, ws.ID)
+	if c.form, err = grants.ParseForm(w, r); err != nil {
+		return err
+	}
+	if err := h.authenticate(ctx, r, c); err != nil {
+		return err
+	}
+	if err := h.limit(c); err != nil {
+		return err
+	}
+	// RFC 7662 §2.1, RFC 7009 §2.1: token is REQUIRED.
+	if c.token = c.form.Get("token"); c.token == "" {
+		return oauth2.NewError(oauth2.ErrInvalidRequest, "token is required")
+	}
+	return nil
+}
+
+// authenticate uses the same client authentication as the token endpoint
+// (SECURITY.md B11). Assertions are checked against the token endpoint URL
+// as well as the issuer, exactly as there.
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, c *call) error {
+	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
+		Workspace:     c.ws,
+		Issuer:        c.issuer,
+		TokenEndpoint: grants.TokenEndpoint(c.issuer),
+		Form:          c.form,
+		Authorization: r.Header.Get("Authorization"),
+	}, grants.RemoteIP(r))
+	if err != nil {
+		return err
+	}
+	if !res.Client.Enabled || res.Client.WorkspaceID != c.ws.ID {
+		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
+	}
+	c.caller = res.Client
+	return nil
+}
+
+func (h *Handler) limit(c *call) error {
+	if h.Limiter == nil {
+		return nil
+	}
+	ok, retry := h.Limiter.Allow("introspect:" + c.ws.ID + "/" + c.caller.ID)
+	if ok {
+		return nil
+	}
+	return &oauth2.Error{
+		Code:        oauth2.ErrSlowDown,
+		Description: "too many requests",
+		RetryAfter:  int(math.Max(1, math.Ceil(retry.Seconds()))),
+	}
+}
+
+// verify checks the signature, typ, issuer and expiry of raw against the
+// workspace's keys. ok is false for every token that is not a live access
+// token of this workspace; err is set only when the keys are unavailable.
+func (h *Handler) verify(ctx context.Context, c *call) (at tokens.AccessToken, ok bool, err error) {
+	keys, err := h.Keys.PublicKeys(ctx, c.ws.ID)
+	if err != nil {
+		return tokens.AccessToken{}, false, grants.ErrUnavailable(err)
+	}
+	at, err = tokens.Verify(c.token, keys, c.issuer, h.now())
+	if err != nil || at.JTI == "" || at.ClientID == "" {
+		return tokens.AccessToken{}, false, nil
+	}
+	return at, true, nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, msg string, c *call, err error) {
+	e := oauth2.AsError(err)
+	grants.LogFailure(r.Context(), h.Logger, msg, e,
+		slog.String("request_id", grants.RequestIDOf(r, h.RequestID)),
+		slog.String("workspace", c.ws.ID),
+		slog.String("client_id", c.caller.ID))
+	oauth2.WriteError(w, e)
+}
+
+func (h *Handler) debug(r *http.Request, msg string, c *call, attrs ...slog.Attr) {
+	if h.Logger == nil {
+		return
+	}
+	attrs = append(attrs,
+		slog.String("request_id", grants.RequestIDOf(r, h.RequestID)),
+		slog.String("workspace", c.ws.ID),
+		slog.String("client_id", c.caller.ID))
+	h.Logger.LogAttrs(r.Context(), slog.LevelDebug, msg, attrs...)
+}

@@ -1,0 +1,131 @@
+package introspect
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// MetadataIntrospect is the client metadata key that, set to
+// MetadataIntrospectAll, lets a client introspect every token of its
+// workspace (see the package documentation).
+const (
+	MetadataIntrospect    = "latchkey.introspect"
+	MetadataIntrospectAll = "all"
+)
+
+// activeResponse is the RFC 7662 §2.2 answer for an active token.
+type activeResponse struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope"`
+	ClientID  string   `json:"client_id"`
+	Subject   string   `json:"sub"`
+	Audience  []string `json:"aud"`
+	Issuer    string   `json:"iss"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+	JTI       string   `json:"jti"`
+	TokenType string   `json:"token_type"`
+}
+
+// inactiveResponse is the only thing an inactive token yields (I2).
+type inactiveResponse struct {
+	Active bool `json:"active"`
+}
+
+func (h *Handler) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	c := &call{}
+	if err := h.begin(w, r, c); err != nil {
+		h.fail(w, r, "introspection failed", c, err)
+		return
+	}
+	at, active, reason, err := h.introspect(r.Context(), c)
+	if err != nil {
+		h.fail(w, r, "introspection failed", c, err)
+		return
+	}
+	if !active {
+		h.debug(r, "introspection: inactive", c, slog.String("reason", reason))
+		oauth2.WriteJSON(w, http.StatusOK, inactiveResponse{})
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, activeOf(at))
+}
+
+// introspect decides whether the token is active for this caller. reason
+// (for debug logs only) says why not; err is set only for storage failures,
+// which answer 503 rather than a misleading "inactive".
+func (h *Handler) introspect(ctx context.Context, c *call) (at tokens.AccessToken, active bool, reason string, err error) {
+	at, ok, err := h.verify(ctx, c)
+	if err != nil || !ok {
+		return at, false, "not a valid access token of this workspace", err
+	}
+	// Cheap policy check before any store access.
+	if !mayIntrospect(c.caller, at) {
+		return at, false, "caller may not introspect this token", nil
+	}
+	if reason, err := h.clientState(ctx, c.ws.ID, at); reason != "" || err != nil {
+		return at, false, reason, err
+	}
+	revoked, err := h.Store.IsTokenRevoked(ctx, c.ws.ID, at.JTI)
+	if err != nil {
+		return at, false, "", grants.ErrUnavailable(err)
+	}
+	if revoked {
+		return at, false, "revoked", nil
+	}
+	return at, true, "", nil
+}
+
+// mayIntrospect is the RFC 7662 §2.2 caller policy (package documentation,
+// SECURITY.md I3).
+func mayIntrospect(caller storage.Client, at tokens.AccessToken) bool {
+	return caller.ID == at.ClientID ||
+		slices.Contains(at.Audience, caller.ID) ||
+		caller.Metadata[MetadataIntrospect] == MetadataIntrospectAll
+}
+
+// clientState returns a non-empty reason when the token's client no longer
+// backs it: deleted, disabled (SECURITY.md O3), or re-created with the same
+// ID after the token was issued (O2). The creation time is truncated to
+// whole seconds because iat is; a client deleted and re-created within the
+// second its token was issued is the one case this cannot tell apart.
+func (h *Handler) clientState(ctx context.Context, wsID string, at tokens.AccessToken) (string, error) {
+	client, err := h.Store.GetClient(ctx, wsID, at.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "client no longer exists", nil
+	}
+	if err != nil {
+		return "", grants.ErrUnavailable(err)
+	}
+	if !client.Enabled {
+		return "client disabled", nil
+	}
+	if client.CreatedAt.Truncate(time.Second).After(at.IssuedAt) {
+		return "client re-created after the token was issued", nil
+	}
+	return "", nil
+}
+
+func activeOf(at tokens.AccessToken) activeResponse {
+	return activeResponse{
+		Active:    true,
+		Scope:     at.Scope,
+		ClientID:  at.ClientID,
+		Subject:   at.Subject,
+		Audience:  at.Audience,
+		Issuer:    at.Issuer,
+		ExpiresAt: at.ExpiresAt.Unix(),
+		IssuedAt:  at.IssuedAt.Unix(),
+		JTI:       at.JTI,
+		TokenType: "Bearer",
+	}
+}

@@ -1,0 +1,57 @@
+package introspect
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	c := &call{}
+	if err := h.begin(w, r, c); err != nil {
+		h.fail(w, r, "revocation failed", c, err)
+		return
+	}
+	outcome, err := h.revoke(r.Context(), c)
+	if err != nil {
+		h.fail(w, r, "revocation failed", c, err)
+		return
+	}
+	h.debug(r, "revocation: "+outcome, c)
+	// RFC 7009 §2.2: 200 whether or not the token was valid; the body is
+	// ignored by clients.
+	oauth2.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+// revoke marks the caller's own access token revoked until it expires.
+// outcome (for logs) tells what happened; err is set only when storage
+// failed, so a failure never reads as success (SECURITY.md I8).
+func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err error) {
+	at, ok, err := h.verify(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "not a valid access token, nothing to do", nil
+	}
+	// RFC 7009 §2.1: "verifies whether the token was issued to the client
+	// making the revocation request"; if not, the request is refused
+	// without effect (SECURITY.md I6: 200 no-op).
+	if at.ClientID != c.caller.ID {
+		return "token of another client, ignored", nil
+	}
+	err = h.Store.RevokeToken(ctx, storage.RevokedToken{
+		WorkspaceID: c.ws.ID,
+		JTI:         at.JTI,
+		ClientID:    at.ClientID,
+		ExpiresAt:   at.ExpiresAt,
+		RevokedAt:   h.now().UTC(),
+	})
+	if err != nil {
+		return "", grants.ErrUnavailable(err)
+	}
+	return "revoked", nil
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/oauth2"
+)
+
+// Body size caps (SECURITY.md M1, M5). Protocol endpoints take small forms;
+// the admin API takes JSON documents and applies its own, equal cap.
+const (
+	MaxProtocolBody = 64 << 10
+	MaxAdminBody    = 1 << 20
+	adminPrefix     = "/admin/"
+	maxRequestIDLen = 128
+	requestIDHeader = "X-Request-Id"
+)
+
+type ctxKey struct{}
+
+// RequestID returns the request id the middleware assigned to r ("" when
+// r did not pass through it). Handler packages take it as their RequestID
+// function so that their logs carry the same id as the access log.
+func RequestID(r *http.Request) string {
+	id, _ := r.Context().Value(ctxKey{}).(string)
+	return id
+}
+
+// middleware is the one wrapper around the mux. It is a single function
+// rather than a chain so that the *http.Request the mux fills in (its
+// Pattern) is the one the access log and metrics read afterwards.
+type middleware struct {
+	next    http.Handler
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r.Header.Get(requestIDHeader))
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+	rec := &recorder{ResponseWriter: w}
+	setSecurityHeaders(rec.Header(), id)
+	defer m.finish(rec, r, start)
+	if !limitBody(rec, r) {
+		return
+	}
+	m.next.ServeHTTP(rec, r)
+}
+
+// finish recovers a panic, then records the request in the access log and
+// the metrics. It runs deferred so that a panicking handler is logged too.
+func (m *middleware) finish(rec *recorder, r *http.Request, start time.Time) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared by identity, as net/http does
+			panic(p)
+		}
+		m.logger.LogAttrs(r.Context(), slog.LevelError, "handler panic",
+			slog.String("request_id", RequestID(r)), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		if !rec.wroteHeader {
+			// A JSON server_error with a generic text: no panic value or
+			// stack trace reaches the wire.
+			oauth2.WriteError(rec, oauth2.NewError(oauth2.ErrServerError, "the server could not complete the request"))
+		}
+	}
+	endpoint := routeOf(r.Pattern)
+	d := time.Since(start)
+	m.metrics.ObserveHTTP(endpoint, r.Method, rec.status(), d)
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		slog.String("request_id", RequestID(r)), slog.String("method", r.Method),
+		slog.String("route", endpoint), slog.Int("status", rec.status()),
+		slog.Int64("bytes", rec.bytes), slog.Duration("duration", d))
+}
+
+// routeOf strips the method from a ServeMux pattern ("POST /w/{ws}/x" →
+// "/w/{ws}/x"). Patterns are bounded, unlike raw paths, so they are safe as
+// log fields and metric labels and never carry query strings.
+func routeOf(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
+}
+
+// requestID keeps a caller's X-Request-Id when it is short and made of
+// safe characters (it ends up in logs), and otherwise makes a new one.
+func requestID(given string) string {
+	if given != "" && len(given) <= maxRequestIDLen && safeID(given) {
+		return given
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func safeID(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func setSecurityHeaders(h http.Header, id string) {
+	h.Set(requestIDHeader, id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// limitBody caps the request body (SECURITY.md M1): a declared length over
+// the cap is refused at once with 413, before any handler reads; a body
+// without a declared length is wrapped so that reading past the cap fails.
+func limitBody(w http.ResponseWriter, r *http.Request) bool {
+	limit := int64(MaxProtocolBody)
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		limit = MaxAdminBody
+	}
+	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close")
+		oauth2.WriteError(w, oauth2.NewError(oauth2.ErrInvalidRequest, "request body too large").
+			WithStatus(http.StatusRequestEntityTooLarge))
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return true
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	code        int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.WriteHeader(http.StatusOK)
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) status() int {
+	if !r.wroteHeader {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

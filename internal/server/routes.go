@@ -1,0 +1,71 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/adminapi"
+	"github.com/latchkey/latchkey/internal/clientauth"
+	"github.com/latchkey/latchkey/internal/dcr"
+	"github.com/latchkey/latchkey/internal/discovery"
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/introspect"
+	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/ssrf"
+)
+
+// mountHandlers mounts every protocol and admin package on mux. Each gets
+// the configured base URL, from which it derives issuers (SECURITY.md J2).
+func (s *Server) mountHandlers(mux *http.ServeMux) error {
+	auth := s.clientAuthenticator()
+	(&grants.Handler{
+		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
+		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
+		Defaults: grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL}, RequestID: RequestID,
+	}).Mount(mux)
+	(&introspect.Handler{
+		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
+		Logger: s.logger.With("component", "introspect"), RequestID: RequestID,
+	}).Mount(mux)
+	registration := s.mountRegistration(mux)
+	(&discovery.Handler{
+		Store: s.store, Keys: s.keys, BaseURL: s.baseURL, Logger: s.logger.With("component", "discovery"),
+		NoRegistration: !registration,
+	}).Mount(mux)
+	s.mountAdminAPI(mux)
+	return nil
+}
+
+// clientAuthenticator is the one client authentication shared by the
+// token, introspection and revocation endpoints (SECURITY.md B11). Remote
+// jwks_uri documents are fetched through the SSRF-safe client (SECURITY.md
+// L); failed authentications are rate limited per client and per IP (M7).
+func (s *Server) clientAuthenticator() *clientauth.Authenticator {
+	return &clientauth.Authenticator{
+		Store:   s.store,
+		Keyring: s.keyring,
+		JWKS:    ssrf.NewJWKSCache(ssrf.NewClient(ssrf.Options{}), ssrf.CacheOptions{}),
+		Limiter: ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now),
+		Now:     s.opts.now,
+		Logger:  s.logger.With("component", "clientauth"),
+	}
+}
+
+// mountRegistration mounts RFC 7591/7592 dynamic client registration and
+// reports whether it did, so that discovery advertises
+// registration_endpoint only when it is served.
+func (s *Server) mountRegistration(mux *http.ServeMux) bool {
+	(&dcr.Handler{
+		Service: s.svc, Store: s.store, BaseURL: s.baseURL, Logger: s.logger.With("component", "dcr"),
+	}).Mount(mux)
+	return true
+}
+
+// mountAdminAPI mounts the admin REST API and its OpenAPI document under
+// /admin/v1. It accepts the configured admin token (LATCHKEY_ADMIN_TOKEN)
+// and any token whose hash is stored, such as the bootstrap token.
+func (s *Server) mountAdminAPI(mux *http.ServeMux) {
+	(&adminapi.Handler{
+		Service: s.svc, Auth: adminapi.Auth{Static: s.cfg.AdminToken, Store: s.store},
+		Logger: s.logger.With("component", "adminapi"), BaseURL: s.baseURL,
+	}).Mount(mux)
+}

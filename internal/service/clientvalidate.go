@@ -1,0 +1,239 @@
+package service
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/ssrf"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+var (
+	// clientIDPattern: RFC 3986 unreserved characters plus ':' (the
+	// generated base64url IDs use '-' and '_').
+	clientIDPattern    = regexp.MustCompile(`^[A-Za-z0-9._~:-]{1,255}$`)
+	metadataKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+)
+
+// Limits of client fields (SECURITY.md M5).
+const (
+	MaxClientScopes        = 500
+	MaxGrantTypes          = 10
+	MaxMetadataPairs       = 50
+	maxMetadataValueLength = 1024
+	maxEmailLength         = 254
+	maxJWKSURILength       = 2048
+)
+
+// ClientGrantTypes are the grant types a client may register.
+var ClientGrantTypes = []string{
+	oauth2.GrantClientCredentials, oauth2.GrantAuthorizationCode, oauth2.GrantRefreshToken, oauth2.GrantJWTBearer,
+}
+
+// ClientResponseTypes are the response types a client may register.
+var ClientResponseTypes = []string{"code"}
+
+func validateClientID(v *validator, id string) {
+	v.check(clientIDPattern.MatchString(id), "client_id", "pattern",
+		"must be 1-255 letters, digits or '.', '_', '~', ':', '-'")
+}
+
+// validateClient checks every field of in (defaults already applied) and
+// returns the normalized inline JWKS.
+func (s *Service) validateClient(v *validator, ws storage.Workspace, in ClientInput, scopes []storage.ScopeRef) []byte {
+	validateName(v, "name", in.Name)
+	v.maxLen("description", in.Description, maxDescriptionLength)
+	validateEmail(v, "contact_email", in.ContactEmail)
+	typeOK := v.check(in.Type == oauth2.ClientConfidential || in.Type == oauth2.ClientPublic,
+		"type", "enum", "must be %q or %q", oauth2.ClientConfidential, oauth2.ClientPublic)
+	validateGrantTypes(v, in)
+	validateResponseTypes(v, in)
+	validateRedirectURIs(v, in)
+	validateClientScopes(v, in.Scopes, scopes)
+	if typeOK {
+		validateAuthMethod(v, ws, in)
+	}
+	jwks := s.validateKeys(v, in)
+	validateTTL(v, in.AccessTokenTTL)
+	validateMetadata(v, in.Metadata)
+	return jwks
+}
+
+func validateEmail(v *validator, field, email string) {
+	if email == "" || !v.maxLen(field, email, maxEmailLength) {
+		return
+	}
+	// A bare address only: no display name, no group, no comments.
+	addr, err := mail.ParseAddress(email)
+	v.check(err == nil && addr.Address == email, field, "email", "must be a plain e-mail address (name@example.com)")
+}
+
+func validateGrantTypes(v *validator, in ClientInput) {
+	if !v.maxItems("grant_types", len(in.GrantTypes), MaxGrantTypes) {
+		return
+	}
+	validateEnumList(v, "grant_types", in.GrantTypes, ClientGrantTypes)
+	// RFC 6749 §4.4 / SECURITY.md D6: only confidential clients can
+	// authenticate, so only they may use client_credentials.
+	v.check(!(in.Type == oauth2.ClientPublic && contains(in.GrantTypes, oauth2.GrantClientCredentials)),
+		"grant_types", "public_client", "client_credentials is not allowed for public clients (RFC 6749 §4.4)")
+	v.check(!contains(in.GrantTypes, oauth2.GrantRefreshToken) || contains(in.GrantTypes, oauth2.GrantAuthorizationCode),
+		"grant_types", "consistency", "refresh_token requires authorization_code")
+}
+
+func validateResponseTypes(v *validator, in ClientInput) {
+	if !v.maxItems("response_types", len(in.ResponseTypes), len(ClientResponseTypes)) {
+		return
+	}
+	validateEnumList(v, "response_types", in.ResponseTypes, ClientResponseTypes)
+	// RFC 7591 §2.1: "code" goes with authorization_code.
+	v.check(len(in.ResponseTypes) == 0 || contains(in.GrantTypes, oauth2.GrantAuthorizationCode),
+		"response_types", "consistency", "code requires the authorization_code grant type (RFC 7591 §2.1)")
+}
+
+func validateEnumList(v *validator, field string, list, allowed []string) {
+	seen := map[string]bool{}
+	for i, x := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		v.check(contains(allowed, x), f, "enum", "must be one of %v", allowed)
+		v.check(!seen[x], f, "unique", "duplicate value %q", x)
+		seen[x] = true
+	}
+}
+
+func validateRedirectURIs(v *validator, in ClientInput) {
+	if !v.maxItems("redirect_uris", len(in.RedirectURIs), MaxRedirectURIs) {
+		return
+	}
+	v.check(len(in.RedirectURIs) > 0 || !contains(in.GrantTypes, oauth2.GrantAuthorizationCode),
+		"redirect_uris", "required", "at least one is required for the authorization_code grant")
+	seen := map[string]bool{}
+	for i, u := range in.RedirectURIs {
+		f := fmt.Sprintf("redirect_uris[%d]", i)
+		if p := redirectURIProblem(u, in.Type); p != "" {
+			v.add(f, "redirect_uri", "%s", p)
+		}
+		v.check(!seen[u], f, "unique", "duplicate redirect URI")
+		seen[u] = true
+	}
+}
+
+func validateClientScopes(v *validator, want []string, have []storage.ScopeRef) {
+	if !v.maxItems("scopes", len(want), MaxClientScopes) {
+		return
+	}
+	exists := make(map[string]bool, len(have))
+	for _, r := range have {
+		exists[r.Name] = true
+	}
+	seen := map[string]bool{}
+	for i, sc := range want {
+		f := fmt.Sprintf("scopes[%d]", i)
+		v.check(exists[sc], f, "exists", "scope %q is not defined by any service of this workspace", truncate(sc, 128))
+		v.check(!seen[sc], f, "unique", "duplicate scope %q", truncate(sc, 128))
+		seen[sc] = true
+	}
+}
+
+// truncate bounds echoed input in messages.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func validateAuthMethod(v *validator, ws storage.Workspace, in ClientInput) {
+	const f = "token_endpoint_auth_method"
+	m := in.TokenEndpointAuthMethod
+	if !v.check(contains(oauth2.AllAuthMethods, m), f, "enum", "must be one of %v", oauth2.AllAuthMethods) {
+		return
+	}
+	if in.Type == oauth2.ClientPublic {
+		v.check(m == oauth2.AuthNone, f, "public_client", "public clients must use none")
+	} else {
+		v.check(m != oauth2.AuthNone, f, "confidential_client", "confidential clients must authenticate (none is for public clients)")
+	}
+	if allowed := ws.Settings.AllowedAuthMethods; len(allowed) > 0 {
+		v.check(contains(allowed, m), f, "workspace_policy", "%s is not allowed in this workspace (allowed: %v)", m, allowed)
+	}
+	validateSigningAlg(v, m, in.TokenEndpointAuthSigningAlg)
+}
+
+// validateSigningAlg pins an assertion algorithm that fits the method:
+// asymmetric for private_key_jwt, HMAC for client_secret_jwt (RFC 8725
+// §3.1, SECURITY.md A2/A3), nothing for other methods.
+func validateSigningAlg(v *validator, method, alg string) {
+	const f = "token_endpoint_auth_signing_alg"
+	if alg == "" {
+		return
+	}
+	switch method {
+	case oauth2.AuthPrivateKeyJWT:
+		v.check(contains(oauth2.AsymmetricVerifyAlgs, alg), f, "enum", "must be one of %v", oauth2.AsymmetricVerifyAlgs)
+	case oauth2.AuthClientSecretJWT:
+		v.check(contains(oauth2.HMACVerifyAlgs, alg), f, "enum", "must be one of %v", oauth2.HMACVerifyAlgs)
+	default:
+		v.add(f, "consistency", "is only used with private_key_jwt or client_secret_jwt")
+	}
+}
+
+// validateKeys checks jwks / jwks_uri (SECURITY.md A15, L1/L2) and
+// returns the normalized inline set.
+func (s *Service) validateKeys(v *validator, in ClientInput) []byte {
+	hasJWKS, hasURI := len(in.JWKS) > 0, in.JWKSURI != ""
+	if hasJWKS && hasURI {
+		// RFC 7591 §2: "MUST NOT both be present".
+		v.add("jwks", "exclusive", "jwks and jwks_uri must not both be set (RFC 7591 §2)")
+	}
+	if in.TokenEndpointAuthMethod == oauth2.AuthPrivateKeyJWT && !hasJWKS && !hasURI {
+		v.add("jwks", "required", "private_key_jwt requires jwks or jwks_uri")
+	}
+	if hasURI {
+		s.validateJWKSURI(v, in.JWKSURI)
+	}
+	if !hasJWKS {
+		return nil
+	}
+	return normalizeJWKS(v, "jwks", in.JWKS)
+}
+
+func (s *Service) validateJWKSURI(v *validator, uri string) {
+	const f = "jwks_uri"
+	if !v.maxLen(f, uri, maxJWKSURILength) {
+		return
+	}
+	validate := s.ValidateURL
+	if validate == nil {
+		validate = ssrf.ValidateURL
+	}
+	if err := validate(uri, s.AllowPrivateURLs); err != nil {
+		v.add(f, "url", "must be an https URL of a public host (SECURITY.md L): %v", err)
+	}
+}
+
+func validateTTL(v *validator, ttl time.Duration) {
+	v.check(ttl == 0 || (ttl >= MinAccessTokenTTL && ttl <= MaxAccessTokenTTL), "access_token_ttl", "range",
+		"must be 0 (workspace default) or between %s and %s", MinAccessTokenTTL, MaxAccessTokenTTL)
+}
+
+func validateMetadata(v *validator, md map[string]string) {
+	if !v.maxItems("metadata", len(md), MaxMetadataPairs) {
+		return
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic error order
+	for _, k := range keys {
+		val := md[k]
+		f := "metadata." + truncate(k, 64)
+		v.check(metadataKeyPattern.MatchString(k), f, "key_pattern", "keys must be 1-64 letters, digits or '_', '.', ':', '-'")
+		v.maxLen(f, val, maxMetadataValueLength)
+	}
+}

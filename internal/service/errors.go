@@ -1,0 +1,134 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Sentinel kinds of service errors. Check them with errors.Is.
+var (
+	// ErrNotFound: the workspace or object does not exist (in that workspace).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the object collides with an existing one, or the
+	// operation would leave the system in a forbidden state.
+	ErrConflict = errors.New("conflict")
+)
+
+// FieldError is one problem with one input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every problem found in an input, so a caller can
+// fix them all in one round trip.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		msgs[i] = fe.Message
+	}
+	return "invalid input: " + strings.Join(msgs, "; ")
+}
+
+// Error is a not-found or conflict error with a message that is safe to
+// show to the caller. Kind is ErrNotFound or ErrConflict; Cause (often a
+// storage error) is for logs and errors.Is only.
+type Error struct {
+	Kind    error
+	Message string
+	Cause   error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap exposes both the kind and the cause to errors.Is / errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Cause}
+}
+
+func notFound(format string, args ...any) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(cause error, format string, args ...any) error {
+	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...), Cause: cause}
+}
+
+// mapStore turns storage sentinels into service errors with a readable
+// message naming the object; other errors pass through unchanged (callers
+// treat them as internal errors and never show their text).
+func mapStore(err error, what, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("%s %q not found", what, id), Cause: err}
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return &Error{Kind: ErrConflict, Message: fmt.Sprintf("%s %q conflicts with an existing one", what, id), Cause: err}
+	}
+	return err
+}
+
+// PublicMessage returns the text of err that may be shown to an API caller,
+// or "" when err is internal (its text must not leave the server).
+func PublicMessage(err error) string {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve.Error()
+	}
+	var se *Error
+	if errors.As(err, &se) {
+		return se.Message
+	}
+	return ""
+}
+
+// validator collects field errors.
+type validator struct {
+	errs []FieldError
+}
+
+func (v *validator) add(field, rule, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{Field: field, Rule: rule, Message: field + ": " + fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Errors: v.errs}
+}
+
+// check adds an error when ok is false.
+func (v *validator) check(ok bool, field, rule, format string, args ...any) bool {
+	if !ok {
+		v.add(field, rule, format, args...)
+	}
+	return ok
+}
+
+func (v *validator) maxLen(field, value string, n int) bool {
+	return v.check(len(value) <= n, field, "max_length", "must be at most %d characters", n)
+}
+
+func (v *validator) required(field, value string) bool {
+	return v.check(strings.TrimSpace(value) != "", field, "required", "is required")
+}
+
+// maxItems reports whether a list is within its cap. Callers skip per-item
+// checks of an over-long list so that a hostile input costs bounded work
+// (SECURITY.md M5).
+func (v *validator) maxItems(field string, n, max int) bool {
+	return v.check(n <= max, field, "max_items", "must have at most %d items", max)
+}

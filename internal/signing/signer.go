@@ -1,0 +1,116 @@
+package signing
+
+import (
+	"crypto"
+	"fmt"
+	"sync"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Signer signs with one key. Implementations are safe for concurrent use.
+type Signer interface {
+	KID() string
+	Alg() string
+	// Sign returns a compact JWS of payload with header {alg, kid, typ}.
+	Sign(payload []byte, typ string) (string, error)
+}
+
+// maxCachedTypes bounds the per-key cache of go-jose signers. Callers use a
+// handful of fixed types ("at+jwt", "JWT"); the bound only guards against a
+// caller passing unbounded input as typ.
+const maxCachedTypes = 16
+
+// KeySigner signs with one private key. It builds one go-jose signer per
+// JOSE "typ" on first use and reuses it, so signing allocates only what
+// go-jose needs per signature.
+type KeySigner struct {
+	kid  string
+	alg  jose.SignatureAlgorithm
+	priv crypto.Signer
+	pub  jose.JSONWebKey
+
+	mu      sync.RWMutex
+	signers map[string]jose.Signer
+}
+
+var _ Signer = (*KeySigner)(nil)
+
+func newKeySigner(priv crypto.Signer, alg string) (*KeySigner, error) {
+	if !keyFitsAlg(priv.Public(), alg) {
+		return nil, fmt.Errorf("%w: %q for this key type", ErrUnsupportedAlg, alg)
+	}
+	pub, err := publicJWK(priv.Public(), alg)
+	if err != nil {
+		return nil, err
+	}
+	return &KeySigner{
+		kid: pub.KeyID, alg: jose.SignatureAlgorithm(alg), priv: priv, pub: pub,
+		signers: make(map[string]jose.Signer, 2),
+	}, nil
+}
+
+// EphemeralSigner returns a signer over a fresh in-memory key for alg, not
+// stored anywhere. The benchmark command uses it to measure the raw signing
+// rate of an algorithm; tests use it to mint tokens.
+func EphemeralSigner(alg string) (*KeySigner, error) {
+	priv, err := generatePrivate(alg)
+	if err != nil {
+		return nil, err
+	}
+	return newKeySigner(priv, alg)
+}
+
+// KID is the key's RFC 7638 thumbprint.
+func (s *KeySigner) KID() string { return s.kid }
+
+// Alg is the JWS algorithm of the key.
+func (s *KeySigner) Alg() string { return string(s.alg) }
+
+// Public returns the key's public JWK (use "sig", alg, kid).
+func (s *KeySigner) Public() jose.JSONWebKey { return s.pub }
+
+// Sign returns a compact JWS of payload with protected header
+// {alg, kid, typ} (typ omitted when empty).
+func (s *KeySigner) Sign(payload []byte, typ string) (string, error) {
+	js, err := s.joseSigner(typ)
+	if err != nil {
+		return "", err
+	}
+	obj, err := js.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("signing: sign: %w", err)
+	}
+	return obj.CompactSerialize()
+}
+
+func (s *KeySigner) joseSigner(typ string) (jose.Signer, error) {
+	s.mu.RLock()
+	js, ok := s.signers[typ]
+	s.mu.RUnlock()
+	if ok {
+		return js, nil
+	}
+	js, err := s.newJoseSigner(typ)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.signers) < maxCachedTypes {
+		s.signers[typ] = js
+	}
+	return js, nil
+}
+
+func (s *KeySigner) newJoseSigner(typ string) (jose.Signer, error) {
+	opts := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), s.kid)
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.priv}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("signing: new signer: %w", err)
+	}
+	return js, nil
+}

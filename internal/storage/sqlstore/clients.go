@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Indexed columns; the rest of the Client is the JSON document in data
+// (the struct's json tags exclude exactly these columns).
+const clientColumns = `workspace_id, id, name, enabled, created_at, updated_at, data`
+
+// CreateClient inserts c. A duplicate ID in the workspace is
+// ErrAlreadyExists; a missing workspace is ErrNotFound.
+func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode client: %w", err)
+	}
+	return s.inTx(ctx, "create client", func(tx conn) error {
+		if _, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.WorkspaceID, c.ID, c.Name, c.Enabled, toMillis(c.CreatedAt), toMillis(c.UpdatedAt), string(data)); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, c.WorkspaceID, storage.ChangeClient, c.ID)
+	})
+}
+
+// GetClient reads one client.
+func (s *Store) GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error) {
+	c, err := getClient(ctx, s.reader(), workspaceID, id, "")
+	return c, mapError("get client", err)
+}
+
+func getClient(ctx context.Context, c conn, workspaceID, id, lock string) (storage.Client, error) {
+	row := c.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
+	return scanClient(row)
+}
+
+func scanClient(row interface{ Scan(...any) error }) (storage.Client, error) {
+	var c storage.Client
+	var wsID, id, name, data string
+	var enabled bool
+	var created, updated int64
+	if err := row.Scan(&wsID, &id, &name, &enabled, &created, &updated, &data); err != nil {
+		return storage.Client{}, err
+	}
+	if err := json.Unmarshal([]byte(data), &c); err != nil {
+		return storage.Client{}, fmt.Errorf("decode client: %w", err)
+	}
+	c.WorkspaceID, c.ID, c.Name, c.Enabled = wsID, id, name, enabled
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	c.SecretRotatedAt = c.SecretRotatedAt.UTC()
+	c.SecretExpiresAt = c.SecretExpiresAt.UTC()
+	return c, nil
+}
+
+// ListClients returns one page of the workspace's clients ordered by ID.
+func (s *Store) ListClients(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.Client], error) {
+	q, args, limit := listQuery(`SELECT `+clientColumns+` FROM clients WHERE workspace_id = ?`, []any{workspaceID}, opts)
+	rows, err := s.reader().query(ctx, q, args...)
+	if err != nil {
+		return storage.Page[storage.Client]{}, mapError("list clients", err)
+	}
+	defer rows.Close()
+	var items []storage.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return storage.Page[storage.Client]{}, mapError("list clients", err)
+		}
+		items = append(items, c)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Page[storage.Client]{}, mapError("list clients", err)
+	}
+	return finishPage(items, limit, func(c storage.Client) string { return c.ID }), nil
+}
+
+// UpdateClient runs updater on the locked client and writes its result.
+// Workspace and ID cannot change.
+func (s *Store) UpdateClient(ctx context.Context, workspaceID, id string, updater func(storage.Client) (storage.Client, error)) (storage.Client, error) {
+	var out storage.Client
+	err := s.inTx(ctx, "update client", func(tx conn) error {
+		cur, err := getClient(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		if err != nil {
+			return err
+		}
+		next, err := updater(cur)
+		if err != nil {
+			return abort{err}
+		}
+		next.WorkspaceID, next.ID = workspaceID, id
+		data, err := json.Marshal(next)
+		if err != nil {
+			return abort{fmt.Errorf("sqlstore: encode client: %w", err)}
+		}
+		if _, err := tx.exec(ctx, `UPDATE clients SET name = ?, enabled = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
+			next.Name, next.Enabled, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), string(data), workspaceID, id); err != nil {
+			return err
+		}
+		out = next
+		return s.recordChange(ctx, tx, workspaceID, storage.ChangeClient, id)
+	})
+	if err != nil {
+		return storage.Client{}, err
+	}
+	out.CreatedAt, out.UpdatedAt = roundTime(out.CreatedAt), roundTime(out.UpdatedAt)
+	return out, nil
+}
+
+// DeleteClient removes one client.
+func (s *Store) DeleteClient(ctx context.Context, workspaceID, id string) error {
+	return s.inTx(ctx, "delete client", func(tx conn) error {
+		res, err := tx.exec(ctx, `DELETE FROM clients WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if err := expectOne(res); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, workspaceID, storage.ChangeClient, id)
+	})
+}

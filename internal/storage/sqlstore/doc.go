@@ -1,0 +1,29 @@
+// Package sqlstore is the one database/sql backend of Latchkey. It serves
+// both SQLite (modernc.org/sqlite, pure Go, driver "sqlite") and PostgreSQL
+// (github.com/jackc/pgx/v5/stdlib, driver "pgx") with the same queries: SQL
+// is written once in the SQLite dialect with "?" placeholders and a small,
+// tested translate function rewrites it for PostgreSQL (placeholders to $n,
+// BLOB to BYTEA, the changes sequence, binary collation). The model is Dex's
+// storage/sql, except that every statement carries its context.
+//
+// Durability and concurrency choices:
+//
+//   - SQLite runs in WAL mode with synchronous=FULL (WAL+NORMAL can lose the
+//     last commits on power loss, SECURITY.md reliability invariant 2), a
+//     busy timeout, foreign keys on, and every transaction begins IMMEDIATE
+//     so read-modify-write updaters serialize instead of failing on lock
+//     upgrade.
+//   - PostgreSQL updaters read the row with SELECT ... FOR UPDATE; the few
+//     serialization failures and deadlocks (40001, 40P01) are retried, as are
+//     SQLITE_BUSY errors on SQLite.
+//   - Single-use gates (UseJTI, ConsumeInitialAccessToken) are one atomic
+//     statement each, never check-then-act (reliability invariant 4).
+//   - Every write of a workspace, service, client or signing key set inserts
+//     a row into the changes table in the same transaction. On PostgreSQL
+//     that insert takes a transaction-scoped advisory lock first, so change
+//     IDs become visible in commit order and a poller reading "ID > last"
+//     never skips an event that commits late.
+//
+// Times are stored as BIGINT UTC Unix milliseconds (0 = the zero time), so
+// values read back are UTC and truncated to the millisecond.
+package sqlstore

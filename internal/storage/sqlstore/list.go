@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// listQuery builds the WHERE/ORDER/LIMIT tail of a keyset-paginated list
+// ordered by id. base must end in a WHERE clause (e.g. "... WHERE
+// workspace_id = ?" or "... WHERE 1 = 1"); args are its arguments. It
+// fetches one row more than the page so the caller knows whether a next
+// page exists.
+func listQuery(base string, args []any, opts storage.ListOptions) (string, []any, int) {
+	limit := clampLimit(opts.Limit)
+	var b strings.Builder
+	b.WriteString(base)
+	if opts.After != "" {
+		b.WriteString(" AND id > ?")
+		args = append(args, opts.After)
+	}
+	if opts.Query != "" {
+		// LIKE with our own escape character, so "%" and "_" in the
+		// query match literally.
+		b.WriteString(` AND (lower(id) LIKE ? ESCAPE '\' OR lower(name) LIKE ? ESCAPE '\')`)
+		pattern := "%" + escapeLike(strings.ToLower(opts.Query)) + "%"
+		args = append(args, pattern, pattern)
+	}
+	b.WriteString(" ORDER BY id LIMIT ?")
+	args = append(args, limit+1)
+	return b.String(), args, limit
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return storage.DefaultPageSize
+	case n > storage.MaxPageSize:
+		return storage.MaxPageSize
+	}
+	return n
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func escapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// finishPage trims the extra row fetched by listQuery and sets Next.
+func finishPage[T any](items []T, limit int, id func(T) string) storage.Page[T] {
+	if len(items) <= limit {
+		return storage.Page[T]{Items: items}
+	}
+	items = items[:limit]
+	return storage.Page[T]{Items: items, Next: id(items[limit-1])}
+}

@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// maxAttempts bounds the retries of a transaction that failed on a
+// serialization conflict, deadlock or busy database.
+const maxAttempts = 5
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn binds a querier to the store's flavor so that every query is
+// translated in one place.
+type conn struct {
+	q  querier
+	fl flavor
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.fl.translate(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.fl.translate(query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.fl.translate(query), args...)
+}
+
+// reader runs outside any transaction.
+func (s *Store) reader() conn { return conn{q: s.db, fl: s.flavor} }
+
+// abort carries an updater's error out of a transaction so it is returned
+// unchanged (storage contract) and never retried.
+type abort struct{ err error }
+
+func (a abort) Error() string { return a.err.Error() }
+
+// inTx runs fn in a transaction and commits it, retrying the whole
+// transaction on serialization failures, deadlocks and SQLITE_BUSY. fn may
+// therefore run more than once and must not have side effects outside tx.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx conn) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.tryTx(ctx, fn)
+		if err == nil {
+			return nil
+		}
+		if a, ok := errors.AsType[abort](err); ok {
+			return a.err
+		}
+		if !isRetryable(err) || attempt == maxAttempts {
+			break
+		}
+		s.logger.DebugContext(ctx, "sqlstore: retrying transaction", "op", op, "attempt", attempt, "err", err)
+		if werr := sleep(ctx, time.Duration(attempt*attempt)*5*time.Millisecond); werr != nil {
+			return fmt.Errorf("sqlstore: %s: %w", op, werr)
+		}
+	}
+	return mapError(op, err)
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx conn) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(conn{q: tx, fl: s.flavor}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// PostgreSQL SQLSTATE codes (Appendix A of the PostgreSQL manual).
+const (
+	pgUniqueViolation      = "23505"
+	pgForeignKeyViolation  = "23503"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
+
+func isRetryable(err error) bool {
+	if pg, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pg.Code == pgSerializationFailure || pg.Code == pgDeadlockDetected
+	}
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		primary := se.Code() & 0xff
+		return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+func isUniqueViolation(err error) bool {
+	if pg, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pg.Code == pgUniqueViolation
+	}
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func isForeignKeyViolation(err error) bool {
+	if pg, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pg.Code == pgForeignKeyViolation
+	}
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// mapError turns driver errors into the storage sentinels: unique
+// violations are ErrAlreadyExists, a missing parent row (foreign key) is
+// ErrNotFound, no row is ErrNotFound. Sentinels already in err pass through.
+func mapError(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrAlreadyExists):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return storage.ErrNotFound
+	case isUniqueViolation(err):
+		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrAlreadyExists)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrNotFound)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// expectOne reports ErrNotFound when a write by key touched no row.
+func expectOne(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+const workspaceColumns = `id, name, enabled, settings, created_at, updated_at`
+
+// CreateWorkspace inserts w; an existing ID is ErrAlreadyExists.
+func (s *Store) CreateWorkspace(ctx context.Context, w storage.Workspace) error {
+	settings, err := json.Marshal(w.Settings)
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode workspace settings: %w", err)
+	}
+	return s.inTx(ctx, "create workspace", func(tx conn) error {
+		if _, err := tx.exec(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			w.ID, w.Name, w.Enabled, string(settings), toMillis(w.CreatedAt), toMillis(w.UpdatedAt)); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, w.ID, storage.ChangeWorkspace, "")
+	})
+}
+
+// GetWorkspace reads one workspace.
+func (s *Store) GetWorkspace(ctx context.Context, id string) (storage.Workspace, error) {
+	w, err := getWorkspace(ctx, s.reader(), id, "")
+	return w, mapError("get workspace", err)
+}
+
+func getWorkspace(ctx context.Context, c conn, id, lock string) (storage.Workspace, error) {
+	row := c.queryRow(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`+lock, id)
+	return scanWorkspace(row)
+}
+
+func scanWorkspace(row interface{ Scan(...any) error }) (storage.Workspace, error) {
+	var w storage.Workspace
+	var settings string
+	var created, updated int64
+	if err := row.Scan(&w.ID, &w.Name, &w.Enabled, &settings, &created, &updated); err != nil {
+		return storage.Workspace{}, err
+	}
+	if err := json.Unmarshal([]byte(settings), &w.Settings); err != nil {
+		return storage.Workspace{}, fmt.Errorf("decode workspace settings: %w", err)
+	}
+	w.CreatedAt, w.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return w, nil
+}
+
+// ListWorkspaces returns one page of workspaces ordered by ID.
+func (s *Store) ListWorkspaces(ctx context.Context, opts storage.ListOptions) (storage.Page[storage.Workspace], error) {
+	q, args, limit := listQuery(`SELECT `+workspaceColumns+` FROM workspaces WHERE 1 = 1`, nil, opts)
+	rows, err := s.reader().query(ctx, q, args...)
+	if err != nil {
+		return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
+	}
+	defer rows.Close()
+	var items []storage.Workspace
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
+		}
+		items = append(items, w)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
+	}
+	return finishPage(items, limit, func(w storage.Workspace) string { return w.ID }), nil
+}
+
+// UpdateWorkspace runs updater on the locked row and writes its result.
+// The ID cannot change.
+func (s *Store) UpdateWorkspace(ctx context.Context, id string, updater func(storage.Workspace) (storage.Workspace, error)) (storage.Workspace, error) {
+	var out storage.Workspace
+	err := s.inTx(ctx, "update workspace", func(tx conn) error {
+		cur, err := getWorkspace(ctx, tx, id, s.flavor.forUpdate)
+		if err != nil {
+			return err
+		}
+		next, err := updater(cur)
+		if err != nil {
+			return abort{err}
+		}
+		next.ID = id
+		settings, err := json.Marshal(next.Settings)
+		if err != nil {
+			return abort{fmt.Errorf("sqlstore: encode workspace settings: %w", err)}
+		}
+		if _, err := tx.exec(ctx, `UPDATE workspaces SET name = ?, enabled = ?, settings = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+			next.Name, next.Enabled, string(settings), toMillis(next.CreatedAt), toMillis(next.UpdatedAt), id); err != nil {
+			return err
+		}
+		out = next
+		return s.recordChange(ctx, tx, id, storage.ChangeWorkspace, "")
+	})
+	if err != nil {
+		return storage.Workspace{}, err
+	}
+	return roundTimesWorkspace(out), nil
+}
+
+// roundTimesWorkspace returns w as a later Get would: times truncated to
+// the millisecond, in UTC.
+func roundTimesWorkspace(w storage.Workspace) storage.Workspace {
+	w.CreatedAt, w.UpdatedAt = roundTime(w.CreatedAt), roundTime(w.UpdatedAt)
+	return w
+}
+
+// DeleteWorkspace removes the workspace; foreign keys cascade to
+// everything in it.
+func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
+	return s.inTx(ctx, "delete workspace", func(tx conn) error {
+		res, err := tx.exec(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := expectOne(res); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, id, storage.ChangeWorkspace, "")
+	})
+}

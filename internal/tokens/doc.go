@@ -1,0 +1,21 @@
+// Package tokens mints and verifies Latchkey's access tokens: JWTs in the
+// RFC 9068 profile ("JSON Web Token (JWT) Profile for OAuth 2.0 Access
+// Tokens").
+//
+// A token carries the JOSE header {alg, kid, typ: "at+jwt"} (RFC 9068 §2.1)
+// and the claims iss, sub, aud, client_id, scope, jti, iat and exp
+// (RFC 9068 §2.2), plus any extra claims a grant adds. aud is a single
+// string when the token has one audience and an array otherwise (RFC 7519
+// §4.1.3 allows both; most resource servers expect the string form).
+//
+// Mint is on the hot path of the token endpoint (every client_credentials
+// request), so it marshals the claims once with encoding/json into a pooled
+// buffer and signs with a cached signer (package signing).
+//
+// Verify is for our own tokens (introspection, revocation): it accepts only
+// the algorithms a workspace can sign with (RFC 8725 §3.1), requires typ
+// at+jwt (RFC 9068 §4, RFC 8725 §3.11), a kid found in the workspace's
+// published keys whose type and alg fit the header alg, a valid signature,
+// iss equal to the workspace issuer and exp in the future. It does not
+// check revocation; callers do, with the jti.
+package tokens

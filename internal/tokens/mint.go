@@ -1,0 +1,142 @@
+package tokens
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/signing"
+)
+
+// AccessToken is the content of an RFC 9068 access token.
+type AccessToken struct {
+	Issuer, Subject, ClientID, Scope, JTI string
+	Audience                              []string
+	IssuedAt, ExpiresAt                   time.Time
+	Extra                                 map[string]any // additional claims
+}
+
+// reservedClaims are set by Mint from AccessToken's fields; Extra may not
+// override them (a grant must not be able to change, say, the issuer).
+var reservedClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "client_id": true, "scope": true,
+	"jti": true, "iat": true, "exp": true, "nbf": true,
+}
+
+// ErrInvalidInput is returned by Mint for an AccessToken that would not be
+// a valid RFC 9068 token.
+var ErrInvalidInput = errors.New("tokens: invalid access token content")
+
+// wireClaims is the JSON form of the registered claims, in the order
+// RFC 9068 §2.2 lists them. Aud holds a string or a []string.
+type wireClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience any    `json:"aud"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope,omitempty"`
+	JTI      string `json:"jti"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+}
+
+// claimsBufSize fits a typical claim set without growing.
+const claimsBufSize = 512
+
+var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, claimsBufSize)) }}
+
+// Mint signs t as an RFC 9068 JWT (typ "at+jwt") with s.
+func Mint(s signing.Signer, t AccessToken) (string, error) {
+	if err := t.validate(); err != nil {
+		return "", err
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	if err := t.encode(buf); err != nil {
+		return "", err
+	}
+	tok, err := s.Sign(buf.Bytes(), oauth2.AccessTokenJWTType)
+	if err != nil {
+		return "", fmt.Errorf("tokens: sign: %w", err)
+	}
+	return tok, nil
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return // do not keep a buffer grown by an unusually large token
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+// validate checks what RFC 9068 §2.2 requires of the content.
+func (t *AccessToken) validate() error {
+	switch {
+	case t.Issuer == "" || t.Subject == "" || t.ClientID == "" || t.JTI == "":
+		return fmt.Errorf("%w: iss, sub, client_id and jti are required", ErrInvalidInput)
+	case len(t.Audience) == 0:
+		return fmt.Errorf("%w: aud is required (RFC 9068 §2.2)", ErrInvalidInput)
+	case t.IssuedAt.IsZero() || !t.ExpiresAt.After(t.IssuedAt):
+		return fmt.Errorf("%w: exp must be after iat", ErrInvalidInput)
+	}
+	for _, a := range t.Audience {
+		if a == "" {
+			return fmt.Errorf("%w: empty audience", ErrInvalidInput)
+		}
+	}
+	for name := range t.Extra {
+		if reservedClaims[name] {
+			return fmt.Errorf("%w: extra claim %q would override a registered claim", ErrInvalidInput, name)
+		}
+	}
+	return nil
+}
+
+// encode writes the claims JSON: the registered claims, then Extra (in
+// key order, as encoding/json writes maps) spliced into the same object.
+func (t *AccessToken) encode(buf *bytes.Buffer) error {
+	w := wireClaims{
+		Issuer: t.Issuer, Subject: t.Subject, ClientID: t.ClientID, Scope: t.Scope, JTI: t.JTI,
+		IssuedAt: t.IssuedAt.Unix(), Expiry: t.ExpiresAt.Unix(),
+	}
+	if len(t.Audience) == 1 {
+		w.Audience = t.Audience[0]
+	} else {
+		w.Audience = t.Audience
+	}
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&w); err != nil {
+		return fmt.Errorf("tokens: encode claims: %w", err)
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's trailing newline
+	if len(t.Extra) == 0 {
+		return nil
+	}
+	return appendExtra(buf, t.Extra)
+}
+
+func appendExtra(buf *bytes.Buffer, extra map[string]any) error {
+	raw, err := json.Marshal(extra)
+	if err != nil {
+		return fmt.Errorf("%w: extra claims: %v", ErrInvalidInput, err)
+	}
+	buf.Truncate(buf.Len() - 1) // the closing brace
+	buf.WriteByte(',')
+	buf.Write(raw[1:]) // raw is a non-empty object: drop its opening brace
+	return nil
+}
+
+// NewJTI returns a fresh token ID: 128 random bits, base64url.
+func NewJTI() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+).
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
