@@ -283,7 +283,7 @@ func verifyWithOIDC(t *testing.T, f *fixture, raw, alg string) (tokenClaims, jos
 	if err := idt.Claims(&claims); err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		t.Fatal(err)
 	}

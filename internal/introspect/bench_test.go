@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
 )
 
 // serve runs one in-process request authenticated with client_secret_basic.
@@ -22,7 +24,13 @@ func serve(h http.Handler, target, id, secret string, form url.Values) *httptest
 // access token by a resource server (signature check, client state,
 // one revocation lookup). Goal: >= 15,000/s on 2 cores (issue 2, item 12).
 func BenchmarkIntrospect(b *testing.B) {
-	f := newFixture(b)
+	for _, alg := range oauth2.SigningAlgs {
+		b.Run(alg, func(b *testing.B) { benchmarkIntrospect(b, alg) })
+	}
+}
+
+func benchmarkIntrospect(b *testing.B, alg string) {
+	f := newFixtureAlg(b, alg)
 	tok := f.token(b, "acme", "app")
 	mux := http.NewServeMux()
 	f.handler.Mount(mux)

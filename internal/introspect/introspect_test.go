@@ -36,10 +36,15 @@ type fixture struct {
 // and workspace "other" with client "app" (same ID, other tenant).
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureAlg(t, oauth2.AlgES256)
+}
+
+func newFixtureAlg(t testing.TB, alg string) *fixture {
+	t.Helper()
 	env := grantstest.New(t)
 	f := &fixture{env: env, secrets: map[string]string{}}
-	env.Workspace(t, "acme", oauth2.AlgES256, storage.WorkspaceSettings{AccessTokenTTL: 10 * time.Minute})
-	env.Workspace(t, "other", oauth2.AlgES256, storage.WorkspaceSettings{})
+	env.Workspace(t, "acme", alg, storage.WorkspaceSettings{AccessTokenTTL: 10 * time.Minute})
+	env.Workspace(t, "other", alg, storage.WorkspaceSettings{})
 	env.Service(t, "acme", "orders", ordersAPI, "orders:read")
 	env.Service(t, "other", "orders", ordersAPI, "orders:read")
 	for _, c := range []storage.Client{
