@@ -21,6 +21,13 @@ var (
 // Returning an error from the updater aborts the update and returns that
 // error unchanged.
 type Storage interface {
+	// Directory holds users, profiles, client certificates and trusted
+	// issuers (directory.go).
+	Directory
+	// Console holds admin users, sessions, audit events and the mail
+	// outbox of the web console (console.go).
+	Console
+
 	// Ping checks that the database is reachable (used by /readyz).
 	Ping(ctx context.Context) error
 	Close() error
@@ -221,6 +228,10 @@ type Client struct {
 	RegistrationAccessTokenHash []byte `json:"registration_access_token_hash,omitempty"`
 	// Dynamic is true for clients created by dynamic registration.
 	Dynamic bool `json:"dynamic,omitempty"`
+
+	// --- Presentation and authorization-flow settings (console, issue 4/5).
+
+	// --- JWT bearer grant settings (issue 3).
 
 	// Extra holds client metadata of later features that the core does
 	// not interpret (kept as raw JSON).
