@@ -163,7 +163,7 @@ func TestJTIStorageFailureIsServerError(t *testing.T) {
 	e := newEnv(t)
 	e.store.useJTIErr = context.DeadlineExceeded
 	_, err := e.authenticate(assertionForm(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1"}, claims("ec-client"))), "")
-	wantErr(t, err, oauth2.ErrServerError, 500, "")
+	wantErr(t, err, oauth2.ErrTemporarilyUnavailable, 503, "")
 }
 
 // jwksServer serves a key set that tests may swap, counting requests.

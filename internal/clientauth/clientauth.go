@@ -60,7 +60,7 @@ const maxClientIDLength = 255
 // Authenticate implements RFC 6749 §2.3, RFC 7523 §2.2/§3, OIDC Core §9.
 // Errors are *oauth2.Error (invalid_client 401; invalid_request 400 for two
 // methods in one request or bad assertion type; 429 when the failure budget
-// is spent; server_error when storage fails).
+// is spent; temporarily_unavailable (503) when storage fails).
 func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP string) (Result, error) {
 	var attempted string
 	res, err := a.authenticate(ctx, r, &attempted)

@@ -121,7 +121,7 @@ func TestStorageFailureIsServerError(t *testing.T) {
 	e := newEnv(t)
 	e.store.getErr = context.DeadlineExceeded
 	_, err := e.authenticate(form("client_id", "post-client", "client_secret", postSecret), "")
-	ee := wantErr(t, err, oauth2.ErrServerError, 500, "")
+	ee := wantErr(t, err, oauth2.ErrTemporarilyUnavailable, 503, "")
 	if strings.Contains(ee.Description, "deadline") {
 		t.Fatal("internal error text in description")
 	}
@@ -159,7 +159,7 @@ func TestFailureBudget(t *testing.T) {
 	// Storage failures are not charged.
 	e.store.getErr = context.Canceled
 	_, err = e.auth.Authenticate(ctx, good, "192.0.2.50")
-	wantErr(t, err, oauth2.ErrServerError, 500, "")
+	wantErr(t, err, oauth2.ErrTemporarilyUnavailable, 503, "")
 }
 
 func TestDefaultsWithoutOptionalFields(t *testing.T) {
@@ -170,5 +170,5 @@ func TestDefaultsWithoutOptionalFields(t *testing.T) {
 	}
 	e.auth.Keyring = nil
 	_, err := e.authenticate(form("client_id", "post-client", "client_secret", postSecret), "")
-	wantErr(t, err, oauth2.ErrServerError, 500, "")
+	wantErr(t, err, oauth2.ErrTemporarilyUnavailable, 503, "")
 }

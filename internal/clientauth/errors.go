@@ -44,8 +44,11 @@ func invalidRequest(description string) *oauth2.Error {
 	return oauth2.NewError(oauth2.ErrInvalidRequest, description)
 }
 
+// serverError reports a storage failure as 503 temporarily_unavailable:
+// the request may succeed when retried, and it must never look like a
+// successful authentication (SECURITY.md I8).
 func serverError(cause error) *oauth2.Error {
-	return oauth2.Wrap(oauth2.ErrServerError, "the server could not complete the request", cause)
+	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the server could not complete the request; try again", cause)
 }
 
 // budget charges a failed attempt to the client's and the remote address's
@@ -91,7 +94,7 @@ func budgetKeys(wsID, clientID, remoteIP string) []string {
 // texts and storage errors.
 func (a *Authenticator) logFailure(ctx context.Context, wsID, clientID string, err error) {
 	level := slog.LevelDebug
-	if oauth2.AsError(err).Code == oauth2.ErrServerError {
+	if oauth2.AsError(err).Code == oauth2.ErrTemporarilyUnavailable {
 		level = slog.LevelError
 	}
 	if len(clientID) > maxClientIDLength {

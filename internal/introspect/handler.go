@@ -13,6 +13,8 @@ import (
 	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
@@ -29,6 +31,12 @@ type Limiter interface {
 	Allow(key string) (ok bool, retryAfter time.Duration)
 }
 
+// The production implementations.
+var (
+	_ KeySource = (*signing.Manager)(nil)
+	_ Limiter   = (*ratelimit.Limiter)(nil)
+)
+
 // Handler serves introspection and revocation for every workspace.
 type Handler struct {
 	Store   storage.Storage // the cached store; IsTokenRevoked/RevokeToken go to the database
@@ -41,10 +49,14 @@ type Handler struct {
 	// RequestID returns the request id the server middleware assigned, for
 	// logs. When nil the X-Request-Id header is used.
 	RequestID func(*http.Request) string
+
+	// verified caches signature checks; Mount creates it (nil: no cache).
+	verified *verifiedCache
 }
 
 // Mount registers both endpoints, and 405 for other methods on their paths.
 func (h *Handler) Mount(mux *http.ServeMux) {
+	h.verified = newVerifiedCache()
 	mux.HandleFunc("POST /w/{ws}/oauth2/introspect", h.serveIntrospect)
 	mux.HandleFunc("/w/{ws}/oauth2/introspect", grants.MethodNotAllowed)
 	mux.HandleFunc("POST /w/{ws}/oauth2/revoke", h.serveRevoke)
@@ -129,10 +141,16 @@ func (h *Handler) verify(ctx context.Context, c *call) (at tokens.AccessToken, o
 	if err != nil {
 		return tokens.AccessToken{}, false, grants.ErrUnavailable(err)
 	}
-	at, err = tokens.Verify(c.token, keys, c.issuer, h.now())
+	now := h.now()
+	key, set := cacheKey(c.ws.ID, c.token), keySetID(keys)
+	if at, ok := h.verified.get(key, set, now); ok {
+		return at, true, nil
+	}
+	at, err = tokens.Verify(c.token, keys, c.issuer, now)
 	if err != nil || at.JTI == "" || at.ClientID == "" {
 		return tokens.AccessToken{}, false, nil
 	}
+	h.verified.put(key, set, at)
 	return at, true, nil
 }
 

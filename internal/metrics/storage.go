@@ -14,10 +14,14 @@ import (
 // neither counts; neither do errors returned by an Update* updater (they
 // are the caller's validation errors passed through unchanged).
 func InstrumentStorage(s storage.Storage, m *Metrics) storage.Storage {
-	return &instrumented{s: s, m: m}
+	return &instrumented{Storage: s, s: s, m: m}
 }
 
+// instrumented counts the failures of the operations on the request path
+// (the methods below). The embedded Storage passes every other method
+// through uncounted, so extending the storage contract never breaks it.
 type instrumented struct {
+	storage.Storage
 	s storage.Storage
 	m *Metrics
 }

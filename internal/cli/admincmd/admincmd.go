@@ -41,6 +41,11 @@ func NewCommand() *cobra.Command {
 			if u, err := url.Parse(g.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return fmt.Errorf("--server must be an http(s) URL, not %q", g.server)
 			}
+			if !cmd.Flags().Changed("token") {
+				// Read at run time, not as the flag's default, so the
+				// token never appears in --help output.
+				g.token = os.Getenv("LATCHKEY_ADMIN_TOKEN")
+			}
 			g.client = &apiClient{server: g.server, token: g.token}
 			return nil
 		},
@@ -48,7 +53,7 @@ func NewCommand() *cobra.Command {
 	}
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.server, "server", envOr("LATCHKEY_SERVER", defaultServer), "server base URL (env LATCHKEY_SERVER)")
-	f.StringVar(&g.token, "token", os.Getenv("LATCHKEY_ADMIN_TOKEN"), "admin bearer token (env LATCHKEY_ADMIN_TOKEN)")
+	f.StringVar(&g.token, "token", "", "admin bearer token (env LATCHKEY_ADMIN_TOKEN)")
 	f.StringVarP(&g.workspace, "workspace", "w", defaultWorkspace, "workspace ID")
 	f.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(workspacesCmd(g), servicesCmd(g), clientsCmd(g), keysCmd(g), iatCmd(g))
