@@ -67,6 +67,12 @@ type Resolved struct {
 	FailedAuthRate  float64
 	FailedAuthBurst int
 
+	// OutboundAllowPrivate and OutboundAllowHTTP relax the SSRF rules of
+	// the server's own HTTP requests, for operators whose JWKS servers
+	// are internal (SECURITY.md L: both off by default).
+	OutboundAllowPrivate bool
+	OutboundAllowHTTP    bool
+
 	// ConfigFile is the YAML file that was read ("" when none).
 	ConfigFile string
 }

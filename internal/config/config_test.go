@@ -146,6 +146,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		"token.access_token_ttl": "10m", "keys.signing_alg": "ES256", "keys.rotation_period": "30d",
 		"keys.rotation_check_interval": "10s", "admin.token": strings.Repeat("a", 40),
 		"cache.poll_interval": "1s", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",
+		"outbound.allow_private_addresses": "true", "outbound.allow_http": "1",
 	}
 	m := map[string]string{}
 	for _, s := range Settings() {
@@ -161,7 +162,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		r.LogFormat != "text" || r.AccessTokenTTL != 10*time.Minute || r.SigningAlg != "ES256" ||
 		r.RotationPeriod != 30*24*time.Hour || r.RotationCheckInterval != 10*time.Second ||
 		r.AdminToken != strings.Repeat("a", 40) || r.CachePollInterval != time.Second ||
-		r.FailedAuthRate != 2.5 || r.FailedAuthBurst != 7 {
+		r.FailedAuthRate != 2.5 || r.FailedAuthBurst != 7 || !r.OutboundAllowPrivate || !r.OutboundAllowHTTP {
 		t.Fatalf("env values not applied: %+v", r)
 	}
 }

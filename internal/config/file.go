@@ -15,19 +15,27 @@ import (
 // string the operator wrote so that Load can report a bad value with its key
 // instead of failing the whole decode on the first type mismatch.
 type File struct {
-	Listen        string     `yaml:"listen"`
-	BaseURL       string     `yaml:"base_url"`
-	DataDir       string     `yaml:"data_dir"`
-	Storage       string     `yaml:"storage"`
-	MasterKeyFile string     `yaml:"master_key_file"`
-	MasterKeys    StringList `yaml:"master_keys"`
-	TLS           FileTLS    `yaml:"tls"`
-	Log           FileLog    `yaml:"log"`
-	Token         FileToken  `yaml:"token"`
-	Keys          FileKeys   `yaml:"keys"`
-	Admin         FileAdmin  `yaml:"admin"`
-	Cache         FileCache  `yaml:"cache"`
-	Limits        FileLimits `yaml:"limits"`
+	Listen        string       `yaml:"listen"`
+	BaseURL       string       `yaml:"base_url"`
+	DataDir       string       `yaml:"data_dir"`
+	Storage       string       `yaml:"storage"`
+	MasterKeyFile string       `yaml:"master_key_file"`
+	MasterKeys    StringList   `yaml:"master_keys"`
+	TLS           FileTLS      `yaml:"tls"`
+	Log           FileLog      `yaml:"log"`
+	Token         FileToken    `yaml:"token"`
+	Keys          FileKeys     `yaml:"keys"`
+	Admin         FileAdmin    `yaml:"admin"`
+	Cache         FileCache    `yaml:"cache"`
+	Limits        FileLimits   `yaml:"limits"`
+	Outbound      FileOutbound `yaml:"outbound"`
+}
+
+// FileOutbound is the outbound section: the HTTP requests the server makes
+// itself (jwks_uri, trusted issuers' keys).
+type FileOutbound struct {
+	AllowPrivateAddresses string `yaml:"allow_private_addresses"`
+	AllowHTTP             string `yaml:"allow_http"`
 }
 
 // FileTLS is the tls section.

@@ -34,6 +34,7 @@ var checks = []check{
 	resolveSigningAlg,
 	resolveAdminToken,
 	resolveLimits,
+	resolveOutbound,
 }
 
 func (l *loader) resolve() Resolved {
@@ -352,4 +353,22 @@ func resolveLimits(l *loader, r *Resolved) {
 			r.FailedAuthBurst = v
 		}
 	}
+}
+
+func resolveOutbound(l *loader, r *Resolved) {
+	r.OutboundAllowPrivate = parseBool(l, "outbound.allow_private_addresses", l.file.Outbound.AllowPrivateAddresses)
+	r.OutboundAllowHTTP = parseBool(l, "outbound.allow_http", l.file.Outbound.AllowHTTP)
+}
+
+// parseBool reads an optional boolean setting; "" is false.
+func parseBool(l *loader, key, raw string) bool {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return false
+	}
+	v, err := strconv.ParseBool(raw)
+	if err != nil {
+		l.fail(key, "%q must be true or false", raw)
+	}
+	return v
 }

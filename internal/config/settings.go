@@ -99,6 +99,12 @@ func Settings() []Setting {
 		str("limits.failed_auth_burst", "LATCHKEY_LIMITS_FAILED_AUTH_BURST", "", "20",
 			"Failed client authentications allowed in a burst, per client and per IP.",
 			func(f *File) *string { return &f.Limits.FailedAuthBurst }),
+		str("outbound.allow_private_addresses", "LATCHKEY_OUTBOUND_ALLOW_PRIVATE_ADDRESSES", "", "false",
+			"Let jwks_uri and other URLs the server fetches resolve to loopback or private addresses (SSRF protection off for them; only for internal JWKS servers).",
+			func(f *File) *string { return &f.Outbound.AllowPrivateAddresses }),
+		str("outbound.allow_http", "LATCHKEY_OUTBOUND_ALLOW_HTTP", "", "false",
+			"Let URLs the server fetches use plain http instead of https.",
+			func(f *File) *string { return &f.Outbound.AllowHTTP }),
 	}
 	return s
 }

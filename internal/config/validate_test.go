@@ -113,6 +113,7 @@ func TestValidationMessages(t *testing.T) {
 		{"admin token spaces", nil, "admin:\n  token: \"" + strings.Repeat("a b", 20) + "\"\n", "admin.token: must be printable ASCII without spaces"},
 		{"rate not a number", nil, "limits:\n  failed_auth_rate: lots\n", `limits.failed_auth_rate: "lots" must be a number greater than 0`},
 		{"rate NaN", nil, "limits:\n  failed_auth_rate: NaN\n", `limits.failed_auth_rate: "NaN" must be a number`},
+		{"outbound not a bool", nil, "outbound:\n  allow_private_addresses: maybe\n", `outbound.allow_private_addresses: "maybe" must be true or false`},
 		{"burst zero", nil, "limits:\n  failed_auth_burst: 0\n", `limits.failed_auth_burst: "0" must be a whole number from 1 to 1000000`},
 		{"unknown yaml key", nil, "listen: 127.0.0.1:1\nlsiten: x\n", "unknown key lsiten (line 2)"},
 		{"unknown nested yaml key", nil, "tls:\n  cert: x\n", "unknown key cert (line 2)"},

@@ -165,12 +165,10 @@ func TestClientSecretJWT(t *testing.T) {
 	})
 }
 
-// TestJWKSURIPrivateAddressRefused: Latchkey has no configuration switch
-// that lets jwks_uri point at private addresses (ssrf.Options.AllowPrivate
-// is not reachable from config), so a jwks_uri client served from a
-// loopback test server cannot be registered. Registration of such URIs is
-// refused with 400 (SECURITY.md L1: not https; L2: loopback) and the
-// listener sees no connection.
+// TestJWKSURIPrivateAddressRefused: with the default (strict) outbound
+// rules, registration of a jwks_uri that is not https or points at a
+// loopback or private address is refused with 400 (SECURITY.md L1: not
+// https; L2: loopback/private) and the test listener sees no connection.
 func TestJWKSURIPrivateAddressRefused(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
@@ -200,4 +198,39 @@ func TestJWKSURIPrivateAddressRefused(t *testing.T) {
 			t.Errorf("L2: the loopback JWKS server saw %d connections, want 0", n)
 		}
 	})
+}
+
+// TestJWKSURIWithOutboundSwitch: an operator whose JWKS server is internal
+// turns on outbound.allow_private_addresses and outbound.allow_http; a
+// private_key_jwt client whose keys live at such a jwks_uri then
+// authenticates, and the keys are fetched once and cached.
+func TestJWKSURIWithOutboundSwitch(t *testing.T) {
+	t.Parallel()
+	key := newECKey(t, "remote-1")
+	var fetches atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(publicJWKS(t, key))
+	}))
+	t.Cleanup(ts.Close)
+	lk := startInstanceEnv(t, "", map[string]string{
+		"LATCHKEY_OUTBOUND_ALLOW_PRIVATE_ADDRESSES": "true",
+		"LATCHKEY_OUTBOUND_ALLOW_HTTP":              "true",
+	})
+	const ws = "default"
+	lk.createService(t, ws, "orders", "https://orders.example", "orders:read")
+	c := lk.createClient(t, ws, map[string]any{
+		"name": "remote keys", "token_endpoint_auth_method": "private_key_jwt", "scopes": []string{"orders:read"},
+		"jwks_uri": ts.URL + "/jwks",
+	})
+	issuer := lk.issuer(ws)
+	for range 3 {
+		assertion := signAssertion(t, key.signingKey(), c.ClientID, issuer)
+		tok := lk.mustToken(t, assertionConfig(issuer+"/oauth2/token", c.ClientID, assertion))
+		verifyWithOIDC(t, issuer, issuer+"/oauth2/jwks", tok.AccessToken, "RS256")
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("jwks_uri fetched %d times for 3 authentications, want 1 (cached)", n)
+	}
 }

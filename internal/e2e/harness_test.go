@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
@@ -89,10 +90,17 @@ type instance struct {
 // its log is checked for leaked secrets (SECURITY.md Q6).
 func startInstance(t *testing.T, dsn string) *instance {
 	t.Helper()
+	return startInstanceEnv(t, dsn, nil)
+}
+
+// startInstanceEnv is startInstance with extra configuration environment
+// variables (LATCHKEY_*).
+func startInstanceEnv(t *testing.T, dsn string, extraEnv map[string]string) *instance {
+	t.Helper()
 	dir := t.TempDir()
 	lk := &instance{admin: "e2e-admin-" + randomToken(32), clock: &clock{}, logs: &syncBuffer{}, leaks: &secretList{}}
 	lk.leaks.add(lk.admin)
-	cfg := loadConfig(t, dir, dsn, lk.admin)
+	cfg := loadConfig(t, dir, dsn, lk.admin, extraEnv)
 	logger := slog.New(slog.NewJSONHandler(lk.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(t.Context(), cfg, logger, server.WithStderr(lk.logs), server.WithClock(lk.clock.Now))
 	if err != nil {
@@ -122,7 +130,7 @@ func startInstance(t *testing.T, dsn string) *instance {
 // from flags and a private environment. The failed-authentication budget
 // is raised because every request of a test comes from 127.0.0.1 and many
 // of them fail on purpose; the rate limiter has its own unit tests.
-func loadConfig(t *testing.T, dir, dsn, adminToken string) config.Resolved {
+func loadConfig(t *testing.T, dir, dsn, adminToken string, extraEnv map[string]string) config.Resolved {
 	t.Helper()
 	flags := map[string]string{"listen": "127.0.0.1:0", "data-dir": dir}
 	if dsn != "" {
@@ -133,6 +141,7 @@ func loadConfig(t *testing.T, dir, dsn, adminToken string) config.Resolved {
 		"LATCHKEY_LIMITS_FAILED_AUTH_BURST": "100000",
 		"LATCHKEY_CACHE_POLL_INTERVAL":      "100ms",
 	}
+	maps.Copy(env, extraEnv)
 	cfg, err := config.Load(config.Options{
 		Flags:     flags,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },

@@ -43,7 +43,7 @@ func (s *Server) clientAuthenticator() *clientauth.Authenticator {
 	return &clientauth.Authenticator{
 		Store:   s.store,
 		Keyring: s.keyring,
-		JWKS:    ssrf.NewJWKSCache(ssrf.NewClient(ssrf.Options{}), ssrf.CacheOptions{}),
+		JWKS:    ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{}),
 		Limiter: ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now),
 		Now:     s.opts.now,
 		Logger:  s.logger.With("component", "clientauth"),
@@ -68,4 +68,11 @@ func (s *Server) mountAdminAPI(mux *http.ServeMux) {
 		Service: s.svc, Auth: adminapi.Auth{Static: s.cfg.AdminToken, Store: s.store},
 		Logger: s.logger.With("component", "adminapi"), BaseURL: s.baseURL,
 	}).Mount(mux)
+}
+
+// outboundOptions are the SSRF rules of the server's own HTTP requests
+// (jwks_uri and other fetched URLs): strict unless the operator relaxed
+// them in the outbound section of the configuration.
+func (s *Server) outboundOptions() ssrf.Options {
+	return ssrf.Options{AllowPrivate: s.cfg.OutboundAllowPrivate, AllowHTTP: s.cfg.OutboundAllowHTTP}
 }

@@ -175,7 +175,10 @@ func (s *Server) buildCore(context.Context) error {
 			MaxAssertionLifetime: service.DefaultDefaults().MaxAssertionLifetime,
 			KeyRotationPeriod:    s.cfg.RotationPeriod,
 		},
-		ValidateURL: ssrf.ValidateURL,
+		ValidateURL: func(raw string, allowPrivate bool) error {
+			return ssrf.ValidateURLWith(raw, ssrf.Options{AllowPrivate: allowPrivate, AllowHTTP: s.cfg.OutboundAllowHTTP})
+		},
+		AllowPrivateURLs: s.cfg.OutboundAllowPrivate,
 	}
 	return nil
 }
