@@ -4,6 +4,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/internal/cli/admincmd"
+	"github.com/latchkey/latchkey/internal/cli/keyscmd"
+	"github.com/latchkey/latchkey/internal/cli/tokencmd"
 )
 
 // addOtherCommands adds the command trees owned by other packages:
@@ -14,6 +16,8 @@ import (
 // can wire them without touching the server commands.
 func addOtherCommands(root *cobra.Command) {
 	root.AddCommand(admincmd.NewCommand())
+	root.AddCommand(tokencmd.NewCommand())
+	root.AddCommand(keyscmd.NewCommand())
 	addBenchCommand(root)
 }
 
