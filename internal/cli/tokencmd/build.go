@@ -21,6 +21,7 @@ func (e *env) client(c Connection, key *keystore.Contents) (*oauthclient.Client,
 	if err != nil {
 		return nil, err
 	}
+	method = inferAuthMethod(method, c, key)
 	hc, err := oauthclient.NewHTTPClient(c.Proxy, 0)
 	if err != nil {
 		return nil, err
@@ -48,6 +49,24 @@ func (e *env) client(c Connection, key *keystore.Contents) (*oauthclient.Client,
 		HTTP: hc, Issuer: c.Issuer, TokenEndpoint: c.TokenEndpoint, AuthorizationEndpoint: c.AuthorizationEndpoint,
 		JWKSURI: c.JWKSURI, Auth: auth, Now: e.now,
 	}, nil
+}
+
+// inferAuthMethod picks the client authentication a person obviously
+// means when --auth-method is not given: a client secret means
+// client_secret_basic (the method every server must support, RFC 6749
+// §2.3.1); a key with the client_credentials flow means private_key_jwt.
+// For the jwt flow the key signs the grant assertion, not a client
+// assertion, so nothing is inferred from it.
+func inferAuthMethod(method oauthclient.AuthMethod, c Connection, key *keystore.Contents) oauthclient.AuthMethod {
+	switch {
+	case method != "":
+		return method
+	case c.ClientSecret != "":
+		return oauthclient.AuthClientSecretBasic
+	case key != nil && (c.Flow == FlowClientCredentials || c.Flow == ""):
+		return oauthclient.AuthPrivateKeyJWT
+	}
+	return method
 }
 
 // loadKey opens the connection's key file (and separate certificate file)
