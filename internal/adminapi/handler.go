@@ -29,7 +29,7 @@ type route struct {
 
 func (h *Handler) routes() []route {
 	const ws = Prefix + "/workspaces/{ws}"
-	return []route{
+	return append([]route{
 		{"GET " + Prefix + "/openapi.json", h.openAPI, true},
 		{"GET " + Prefix + "/workspaces", h.listWorkspaces, false},
 		{"POST " + Prefix + "/workspaces", h.createWorkspace, false},
@@ -55,7 +55,7 @@ func (h *Handler) routes() []route {
 		{"GET " + ws + "/initial-access-tokens", h.listIATs, false},
 		{"POST " + ws + "/initial-access-tokens", h.createIAT, false},
 		{"DELETE " + ws + "/initial-access-tokens/{id}", h.deleteIAT, false},
-	}
+	}, h.directoryRoutes(ws)...)
 }
 
 // Mount registers every admin route on mux.
@@ -78,7 +78,7 @@ func (h *Handler) authenticated(next http.HandlerFunc) http.HandlerFunc {
 				desc: "a valid admin bearer token is required"})
 			return
 		}
-		next(w, r)
+		next(w, h.withActor(r))
 	}
 }
 

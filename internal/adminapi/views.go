@@ -214,6 +214,7 @@ type clientJSON struct {
 	// ClientSecret is present only in create, rotate-secret and (when a
 	// first secret was issued) update responses (SECURITY.md D3).
 	ClientSecret string `json:"client_secret,omitempty"`
+	clientFlowJSON
 }
 
 func nonNil(s []string) []string {
@@ -235,6 +236,7 @@ func clientView(c storage.Client) clientJSON {
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 		JWKS: json.RawMessage(c.JWKS), JWKSURI: c.JWKSURI, AccessTokenTTL: toSeconds(c.AccessTokenTTL),
 		Metadata: md, Dynamic: c.Dynamic, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		clientFlowJSON: clientFlowView(c),
 	}
 }
 
@@ -261,6 +263,7 @@ type clientRequest struct {
 	JWKSURI                     *string            `json:"jwks_uri"`
 	AccessTokenTTL              *int64             `json:"access_token_ttl"`
 	Metadata                    *map[string]string `json:"metadata"`
+	clientFlowJSON
 }
 
 func (req clientRequest) jwks() *[]byte {
@@ -285,7 +288,7 @@ func (req clientRequest) input() service.ClientInput {
 		TokenEndpointAuthSigningAlg: deref(p.TokenEndpointAuthSigningAlg), JWKS: deref(p.JWKS),
 		JWKSURI: deref(p.JWKSURI), AccessTokenTTL: deref(p.AccessTokenTTL), Metadata: deref(p.Metadata),
 	}
-	return in
+	return req.withFlow(in)
 }
 
 func (req clientRequest) patch() service.ClientPatch {
@@ -295,6 +298,7 @@ func (req clientRequest) patch() service.ClientPatch {
 		RedirectURIs: req.RedirectURIs, Scopes: req.Scopes, TokenEndpointAuthMethod: req.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: req.jwks(), JWKSURI: req.JWKSURI,
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
+		PresentationPatch: req.presentationPatch(), AuthFlowPatch: req.authFlowPatch(),
 	}
 }
 

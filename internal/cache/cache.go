@@ -36,6 +36,7 @@ type Store struct {
 	workspaces map[string]storage.Workspace
 	clients    map[clientKey]storage.Client
 	scopes     map[string][]storage.ScopeRef
+	dir        directoryCache
 
 	// bypass is set while the changes feed cannot be read: entries could
 	// be stale, so reads go to the database.
@@ -115,8 +116,12 @@ func (c *Store) invalidate(ch storage.Change) {
 		} else {
 			delete(c.clients, clientKey{ch.WorkspaceID, ch.Key})
 		}
-	case storage.ChangeKeys:
-		// Keys are not cached here; OnChange callbacks handle them.
+		// A deleted client takes its certificates with it.
+		c.invalidateDirectoryLocked(storage.Change{WorkspaceID: ch.WorkspaceID, Kind: storage.ChangeCertificates, Key: ch.Key})
+	case storage.ChangeKeys, storage.ChangeUser, storage.ChangeProfile:
+		// Not cached here; OnChange callbacks handle keys.
+	case storage.ChangeCertificates, storage.ChangeTrustedIssuer:
+		c.invalidateDirectoryLocked(ch)
 	default:
 		// An event kind this version does not know: be safe.
 		c.dropWorkspaceLocked(ch.WorkspaceID)
@@ -129,6 +134,7 @@ func (c *Store) dropWorkspaceLocked(ws string) {
 	delete(c.workspaces, ws)
 	delete(c.scopes, ws)
 	c.dropClientsLocked(ws)
+	c.dropDirectoryLocked(ws)
 }
 
 func (c *Store) dropClientsLocked(ws string) {
@@ -147,6 +153,7 @@ func (c *Store) Flush() {
 	c.workspaces = map[string]storage.Workspace{}
 	c.clients = map[clientKey]storage.Client{}
 	c.scopes = map[string][]storage.ScopeRef{}
+	c.dir = directoryCache{}
 }
 
 // wrote invalidates and notifies after a write through the wrapper. It

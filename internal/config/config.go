@@ -67,6 +67,9 @@ type Resolved struct {
 	FailedAuthRate  float64
 	FailedAuthBurst int
 
+	// SMTP delivers console mail; zero Host keeps mail in the outbox.
+	SMTP SMTP
+
 	// OutboundAllowPrivate and OutboundAllowHTTP relax the SSRF rules of
 	// the server's own HTTP requests, for operators whose JWKS servers
 	// are internal (SECURITY.md L: both off by default).

@@ -147,6 +147,8 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		"keys.rotation_check_interval": "10s", "admin.token": strings.Repeat("a", 40),
 		"cache.poll_interval": "1s", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",
 		"outbound.allow_private_addresses": "true", "outbound.allow_http": "1",
+		"smtp.host": "mail.example", "smtp.port": "2525", "smtp.tls": "tls", "smtp.username": "u",
+		"smtp.password": "p", "smtp.from": "latchkey@example.com",
 	}
 	m := map[string]string{}
 	for _, s := range Settings() {

@@ -28,6 +28,7 @@ type File struct {
 	Admin         FileAdmin    `yaml:"admin"`
 	Cache         FileCache    `yaml:"cache"`
 	Limits        FileLimits   `yaml:"limits"`
+	SMTP          FileSMTP     `yaml:"smtp"`
 	Outbound      FileOutbound `yaml:"outbound"`
 }
 

@@ -34,6 +34,7 @@ var checks = []check{
 	resolveSigningAlg,
 	resolveAdminToken,
 	resolveLimits,
+	resolveSMTP,
 	resolveOutbound,
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -23,6 +25,9 @@ const DefaultMaxAge = 5 * time.Minute
 type JWKSSource interface {
 	JWKS(ctx context.Context, wsID string) ([]byte, error)
 }
+
+// The production implementation.
+var _ JWKSSource = (*signing.Manager)(nil)
 
 // Handler serves discovery and JWKS for every workspace.
 type Handler struct {
@@ -69,6 +74,22 @@ type Metadata struct {
 	IntrospectionEndpoint                              string   `json:"introspection_endpoint"`
 	IntrospectionEndpointAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+
+	// Authorization code flow and OpenID Connect (issue 5; OpenID Connect
+	// Discovery 1.0 §3, RFC 9207 §3, RFC 7636 §6.2).
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	UserInfoEndpoint                           string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
+	ResponseModesSupported                     []string `json:"response_modes_supported"`
+	SubjectTypesSupported                      []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	ClaimsSupported                            []string `json:"claims_supported"`
+	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	UILocalesSupported                         []string `json:"ui_locales_supported"`
 }
 
 func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +142,7 @@ func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, er
 	if !h.NoRegistration {
 		md.RegistrationEndpoint = issuer + "/oauth2/register"
 	}
+	addAuthorizationFlow(&md, ws)
 	return md, nil
 }
 
@@ -129,7 +151,8 @@ func (h *Handler) scopeNames(ctx context.Context, wsID string) ([]string, error)
 	if err != nil {
 		return nil, grants.ErrUnavailable(err)
 	}
-	names := make([]string, 0, len(refs))
+	names := make([]string, 0, len(refs)+len(oidc.StandardScopes))
+	names = append(names, oidc.StandardScopes...)
 	for _, ref := range refs {
 		names = append(names, ref.Name)
 	}

@@ -147,7 +147,8 @@ func TestMetadataMatchesBehaviour(t *testing.T) {
 	if !slices.Equal(md.TokenEndpointAuthSigningAlgValuesSupported, wantAlgs) || slices.Contains(wantAlgs, "none") {
 		t.Fatalf("algs %q", md.TokenEndpointAuthSigningAlgValuesSupported)
 	}
-	if !slices.Equal(md.ScopesSupported, []string{"billing:read", "orders:read", "orders:write"}) {
+	wantScopes := []string{"address", "billing:read", "email", "offline_access", "openid", "orders:read", "orders:write", "phone", "profile"}
+	if !slices.Equal(md.ScopesSupported, wantScopes) {
 		t.Fatalf("scopes %q", md.ScopesSupported)
 	}
 	noReg := *f.h

@@ -2,6 +2,7 @@ package grants
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -36,12 +37,37 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if err != nil {
 		return nil, err
 	}
-	return h.issueAccessToken(ctx, req, grant)
+	subject, err := h.serviceUserSubject(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return h.issueAccessToken(ctx, req, grant, subject)
+}
+
+// serviceUserSubject is the sub of a client_credentials token: the client
+// itself, or the service user the client names (issue 3 point 8, CMiC);
+// client_id still names the client. The user must exist, be active and be
+// a service user, checked on every request so disabling it takes effect.
+func (h *Handler) serviceUserSubject(ctx context.Context, req *request) (string, error) {
+	id := req.client.ServiceUserID
+	if id == "" {
+		return req.client.ID, nil
+	}
+	u, err := h.Store.GetUser(ctx, req.ws.ID, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return "", oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's service user does not exist")
+	case err != nil:
+		return "", errUnavailable(err)
+	case !u.Active || !u.ServiceUser:
+		return "", oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's service user is disabled or not a service user")
+	}
+	return u.ID, nil
 }
 
 // issueAccessToken mints the access token. No refresh token is issued
 // (RFC 6749 §4.4.3 "SHOULD NOT", SECURITY.md D6).
-func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant) (*tokenResponse, error) {
+func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant, subject string) (*tokenResponse, error) {
 	signer, err := h.Keys.Signer(ctx, req.ws.ID)
 	if err != nil {
 		return nil, errUnavailable(err)
@@ -52,7 +78,7 @@ func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scop
 	scope := strings.Join(grant.scopes, " ")
 	raw, err := tokens.Mint(signer, tokens.AccessToken{
 		Issuer:    req.issuer,
-		Subject:   req.client.ID,
+		Subject:   subject,
 		ClientID:  req.client.ID,
 		Scope:     scope,
 		JTI:       tokens.NewJTI(),

@@ -30,6 +30,12 @@ type SignerSource interface {
 	Signer(ctx context.Context, wsID string) (signing.Signer, error)
 }
 
+// The production implementations.
+var (
+	_ Authenticator = (*clientauth.Authenticator)(nil)
+	_ SignerSource  = (*signing.Manager)(nil)
+)
+
 // Metrics receives token endpoint events. Labels are bounded: grantType is
 // a registered grant type or "unsupported", outcome is "success" or an
 // OAuth error code.
@@ -56,6 +62,11 @@ type Handler struct {
 	// RequestID returns the request id the server middleware assigned, for
 	// logs. When nil the X-Request-Id header is used.
 	RequestID func(*http.Request) string
+	// JWTBearer holds what only the JWT bearer grant needs (jwtbearer.go).
+	JWTBearer JWTBearerDeps
+	// AuthCode holds what the authorization_code and refresh_token grants
+	// need (authcode.go).
+	AuthCode AuthCodeDeps
 }
 
 // Mount registers POST /w/{ws}/oauth2/token, and a 405 for every other
@@ -74,6 +85,7 @@ type request struct {
 	form       url.Values
 	client     storage.Client
 	authMethod string
+	bearer     *bearerState // JWT bearer grant only
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always
@@ -85,6 +97,9 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope"`
+	// RefreshToken and IDToken come from the code flow only.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +165,13 @@ func lookupGrant(req *request) (grantFunc, error) {
 // authenticate runs the one client authentication (RFC 6749 §2.3) for
 // every grant, public clients included (through "none").
 func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *request) error {
+	// The JWT bearer grant's assertion-only shape (RFC 7521 §4.1 lets
+	// client authentication be absent): only for that grant and only when
+	// the request carries no client credentials at all, so no other grant
+	// and no credentialed request ever skips client authentication.
+	if req.grantType == oauth2.GrantJWTBearer && !hasClientCredentials(r.Header.Get("Authorization"), req.form) {
+		return h.authenticateFromAssertion(ctx, req)
+	}
 	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
 		Workspace:     req.ws,
 		Issuer:        req.issuer,

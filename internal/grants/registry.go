@@ -16,6 +16,9 @@ type grantFunc func(h *Handler, ctx context.Context, req *request) (*tokenRespon
 // file plus one entry here; discovery advertises exactly these keys.
 var registry = map[string]grantFunc{
 	oauth2.GrantClientCredentials: (*Handler).clientCredentials,
+	oauth2.GrantJWTBearer:         (*Handler).jwtBearer,
+	oauth2.GrantAuthorizationCode: (*Handler).authorizationCode,
+	oauth2.GrantRefreshToken:      (*Handler).refreshToken,
 }
 
 // Supported returns the grant types the token endpoint accepts, sorted.

@@ -47,6 +47,15 @@ func (h *Handler) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "introspection failed", c, err)
 		return
 	}
+	if isRefreshToken(c.token) {
+		resp, err := h.introspectRefresh(r.Context(), c)
+		if err != nil {
+			h.fail(w, r, "introspection failed", c, err)
+			return
+		}
+		oauth2.WriteJSON(w, http.StatusOK, resp)
+		return
+	}
 	at, active, reason, err := h.introspect(r.Context(), c)
 	if err != nil {
 		h.fail(w, r, "introspection failed", c, err)
@@ -81,6 +90,9 @@ func (h *Handler) introspect(ctx context.Context, c *call) (at tokens.AccessToke
 	}
 	if revoked {
 		return at, false, "revoked", nil
+	}
+	if revoked, err = h.familyRevoked(ctx, c.ws.ID, at); err != nil || revoked {
+		return at, false, "token family revoked", err
 	}
 	return at, true, "", nil
 }

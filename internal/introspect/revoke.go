@@ -30,6 +30,9 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
 // outcome (for logs) tells what happened; err is set only when storage
 // failed, so a failure never reads as success (SECURITY.md I8).
 func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err error) {
+	if isRefreshToken(c.token) {
+		return h.revokeRefresh(ctx, c)
+	}
 	at, ok, err := h.verify(ctx, c)
 	if err != nil {
 		return "", err

@@ -21,6 +21,7 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
 		Defaults: grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL}, RequestID: RequestID,
+		AuthCode: s.authCodeDeps(),
 	}).Mount(mux)
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
@@ -31,7 +32,9 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 		Store: s.store, Keys: s.keys, BaseURL: s.baseURL, Logger: s.logger.With("component", "discovery"),
 		NoRegistration: !registration,
 	}).Mount(mux)
+	s.mountAuthorizationFlow(mux)
 	s.mountAdminAPI(mux)
+	s.mountConsole(mux, s.cfg.SMTP.Host != "")
 	return nil
 }
 

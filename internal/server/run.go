@@ -111,6 +111,7 @@ func (s *Server) cleanup(ctx context.Context) {
 		return
 	}
 	s.logger.Debug("cleanup of expired rows", "deleted", n)
+	s.cleanupAuthFlow(ctx)
 }
 
 // defaultWorkspace is checked by readiness and named in logs.

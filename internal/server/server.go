@@ -179,7 +179,10 @@ func (s *Server) buildCore(context.Context) error {
 			return ssrf.ValidateURLWith(raw, ssrf.Options{AllowPrivate: allowPrivate, AllowHTTP: s.cfg.OutboundAllowHTTP})
 		},
 		AllowPrivateURLs: s.cfg.OutboundAllowPrivate,
+		Logger:           s.logger.With("component", "service"),
 	}
+	s.svc.Mailer = s.mailer()
+	s.svc.FetchSector = s.sectorFetcher()
 	return nil
 }
 

@@ -36,6 +36,9 @@ type ClientInput struct {
 	Dynamic                     bool
 	RegistrationAccessTokenHash []byte
 	Extra                       map[string]any
+
+	Presentation
+	AuthFlowSettings
 }
 
 // ClientPatch updates a client; nil fields are left unchanged. JWKS set to
@@ -57,6 +60,9 @@ type ClientPatch struct {
 	Metadata                    *map[string]string
 	Enabled                     *bool
 	Extra                       *map[string]any
+
+	PresentationPatch
+	AuthFlowPatch
 }
 
 // ClientWithSecret is a client together with its plaintext secret. Only
@@ -94,6 +100,9 @@ func (s *Service) CreateClient(ctx context.Context, wsID string, in ClientInput)
 	if err != nil {
 		return ClientWithSecret{}, err
 	}
+	if err := s.checkSector(ctx, in); err != nil {
+		return ClientWithSecret{}, err
+	}
 	now := s.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	secret, err := s.issueSecretIfNeeded(&c, now)
@@ -103,6 +112,8 @@ func (s *Service) CreateClient(ctx context.Context, wsID string, in ClientInput)
 	if err := s.Store.CreateClient(ctx, c); err != nil {
 		return ClientWithSecret{}, mapStore(err, "client", c.ID)
 	}
+	s.audit(ctx, wsID, AuditClientCreate, TargetClient, c.ID, map[string]any{
+		"name": c.Name, "type": c.Type, "token_endpoint_auth_method": c.TokenEndpointAuthMethod, "dynamic": c.Dynamic})
 	return ClientWithSecret{Client: c, Secret: secret}, nil
 }
 
@@ -116,10 +127,11 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		validateClientID(&v, in.ID)
 	}
 	jwks := s.validateClient(&v, ws, in, scopes)
+	s.validateAuthFlow(&v, in)
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
-	return storage.Client{
+	return withAuthFlow(withPresentation(storage.Client{
 		WorkspaceID: ws.ID, ID: in.ID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
 		Description: in.Description, ContactEmail: in.ContactEmail, Type: in.Type,
 		GrantTypes: in.GrantTypes, ResponseTypes: in.ResponseTypes, RedirectURIs: in.RedirectURIs,
@@ -127,7 +139,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		TokenEndpointAuthSigningAlg: in.TokenEndpointAuthSigningAlg, JWKS: jwks, JWKSURI: in.JWKSURI,
 		AccessTokenTTL: in.AccessTokenTTL, Metadata: in.Metadata, Dynamic: in.Dynamic,
 		RegistrationAccessTokenHash: in.RegistrationAccessTokenHash, Extra: in.Extra,
-	}, nil
+	}, in.Presentation), in.AuthFlowSettings), nil
 }
 
 func applyClientDefaults(in *ClientInput) {
@@ -237,6 +249,9 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 	if err != nil {
 		return ClientWithSecret{}, err
 	}
+	if err := s.checkSectorOfPatch(ctx, wsID, id, p); err != nil {
+		return ClientWithSecret{}, err
+	}
 	var secret string
 	c, err := s.Store.UpdateClient(ctx, wsID, id, func(old storage.Client) (storage.Client, error) {
 		secret = ""
@@ -253,6 +268,8 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 	if err != nil {
 		return ClientWithSecret{}, mapStore(err, "client", id)
 	}
+	s.audit(ctx, wsID, AuditClientUpdate, TargetClient, id, map[string]any{
+		"fields": clientPatchFields(p), "secret_issued": secret != ""})
 	return ClientWithSecret{Client: c, Secret: secret}, nil
 }
 
@@ -265,6 +282,7 @@ func clientToInput(c storage.Client) ClientInput {
 		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		AccessTokenTTL: c.AccessTokenTTL, Metadata: c.Metadata, Enabled: &enabled,
 		Dynamic: c.Dynamic, RegistrationAccessTokenHash: c.RegistrationAccessTokenHash, Extra: c.Extra,
+		Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c),
 	}
 }
 
@@ -295,6 +313,8 @@ func applyClientPatch(in ClientInput, p ClientPatch) ClientInput {
 	if p.Extra != nil {
 		in.Extra = *p.Extra
 	}
+	in.Presentation = p.PresentationPatch.apply(in.Presentation)
+	in.AuthFlowSettings = p.AuthFlowPatch.Apply(in.AuthFlowSettings)
 	return in
 }
 
@@ -317,7 +337,15 @@ func (s *Service) SetClientEnabled(ctx context.Context, wsID, id string, enabled
 		c.Enabled, c.UpdatedAt = enabled, s.now()
 		return c, nil
 	})
-	return c, mapStore(err, "client", id)
+	if err != nil {
+		return storage.Client{}, mapStore(err, "client", id)
+	}
+	action := AuditClientDisable
+	if enabled {
+		action = AuditClientEnable
+	}
+	s.audit(ctx, wsID, action, TargetClient, id, nil)
+	return c, nil
 }
 
 // RotateClientSecret replaces the client's secret with a fresh one and
@@ -338,10 +366,15 @@ func (s *Service) RotateClientSecret(ctx context.Context, wsID, id string) (Clie
 	if err != nil {
 		return ClientWithSecret{}, mapStore(err, "client", id)
 	}
+	s.audit(ctx, wsID, AuditSecretRotate, TargetClient, id, nil)
 	return ClientWithSecret{Client: c, Secret: secret}, nil
 }
 
 // DeleteClient removes a client.
 func (s *Service) DeleteClient(ctx context.Context, wsID, id string) error {
-	return mapStore(s.Store.DeleteClient(ctx, wsID, id), "client", id)
+	if err := s.Store.DeleteClient(ctx, wsID, id); err != nil {
+		return mapStore(err, "client", id)
+	}
+	s.audit(ctx, wsID, AuditClientDelete, TargetClient, id, nil)
+	return nil
 }

@@ -60,6 +60,7 @@ func (s *Service) validateClient(v *validator, ws storage.Workspace, in ClientIn
 	jwks := s.validateKeys(v, in)
 	validateTTL(v, in.AccessTokenTTL)
 	validateMetadata(v, in.Metadata)
+	validatePresentation(v, in.Presentation)
 	return jwks
 }
 

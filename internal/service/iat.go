@@ -55,6 +55,7 @@ func (s *Service) CreateInitialAccessToken(ctx context.Context, wsID string, in 
 	if err := s.Store.CreateInitialAccessToken(ctx, t); err != nil {
 		return storage.InitialAccessToken{}, "", mapStore(err, "initial access token", t.ID)
 	}
+	s.audit(ctx, wsID, AuditIATCreate, TargetIAT, t.ID, map[string]any{"description": t.Description, "uses": t.UsesLeft})
 	return t, token, nil
 }
 
@@ -68,7 +69,11 @@ func (s *Service) ListInitialAccessTokens(ctx context.Context, wsID string) ([]s
 
 // DeleteInitialAccessToken revokes a token.
 func (s *Service) DeleteInitialAccessToken(ctx context.Context, wsID, id string) error {
-	return mapStore(s.Store.DeleteInitialAccessToken(ctx, wsID, id), "initial access token", id)
+	if err := s.Store.DeleteInitialAccessToken(ctx, wsID, id); err != nil {
+		return mapStore(err, "initial access token", id)
+	}
+	s.audit(ctx, wsID, AuditIATDelete, TargetIAT, id, nil)
+	return nil
 }
 
 // ConsumeInitialAccessToken spends one use of the token with this bearer

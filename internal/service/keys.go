@@ -60,6 +60,7 @@ func (s *Service) RotateKeys(ctx context.Context, wsID, alg string) ([]KeyInfo, 
 	if err := s.Keys.Rotate(ctx, wsID, alg); err != nil {
 		return nil, fmt.Errorf("service: rotate keys of workspace %q: %w", wsID, err)
 	}
+	s.audit(ctx, wsID, AuditKeysRotate, TargetKey, "", map[string]any{"alg": alg})
 	if alg != "" && alg != ws.Settings.SigningAlg {
 		if _, err := s.Store.UpdateWorkspace(ctx, wsID, func(w storage.Workspace) (storage.Workspace, error) {
 			w.Settings.SigningAlg, w.UpdatedAt = alg, s.now()
@@ -90,6 +91,7 @@ func (s *Service) RemoveKey(ctx context.Context, wsID, kid string) error {
 		if err := s.Keys.RemoveKey(ctx, wsID, kid); err != nil {
 			return mapStore(err, "key", kid)
 		}
+		s.audit(ctx, wsID, AuditKeyRemove, TargetKey, kid, map[string]any{"state": k.State})
 		return nil
 	}
 	return notFound("key %q not found", kid)

@@ -23,7 +23,7 @@ var dangerousSchemes = map[string]bool{
 // redirectURIProblem returns why raw is not an acceptable redirect URI, or
 // "" when it is. Rules (RFC 9700 §2.1/§2.6, RFC 8252 §7, SECURITY.md E3):
 // absolute; no fragment (RFC 6749 §3.1.2); no wildcard; never a script or
-// data scheme; https, or http only on a loopback IP literal, or, for public
+// data scheme; https, or http only on a loopback host, or, for public
 // (native) clients, a private-use scheme in reverse-domain form.
 func redirectURIProblem(raw, clientType string) string {
 	if len(raw) > maxRedirectURILength {
@@ -62,8 +62,7 @@ func redirectURIProblem(raw, clientType string) string {
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // webRedirectProblem checks an http(s) redirect URI. Plain http is allowed
-// only for loopback IP literals: RFC 8252 §8.3 advises against "localhost",
-// which DNS or a hosts file may point elsewhere.
+// only for loopback hosts: IP literals, and "localhost" (see below).
 func webRedirectProblem(u *url.URL, plainHTTP bool) string {
 	if u.User != nil {
 		return "must not contain user information"
@@ -78,8 +77,13 @@ func webRedirectProblem(u *url.URL, plainHTTP bool) string {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return ""
 	}
+	// "localhost" is accepted although RFC 8252 §8.3 prefers IP literals:
+	// the vendor guides Latchkey's users follow register
+	// http://localhost:1717/OauthRedirect, and a redirect is still matched
+	// exactly against what was registered (only the port may vary, §7.3),
+	// so the name never widens what a request may ask for.
 	if strings.EqualFold(host, "localhost") {
-		return "must use https (or http on a loopback address): use 127.0.0.1 or [::1] instead of localhost (RFC 8252 §8.3)"
+		return ""
 	}
 	return "must use https (or http on a loopback address)"
 }

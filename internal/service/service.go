@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -64,6 +65,13 @@ type Service struct {
 	// AllowPrivateURLs lets jwks_uri point at loopback/private addresses
 	// (tests and closed networks only; SECURITY.md L2).
 	AllowPrivateURLs bool
+	// Logger records failures that must not fail the request (audit writes).
+	Logger *slog.Logger
+	// Mailer sends one-time codes (package mail); nil refuses to send.
+	Mailer Mailer
+	// FetchSector fetches sector_identifier_uri documents SSRF-safely;
+	// nil refuses clients that set one.
+	FetchSector SectorFetcher
 }
 
 func (s *Service) now() time.Time {

@@ -319,7 +319,8 @@ func TestRedirectURIs(t *testing.T) {
 		{"http://[::1]:8080/cb", "public", true},
 		{"com.example.app:/oauth2redirect", "public", true},
 		{"com.example.app:/oauth2redirect", "confidential", false},
-		{"http://localhost/cb", "public", false},
+		{"http://localhost/cb", "public", true}, // the seeds' http://localhost:1717/OauthRedirect
+		{"http://localhost.evil.example/cb", "public", false},
 		{"http://example.com/cb", "confidential", false},
 		{"javascript:alert(1)", "public", false},
 		{"JaVaScRiPt:alert(1)", "public", false},

@@ -68,6 +68,7 @@ func (s *Service) CreateService(ctx context.Context, wsID string, in ServiceInpu
 	if err := s.Store.CreateService(ctx, svc); err != nil {
 		return storage.Service{}, mapStore(err, "service", in.ID)
 	}
+	s.audit(ctx, wsID, AuditServiceCreate, TargetService, svc.ID, map[string]any{"name": svc.Name, "identifier": svc.Identifier})
 	return svc, nil
 }
 
@@ -151,7 +152,12 @@ func (s *Service) UpdateService(ctx context.Context, wsID, id string, p ServiceP
 		svc.UpdatedAt = s.now()
 		return svc, nil
 	})
-	return svc, mapStore(err, "service", id)
+	if err != nil {
+		return storage.Service{}, mapStore(err, "service", id)
+	}
+	s.audit(ctx, wsID, AuditServiceUpdate, TargetService, id, map[string]any{"fields": setFields(
+		"name", p.Name != nil, "description", p.Description != nil, "identifier", p.Identifier != nil, "scopes", p.Scopes != nil)})
+	return svc, nil
 }
 
 func applyServicePatch(svc storage.Service, p ServicePatch) storage.Service {
@@ -174,5 +180,9 @@ func applyServicePatch(svc storage.Service, p ServicePatch) storage.Service {
 // scopes keep the names but can no longer be granted them: the token
 // endpoint only grants scopes that exist.
 func (s *Service) DeleteService(ctx context.Context, wsID, id string) error {
-	return mapStore(s.Store.DeleteService(ctx, wsID, id), "service", id)
+	if err := s.Store.DeleteService(ctx, wsID, id); err != nil {
+		return mapStore(err, "service", id)
+	}
+	s.audit(ctx, wsID, AuditServiceDelete, TargetService, id, nil)
+	return nil
 }

@@ -82,6 +82,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in WorkspaceInput) (stora
 	if err := s.Keys.EnsureKeys(ctx, w.ID, settings.SigningAlg); err != nil {
 		return storage.Workspace{}, fmt.Errorf("service: create keys of workspace %q: %w", w.ID, err)
 	}
+	s.audit(ctx, w.ID, AuditWorkspaceCreate, TargetWorkspace, w.ID, map[string]any{"name": w.Name})
 	return w, nil
 }
 
@@ -170,6 +171,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePat
 	if err != nil {
 		return storage.Workspace{}, mapStore(err, "workspace", id)
 	}
+	s.audit(ctx, id, AuditWorkspaceUpdate, TargetWorkspace, id, map[string]any{"fields": workspacePatchFields(p)})
 	if w.Settings.SigningAlg != oldAlg {
 		if err := s.Keys.Rotate(ctx, id, w.Settings.SigningAlg); err != nil {
 			return w, fmt.Errorf("service: rotate keys of workspace %q to %s: %w", id, w.Settings.SigningAlg, err)
@@ -220,7 +222,11 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 	if len(page.Items) < maxWorkspaceListForLast && page.Next == "" {
 		return conflict(nil, "workspace %q is the last workspace and cannot be deleted", id)
 	}
-	return mapStore(s.Store.DeleteWorkspace(ctx, id), "workspace", id)
+	if err := s.Store.DeleteWorkspace(ctx, id); err != nil {
+		return mapStore(err, "workspace", id)
+	}
+	s.audit(ctx, id, AuditWorkspaceDelete, TargetWorkspace, id, nil)
+	return nil
 }
 
 // EnsureDefault creates the "default" workspace and its keys when missing.
@@ -240,4 +246,12 @@ func (s *Service) EnsureDefault(ctx context.Context) (storage.Workspace, error) 
 		return storage.Workspace{}, fmt.Errorf("service: ensure keys of workspace %q: %w", w.ID, err)
 	}
 	return w, nil
+}
+
+func workspacePatchFields(p WorkspacePatch) []string {
+	return setFields("name", p.Name != nil, "enabled", p.Enabled != nil,
+		"settings.access_token_ttl", p.AccessTokenTTL != nil, "settings.allowed_auth_methods", p.AllowedAuthMethods != nil,
+		"settings.signing_alg", p.SigningAlg != nil, "settings.key_rotation_period", p.KeyRotationPeriod != nil,
+		"settings.max_assertion_lifetime", p.MaxAssertionLifetime != nil,
+		"settings.strict_assertion_audience", p.StrictAssertionAudience != nil)
 }

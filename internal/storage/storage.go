@@ -27,6 +27,10 @@ type Storage interface {
 	// Console holds admin users, sessions, audit events and the mail
 	// outbox of the web console (console.go).
 	Console
+	// AuthFlow holds passwords, browser sessions, authorization requests
+	// and codes, refresh-token families, consents and sign-in counters of
+	// the authorization code flow (authflow.go).
+	AuthFlow
 
 	// Ping checks that the database is reachable (used by /readyz).
 	Ping(ctx context.Context) error
@@ -157,6 +161,9 @@ type WorkspaceSettings struct {
 	// as the aud of client assertions (SECURITY.md B4). When false, the
 	// token endpoint URL and arrays containing the issuer are accepted too.
 	StrictAssertionAudience bool `json:"strict_assertion_audience"`
+	// Branding is how the sign-in, consent and account pages present the
+	// workspace (issue 5); nil means the defaults.
+	Branding *Branding `json:"branding,omitempty"`
 }
 
 // Service is a resource server. Identifier is the audience of tokens
@@ -231,7 +238,40 @@ type Client struct {
 
 	// --- Presentation and authorization-flow settings (console, issue 4/5).
 
+	// PolicyURI, TOSURI, ClientURI and LogoURI are shown to people (RFC 7591
+	// §2 policy_uri, tos_uri, client_uri, logo_uri). The service layer only
+	// accepts https URLs (http on loopback) so that a console or consent
+	// page can render them as links (SECURITY.md K10).
+	PolicyURI string `json:"policy_uri,omitempty"`
+	TOSURI    string `json:"tos_uri,omitempty"`
+	ClientURI string `json:"client_uri,omitempty"`
+	LogoURI   string `json:"logo_uri,omitempty"`
+	// Trusted clients skip the consent screen (first-party applications).
+	Trusted bool `json:"trusted,omitempty"`
+	// RequirePKCE is nil for "required" (the default, RFC 9700 §2.1.1):
+	// read it through PKCERequired.
+	RequirePKCE *bool `json:"require_pkce,omitempty"`
+	// SubjectType is "public" (or "") or "pairwise" (OIDC Core §8).
+	SubjectType string `json:"subject_type,omitempty"`
+	// SectorIdentifierURI (OIDC Registration §5) names the sector of
+	// pairwise subjects; empty means the host of the redirect URIs.
+	SectorIdentifierURI string `json:"sector_identifier_uri,omitempty"`
+	// PostLogoutRedirectURIs are matched exactly by RP-initiated logout.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	// IDTokenSignedResponseAlg is the ID token alg ("" = the workspace's).
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// RefreshTokens configures refresh tokens; nil means the defaults
+	// (issued for offline_access, rotated, no grace).
+	RefreshTokens *RefreshTokenSettings `json:"refresh_tokens,omitempty"`
+
 	// --- JWT bearer grant settings (issue 3).
+
+	// JWTBearer configures the urn:ietf:params:oauth:grant-type:jwt-bearer
+	// grant (RFC 7523 §2.1) for this client; nil means the defaults.
+	JWTBearer *JWTBearerSettings `json:"jwt_bearer,omitempty"`
+	// ServiceUserID names a service user of the workspace that becomes the
+	// sub of this client's client_credentials tokens.
+	ServiceUserID string `json:"service_user_id,omitempty"`
 
 	// Extra holds client metadata of later features that the core does
 	// not interpret (kept as raw JSON).

@@ -68,8 +68,17 @@ func TestPostgresTenantIsolation(t *testing.T) {
 	conformance.RunTenantIsolationTests(t, newPostgres)
 }
 
+func TestPostgresConsole(t *testing.T) {
+	conformance.RunConsoleTests(t, newPostgres)
+}
+
 func TestPostgresConcurrency(t *testing.T) {
 	conformance.RunConcurrencyTests(t, newPostgres)
+}
+
+func TestPostgresDirectory(t *testing.T) {
+	conformance.RunDirectoryTests(t, newPostgres)
+	conformance.RunDirectoryIsolationTests(t, newPostgres)
 }
 
 func TestPostgresConcurrentMigrate(t *testing.T) {

@@ -36,8 +36,17 @@ func TestSQLiteTenantIsolation(t *testing.T) {
 	conformance.RunTenantIsolationTests(t, newSQLite)
 }
 
+func TestSQLiteConsole(t *testing.T) {
+	conformance.RunConsoleTests(t, newSQLite)
+}
+
 func TestSQLiteConcurrency(t *testing.T) {
 	conformance.RunConcurrencyTests(t, newSQLite)
+}
+
+func TestSQLiteDirectory(t *testing.T) {
+	conformance.RunDirectoryTests(t, newSQLite)
+	conformance.RunDirectoryIsolationTests(t, newSQLite)
 }
 
 // The single-connection in-memory mode must honour the same contract.

@@ -1,0 +1,262 @@
+package adminapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// --- users
+
+type userJSON struct {
+	ID          string            `json:"id"`
+	Username    string            `json:"username"`
+	Email       string            `json:"email"`
+	DisplayName string            `json:"display_name"`
+	ExternalID  string            `json:"external_id"`
+	Active      bool              `json:"active"`
+	ServiceUser bool              `json:"service_user"`
+	Profiles    []string          `json:"profiles"`
+	Attributes  map[string]string `json:"attributes"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+}
+
+func userView(u storage.User) userJSON {
+	attrs := u.Attributes
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	return userJSON{
+		ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, ExternalID: u.ExternalID,
+		Active: u.Active, ServiceUser: u.ServiceUser, Profiles: nonNil(u.Profiles), Attributes: attrs,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+type userRequest struct {
+	ID          *string            `json:"id"`
+	Username    *string            `json:"username"`
+	Email       *string            `json:"email"`
+	DisplayName *string            `json:"display_name"`
+	ExternalID  *string            `json:"external_id"`
+	Active      *bool              `json:"active"`
+	ServiceUser *bool              `json:"service_user"`
+	Profiles    *[]string          `json:"profiles"`
+	Attributes  *map[string]string `json:"attributes"`
+}
+
+func (req userRequest) input() service.UserInput {
+	return service.UserInput{
+		ID: deref(req.ID), Username: deref(req.Username), Email: deref(req.Email), DisplayName: deref(req.DisplayName),
+		ExternalID: deref(req.ExternalID), Active: req.Active, ServiceUser: deref(req.ServiceUser),
+		Profiles: deref(req.Profiles), Attributes: deref(req.Attributes),
+	}
+}
+
+func (req userRequest) patch() service.UserPatch {
+	return service.UserPatch{
+		Username: req.Username, Email: req.Email, DisplayName: req.DisplayName, ExternalID: req.ExternalID,
+		Active: req.Active, ServiceUser: req.ServiceUser, Profiles: req.Profiles, Attributes: req.Attributes,
+	}
+}
+
+// --- profiles
+
+type profileJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func profileView(p storage.Profile) profileJSON {
+	return profileJSON{ID: p.ID, Name: p.Name, Description: p.Description, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type profileRequest struct {
+	ID          *string `json:"id"`
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// --- certificates
+
+type certificateJSON struct {
+	KID            string    `json:"kid"`
+	Subject        string    `json:"subject"`
+	Issuer         string    `json:"issuer"`
+	Serial         string    `json:"serial"`
+	NotBefore      time.Time `json:"not_before"`
+	NotAfter       time.Time `json:"not_after"`
+	ThumbprintS256 string    `json:"x5t#S256"`
+	KeyType        string    `json:"key_type"`
+	Warning        string    `json:"warning,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func certificateView(c service.CertificateView) certificateJSON {
+	return certificateJSON{
+		KID: c.KID, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial, NotBefore: c.NotBefore,
+		NotAfter: c.NotAfter, ThumbprintS256: c.ThumbprintS256, KeyType: c.KeyType, Warning: c.Warning,
+		CreatedAt: c.CreatedAt,
+	}
+}
+
+// certificateRequest uploads a certificate: PEM text, or DER in base64.
+type certificateRequest struct {
+	Certificate string `json:"certificate"`
+	KID         string `json:"kid"`
+}
+
+// bytes returns the upload: PEM as is, anything else base64-decoded (DER).
+// Undecodable text is passed on so the service names the problem.
+func (req certificateRequest) bytes() []byte {
+	s := strings.TrimSpace(req.Certificate)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return []byte(s)
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if der, err := enc.DecodeString(s); err == nil {
+			return der
+		}
+	}
+	return []byte(s)
+}
+
+// --- client JWT bearer settings
+
+type jwtBearerJSON struct {
+	UserField             string   `json:"user_field"`
+	PreAuth               string   `json:"pre_auth"`
+	AllowedProfiles       []string `json:"allowed_profiles"`
+	AllowedUsers          []string `json:"allowed_users"`
+	ExtraAudiences        []string `json:"extra_audiences"`
+	MaxAssertionLifetime  int64    `json:"max_assertion_lifetime"`
+	AllowHS256            bool     `json:"allow_hs256"`
+	RefreshTokens         bool     `json:"refresh_tokens"`
+	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
+	ServiceUserID         string   `json:"service_user_id"`
+}
+
+func jwtBearerView(c storage.Client) jwtBearerJSON {
+	s := service.EffectiveJWTBearer(c)
+	return jwtBearerJSON{
+		UserField: s.UserField, PreAuth: s.PreAuth, AllowedProfiles: nonNil(s.AllowedProfiles),
+		AllowedUsers: nonNil(s.AllowedUsers), ExtraAudiences: nonNil(s.ExtraAudiences),
+		MaxAssertionLifetime: toSeconds(s.MaxAssertionLifetime), AllowHS256: s.AllowHS256,
+		RefreshTokens: s.RefreshTokens, AllowedTrustedIssuers: nonNil(s.AllowedTrustedIssuers),
+		ServiceUserID: c.ServiceUserID,
+	}
+}
+
+type jwtBearerRequest struct {
+	UserField             string   `json:"user_field"`
+	PreAuth               string   `json:"pre_auth"`
+	AllowedProfiles       []string `json:"allowed_profiles"`
+	AllowedUsers          []string `json:"allowed_users"`
+	ExtraAudiences        []string `json:"extra_audiences"`
+	MaxAssertionLifetime  int64    `json:"max_assertion_lifetime"`
+	AllowHS256            bool     `json:"allow_hs256"`
+	RefreshTokens         bool     `json:"refresh_tokens"`
+	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
+	ServiceUserID         string   `json:"service_user_id"`
+}
+
+func (req jwtBearerRequest) input() service.ClientJWTInput {
+	return service.ClientJWTInput{
+		Settings: storage.JWTBearerSettings{
+			UserField: req.UserField, PreAuth: req.PreAuth, AllowedProfiles: req.AllowedProfiles,
+			AllowedUsers: req.AllowedUsers, ExtraAudiences: req.ExtraAudiences,
+			MaxAssertionLifetime: seconds(req.MaxAssertionLifetime), AllowHS256: req.AllowHS256,
+			RefreshTokens: req.RefreshTokens, AllowedTrustedIssuers: req.AllowedTrustedIssuers,
+		},
+		ServiceUserID: req.ServiceUserID,
+	}
+}
+
+// --- trusted issuers
+
+type trustedIssuerJSON struct {
+	ID                   string          `json:"id"`
+	Name                 string          `json:"name"`
+	Issuer               string          `json:"issuer"`
+	JWKSURI              string          `json:"jwks_uri,omitempty"`
+	JWKS                 json.RawMessage `json:"jwks,omitempty"`
+	Audience             string          `json:"audience"`
+	AllowedClients       []string        `json:"allowed_clients"`
+	MaxAssertionLifetime int64           `json:"max_assertion_lifetime"`
+	Enabled              bool            `json:"enabled"`
+	ServiceUserID        string          `json:"service_user_id,omitempty"`
+	Claim                string          `json:"claim,omitempty"`
+	ClaimFormat          string          `json:"claim_format,omitempty"`
+	CreatedAt            time.Time       `json:"created_at"`
+	UpdatedAt            time.Time       `json:"updated_at"`
+}
+
+func trustedIssuerView(ti storage.TrustedIssuer) trustedIssuerJSON {
+	return trustedIssuerJSON{
+		ID: ti.ID, Name: ti.Name, Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, JWKS: json.RawMessage(ti.JWKS),
+		Audience: ti.Audience, AllowedClients: nonNil(ti.AllowedClients),
+		MaxAssertionLifetime: toSeconds(ti.MaxAssertionLifetime), Enabled: ti.Enabled,
+		ServiceUserID: ti.ServiceUserID, Claim: ti.Claim, ClaimFormat: ti.ClaimFormat,
+		CreatedAt: ti.CreatedAt, UpdatedAt: ti.UpdatedAt,
+	}
+}
+
+type trustedIssuerRequest struct {
+	ID                   *string         `json:"id"`
+	Name                 *string         `json:"name"`
+	Issuer               *string         `json:"issuer"`
+	JWKSURI              *string         `json:"jwks_uri"`
+	JWKS                 json.RawMessage `json:"jwks"` // absent: unchanged; null: cleared
+	Audience             *string         `json:"audience"`
+	AllowedClients       *[]string       `json:"allowed_clients"`
+	MaxAssertionLifetime *int64          `json:"max_assertion_lifetime"`
+	Enabled              *bool           `json:"enabled"`
+	ServiceUserID        *string         `json:"service_user_id"`
+	Claim                *string         `json:"claim"`
+	ClaimFormat          *string         `json:"claim_format"`
+}
+
+func (req trustedIssuerRequest) jwks() *[]byte {
+	switch {
+	case len(req.JWKS) == 0:
+		return nil
+	case string(req.JWKS) == "null":
+		empty := []byte{}
+		return &empty
+	}
+	b := []byte(req.JWKS)
+	return &b
+}
+
+func (req trustedIssuerRequest) input() service.TrustedIssuerInput {
+	return service.TrustedIssuerInput{
+		ID: deref(req.ID), Name: deref(req.Name), Issuer: deref(req.Issuer), JWKSURI: deref(req.JWKSURI),
+		JWKS: deref(req.jwks()), Audience: deref(req.Audience), AllowedClients: deref(req.AllowedClients),
+		MaxAssertionLifetime: seconds(deref(req.MaxAssertionLifetime)), Enabled: req.Enabled,
+		ServiceUserID: deref(req.ServiceUserID), Claim: deref(req.Claim), ClaimFormat: deref(req.ClaimFormat),
+	}
+}
+
+func (req trustedIssuerRequest) patch() service.TrustedIssuerPatch {
+	return service.TrustedIssuerPatch{
+		Name: req.Name, Issuer: req.Issuer, JWKSURI: req.JWKSURI, JWKS: req.jwks(), Audience: req.Audience,
+		AllowedClients: req.AllowedClients, MaxAssertionLifetime: secondsPtr(req.MaxAssertionLifetime),
+		Enabled: req.Enabled, ServiceUserID: req.ServiceUserID, Claim: req.Claim, ClaimFormat: req.ClaimFormat,
+	}
+}
+
+func serviceProfileInput(req profileRequest) service.ProfileInput {
+	return service.ProfileInput{ID: deref(req.ID), Name: deref(req.Name), Description: deref(req.Description)}
+}
+
+func serviceProfilePatch(req profileRequest) service.ProfilePatch {
+	return service.ProfilePatch{Name: req.Name, Description: req.Description}
+}

@@ -1,0 +1,173 @@
+package authorize
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/webui"
+)
+
+// Lifetimes.
+const (
+	// DefaultCodeTTL is the authorization code lifetime (FAPI 2.0 §5.3.2.1
+	// "shall ... not exceed 60 seconds"; SECURITY.md G5).
+	DefaultCodeTTL = 60 * time.Second
+	// DefaultRequestTTL is how long a pending request waits for sign-in
+	// and consent.
+	DefaultRequestTTL = 15 * time.Minute
+)
+
+// KeySource returns a workspace's published keys (*signing.Manager).
+type KeySource interface {
+	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
+}
+
+// Handler serves the authorization endpoint and the consent page.
+type Handler struct {
+	Store     storage.Storage // the cached store
+	Keys      KeySource
+	Workspace webui.WorkspaceLookup
+	Sessions  *webui.Sessions
+	Subjects  *oidc.Subjects
+	BaseURL   string
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// CodeTTL and RequestTTL override the defaults when > 0.
+	CodeTTL    time.Duration
+	RequestTTL time.Duration
+}
+
+// Mount registers the endpoints.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /w/{ws}/oauth2/authorize", h.serveAuthorize)
+	mux.HandleFunc("POST /w/{ws}/oauth2/authorize", h.serveAuthorize)
+	mux.HandleFunc("GET /w/{ws}/consent", h.serveConsentPage)
+	mux.HandleFunc("POST /w/{ws}/consent", h.serveConsentPost)
+}
+
+// flow is one request being served: the workspace, its issuer and the page
+// scaffolding for whatever is rendered.
+type flow struct {
+	ws     storage.Workspace
+	issuer string
+	page   webui.Page
+}
+
+// begin resolves the workspace; on failure it has answered 404.
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request, uiLocales []string) (*flow, bool) {
+	ws, err := h.Workspace(r.Context(), r.PathValue("ws"))
+	if err != nil {
+		webui.SetPageHeaders(w)
+		http.NotFound(w, r)
+		return nil, false
+	}
+	issuer := h.BaseURL + "/w/" + ws.ID
+	return &flow{ws: ws, issuer: issuer, page: webui.Page{
+		Localizer: webui.ChooseLanguage(uiLocales, r), Brand: webui.BrandOf(ws), Issuer: issuer, AssetBase: h.BaseURL,
+	}}, true
+}
+
+func (h *Handler) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	f, ok := h.begin(w, r, nil)
+	if !ok {
+		return
+	}
+	params, err := readParams(w, r)
+	if err != nil {
+		h.fail(w, r, f, nil, err)
+		return
+	}
+	f.page.Localizer = webui.ChooseLanguage(splitSpaces(params.Get("ui_locales")), r)
+	v, err := h.validate(r.Context(), f, params)
+	if err != nil {
+		h.fail(w, r, f, v, err)
+		return
+	}
+	v.req.BrowserHash = webui.Hash(webui.BrowserSecret(w, r))
+	if err := h.Store.CreateAuthRequest(r.Context(), v.req); err != nil {
+		h.fail(w, r, f, nil, unavailable(err))
+		return
+	}
+	h.proceed(w, r, f, v, false)
+}
+
+// fail answers an error: on our error page while the redirect URI is not
+// trusted (v == nil or an errPage), else redirected to the client.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow, v *validated, err error) {
+	var pe errPage
+	if errors.As(err, &pe) || v == nil {
+		e := oauth2.AsError(err)
+		if errors.As(err, &pe) {
+			e = pe.e
+		}
+		h.logFailure(r, f, e)
+		h.errorPage(w, f, e)
+		return
+	}
+	e := oauth2.AsError(err)
+	h.logFailure(r, f, e)
+	h.respond(w, f, v.req, errorParams(e, v.req.State, f.issuer))
+}
+
+// errorPage renders the error page (docs/authorization-flow.md): 400, or
+// 503 when storage failed. Internal detail never reaches it.
+func (h *Handler) errorPage(w http.ResponseWriter, f *flow, e *oauth2.Error) {
+	status := http.StatusBadRequest
+	if e.Code == oauth2.ErrTemporarilyUnavailable || e.Code == oauth2.ErrServerError {
+		status = e.HTTPStatus()
+	}
+	if e.Status == http.StatusForbidden {
+		status = http.StatusForbidden
+	}
+	f.page.Title = f.page.T("error_title")
+	f.page.Data = webui.ErrorData{Code: string(e.Code), Description: e.Description}
+	webui.Render(w, h.Logger, status, "error", f.page)
+}
+
+func (h *Handler) logFailure(r *http.Request, f *flow, e *oauth2.Error) {
+	if h.Logger == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if e.Code == oauth2.ErrTemporarilyUnavailable || e.Code == oauth2.ErrServerError {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("workspace", f.ws.ID), slog.String("error", string(e.Code)), slog.String("description", e.Description)}
+	if e.Cause != nil {
+		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+	}
+	h.Logger.LogAttrs(r.Context(), level, "authorization request failed", attrs...)
+}
+
+func unavailable(cause error) error {
+	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the service is temporarily unavailable", cause)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) codeTTL() time.Duration {
+	if h.CodeTTL > 0 {
+		return h.CodeTTL
+	}
+	return DefaultCodeTTL
+}
+
+func (h *Handler) requestTTL() time.Duration {
+	if h.RequestTTL > 0 {
+		return h.RequestTTL
+	}
+	return DefaultRequestTTL
+}

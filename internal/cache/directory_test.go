@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/storage/conformance"
+)
+
+func TestDirectoryConformanceThroughCache(t *testing.T) {
+	conformance.RunDirectoryTests(t, newCached)
+	conformance.RunDirectoryIsolationTests(t, newCached)
+}
+
+type dirCounting struct {
+	storage.Storage
+	certs, issuers atomic.Int32
+}
+
+func (d *dirCounting) ListClientCertificates(ctx context.Context, ws, id string) ([]storage.ClientCertificate, error) {
+	d.certs.Add(1)
+	return d.Storage.ListClientCertificates(ctx, ws, id)
+}
+
+func (d *dirCounting) GetTrustedIssuerByIssuer(ctx context.Context, ws, iss string) (storage.TrustedIssuer, error) {
+	d.issuers.Add(1)
+	return d.Storage.GetTrustedIssuerByIssuer(ctx, ws, iss)
+}
+
+func dirFixture(t *testing.T) (*Store, *dirCounting, storage.Storage) {
+	t.Helper()
+	base := openSQLite(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	if err := base.CreateWorkspace(ctx, storage.Workspace{ID: "ws", Name: "ws", Enabled: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.CreateClient(ctx, storage.Client{WorkspaceID: "ws", ID: "c1", Name: "c1", Enabled: true, Type: "confidential"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.CreateTrustedIssuer(ctx, storage.TrustedIssuer{WorkspaceID: "ws", ID: "ti", Issuer: "https://idp", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	counter := &dirCounting{Storage: base}
+	return New(counter, Options{}), counter, base
+}
+
+// Certificates and trusted issuers are served from memory and invalidated
+// by writes through the wrapper.
+func TestDirectoryCachedAndInvalidatedLocally(t *testing.T) {
+	c, counter, _ := dirFixture(t)
+	ctx := t.Context()
+	for range 3 {
+		if _, err := c.ListClientCertificates(ctx, "ws", "c1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetTrustedIssuerByIssuer(ctx, "ws", "https://idp"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if counter.certs.Load() != 1 || counter.issuers.Load() != 1 {
+		t.Fatalf("reads: certs %d issuers %d, want 1 each", counter.certs.Load(), counter.issuers.Load())
+	}
+	if err := c.CreateClientCertificate(ctx, storage.ClientCertificate{WorkspaceID: "ws", ClientID: "c1", KID: "k", DER: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	certs, err := c.ListClientCertificates(ctx, "ws", "c1")
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("after upload: %v %v", certs, err)
+	}
+	if _, err := c.UpdateTrustedIssuer(ctx, "ws", "ti", func(ti storage.TrustedIssuer) (storage.TrustedIssuer, error) {
+		ti.Enabled = false
+		return ti, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := c.GetTrustedIssuerByIssuer(ctx, "ws", "https://idp")
+	if err != nil || ti.Enabled {
+		t.Fatalf("disabled issuer still cached as enabled (SECURITY.md C3): %+v %v", ti, err)
+	}
+}
+
+// Writes by another process arrive through the changes feed.
+func TestDirectoryInvalidatedByChangesFeed(t *testing.T) {
+	c, _, base := dirFixture(t)
+	ctx := t.Context()
+	if _, err := c.GetTrustedIssuerByIssuer(ctx, "ws", "https://idp"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListClientCertificates(ctx, "ws", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	// "Another process" writes straight to the database.
+	if _, err := base.UpdateTrustedIssuer(ctx, "ws", "ti", func(ti storage.TrustedIssuer) (storage.TrustedIssuer, error) {
+		ti.Enabled = false
+		return ti, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.CreateClientCertificate(ctx, storage.ClientCertificate{WorkspaceID: "ws", ClientID: "c1", KID: "k", DER: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	c.Poll(ctx)
+	ti, err := c.GetTrustedIssuerByIssuer(ctx, "ws", "https://idp")
+	if err != nil || ti.Enabled {
+		t.Fatalf("issuer change not applied: %+v %v", ti, err)
+	}
+	certs, err := c.ListClientCertificates(ctx, "ws", "c1")
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("certificate change not applied: %v %v", certs, err)
+	}
+	// Deleting the client drops its cached certificates.
+	if err := base.DeleteClient(ctx, "ws", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	c.Poll(ctx)
+	certs, err = c.ListClientCertificates(ctx, "ws", "c1")
+	if err != nil || len(certs) != 0 {
+		t.Fatalf("certificates outlived their client in the cache: %v %v", certs, err)
+	}
+}

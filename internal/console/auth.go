@@ -1,0 +1,156 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// home sends the visitor where they can start: setup when no console
+// admin exists, sign-in without a session, else the first workspace.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	sess, user, ok := h.loadSession(w, r)
+	if !ok {
+		if n, err := h.Service.ConsoleUserCount(r.Context(), ""); err == nil && n == 0 && h.Bootstrap != nil {
+			redirect(w, r, Prefix+"/setup")
+			return
+		}
+		redirect(w, r, Prefix+"/signin")
+		return
+	}
+	c.user, c.session, c.csrf = user, sess, sessionCSRF(sess)
+	ws := h.visibleWorkspaces(r, user)
+	if len(ws) == 0 {
+		h.renderError(w, r, c, http.StatusOK, "You have no workspace yet. Ask a super admin to give you access.")
+		return
+	}
+	target := ws[0].ID
+	for _, w := range ws {
+		if w.ID == r.URL.Query().Get("ws") {
+			target = w.ID
+		}
+	}
+	redirect(w, r, Prefix+"/w/"+url.PathEscape(target)+"/clients")
+}
+
+type signinData struct {
+	Username string
+	Setup    bool
+}
+
+func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	c.csrf = h.preSessionToken(w, r)
+	h.render(w, r, http.StatusOK, "signin", h.newView(r, c, "Sign in", "", signinData{}))
+}
+
+// signin checks the password (argon2id) under per-IP and per-account rate
+// limits (429 with Retry-After, SECURITY.md K7) and starts a new session.
+// Unknown users and wrong passwords get the same answer (K8).
+func (h *Handler) signin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if !h.checkPreSession(r) {
+		h.renderError(w, r, c, http.StatusForbidden, "The form expired. Reload the page and try again.")
+		return
+	}
+	username := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
+	for _, key := range []string{"ip:" + remoteIP(r), "user:" + username} {
+		if ok, retry := h.Limiter.Allow(key); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			h.renderError(w, r, c, http.StatusTooManyRequests, "Too many sign-in attempts. Wait a little and try again.")
+			return
+		}
+	}
+	u, err := h.Service.AuthenticateConsoleUser(r.Context(), username, r.PostFormValue("password"))
+	if err != nil {
+		if !errors.Is(err, service.ErrBadCredentials) {
+			h.fail(w, r, c, err)
+			return
+		}
+		c.csrf = h.preSessionToken(w, r)
+		v := h.newView(r, c, "Sign in", "", signinData{Username: username})
+		v.Error = service.ErrBadCredentials.Error()
+		h.render(w, r, http.StatusUnauthorized, "signin", v)
+		return
+	}
+	if err := h.startSession(w, r, u); err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	ctx := service.WithActor(r.Context(), service.Actor{Kind: storage.ActorConsole, ID: u.ID, Name: u.Username, IP: remoteIP(r)})
+	h.Service.RecordSignIn(ctx, u)
+	redirect(w, r, Prefix+"/")
+}
+
+func (h *Handler) signout(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
+	h.endSession(w, r)
+	redirect(w, r, Prefix+"/signin")
+}
+
+// setupForm offers "create the first admin" only while no console user
+// exists, and only to a visitor who proves the bootstrap admin token.
+func (h *Handler) setupForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if !h.setupOpen(w, r, c) {
+		return
+	}
+	c.csrf = h.preSessionToken(w, r)
+	h.render(w, r, http.StatusOK, "setup", h.newView(r, c, "Create the first admin", "", nil))
+}
+
+func (h *Handler) setupOpen(w http.ResponseWriter, r *http.Request, c *reqCtx) bool {
+	n, err := h.Service.ConsoleUserCount(r.Context(), "")
+	if err != nil {
+		h.fail(w, r, c, err)
+		return false
+	}
+	if n > 0 || h.Bootstrap == nil {
+		h.renderError(w, r, c, http.StatusNotFound, "The console already has an admin. Sign in instead.")
+		return false
+	}
+	return true
+}
+
+func (h *Handler) setup(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if !h.checkPreSession(r) {
+		h.renderError(w, r, c, http.StatusForbidden, "The form expired. Reload the page and try again.")
+		return
+	}
+	if !h.setupOpen(w, r, c) {
+		return
+	}
+	if ok, retry := h.Limiter.Allow("setup:" + remoteIP(r)); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		h.renderError(w, r, c, http.StatusTooManyRequests, "Too many attempts. Wait a little and try again.")
+		return
+	}
+	if !h.Bootstrap(r, r.PostFormValue("bootstrap_token")) {
+		c.csrf = h.preSessionToken(w, r)
+		v := h.newView(r, c, "Create the first admin", "", nil)
+		v.Error = "The bootstrap admin token is not correct."
+		h.render(w, r, http.StatusUnauthorized, "setup", v)
+		return
+	}
+	ctx := service.WithActor(r.Context(), service.Actor{Kind: storage.ActorAPIToken, Name: "bootstrap", IP: remoteIP(r)})
+	u, err := h.Service.CreateConsoleUser(ctx, service.ConsoleUserInput{
+		Username: r.PostFormValue("username"), Email: r.PostFormValue("email"),
+		DisplayName: r.PostFormValue("display_name"), Password: r.PostFormValue("password"), Role: storage.RoleSuperAdmin,
+	})
+	if err != nil {
+		c.csrf = h.preSessionToken(w, r)
+		v := h.newView(r, c, "Create the first admin", "", nil)
+		if status, ok := formErrors(v, err); ok {
+			h.render(w, r, status, "setup", v)
+			return
+		}
+		h.fail(w, r, c, err)
+		return
+	}
+	if err := h.startSession(w, r, u); err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	redirect(w, r, Prefix+"/")
+}

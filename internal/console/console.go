@@ -1,0 +1,246 @@
+package console
+
+import (
+	"embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Prefix is the path of the console.
+const Prefix = "/console"
+
+// Session lifetimes.
+const (
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	// touchEvery limits last-seen writes to one per minute per session.
+	touchEvery = time.Minute
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static/*
+var staticFiles embed.FS
+
+// Handler serves the console.
+type Handler struct {
+	Service *service.Service
+	// Store holds sessions (normally the same store the service uses).
+	Store storage.Storage
+	// BaseURL is the public base URL (issuers, endpoint list).
+	BaseURL string
+	// Secure is true when the server speaks TLS: cookies get Secure and
+	// the "__Host-" prefix.
+	Secure bool
+	// Bootstrap verifies the bootstrap admin token for "create first
+	// admin"; nil disables that page.
+	Bootstrap func(r *http.Request, token string) bool
+	// Discovery serves the workspace discovery documents (the server's
+	// router); the Endpoints tab lists what it advertises.
+	Discovery http.Handler
+	// MailDelivers tells the Credentials tab whether codes leave the
+	// server (SMTP) or wait in the outbox.
+	MailDelivers bool
+	// Limiter bounds sign-in attempts per IP and per account (SECURITY.md
+	// K7); nil builds a default one.
+	Limiter         *ratelimit.Limiter
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+
+	pages *pages
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (h *Handler) idle() time.Duration {
+	if h.IdleTimeout > 0 {
+		return h.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+func (h *Handler) absolute() time.Duration {
+	if h.AbsoluteTimeout > 0 {
+		return h.AbsoluteTimeout
+	}
+	return DefaultAbsoluteTimeout
+}
+
+// access is what a route requires of the signed-in user.
+type access int
+
+const (
+	public     access = iota // no session needed (sign-in, setup, assets)
+	signedIn                 // any signed-in user
+	wsRead                   // may read workspace {ws}
+	wsWrite                  // may change workspace {ws}
+	superAdmin               // super admins only
+)
+
+// route is one console endpoint.
+type route struct {
+	pattern string
+	need    access
+	fn      func(w http.ResponseWriter, r *http.Request, c *reqCtx)
+}
+
+func (h *Handler) routes() []route {
+	const ws = Prefix + "/w/{ws}"
+	const cl = ws + "/clients/{id}"
+	return []route{
+		{"GET " + Prefix + "/static/{file}", public, h.static},
+		{"GET " + Prefix + "/{$}", public, h.home},
+		{"GET " + Prefix + "/signin", public, h.signinForm},
+		{"POST " + Prefix + "/signin", public, h.signin},
+		{"GET " + Prefix + "/setup", public, h.setupForm},
+		{"POST " + Prefix + "/setup", public, h.setup},
+		{"POST " + Prefix + "/signout", signedIn, h.signout},
+		{"GET " + Prefix + "/workspaces/new", superAdmin, h.newWorkspaceForm},
+		{"POST " + Prefix + "/workspaces/new", superAdmin, h.createWorkspace},
+		{"GET " + Prefix + "/outbox", superAdmin, h.outbox},
+		{"GET " + Prefix + "/users", superAdmin, h.users},
+		{"POST " + Prefix + "/users", superAdmin, h.createUser},
+		{"POST " + Prefix + "/users/{uid}/delete", superAdmin, h.deleteUser},
+		{"GET " + ws + "/settings", wsRead, h.settings},
+		{"POST " + ws + "/settings", wsWrite, h.saveSettings},
+		{"POST " + ws + "/delete", superAdmin, h.deleteWorkspace},
+		{"GET " + ws + "/clients", wsRead, h.clients},
+		{"GET " + ws + "/clients/new", wsWrite, h.newClientForm},
+		{"POST " + ws + "/clients/new", wsWrite, h.createClient},
+		{"GET " + cl, wsRead, h.clientTab},
+		{"GET " + cl + "/{tab}", wsRead, h.clientTab},
+		{"POST " + cl + "/{tab}", wsWrite, h.saveClientTab},
+		{"POST " + cl + "/action/{action}", wsWrite, h.clientAction},
+		{"GET " + ws + "/services", wsRead, h.services},
+		{"GET " + ws + "/services/new", wsWrite, h.serviceForm},
+		{"POST " + ws + "/services/new", wsWrite, h.saveService},
+		{"GET " + ws + "/services/{sid}", wsRead, h.serviceForm},
+		{"POST " + ws + "/services/{sid}", wsWrite, h.saveService},
+		{"POST " + ws + "/services/{sid}/delete", wsWrite, h.deleteService},
+		{"GET " + ws + "/keys", wsRead, h.keys},
+		{"POST " + ws + "/keys/rotate", wsWrite, h.rotateKeys},
+		{"GET " + ws + "/audit", wsRead, h.audit},
+	}
+}
+
+// Mount registers every console route on mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	h.pages = mustParsePages()
+	if h.Limiter == nil {
+		// 10 attempts at once, then one every 6 seconds, per IP and per
+		// account (SECURITY.md K7): a delay, not a lockout an attacker
+		// could trigger against a real admin.
+		h.Limiter = ratelimit.New(1.0/6, 10, h.Now)
+	}
+	mux.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
+	})
+	for _, rt := range h.routes() {
+		mux.Handle(rt.pattern, h.wrap(rt))
+	}
+}
+
+// reqCtx is the per-request state a page handler works with.
+type reqCtx struct {
+	user    storage.AdminUser
+	session storage.ConsoleSession
+	csrf    string // the token forms must carry
+	ws      string // {ws} when the route has one
+}
+
+// wrap applies the headers, session, role and CSRF checks of rt.
+func (h *Handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w.Header())
+		c := &reqCtx{ws: r.PathValue("ws")}
+		if rt.need == public {
+			rt.fn(w, r, c)
+			return
+		}
+		sess, user, ok := h.loadSession(w, r)
+		if !ok {
+			h.toSignin(w, r)
+			return
+		}
+		c.user, c.session, c.csrf = user, sess, sessionCSRF(sess)
+		if !h.allowed(rt.need, user, c.ws) {
+			h.renderError(w, r, c, http.StatusForbidden, "You do not have access to this page.")
+			return
+		}
+		if r.Method == http.MethodPost && !h.checkCSRF(r, c.csrf) {
+			h.renderError(w, r, c, http.StatusForbidden, "The form expired or did not come from this console. Reload the page and try again.")
+			return
+		}
+		ctx := service.WithActor(r.Context(), service.Actor{
+			Kind: storage.ActorConsole, ID: user.ID, Name: user.Username, IP: remoteIP(r),
+		})
+		rt.fn(w, r.WithContext(ctx), c)
+	})
+}
+
+// allowed enforces the roles (SECURITY.md O4) on every route.
+func (h *Handler) allowed(need access, u storage.AdminUser, ws string) bool {
+	if u.Role == storage.RoleSuperAdmin {
+		return true
+	}
+	switch need {
+	case signedIn:
+		return true
+	case wsRead:
+		return hasWorkspace(u, ws)
+	case wsWrite:
+		return u.Role == storage.RoleWorkspaceAdmin && hasWorkspace(u, ws)
+	}
+	return false
+}
+
+func hasWorkspace(u storage.AdminUser, ws string) bool {
+	for _, w := range u.Workspaces {
+		if w == ws {
+			return true
+		}
+	}
+	return false
+}
+
+func canWrite(u storage.AdminUser, ws string) bool {
+	return u.Role == storage.RoleSuperAdmin || u.Role == storage.RoleWorkspaceAdmin && hasWorkspace(u, ws)
+}
+
+// setPageHeaders are the headers of every console response (SECURITY.md
+// K5, K9, K12).
+func setPageHeaders(hd http.Header) {
+	hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+}
+
+func (h *Handler) toSignin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		h.renderError(w, r, &reqCtx{}, http.StatusForbidden, "Your session has ended. Sign in again.")
+		return
+	}
+	http.Redirect(w, r, Prefix+"/signin", http.StatusSeeOther)
+}

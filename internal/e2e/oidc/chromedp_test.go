@@ -1,0 +1,204 @@
+package oidc
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowserChromium: a real chromium signs in, consents and lands on a
+// loopback redirect URI; the code is exchanged with golang.org/x/oauth2
+// and PKCE; go-oidc verifies the ID token; the refresh token rotates.
+// Screenshots of the sign-in, consent and error pages are saved under
+// LATCHKEY_TEST_ARTIFACTS (or a temporary directory) (issue 5 point 8).
+func TestBrowserChromium(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser test skipped: %s is absent (apt-get install -y chromium)", chromiumPath)
+	}
+	e := newEnv(t, envOptions{})
+	cb := newCallbackServer(t)
+	pkceOn := true
+	c := e.createClient(t, testWS, clientSpec{ID: "browser-app", RedirectURIs: []string{cb.url}, RequirePKCE: &pkceOn})
+	conf := &oauth2.Config{
+		ClientID: c.ID, ClientSecret: c.Secret, RedirectURL: cb.url,
+		Scopes:   []string{gooidc.ScopeOpenID, "profile", "email", gooidc.ScopeOfflineAccess},
+		Endpoint: oauth2.Endpoint{AuthURL: e.issuer + "/oauth2/authorize", TokenURL: e.issuer + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader},
+	}
+	verifier, state, nonce := oauth2.GenerateVerifier(), randomToken(12), randomToken(12)
+	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("prompt", "consent"))
+
+	ctx := chromeContext(t)
+	shots := artifactsDir(t)
+	run(t, ctx, "sign-in page",
+		chromedp.Navigate(authURL),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		screenshot(shots, "signin.png"),
+		chromedp.SendKeys(chromedp.ID("username"), e.user.Username),
+		chromedp.SendKeys(chromedp.ID("password"), "not the password"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("error")),
+		screenshot(shots, "signin-error.png"),
+		chromedp.SetValue(chromedp.ID("password"), ""),
+		chromedp.SendKeys(chromedp.ID("password"), e.user.Password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+	run(t, ctx, "consent page",
+		chromedp.WaitVisible(chromedp.ID("consent-form")),
+		screenshot(shots, "consent.png"),
+		chromedp.Click(chromedp.ID("consent-allow")),
+	)
+	got := cb.wait(t)
+	if got.Get("state") != state || got.Get("iss") != e.issuer || got.Get("code") == "" {
+		t.Fatalf("callback %v, want code, state %q and iss %q", got, state, e.issuer)
+	}
+	e.secrets.add(got.Get("code"))
+	verifyBrowserTokens(t, e, conf, got.Get("code"), verifier, nonce)
+
+	run(t, ctx, "error page",
+		chromedp.Navigate(e.issuer+"/oauth2/authorize?client_id=no-such-client&response_type=code&redirect_uri="+url.QueryEscape(cb.url)),
+		chromedp.WaitVisible(chromedp.ID("error")),
+		screenshot(shots, "error.png"),
+	)
+	t.Logf("screenshots in %s", shots)
+}
+
+// verifyBrowserTokens exchanges the code with x/oauth2 and PKCE, verifies
+// the ID token with go-oidc and checks that refreshing rotates.
+func verifyBrowserTokens(t *testing.T, e *env, conf *oauth2.Config, code, verifier, nonce string) {
+	t.Helper()
+	ctx := t.Context()
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("x/oauth2 exchange: %v", err)
+	}
+	e.secrets.addToken(tok.AccessToken)
+	e.secrets.add(tok.RefreshToken)
+	rawID, _ := tok.Extra("id_token").(string)
+	it := e.verifyIDToken(t, conf.ClientID, rawID, nonce, tok.AccessToken)
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token for offline_access")
+	}
+	stale := &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}
+	next, err := conf.TokenSource(ctx, stale).Token()
+	if err != nil {
+		t.Fatalf("x/oauth2 refresh: %v", err)
+	}
+	e.secrets.addToken(next.AccessToken)
+	e.secrets.add(next.RefreshToken)
+	if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
+		t.Error("refresh did not rotate the refresh token")
+	}
+	creds := clientCreds{ID: conf.ClientID, Secret: conf.ClientSecret, AuthMethod: "client_secret_basic"}
+	requireOAuthError(t, e.refresh(t, creds, tok.RefreshToken, nil), http.StatusBadRequest, "invalid_grant")
+	requireUserinfo(t, e.userinfo(t, http.MethodGet, next.AccessToken, false), it.Subject)
+}
+
+// chromeContext starts headless chromium for the test.
+func chromeContext(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1024, 900))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs actions with a timeout, failing with what was being done.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer dcancel()
+		loc, _ := chromedp.Run(dctx, chromedp.Location())
+		body, _ := chromedp.Run(dctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		t.Fatalf("%s: %v\nat %s\n%s", what, err, loc, clip([]byte(body)))
+	}
+}
+
+// screenshot saves a full-page PNG of the current page as dir/name.
+func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	})
+}
+
+// artifactsDir is LATCHKEY_TEST_ARTIFACTS/<test name>, or a temporary
+// directory.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("LATCHKEY_TEST_ARTIFACTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// callbackServer is the relying party's loopback redirect URI (RFC 8252
+// §7.3): it records the authorization response.
+type callbackServer struct {
+	url string
+	got chan url.Values
+}
+
+func newCallbackServer(t *testing.T) *callbackServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := &callbackServer{url: "http://" + ln.Addr().String() + "/callback", got: make(chan url.Values, 1)}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
+		select {
+		case cb.got <- r.URL.Query():
+		default:
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>Signed in</title><p id=done>Signed in.</p>"))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return cb
+}
+
+func (cb *callbackServer) wait(t *testing.T) url.Values {
+	t.Helper()
+	select {
+	case v := <-cb.got:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal("the browser never reached the redirect URI")
+		return nil
+	}
+}

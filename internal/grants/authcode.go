@@ -1,0 +1,312 @@
+package grants
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// Prefixes of the code flow's bearer values (greppable, SECURITY.md Q6).
+const (
+	AuthCodePrefix     = "lkac_"
+	RefreshTokenPrefix = "lkrt_"
+)
+
+// Refresh token lifetimes when neither the client nor Defaults set one.
+const (
+	DefaultRefreshIdleTTL     = 30 * 24 * time.Hour
+	DefaultRefreshAbsoluteTTL = 90 * 24 * time.Hour
+)
+
+// Sealer encrypts the refresh token kept for the grace period
+// (*secrets.Keyring implements it).
+type Sealer interface {
+	Encrypt(plaintext, aad []byte) ([]byte, error)
+	Decrypt(ciphertext, aad []byte) ([]byte, error)
+}
+
+// AuthCodeDeps are the dependencies of the authorization_code and
+// refresh_token grants.
+type AuthCodeDeps struct {
+	// Sealer encrypts refresh tokens kept for a grace period; nil disables
+	// grace periods.
+	Sealer   Sealer
+	Subjects *oidc.Subjects
+	// RefreshIdleTTL and RefreshAbsoluteTTL are the server defaults.
+	RefreshIdleTTL     time.Duration
+	RefreshAbsoluteTTL time.Duration
+}
+
+// verifierPattern is an RFC 7636 §4.1 code_verifier: 43 to 128 unreserved
+// characters (SECURITY.md F7).
+var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// maxCodeLen bounds a code before hashing (ours are 48 characters).
+const maxCodeLen = 256
+
+// authorizationCode implements the authorization code grant (RFC 6749
+// §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3). Checks come first; the code is
+// spent last, by one conditional update in the same transaction that
+// records the token family (reliability invariants 1 and 2).
+func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenResponse, error) {
+	raw := req.form.Get("code")
+	if raw == "" {
+		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "code is required")
+	}
+	if len(raw) > maxCodeLen || !strings.HasPrefix(raw, AuthCodePrefix) {
+		return nil, errBadCode()
+	}
+	code, err := h.loadCode(ctx, req, sha(raw))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCodeRequest(req, code); err != nil {
+		return nil, err
+	}
+	user, err := h.activeUser(ctx, req.ws.ID, code.UserID)
+	if err != nil {
+		return nil, err
+	}
+	fam := h.newFamily(req, code)
+	iss, err := h.issueUserTokens(ctx, req, fam, user, code.Scopes, code.Nonce, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.redeem(ctx, req, code, fam, iss.refreshHash); err != nil {
+		return nil, err
+	}
+	return iss.resp, nil
+}
+
+func errBadCode() error {
+	return oauth2.NewError(oauth2.ErrInvalidGrant, "the authorization code is invalid, expired or already used")
+}
+
+func sha(v string) []byte {
+	s := sha256.Sum256([]byte(v))
+	return s[:]
+}
+
+// loadCode finds the code and handles the cases that end the request at
+// once: unknown or other workspace (G6, G7), already used (G1: the tokens
+// issued from it are revoked), issued to another client (G3: the code is
+// burnt and its tokens revoked, as for reuse), expired (G5).
+func (h *Handler) loadCode(ctx context.Context, req *request, hash []byte) (storage.AuthCode, error) {
+	code, err := h.Store.GetAuthCode(ctx, req.ws.ID, hash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return code, errBadCode()
+	}
+	if err != nil {
+		return code, errUnavailable(err)
+	}
+	now := h.now()
+	switch {
+	case !code.UsedAt.IsZero():
+		return code, h.revokeFromCode(ctx, req.ws.ID, code.FamilyID)
+	case code.ClientID != req.client.ID:
+		return code, h.burnCode(ctx, req.ws.ID, code)
+	case !now.Before(code.ExpiresAt):
+		return code, errBadCode()
+	}
+	return code, nil
+}
+
+// revokeFromCode revokes the family issued from a reused code and answers
+// invalid_grant (RFC 6749 §4.1.2 "SHOULD revoke ... all tokens previously
+// issued based on that authorization code").
+func (h *Handler) revokeFromCode(ctx context.Context, wsID, familyID string) error {
+	err := h.Store.RevokeTokenFamily(ctx, wsID, familyID, h.now())
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return errUnavailable(err)
+	}
+	return errBadCode()
+}
+
+// burnCode spends a code presented by the wrong client by redeeming it
+// into an already revoked family, or revokes its family when it was
+// redeemed already (SECURITY.md G3).
+func (h *Handler) burnCode(ctx context.Context, wsID string, code storage.AuthCode) error {
+	now := h.now()
+	dead := storage.TokenFamily{
+		ID: code.FamilyID, ClientID: code.ClientID, UserID: code.UserID, Scopes: code.Scopes,
+		Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now, RevokedAt: now,
+	}
+	err := h.Store.RedeemAuthCode(ctx, wsID, code.Hash, now, dead, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.revokeFromCode(ctx, wsID, code.FamilyID)
+	}
+	if err != nil {
+		return errUnavailable(err)
+	}
+	return errBadCode()
+}
+
+// checkCodeRequest: redirect_uri identical to the authorization request's
+// (RFC 6749 §4.1.3, G4) and PKCE (RFC 7636 §4.6; F4–F7, downgrade F6).
+func checkCodeRequest(req *request, code storage.AuthCode) error {
+	if req.form.Get("redirect_uri") != code.RedirectURI {
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	}
+	verifier := req.form.Get("code_verifier")
+	if code.CodeChallenge == "" {
+		if verifier != "" {
+			return oauth2.NewError(oauth2.ErrInvalidGrant, "code_verifier sent but no code_challenge was in the authorization request")
+		}
+		return nil
+	}
+	if !verifierPattern.MatchString(verifier) {
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "code_verifier is missing or malformed")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(code.CodeChallenge)) != 1 {
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "code_verifier does not match the code_challenge")
+	}
+	return nil
+}
+
+// activeUser returns the user tokens are for; a deleted or disabled user
+// gets none (SECURITY.md O3).
+func (h *Handler) activeUser(ctx context.Context, wsID, id string) (storage.User, error) {
+	u, err := h.Store.GetUser(ctx, wsID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return u, oauth2.NewError(oauth2.ErrInvalidGrant, "the user no longer exists")
+	}
+	if err != nil {
+		return u, errUnavailable(err)
+	}
+	if !u.Active {
+		return u, oauth2.NewError(oauth2.ErrInvalidGrant, "the user is disabled")
+	}
+	return u, nil
+}
+
+// newFamily is the family the code's tokens belong to, with the client's
+// refresh token lifetimes.
+func (h *Handler) newFamily(req *request, code storage.AuthCode) storage.TokenFamily {
+	now := h.now().UTC()
+	f := storage.TokenFamily{
+		WorkspaceID: req.ws.ID, ID: code.FamilyID, ClientID: req.client.ID, UserID: code.UserID,
+		SessionID: code.SessionID, Scopes: code.Scopes, AuthTime: code.AuthTime, AMR: code.AMR, ACR: code.ACR,
+		Claims: code.Claims, Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now,
+	}
+	if wantsRefresh(req.client, code.Scopes) {
+		idle, abs := h.refreshTTLs(req.client)
+		f.Refresh, f.IdleTTL, f.ExpiresAt = true, idle, now.Add(abs)
+	}
+	return f
+}
+
+// wantsRefresh: refresh tokens go to clients allowed the refresh_token
+// grant that asked for offline_access or always get them (OIDC Core §11).
+func wantsRefresh(c storage.Client, scopes []string) bool {
+	if !slices.Contains(c.GrantTypes, oauth2.GrantRefreshToken) {
+		return false
+	}
+	return slices.Contains(scopes, oidc.ScopeOfflineAccess) || (c.RefreshTokens != nil && c.RefreshTokens.Always)
+}
+
+func (h *Handler) refreshTTLs(c storage.Client) (idle, abs time.Duration) {
+	idle, abs = h.AuthCode.RefreshIdleTTL, h.AuthCode.RefreshAbsoluteTTL
+	if s := c.RefreshTokens; s != nil {
+		if s.IdleTTL > 0 {
+			idle = s.IdleTTL
+		}
+		if s.AbsoluteTTL > 0 {
+			abs = s.AbsoluteTTL
+		}
+	}
+	if idle <= 0 {
+		idle = DefaultRefreshIdleTTL
+	}
+	if abs <= 0 {
+		abs = DefaultRefreshAbsoluteTTL
+	}
+	return idle, abs
+}
+
+// redeem spends the code together with recording the family. Losing that
+// race (another redemption won, or the code expired meanwhile) is reuse.
+func (h *Handler) redeem(ctx context.Context, req *request, code storage.AuthCode, fam storage.TokenFamily, refreshHash []byte) error {
+	err := h.Store.RedeemAuthCode(ctx, req.ws.ID, code.Hash, h.now(), fam, refreshHash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.revokeFromCode(ctx, req.ws.ID, code.FamilyID)
+	}
+	if err != nil {
+		return errUnavailable(err)
+	}
+	return nil
+}
+
+// issued is what issueUserTokens produced.
+type issued struct {
+	resp        *tokenResponse
+	refreshHash []byte
+}
+
+// issueUserTokens mints the access token (RFC 9068, with the family ID in
+// "rtf"), the ID token when openid was granted, and a new refresh token
+// when the family has them and newRefresh is set.
+func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage.TokenFamily, user storage.User, scopes []string, nonce string, newRefresh bool) (issued, error) {
+	signer, err := h.Keys.Signer(ctx, req.ws.ID)
+	if err != nil {
+		return issued{}, errUnavailable(err)
+	}
+	sub, err := h.AuthCode.Subjects.Subject(ctx, req.client, user.ID)
+	if err != nil {
+		return issued{}, errUnavailable(err)
+	}
+	aud, err := h.userAudience(ctx, req, scopes)
+	if err != nil {
+		return issued{}, err
+	}
+	now := h.now().Truncate(time.Second)
+	ttl := h.accessTokenTTL(req.ws, req.client)
+	scope := strings.Join(scopes, " ")
+	at, err := tokens.Mint(signer, tokens.AccessToken{
+		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, Scope: scope, JTI: tokens.NewJTI(),
+		Audience: aud, IssuedAt: now, ExpiresAt: now.Add(ttl), Extra: map[string]any{oidc.FamilyClaim: fam.ID},
+	})
+	if err != nil {
+		return issued{}, errUnavailable(err)
+	}
+	out := issued{resp: &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}}
+	if slices.Contains(scopes, oidc.ScopeOpenID) {
+		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, ttl); err != nil {
+			return issued{}, err
+		}
+	}
+	if fam.Refresh && newRefresh {
+		rt := RefreshTokenPrefix + newOpaque()
+		out.resp.RefreshToken, out.refreshHash = rt, sha(rt)
+	}
+	return out, nil
+}
+
+// userAudience is the audience of a user access token: the services of
+// the granted API scopes, or the issuer when only OpenID scopes were
+// granted (the UserInfo endpoint is the issuer's own resource).
+func (h *Handler) userAudience(ctx context.Context, req *request, scopes []string) ([]string, error) {
+	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	catalog := newScopeCatalog(refs)
+	var api []string
+	for _, s := range scopes {
+		if _, ok := catalog[s]; ok && !slices.Contains(oidc.StandardScopes, s) {
+			api = append(api, s)
+		}
+	}
+	return audienceOf(api, catalog, nil, req.issuer)
+}

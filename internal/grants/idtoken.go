@@ -1,0 +1,39 @@
+package grants
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/signing"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// idToken mints the ID token of a token response (OIDC Core §3.1.3.3,
+// §12.2): sub as the client sees it, nonce of the authorization request
+// (never on refresh), auth_time, acr, amr, sid and at_hash. The client's
+// id_token_signed_response_alg must be the workspace key's algorithm: a
+// workspace signs with one algorithm at a time.
+func (h *Handler) idToken(req *request, signer signing.Signer, fam storage.TokenFamily, user storage.User, sub, nonce, at string, now time.Time, ttl time.Duration) (string, error) {
+	if alg := req.client.IDTokenSignedResponseAlg; alg != "" && alg != signer.Alg() {
+		return "", oauth2.NewError(oauth2.ErrServerError, "the client's ID token algorithm is not the workspace's signing algorithm")
+	}
+	tok, err := oidc.MintIDToken(signer, oidc.IDToken{
+		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, IssuedAt: now, ExpiresAt: now.Add(ttl),
+		AuthTime: fam.AuthTime, Nonce: nonce, ACR: fam.ACR, AMR: fam.AMR, SessionID: fam.SessionID,
+		AccessToken: at, Claims: oidc.IDTokenClaims(user, oidc.DecodeClaims(fam.Claims)),
+	})
+	if err != nil {
+		return "", errUnavailable(err)
+	}
+	return tok, nil
+}
+
+// newOpaque returns 256 random bits, base64url (SECURITY.md G8).
+func newOpaque() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

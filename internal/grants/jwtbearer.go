@@ -1,0 +1,349 @@
+package grants
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/jwtx"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/ssrf"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// JWTBearerJTINamespace separates JWT bearer grant jti values from client
+// assertion ones in the replay store (SECURITY.md B8).
+const JWTBearerJTINamespace = "jwt_bearer"
+
+// DefaultMaxAssertionLifetime bounds exp-iat and exp-now of grant
+// assertions when neither the client nor the trusted issuer sets a bound.
+// 60 minutes lets golang.org/x/oauth2/jwt's defaults (exp = iat + 1h) work.
+const DefaultMaxAssertionLifetime = 60 * time.Minute
+
+// maxBearerAssertionSize caps the assertion before any parsing (A16).
+const maxBearerAssertionSize = jwtx.DefaultMaxSize
+
+// maxJTILength bounds what is written to the replay store.
+const maxJTILength = 256
+
+// bearerAlgs is the parse-time allowlist: the asymmetric algorithms and
+// HS256, which is accepted only for a client that allows it and only keyed
+// by its secret (A3, C4).
+var bearerAlgs = slices.Concat(oauth2.AsymmetricVerifyAlgs, []string{"HS256"})
+
+// bearerRejectTypes are JOSE typ values of other JWTs that must never pass
+// as a grant assertion (RFC 8725 §3.11, A14).
+var bearerRejectTypes = []string{
+	oauth2.AccessTokenJWTType, "dpop+jwt", "oauth-authz-req+jwt", "logout+jwt",
+	"secevent+jwt", "token-introspection+jwt", "client-authentication+jwt",
+}
+
+// SecretOpener decrypts client secrets (*secrets.Keyring implements it).
+type SecretOpener interface {
+	Decrypt(ciphertext, aad []byte) ([]byte, error)
+}
+
+// JWTBearerDeps are the dependencies only the JWT bearer grant needs.
+type JWTBearerDeps struct {
+	// Secrets decrypts client secrets for HS256 assertions (nil: HS256 is refused).
+	Secrets SecretOpener
+	// JWKS fetches jwks_uri key sets of clients and trusted issuers
+	// SSRF-safely (nil: only inline key sets and certificates work).
+	JWKS *ssrf.JWKSCache
+}
+
+// bearerState carries the assertion from self-authentication to the grant.
+type bearerState struct {
+	// fromAssertion: no client credentials were sent; the client is the
+	// assertion's iss and is authenticated by the assertion's signature.
+	fromAssertion bool
+	tok           *jwtx.Token
+}
+
+// jwtBearer implements the JWT bearer authorization grant (RFC 7523 §2.1,
+// §3; RFC 7521 §4.1). The order matters: structure, then the signer (the
+// client itself or a trusted issuer allowed for it), then the signature,
+// then the claims, then the user, and only then is the jti spent, so a
+// forged or refused assertion never burns a genuine one (B8).
+func (h *Handler) jwtBearer(ctx context.Context, req *request) (*tokenResponse, error) {
+	tok, err := h.bearerToken(req)
+	if err != nil {
+		return nil, err
+	}
+	src, err := h.assertionSource(ctx, req, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.verifyBearer(ctx, req, src, tok); err != nil {
+		return nil, err
+	}
+	if err := validateBearer(req, src, tok, h.now()); err != nil {
+		return nil, err
+	}
+	user, err := h.mapSubject(ctx, req, src, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := preAuthorized(req.client, user); err != nil {
+		return nil, err
+	}
+	grant, err := h.bearerScopes(ctx, req, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.spendBearerJTI(ctx, req, tok); err != nil {
+		return nil, err
+	}
+	return h.issueAccessToken(ctx, req, grant, user.ID)
+}
+
+// bearerToken returns the parsed assertion: the one self-authentication
+// already parsed, or the "assertion" parameter (RFC 7523 §2.1: exactly one
+// JWT).
+func (h *Handler) bearerToken(req *request) (*jwtx.Token, error) {
+	if req.bearer != nil && req.bearer.tok != nil {
+		return req.bearer.tok, nil
+	}
+	return parseBearerAssertion(req.form)
+}
+
+func parseBearerAssertion(form url.Values) (*jwtx.Token, error) {
+	values := form["assertion"]
+	switch {
+	case len(values) == 0 || values[0] == "":
+		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "assertion is required")
+	case len(values) > 1:
+		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "parameter assertion is repeated")
+	}
+	tok, err := jwtx.Parse(values[0], bearerAlgs, maxBearerAssertionSize)
+	if err != nil {
+		// About the caller's own input only, so the detail is safe.
+		return nil, oauth2.Wrap(oauth2.ErrInvalidGrant, "assertion is invalid: "+err.Error(), err)
+	}
+	return tok, nil
+}
+
+// hasClientCredentials reports whether a request carries any client
+// authentication (RFC 6749 §2.3, RFC 7521 §4.2) or a client_id.
+func hasClientCredentials(authorization string, form url.Values) bool {
+	if authorization != "" {
+		return true
+	}
+	for _, name := range []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"} {
+		if form.Has(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticateFromAssertion is the assertion-only shape (Salesforce,
+// golang.org/x/oauth2/jwt): without client credentials the client is the
+// registered client whose client_id is the assertion's iss (RFC 7523 §3
+// item 1). It only identifies the client: the grant then verifies the
+// assertion with that client's own keys and issues nothing otherwise, so
+// the signature is the client's authentication. An iss that is no enabled
+// client is the generic invalid_client (SECURITY.md C11).
+func (h *Handler) authenticateFromAssertion(ctx context.Context, req *request) error {
+	tok, err := parseBearerAssertion(req.form)
+	if err != nil {
+		return err
+	}
+	iss := tok.Claims.Issuer
+	if iss == "" || len(iss) > 255 {
+		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
+	}
+	client, err := h.Store.GetClient(ctx, req.ws.ID, iss)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
+	case err != nil:
+		return errUnavailable(err)
+	case !client.Enabled || client.WorkspaceID != req.ws.ID:
+		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
+	}
+	req.client, req.authMethod = client, AuthMethodJWTBearerAssertion
+	req.bearer = &bearerState{fromAssertion: true, tok: tok}
+	return nil
+}
+
+// AuthMethodJWTBearerAssertion names, in logs and metrics, a client that
+// was authenticated by its own JWT bearer assertion.
+const AuthMethodJWTBearerAssertion = "jwt_bearer_assertion"
+
+// assertionSource is who signed an assertion: the client itself or a
+// trusted external issuer.
+type assertionSource struct {
+	issuer *storage.TrustedIssuer // nil: the client itself
+}
+
+// assertionSource decides who must have signed the assertion. iss equal to
+// the client_id means the client; anything else must be a trusted issuer of
+// this workspace (C1, C2), enabled (C3) and allowed for this client (C13).
+// In the assertion-only shape the client is iss by construction.
+func (h *Handler) assertionSource(ctx context.Context, req *request, tok *jwtx.Token) (assertionSource, error) {
+	iss := tok.Claims.Issuer
+	if iss == "" {
+		return assertionSource{}, oauth2.NewError(oauth2.ErrInvalidGrant, "assertion has no issuer")
+	}
+	if iss == req.client.ID {
+		return assertionSource{}, nil
+	}
+	ti, err := h.Store.GetTrustedIssuerByIssuer(ctx, req.ws.ID, iss)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return assertionSource{}, oauth2.NewError(oauth2.ErrInvalidGrant, "assertion issuer is not trusted")
+	case err != nil:
+		return assertionSource{}, errUnavailable(err)
+	case !ti.Enabled:
+		return assertionSource{}, oauth2.NewError(oauth2.ErrInvalidGrant, "assertion issuer is disabled")
+	case !issuerAllowedFor(ti, req.client):
+		return assertionSource{}, oauth2.NewError(oauth2.ErrInvalidGrant, "assertion issuer is not allowed for this client")
+	}
+	return assertionSource{issuer: &ti}, nil
+}
+
+// issuerAllowedFor: either side may grant the link, and neither grants it
+// by default (SECURITY.md C13).
+func issuerAllowedFor(ti storage.TrustedIssuer, c storage.Client) bool {
+	if slices.Contains(ti.AllowedClients, c.ID) {
+		return true
+	}
+	return c.JWTBearer != nil && slices.Contains(c.JWTBearer.AllowedTrustedIssuers, ti.ID)
+}
+
+// validateBearer checks the claims (RFC 7523 §3 items 2–6) once the
+// signature has been verified, so the detail is safe to show.
+func validateBearer(req *request, src assertionSource, tok *jwtx.Token, now time.Time) error {
+	exp := jwtx.Expected{
+		Issuer:    tok.Claims.Issuer,
+		Audiences: bearerAudiences(req, src),
+		Now:       now, Skew: jwtx.DefaultSkew,
+		MaxLifetime: bearerMaxLifetime(req.client, src),
+		RequireExp:  true,
+		RejectTypes: bearerRejectTypes,
+	}
+	if err := tok.Validate(exp); err != nil {
+		return oauth2.Wrap(oauth2.ErrInvalidGrant, err.Error(), err)
+	}
+	if subjectOf(tok) == "" {
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "assertion has no subject")
+	}
+	if len(tok.Claims.JTI) > maxJTILength {
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "assertion jti is too long")
+	}
+	return nil
+}
+
+// bearerAudiences is what aud must name (RFC 7523 §3 item 3, C5): the
+// workspace issuer or its token endpoint always; for the client's own
+// assertions also its client_id (ServiceNow) and its extra audiences; for
+// a trusted issuer also its configured audience (App ID).
+func bearerAudiences(req *request, src assertionSource) []string {
+	auds := []string{req.issuer, TokenEndpoint(req.issuer)}
+	if src.issuer != nil {
+		if src.issuer.Audience != "" {
+			auds = append(auds, src.issuer.Audience)
+		}
+		return auds
+	}
+	auds = append(auds, req.client.ID)
+	if s := req.client.JWTBearer; s != nil {
+		auds = append(auds, s.ExtraAudiences...)
+	}
+	return auds
+}
+
+func bearerMaxLifetime(c storage.Client, src assertionSource) time.Duration {
+	var d time.Duration
+	if src.issuer != nil {
+		d = src.issuer.MaxAssertionLifetime
+	} else if c.JWTBearer != nil {
+		d = c.JWTBearer.MaxAssertionLifetime
+	}
+	if d <= 0 {
+		return DefaultMaxAssertionLifetime
+	}
+	return d
+}
+
+// subjectOf is sub, or the older prn of the JWT drafts that Salesforce
+// still documents.
+func subjectOf(tok *jwtx.Token) string {
+	if tok.Claims.Subject != "" {
+		return tok.Claims.Subject
+	}
+	return stringClaim(tok, "prn")
+}
+
+// stringClaim returns a string claim, "" when absent or not a string.
+func stringClaim(tok *jwtx.Token, name string) string {
+	raw, ok := tok.Claims.Raw[name]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// bearerScopes: the scope parameter, else the assertion's scope claim
+// (golang.org/x/oauth2/jwt puts scopes there), within the client's
+// allowed scopes (RFC 7521 §4.1, C10).
+func (h *Handler) bearerScopes(ctx context.Context, req *request, tok *jwtx.Token) (scopeGrant, error) {
+	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	if err != nil {
+		return scopeGrant{}, errUnavailable(err)
+	}
+	form := req.form
+	if form.Get("scope") == "" {
+		if claim := stringClaim(tok, "scope"); claim != "" {
+			form = cloneForm(form)
+			form.Set("scope", claim)
+		}
+	}
+	return resolveScopes(req.client, refs, form, req.issuer)
+}
+
+func cloneForm(f url.Values) url.Values {
+	out := make(url.Values, len(f))
+	for k, v := range f {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+// spendBearerJTI records the assertion as used, atomically across
+// processes (RFC 7523 §3 item 7, C7). An assertion without jti
+// (golang.org/x/oauth2/jwt sends none) is keyed by its SHA-256, so the very
+// same assertion cannot be replayed either. The key lives until exp + skew,
+// after which validation refuses the assertion anyway.
+func (h *Handler) spendBearerJTI(ctx context.Context, req *request, tok *jwtx.Token) error {
+	key := tok.Claims.JTI
+	if key == "" {
+		sum := sha256.Sum256([]byte(tok.Raw()))
+		key = "sha256:" + base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	err := h.Store.UseJTI(ctx, storage.JTI{
+		WorkspaceID: req.ws.ID,
+		Namespace:   JWTBearerJTINamespace,
+		Issuer:      tok.Claims.Issuer,
+		JTI:         key,
+		ExpiresAt:   tok.Claims.Expiry.Add(jwtx.DefaultSkew),
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return oauth2.NewError(oauth2.ErrInvalidGrant, "assertion has already been used")
+	default:
+		return errUnavailable(err)
+	}
+}

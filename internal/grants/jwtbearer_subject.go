@@ -1,0 +1,119 @@
+package grants
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/jwtx"
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// maxSubjectLength bounds a subject or mapped claim before it reaches storage.
+const maxSubjectLength = 512
+
+// mapSubject finds the user the assertion speaks for (issue 3 point 5,
+// SECURITY.md C8): for the client's own assertions by the client's user
+// field; for a trusted issuer by its fixed service user or its claim
+// mapping, which may only name a service user (point 8). The user must
+// exist in this workspace and be active (C3).
+func (h *Handler) mapSubject(ctx context.Context, req *request, src assertionSource, tok *jwtx.Token) (storage.User, error) {
+	var (
+		user storage.User
+		err  error
+	)
+	if src.issuer == nil {
+		user, err = h.userByField(ctx, req.ws.ID, userField(req.client), subjectOf(tok))
+	} else {
+		user, err = h.issuerUser(ctx, req.ws.ID, src.issuer, tok)
+	}
+	if err != nil {
+		return storage.User{}, err
+	}
+	if !user.Active {
+		return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "user is disabled")
+	}
+	if src.issuer != nil && !user.ServiceUser {
+		return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "the mapped user is not a service user")
+	}
+	return user, nil
+}
+
+func userField(c storage.Client) string {
+	if c.JWTBearer != nil && c.JWTBearer.UserField != "" {
+		return c.JWTBearer.UserField
+	}
+	return storage.UserFieldUsername
+}
+
+// userByField looks a user up by one of its unique fields.
+func (h *Handler) userByField(ctx context.Context, wsID, field, value string) (storage.User, error) {
+	if value == "" || len(value) > maxSubjectLength {
+		return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "no user matches the assertion subject")
+	}
+	var (
+		u   storage.User
+		err error
+	)
+	switch field {
+	case storage.UserFieldEmail:
+		u, err = h.Store.GetUserByEmail(ctx, wsID, value)
+	case storage.UserFieldUserID:
+		u, err = h.Store.GetUser(ctx, wsID, value)
+	case storage.UserFieldExternalID:
+		u, err = h.Store.GetUserByExternalID(ctx, wsID, value)
+	default:
+		u, err = h.Store.GetUserByUsername(ctx, wsID, value)
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "no user matches the assertion subject by "+field)
+	case err != nil:
+		return storage.User{}, errUnavailable(err)
+	}
+	return u, nil
+}
+
+// issuerUser applies a trusted issuer's identity mapping.
+func (h *Handler) issuerUser(ctx context.Context, wsID string, ti *storage.TrustedIssuer, tok *jwtx.Token) (storage.User, error) {
+	if ti.ServiceUserID != "" {
+		return h.userByField(ctx, wsID, storage.UserFieldUserID, ti.ServiceUserID)
+	}
+	value := stringClaim(tok, ti.Claim)
+	if ti.Claim == "" || value == "" {
+		return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "assertion has no "+describable(ti.Claim)+" claim")
+	}
+	switch ti.ClaimFormat {
+	case storage.ClaimFormatEmail:
+		return h.userByField(ctx, wsID, storage.UserFieldEmail, value)
+	case storage.ClaimFormatTenantUsername:
+		tenant, username, ok := strings.Cut(value, "||")
+		if !ok || tenant == "" || username == "" {
+			return storage.User{}, oauth2.NewError(oauth2.ErrInvalidGrant, "claim "+describable(ti.Claim)+" is not in the form tenant||username")
+		}
+		return h.userByField(ctx, wsID, storage.UserFieldUsername, username)
+	default:
+		return h.userByField(ctx, wsID, storage.UserFieldUsername, value)
+	}
+}
+
+// preAuthorized applies the client's pre-authorization policy (issue 3
+// point 5): everyone under "all users may self-authorize"; otherwise only
+// the listed users and members of the listed profiles.
+func preAuthorized(c storage.Client, u storage.User) error {
+	s := c.JWTBearer
+	if s == nil || s.PreAuth == "" || s.PreAuth == storage.PreAuthAllUsers {
+		return nil
+	}
+	if slices.Contains(s.AllowedUsers, u.ID) {
+		return nil
+	}
+	for _, p := range u.Profiles {
+		if slices.Contains(s.AllowedProfiles, p) {
+			return nil
+		}
+	}
+	return oauth2.NewError(oauth2.ErrInvalidGrant, "user is not pre-authorized for this app")
+}

@@ -1,0 +1,135 @@
+package grants
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// maxRefreshLen bounds a refresh token before hashing (ours are 48 characters).
+const maxRefreshLen = 256
+
+// refreshToken implements the refresh token grant (RFC 6749 §6,
+// RFC 9700 §4.14): the token must belong to the authenticated client
+// (H7), the scope may only narrow (H8), the user must still be active and
+// the family live (H9, H10). The token is rotated (always for public
+// clients, RFC 9700 §2.2.2) by one conditional update that also detects
+// reuse and then revokes the whole family (H1–H6, reliability invariant 3).
+func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenResponse, error) {
+	raw := req.form.Get("refresh_token")
+	if raw == "" {
+		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "refresh_token is required")
+	}
+	if len(raw) > maxRefreshLen || !strings.HasPrefix(raw, RefreshTokenPrefix) {
+		return nil, errBadRefresh()
+	}
+	fam, err := h.loadFamily(ctx, req, sha(raw))
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := narrowScopes(req.form.Get("scope"), fam.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	user, err := h.activeUser(ctx, req.ws.ID, fam.UserID)
+	if err != nil {
+		return nil, err
+	}
+	rotate := req.client.Type == oauth2.ClientPublic || req.client.RefreshTokens == nil || !req.client.RefreshTokens.NoRotation
+	iss, err := h.issueUserTokens(ctx, req, fam, user, scopes, "", rotate)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := h.rotate(ctx, req, fam, sha(raw), iss)
+	if err != nil {
+		return nil, err
+	}
+	iss.resp.RefreshToken = rt
+	if !rotate {
+		iss.resp.RefreshToken = raw
+	}
+	return iss.resp, nil
+}
+
+func errBadRefresh() error {
+	return oauth2.NewError(oauth2.ErrInvalidGrant, "the refresh token is invalid, expired or revoked")
+}
+
+// loadFamily finds the token's family; a token of another client is
+// refused without revealing whether it exists (H7).
+func (h *Handler) loadFamily(ctx context.Context, req *request, hash []byte) (storage.TokenFamily, error) {
+	fam, _, err := h.Store.GetRefreshToken(ctx, req.ws.ID, hash)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fam, errBadRefresh()
+	case err != nil:
+		return fam, errUnavailable(err)
+	case fam.ClientID != req.client.ID || !fam.Live(h.now()):
+		return fam, errBadRefresh()
+	}
+	return fam, nil
+}
+
+// narrowScopes: without scope the original grant; otherwise a subset of
+// it (RFC 6749 §6 "MUST NOT include any scope not originally granted").
+func narrowScopes(raw string, granted []string) ([]string, error) {
+	requested := strings.Fields(raw)
+	if len(requested) == 0 {
+		return granted, nil
+	}
+	out := []string{}
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return nil, oauth2.NewError(oauth2.ErrInvalidScope, "the requested scope exceeds the original grant")
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// rotate redeems the presented token and returns the refresh token to
+// answer with: the new one, or within the grace period the successor
+// already issued (H11).
+func (h *Handler) rotate(ctx context.Context, req *request, fam storage.TokenFamily, hash []byte, iss issued) (string, error) {
+	r := storage.RefreshRotation{WorkspaceID: req.ws.ID, Hash: hash, NewHash: iss.refreshHash, Now: h.now()}
+	grace := h.gracePeriod(req.client)
+	if grace > 0 && iss.refreshHash != nil {
+		sealed, err := h.AuthCode.Sealer.Encrypt([]byte(iss.resp.RefreshToken), refreshAAD(req.ws.ID, fam.ID))
+		if err != nil {
+			return "", errUnavailable(err)
+		}
+		r.SuccessorSealed, r.Grace = sealed, grace
+	}
+	res, err := h.Store.RotateRefreshToken(ctx, r)
+	switch {
+	case errors.Is(err, storage.ErrRefreshReused), errors.Is(err, storage.ErrNotFound):
+		return "", errBadRefresh()
+	case err != nil:
+		return "", errUnavailable(err)
+	case res.Outcome == storage.RotationGrace:
+		plain, err := h.AuthCode.Sealer.Decrypt(res.Family.SuccessorSealed, refreshAAD(req.ws.ID, fam.ID))
+		if err != nil {
+			return "", errUnavailable(err)
+		}
+		return string(plain), nil
+	}
+	return iss.resp.RefreshToken, nil
+}
+
+func (h *Handler) gracePeriod(c storage.Client) time.Duration {
+	if h.AuthCode.Sealer == nil || c.RefreshTokens == nil {
+		return 0
+	}
+	return c.RefreshTokens.GracePeriod
+}
+
+func refreshAAD(wsID, familyID string) []byte {
+	return []byte("refresh-token\x00" + wsID + "\x00" + familyID)
+}

@@ -1,0 +1,121 @@
+package introspect
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// Refresh tokens (issue 5) are opaque "lkrt_" values stored as hashes and
+// grouped in token families; access tokens of the code flow name their
+// family in the "rtf" claim. Revoking a refresh token revokes its family,
+// which makes the family's access tokens inactive too (RFC 7009 §2.1:
+// "If the token passed to the request is a refresh token and the
+// authorization server supports the revocation of access tokens, then the
+// authorization server SHOULD also invalidate all access tokens based on
+// the same authorization grant").
+
+// isRefreshToken tells refresh tokens apart by their prefix; the hint
+// never decides (SECURITY.md I4).
+func isRefreshToken(raw string) bool {
+	return strings.HasPrefix(raw, grants.RefreshTokenPrefix) && len(raw) <= 256
+}
+
+// refreshResponse is the RFC 7662 §2.2 answer for an active refresh token.
+type refreshResponse struct {
+	Active    bool   `json:"active"`
+	Scope     string `json:"scope"`
+	ClientID  string `json:"client_id"`
+	Subject   string `json:"sub"`
+	Issuer    string `json:"iss"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp,omitempty"`
+	TokenType string `json:"token_type"`
+}
+
+// liveRefresh returns the family of a refresh token that is the current
+// generation of a live family of the caller's workspace.
+func (h *Handler) liveRefresh(ctx context.Context, c *call) (storage.TokenFamily, bool, error) {
+	fam, gen, err := h.Store.GetRefreshToken(ctx, c.ws.ID, hash(c.token))
+	if errors.Is(err, storage.ErrNotFound) {
+		return fam, false, nil
+	}
+	if err != nil {
+		return fam, false, grants.ErrUnavailable(err)
+	}
+	return fam, gen == fam.Generation && fam.Live(h.now()), nil
+}
+
+// introspectRefresh answers for a refresh token: only its own client may
+// see it (RFC 7662 §2.2 policy; a refresh token has no audience).
+func (h *Handler) introspectRefresh(ctx context.Context, c *call) (any, error) {
+	fam, live, err := h.liveRefresh(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if !live || fam.ClientID != c.caller.ID {
+		return inactiveResponse{}, nil
+	}
+	client, err := h.Store.GetClient(ctx, c.ws.ID, fam.ClientID)
+	if err != nil || !client.Enabled {
+		return inactiveResponse{}, nil
+	}
+	sub, err := (&oidc.Subjects{Store: h.Store}).Subject(ctx, client, fam.UserID)
+	if err != nil {
+		return nil, grants.ErrUnavailable(err)
+	}
+	resp := refreshResponse{
+		Active: true, Scope: strings.Join(fam.Scopes, " "), ClientID: fam.ClientID, Subject: sub,
+		Issuer: c.issuer, IssuedAt: fam.RotatedAt.Unix(), TokenType: "refresh_token",
+	}
+	if !fam.ExpiresAt.IsZero() {
+		resp.ExpiresAt = fam.ExpiresAt.Unix()
+	}
+	return resp, nil
+}
+
+// revokeRefresh revokes the family of the caller's own refresh token.
+func (h *Handler) revokeRefresh(ctx context.Context, c *call) (string, error) {
+	fam, _, err := h.Store.GetRefreshToken(ctx, c.ws.ID, hash(c.token))
+	if errors.Is(err, storage.ErrNotFound) {
+		return "unknown refresh token, nothing to do", nil
+	}
+	if err != nil {
+		return "", grants.ErrUnavailable(err)
+	}
+	if fam.ClientID != c.caller.ID {
+		return "refresh token of another client, ignored", nil
+	}
+	if err := h.Store.RevokeTokenFamily(ctx, c.ws.ID, fam.ID, h.now().UTC()); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", grants.ErrUnavailable(err)
+	}
+	return "refresh token family revoked", nil
+}
+
+// familyRevoked reports whether an access token of the code flow belongs
+// to a revoked (or vanished) family. Tokens without "rtf" have no family.
+func (h *Handler) familyRevoked(ctx context.Context, wsID string, at tokens.AccessToken) (bool, error) {
+	id, _ := at.Extra[oidc.FamilyClaim].(string)
+	if id == "" {
+		return false, nil
+	}
+	fam, err := h.Store.GetTokenFamily(ctx, wsID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, grants.ErrUnavailable(err)
+	}
+	return !fam.RevokedAt.IsZero(), nil
+}
+
+func hash(raw string) []byte {
+	s := sha256.Sum256([]byte(raw))
+	return s[:]
+}

@@ -1,0 +1,195 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/webui"
+)
+
+// Handler serves the sign-in, account and set-password pages.
+type Handler struct {
+	Store     storage.Storage
+	Workspace webui.WorkspaceLookup
+	Sessions  *webui.Sessions
+	BaseURL   string
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// AccountPolicy and IPPolicy override the default attempt budgets
+	// when their Free is > 0.
+	AccountPolicy Policy
+	IPPolicy      Policy
+}
+
+// Mount registers the pages.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /w/{ws}/login", h.serveLoginPage)
+	mux.HandleFunc("POST /w/{ws}/login", h.serveLoginPost)
+	mux.HandleFunc("GET /w/{ws}/account", h.serveAccount)
+	mux.HandleFunc("POST /w/{ws}/account", h.serveAccountPost)
+	mux.HandleFunc("GET /w/{ws}/password/set", h.servePasswordPage)
+	mux.HandleFunc("POST /w/{ws}/password/set", h.servePasswordPost)
+}
+
+// maxForm caps the body of every form of this package.
+const maxForm = 16 << 10
+
+// Password length bounds: NIST SP 800-63B §5.1.1.2 minimum of 8; the
+// maximum only bounds the hashing work per request.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 256
+)
+
+// page is one request: the workspace and the page scaffolding.
+type page struct {
+	ws     storage.Workspace
+	issuer string
+	p      webui.Page
+}
+
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (*page, bool) {
+	ws, err := h.Workspace(r.Context(), r.PathValue("ws"))
+	if err != nil {
+		webui.SetPageHeaders(w)
+		http.NotFound(w, r)
+		return nil, false
+	}
+	issuer := h.BaseURL + "/w/" + ws.ID
+	return &page{ws: ws, issuer: issuer, p: webui.Page{
+		Localizer: webui.ChooseLanguage(nil, r), Brand: webui.BrandOf(ws), Issuer: issuer, AssetBase: h.BaseURL,
+	}}, true
+}
+
+// parseForm reads a POSTed form with the size cap; false when it has
+// answered.
+func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request, pg *page) (url.Values, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, pg, http.StatusBadRequest, "invalid_request", "malformed form")
+		return nil, false
+	}
+	for _, vals := range r.PostForm {
+		if len(vals) > 1 {
+			h.errorPage(w, pg, http.StatusBadRequest, "invalid_request", "a field is repeated")
+			return nil, false
+		}
+	}
+	return r.PostForm, true
+}
+
+func (h *Handler) errorPage(w http.ResponseWriter, pg *page, status int, code, desc string) {
+	pg.p.Title = pg.p.T("error_title")
+	pg.p.Data = webui.ErrorData{Code: code, Description: desc}
+	webui.Render(w, h.Logger, status, "error", pg.p)
+}
+
+// forbidden answers a form without a valid CSRF token (SECURITY.md K1).
+func (h *Handler) forbidden(w http.ResponseWriter, pg *page) {
+	h.errorPage(w, pg, http.StatusForbidden, "access_denied", pg.p.T("forbidden"))
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, pg *page, err error) {
+	if h.Logger != nil {
+		h.Logger.ErrorContext(r.Context(), "login: storage failure", "workspace", pg.ws.ID, "err", err)
+	}
+	h.errorPage(w, pg, http.StatusServiceUnavailable, string(oauth2.ErrTemporarilyUnavailable), "the service is temporarily unavailable")
+}
+
+func seeOther(w http.ResponseWriter, target string) {
+	webui.SetPageHeaders(w)
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) counters() counters {
+	c := counters{store: h.Store, account: DefaultAccountPolicy, ip: DefaultIPPolicy}
+	if h.AccountPolicy.Free > 0 {
+		c.account = h.AccountPolicy
+	}
+	if h.IPPolicy.Free > 0 {
+		c.ip = h.IPPolicy
+	}
+	return c
+}
+
+// remoteIP is the peer address; forwarded headers are not trusted
+// (SECURITY.md J2).
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int(math.Max(1, math.Ceil(d.Seconds()))))
+}
+
+// findUser resolves what was typed in the username field: a username,
+// or an e-mail address.
+func (h *Handler) findUser(ctx context.Context, wsID, name string) (storage.User, bool, error) {
+	u, err := h.Store.GetUserByUsername(ctx, wsID, name)
+	if errors.Is(err, storage.ErrNotFound) && strings.Contains(name, "@") {
+		u, err = h.Store.GetUserByEmail(ctx, wsID, name)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+// checkPassword verifies password for user, spending the same argon2id
+// work when there is no user or no password (SECURITY.md K8).
+func (h *Handler) checkPassword(ctx context.Context, u storage.User, found bool, password string) (bool, error) {
+	hash := dummyHash
+	if found {
+		p, err := h.Store.GetUserPassword(ctx, u.WorkspaceID, u.ID)
+		switch {
+		case err == nil:
+			hash = p.Hash
+		case !errors.Is(err, storage.ErrNotFound):
+			return false, err
+		default:
+			found = false
+		}
+	}
+	ok := service.VerifyPassword(hash, password)
+	return ok && found && u.Active && !u.ServiceUser, nil
+}
+
+// dummyHash is verified when there is nothing to verify against.
+var dummyHash = service.HashPassword("latchkey-login-dummy-password")
+
+// validNewPassword returns the message id of what is wrong with a new
+// password, "" when it is acceptable.
+func validNewPassword(pw, confirm string) string {
+	switch {
+	case len(pw) < MinPasswordLen:
+		return "password_too_short"
+	case len(pw) > MaxPasswordLen:
+		return "password_too_long"
+	case pw != confirm:
+		return "passwords_differ"
+	}
+	return ""
+}

@@ -1,0 +1,192 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
+)
+
+// FamilyClaim is the access token claim naming the token family.
+const FamilyClaim = "rtf"
+
+// KeySource returns a workspace's published keys (*signing.Manager).
+type KeySource interface {
+	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
+}
+
+// WorkspaceLookup resolves an enabled workspace (grants.LookupWorkspace);
+// its errors are *oauth2.Error.
+type WorkspaceLookup func(ctx context.Context, id string) (storage.Workspace, error)
+
+// UserInfo serves the UserInfo endpoint (OIDC Core §5.3).
+type UserInfo struct {
+	Store     storage.Storage
+	Keys      KeySource
+	Workspace WorkspaceLookup
+	Subjects  *Subjects
+	BaseURL   string
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Mount registers GET and POST /w/{ws}/oauth2/userinfo.
+func (h *UserInfo) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /w/{ws}/oauth2/userinfo", h.serve)
+	mux.HandleFunc("POST /w/{ws}/oauth2/userinfo", h.serve)
+}
+
+// maxUserInfoBody caps a POST body carrying access_token.
+const maxUserInfoBody = 32 << 10
+
+func (h *UserInfo) serve(w http.ResponseWriter, r *http.Request) {
+	claims, err := h.userInfo(r)
+	if err != nil {
+		e := oauth2.AsError(err)
+		if e.Code == errInsufficientScope {
+			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+		}
+		if h.Logger != nil && e.Code != oauth2.ErrInvalidToken {
+			h.Logger.LogAttrs(r.Context(), slog.LevelDebug, "userinfo failed", slog.String("error", e.Error()))
+		}
+		oauth2.WriteError(w, e)
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, claims)
+}
+
+const errInsufficientScope oauth2.ErrorCode = "insufficient_scope"
+
+func invalidToken() error {
+	return oauth2.NewError(oauth2.ErrInvalidToken, "the access token is invalid")
+}
+
+func (h *UserInfo) userInfo(r *http.Request) (map[string]any, error) {
+	ctx := r.Context()
+	ws, err := h.Workspace(ctx, r.PathValue("ws"))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := bearerToken(r)
+	if err != nil {
+		return nil, err
+	}
+	issuer := h.BaseURL + "/w/" + ws.ID
+	at, fam, err := h.validate(ctx, ws.ID, issuer, raw)
+	if err != nil {
+		return nil, err
+	}
+	user, err := h.Store.GetUser(ctx, ws.ID, fam.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, invalidToken()
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if !user.Active {
+		return nil, invalidToken()
+	}
+	out := UserInfoClaims(user, strings.Fields(at.Scope), DecodeClaims(fam.Claims))
+	out["sub"] = at.Subject
+	return out, nil
+}
+
+// bearerToken reads the token from the Authorization header (RFC 6750
+// §2.1) or, on POST, the access_token form field (§2.2); never both.
+func bearerToken(r *http.Request) (string, error) {
+	header := r.Header.Get("Authorization")
+	var form string
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxUserInfoBody)
+		if err := r.ParseForm(); err != nil {
+			return "", oauth2.NewError(oauth2.ErrInvalidRequest, "malformed request body")
+		}
+		if len(r.PostForm["access_token"]) > 1 {
+			return "", oauth2.NewError(oauth2.ErrInvalidRequest, "access_token is repeated")
+		}
+		form = r.PostForm.Get("access_token")
+	}
+	scheme, tok, _ := strings.Cut(header, " ")
+	switch {
+	case header != "" && form != "":
+		return "", oauth2.NewError(oauth2.ErrInvalidRequest, "more than one way of sending the access token")
+	case form != "":
+		return form, nil
+	case header == "":
+		return "", oauth2.NewError(oauth2.ErrInvalidToken, "an access token is required").WithStatus(http.StatusUnauthorized)
+	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
+		return "", invalidToken()
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+// validate checks the token and its family: signature, issuer and expiry;
+// the openid scope; not revoked by jti; issued by the code flow to a
+// client that is still enabled; family not revoked.
+func (h *UserInfo) validate(ctx context.Context, wsID, issuer, raw string) (tokens.AccessToken, storage.TokenFamily, error) {
+	keys, err := h.Keys.PublicKeys(ctx, wsID)
+	if err != nil {
+		return tokens.AccessToken{}, storage.TokenFamily{}, unavailable(err)
+	}
+	at, err := tokens.Verify(raw, keys, issuer, h.now())
+	if err != nil {
+		return at, storage.TokenFamily{}, invalidToken()
+	}
+	if !slices.Contains(strings.Fields(at.Scope), ScopeOpenID) {
+		return at, storage.TokenFamily{}, oauth2.NewError(errInsufficientScope, "the access token lacks the openid scope").WithStatus(http.StatusForbidden)
+	}
+	fam, err := ActiveFamily(ctx, h.Store, wsID, at)
+	if err != nil {
+		return at, fam, err
+	}
+	return at, fam, nil
+}
+
+// ActiveFamily returns the family of a user access token when the token is
+// still good: not revoked by jti, family known and not revoked, client
+// still there and enabled. Other tokens are invalid_token; storage
+// failures temporarily_unavailable.
+func ActiveFamily(ctx context.Context, store storage.Storage, wsID string, at tokens.AccessToken) (storage.TokenFamily, error) {
+	famID, _ := at.Extra[FamilyClaim].(string)
+	if famID == "" {
+		return storage.TokenFamily{}, invalidToken()
+	}
+	revoked, err := store.IsTokenRevoked(ctx, wsID, at.JTI)
+	if err != nil {
+		return storage.TokenFamily{}, unavailable(err)
+	}
+	fam, err := store.GetTokenFamily(ctx, wsID, famID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fam, invalidToken()
+	case err != nil:
+		return fam, unavailable(err)
+	case revoked || !fam.RevokedAt.IsZero() || fam.ClientID != at.ClientID:
+		return fam, invalidToken()
+	}
+	c, err := store.GetClient(ctx, wsID, fam.ClientID)
+	if err != nil || !c.Enabled || c.CreatedAt.Truncate(time.Second).After(at.IssuedAt) {
+		return fam, invalidToken()
+	}
+	return fam, nil
+}
+
+func unavailable(cause error) error {
+	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the service is temporarily unavailable", cause)
+}
+
+func (h *UserInfo) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,206 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// familyData is the JSON part of a token family row.
+type familyData struct {
+	SessionID string          `json:"session_id,omitempty"`
+	Scopes    []string        `json:"scopes,omitempty"`
+	AuthTime  int64           `json:"auth_time"`
+	AMR       []string        `json:"amr,omitempty"`
+	ACR       string          `json:"acr,omitempty"`
+	Claims    json.RawMessage `json:"claims,omitempty"`
+	Refresh   bool            `json:"refresh,omitempty"`
+}
+
+const familyColumns = `workspace_id, id, client_id, user_id, generation, created_at, rotated_at, last_used_at, expires_at, idle_ttl_ms, revoked_at, successor_sealed, data`
+
+func insertFamily(ctx context.Context, tx conn, f storage.TokenFamily) error {
+	data, err := json.Marshal(familyData{
+		SessionID: f.SessionID, Scopes: f.Scopes, AuthTime: toMillis(f.AuthTime), AMR: f.AMR, ACR: f.ACR,
+		Claims: f.Claims, Refresh: f.Refresh,
+	})
+	if err != nil {
+		return abort{fmt.Errorf("sqlstore: encode token family: %w", err)}
+	}
+	_, err = tx.exec(ctx, `INSERT INTO token_families (`+familyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.WorkspaceID, f.ID, f.ClientID, f.UserID, f.Generation, toMillis(f.CreatedAt), toMillis(f.RotatedAt),
+		toMillis(f.LastUsedAt), toMillis(f.ExpiresAt), f.IdleTTL.Milliseconds(), toMillis(f.RevokedAt),
+		f.SuccessorSealed, string(data))
+	return err
+}
+
+func insertRefreshToken(ctx context.Context, tx conn, wsID string, hash []byte, familyID string, gen int, now time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO refresh_tokens (workspace_id, hash, family_id, generation, created_at) VALUES (?, ?, ?, ?, ?)`,
+		wsID, nonNil(hash), familyID, gen, toMillis(now))
+	return err
+}
+
+func scanFamily(row interface{ Scan(...any) error }) (storage.TokenFamily, error) {
+	var f storage.TokenFamily
+	var created, rotated, lastUsed, expires, idle, revoked int64
+	var data string
+	if err := row.Scan(&f.WorkspaceID, &f.ID, &f.ClientID, &f.UserID, &f.Generation, &created, &rotated, &lastUsed,
+		&expires, &idle, &revoked, &f.SuccessorSealed, &data); err != nil {
+		return storage.TokenFamily{}, err
+	}
+	var d familyData
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return storage.TokenFamily{}, fmt.Errorf("decode token family: %w", err)
+	}
+	f.CreatedAt, f.RotatedAt, f.LastUsedAt = fromMillis(created), fromMillis(rotated), fromMillis(lastUsed)
+	f.ExpiresAt, f.IdleTTL, f.RevokedAt = fromMillis(expires), time.Duration(idle)*time.Millisecond, fromMillis(revoked)
+	f.SessionID, f.Scopes, f.AuthTime, f.AMR, f.ACR = d.SessionID, d.Scopes, fromMillis(d.AuthTime), d.AMR, d.ACR
+	f.Claims, f.Refresh = d.Claims, d.Refresh
+	return f, nil
+}
+
+func getFamily(ctx context.Context, c conn, wsID, id, lock string) (storage.TokenFamily, error) {
+	return scanFamily(c.queryRow(ctx, `SELECT `+familyColumns+` FROM token_families WHERE workspace_id = ? AND id = ?`+lock, wsID, id))
+}
+
+// GetTokenFamily reads one family.
+func (s *Store) GetTokenFamily(ctx context.Context, workspaceID, id string) (storage.TokenFamily, error) {
+	f, err := getFamily(ctx, s.reader(), workspaceID, id, "")
+	return f, mapError("get token family", err)
+}
+
+// RotateRefreshToken implements storage.RefreshRotation in one
+// transaction: the family row is locked (FOR UPDATE; SQLite's IMMEDIATE
+// transaction holds the write lock), and the generation advances with a
+// conditional UPDATE on the generation that was read, so exactly one of
+// concurrent redemptions of one token wins (reliability invariant 3).
+// Reuse revokes the family in the same transaction before the error is
+// returned.
+func (s *Store) RotateRefreshToken(ctx context.Context, r storage.RefreshRotation) (storage.RotationResult, error) {
+	var out storage.RotationResult
+	reused := false
+	err := s.inTx(ctx, "rotate refresh token", func(tx conn) error {
+		reused = false
+		var familyID string
+		var gen int
+		err := tx.queryRow(ctx, `SELECT family_id, generation FROM refresh_tokens WHERE workspace_id = ? AND hash = ?`,
+			r.WorkspaceID, nonNil(r.Hash)).Scan(&familyID, &gen)
+		if err != nil {
+			return err
+		}
+		f, err := getFamily(ctx, tx, r.WorkspaceID, familyID, s.flavor.forUpdate)
+		if err != nil {
+			return err
+		}
+		if !f.Live(r.Now) {
+			return abort{storage.ErrNotFound}
+		}
+		switch {
+		case gen == f.Generation:
+			out, err = s.advance(ctx, tx, f, r)
+			return err
+		case gen == f.Generation-1 && r.Grace > 0 && r.Now.Before(f.RotatedAt.Add(r.Grace)) && f.SuccessorSealed != nil:
+			out = storage.RotationResult{Family: f, Outcome: storage.RotationGrace}
+			return nil
+		}
+		reused = true
+		_, err = tx.exec(ctx, `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND id = ?`,
+			toMillis(r.Now), r.WorkspaceID, f.ID)
+		return err
+	})
+	if err != nil {
+		return storage.RotationResult{}, err
+	}
+	if reused {
+		return storage.RotationResult{}, storage.ErrRefreshReused
+	}
+	return out, nil
+}
+
+// advance redeems the current generation: rotation when NewHash is set,
+// otherwise only the idle clock moves.
+func (s *Store) advance(ctx context.Context, tx conn, f storage.TokenFamily, r storage.RefreshRotation) (storage.RotationResult, error) {
+	now := toMillis(r.Now)
+	if r.NewHash == nil {
+		_, err := tx.exec(ctx, `UPDATE token_families SET last_used_at = ? WHERE workspace_id = ? AND id = ?`, now, f.WorkspaceID, f.ID)
+		f.LastUsedAt = fromMillis(now)
+		return storage.RotationResult{Family: f, Outcome: storage.RotationRotated}, err
+	}
+	res, err := tx.exec(ctx, `UPDATE token_families SET generation = generation + 1, rotated_at = ?, last_used_at = ?, successor_sealed = ?
+WHERE workspace_id = ? AND id = ? AND generation = ?`, now, now, r.SuccessorSealed, f.WorkspaceID, f.ID, f.Generation)
+	if err != nil {
+		return storage.RotationResult{}, err
+	}
+	if err := expectOne(res); err != nil {
+		return storage.RotationResult{}, abort{storage.ErrRefreshReused}
+	}
+	f.Generation++
+	f.RotatedAt, f.LastUsedAt, f.SuccessorSealed = fromMillis(now), fromMillis(now), r.SuccessorSealed
+	if err := insertRefreshToken(ctx, tx, f.WorkspaceID, r.NewHash, f.ID, f.Generation, r.Now); err != nil {
+		return storage.RotationResult{}, err
+	}
+	return storage.RotationResult{Family: f, Outcome: storage.RotationRotated}, nil
+}
+
+// RevokeTokenFamily marks one family revoked; the first mark is kept.
+func (s *Store) RevokeTokenFamily(ctx context.Context, workspaceID, id string, now time.Time) error {
+	return s.inTx(ctx, "revoke token family", func(tx conn) error {
+		var revoked int64
+		err := tx.queryRow(ctx, `SELECT revoked_at FROM token_families WHERE workspace_id = ? AND id = ?`+s.flavor.forUpdate,
+			workspaceID, id).Scan(&revoked)
+		if err != nil || revoked != 0 {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND id = ?`,
+			toMillis(now), workspaceID, id)
+		return err
+	})
+}
+
+// RevokeTokenFamilies revokes a user's live families (of one client when
+// clientID is set).
+func (s *Store) RevokeTokenFamilies(ctx context.Context, workspaceID, userID, clientID string, now time.Time) (int64, error) {
+	q := `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND user_id = ? AND revoked_at = 0`
+	args := []any{toMillis(now), workspaceID, userID}
+	if clientID != "" {
+		q += ` AND client_id = ?`
+		args = append(args, clientID)
+	}
+	res, err := s.reader().exec(ctx, q, args...)
+	if err != nil {
+		return 0, mapError("revoke token families", err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapError("revoke token families", err)
+}
+
+// GetRefreshToken reads the family of a refresh token and its generation.
+func (s *Store) GetRefreshToken(ctx context.Context, workspaceID string, hash []byte) (storage.TokenFamily, int, error) {
+	var familyID string
+	var gen int
+	err := s.reader().queryRow(ctx, `SELECT family_id, generation FROM refresh_tokens WHERE workspace_id = ? AND hash = ?`,
+		workspaceID, nonNil(hash)).Scan(&familyID, &gen)
+	if err != nil {
+		return storage.TokenFamily{}, 0, mapError("get refresh token", err)
+	}
+	f, err := getFamily(ctx, s.reader(), workspaceID, familyID, "")
+	if err != nil {
+		return storage.TokenFamily{}, 0, mapError("get refresh token", err)
+	}
+	return f, gen, nil
+}
+
+// PairwiseSalt inserts candidate unless a salt exists, then reads the
+// stored one: the first writer wins and everyone reads its value.
+func (s *Store) PairwiseSalt(ctx context.Context, workspaceID string, candidate []byte) ([]byte, error) {
+	if _, err := s.reader().exec(ctx, `INSERT INTO pairwise_salts (workspace_id, salt) VALUES (?, ?) ON CONFLICT (workspace_id) DO NOTHING`,
+		workspaceID, nonNil(candidate)); err != nil {
+		return nil, mapError("pairwise salt", err)
+	}
+	var salt []byte
+	err := s.reader().queryRow(ctx, `SELECT salt FROM pairwise_salts WHERE workspace_id = ?`, workspaceID).Scan(&salt)
+	return salt, mapError("pairwise salt", err)
+}

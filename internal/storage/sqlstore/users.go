@@ -1,0 +1,193 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Indexed user columns; the rest is the JSON document userData. email_norm
+// (lower-cased) and external_id are NULL when empty, so that the UNIQUE
+// constraints only bite on real values.
+const userColumns = `workspace_id, id, username, email_norm, external_id, active, created_at, updated_at, data`
+
+type userData struct {
+	Email       string            `json:"email,omitempty"`
+	DisplayName string            `json:"display_name,omitempty"`
+	ServiceUser bool              `json:"service_user,omitempty"`
+	Profiles    []string          `json:"profiles,omitempty"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+}
+
+func nullIfEmpty(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func userArgs(u storage.User) ([]any, error) {
+	data, err := json.Marshal(userData{
+		Email: u.Email, DisplayName: u.DisplayName, ServiceUser: u.ServiceUser,
+		Profiles: u.Profiles, Attributes: u.Attributes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: encode user: %w", err)
+	}
+	return []any{u.WorkspaceID, u.ID, u.Username, nullIfEmpty(strings.ToLower(u.Email)), nullIfEmpty(u.ExternalID),
+		u.Active, toMillis(u.CreatedAt), toMillis(u.UpdatedAt), string(data)}, nil
+}
+
+// CreateUser inserts u. A duplicate ID, username, email (case-insensitive)
+// or external ID in the workspace is ErrAlreadyExists.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "create user", func(tx conn) error {
+		if _, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, u.WorkspaceID, storage.ChangeUser, u.ID)
+	})
+}
+
+// GetUser reads one user by ID.
+func (s *Store) GetUser(ctx context.Context, workspaceID, id string) (storage.User, error) {
+	return s.userWhere(ctx, "get user", `id = ?`, workspaceID, id)
+}
+
+// GetUserByUsername reads one user by its exact username.
+func (s *Store) GetUserByUsername(ctx context.Context, workspaceID, username string) (storage.User, error) {
+	return s.userWhere(ctx, "get user by username", `username = ?`, workspaceID, username)
+}
+
+// GetUserByEmail reads one user by email, compared case-insensitively.
+func (s *Store) GetUserByEmail(ctx context.Context, workspaceID, email string) (storage.User, error) {
+	if email == "" {
+		return storage.User{}, storage.ErrNotFound
+	}
+	return s.userWhere(ctx, "get user by email", `email_norm = ?`, workspaceID, strings.ToLower(email))
+}
+
+// GetUserByExternalID reads one user by its external ID.
+func (s *Store) GetUserByExternalID(ctx context.Context, workspaceID, externalID string) (storage.User, error) {
+	if externalID == "" {
+		return storage.User{}, storage.ErrNotFound
+	}
+	return s.userWhere(ctx, "get user by external id", `external_id = ?`, workspaceID, externalID)
+}
+
+func (s *Store) userWhere(ctx context.Context, op, cond, workspaceID, value string) (storage.User, error) {
+	row := s.reader().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND `+cond, workspaceID, value)
+	u, err := scanUser(row)
+	return u, mapError(op, err)
+}
+
+func getUser(ctx context.Context, c conn, workspaceID, id, lock string) (storage.User, error) {
+	row := c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
+	return scanUser(row)
+}
+
+func scanUser(row interface{ Scan(...any) error }) (storage.User, error) {
+	var u storage.User
+	var emailNorm, externalID sql.NullString
+	var created, updated int64
+	var data string
+	if err := row.Scan(&u.WorkspaceID, &u.ID, &u.Username, &emailNorm, &externalID, &u.Active, &created, &updated, &data); err != nil {
+		return storage.User{}, err
+	}
+	var d userData
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return storage.User{}, fmt.Errorf("decode user: %w", err)
+	}
+	u.ExternalID = externalID.String
+	u.Email, u.DisplayName, u.ServiceUser, u.Profiles, u.Attributes = d.Email, d.DisplayName, d.ServiceUser, d.Profiles, d.Attributes
+	u.CreatedAt, u.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return u, nil
+}
+
+// ListUsers returns one page of the workspace's users ordered by ID; the
+// query matches ID, username or email.
+func (s *Store) ListUsers(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.User], error) {
+	base, args := `SELECT `+userColumns+` FROM users WHERE workspace_id = ?`, []any{workspaceID}
+	if opts.Query != "" {
+		pattern := "%" + escapeLike(strings.ToLower(opts.Query)) + "%"
+		base += ` AND (lower(id) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\' OR email_norm LIKE ? ESCAPE '\')`
+		args = append(args, pattern, pattern, pattern)
+		opts.Query = ""
+	}
+	q, args, limit := listQuery(base, args, opts)
+	rows, err := s.reader().query(ctx, q, args...)
+	if err != nil {
+		return storage.Page[storage.User]{}, mapError("list users", err)
+	}
+	defer rows.Close()
+	var items []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return storage.Page[storage.User]{}, mapError("list users", err)
+		}
+		items = append(items, u)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Page[storage.User]{}, mapError("list users", err)
+	}
+	return finishPage(items, limit, func(u storage.User) string { return u.ID }), nil
+}
+
+// UpdateUser runs updater on the locked user and writes its result.
+// Workspace and ID cannot change.
+func (s *Store) UpdateUser(ctx context.Context, workspaceID, id string, updater func(storage.User) (storage.User, error)) (storage.User, error) {
+	var out storage.User
+	err := s.inTx(ctx, "update user", func(tx conn) error {
+		cur, err := getUser(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		if err != nil {
+			return err
+		}
+		next, err := updater(cur)
+		if err != nil {
+			return abort{err}
+		}
+		next.WorkspaceID, next.ID = workspaceID, id
+		args, err := userArgs(next)
+		if err != nil {
+			return abort{err}
+		}
+		// args: ws, id, username, email_norm, external_id, active, created, updated, data
+		if _, err := tx.exec(ctx, `UPDATE users SET username = ?, email_norm = ?, external_id = ?, active = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
+			append(args[2:], workspaceID, id)...); err != nil {
+			return err
+		}
+		out = next
+		return s.recordChange(ctx, tx, workspaceID, storage.ChangeUser, id)
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	out.CreatedAt, out.UpdatedAt = roundTime(out.CreatedAt), roundTime(out.UpdatedAt)
+	return out, nil
+}
+
+// DeleteUser removes one user.
+func (s *Store) DeleteUser(ctx context.Context, workspaceID, id string) error {
+	return s.deleteRow(ctx, "delete user", `DELETE FROM users WHERE workspace_id = ? AND id = ?`,
+		workspaceID, storage.ChangeUser, id, workspaceID, id)
+}
+
+// deleteRow runs one DELETE that must remove a row, and records a change.
+func (s *Store) deleteRow(ctx context.Context, op, query, wsID, kind, key string, args ...any) error {
+	return s.inTx(ctx, op, func(tx conn) error {
+		res, err := tx.exec(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if err := expectOne(res); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, wsID, kind, key)
+	})
+}
