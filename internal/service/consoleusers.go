@@ -244,7 +244,7 @@ func (s *Service) SetConsoleUserPassword(ctx context.Context, id, password strin
 func (s *Service) AuthenticateConsoleUser(ctx context.Context, username, password string) (storage.AdminUser, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if len(password) > MaxPasswordLength || len(username) > 64 {
-		VerifyPassword(dummyHash, "")
+		VerifyPassword(DummyPasswordHash(), "")
 		return storage.AdminUser{}, ErrBadCredentials
 	}
 	u, err := s.Store.GetAdminUserByUsername(ctx, username)
@@ -252,7 +252,7 @@ func (s *Service) AuthenticateConsoleUser(ctx context.Context, username, passwor
 		return storage.AdminUser{}, err
 	}
 	if err != nil {
-		VerifyPassword(dummyHash, password)
+		VerifyPassword(DummyPasswordHash(), password)
 		return storage.AdminUser{}, ErrBadCredentials
 	}
 	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -55,6 +56,10 @@ func VerifyPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummyHash is verified against when a username does not exist, so that
-// unknown and known users take about the same time (SECURITY.md K8).
-var dummyHash = HashPassword("latchkey-dummy-password-for-timing")
+// DummyPasswordHash is verified against when a username does not exist,
+// so that unknown and known users take about the same time (SECURITY.md
+// K8). It is computed on first use, not at start-up: argon2id costs 19 MiB
+// and tens of milliseconds, which every CLI invocation would otherwise pay.
+var DummyPasswordHash = sync.OnceValue(func() string {
+	return HashPassword("latchkey-dummy-password-for-timing")
+})
