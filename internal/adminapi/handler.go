@@ -3,6 +3,7 @@ package adminapi
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/latchkey/latchkey/internal/service"
 )
@@ -55,7 +56,7 @@ func (h *Handler) routes() []route {
 		{"GET " + ws + "/initial-access-tokens", h.listIATs, false},
 		{"POST " + ws + "/initial-access-tokens", h.createIAT, false},
 		{"DELETE " + ws + "/initial-access-tokens/{id}", h.deleteIAT, false},
-	}, h.directoryRoutes(ws)...)
+	}, slices.Concat(h.directoryRoutes(ws), h.consoleRoutes(ws), h.authFlowRoutes(ws))...)
 }
 
 // Mount registers every admin route on mux.

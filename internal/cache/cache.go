@@ -118,9 +118,9 @@ func (c *Store) invalidate(ch storage.Change) {
 		}
 		// A deleted client takes its certificates with it.
 		c.invalidateDirectoryLocked(storage.Change{WorkspaceID: ch.WorkspaceID, Kind: storage.ChangeCertificates, Key: ch.Key})
-	case storage.ChangeKeys, storage.ChangeUser, storage.ChangeProfile:
+	case storage.ChangeKeys, storage.ChangeProfile:
 		// Not cached here; OnChange callbacks handle keys.
-	case storage.ChangeCertificates, storage.ChangeTrustedIssuer:
+	case storage.ChangeUser, storage.ChangeCertificates, storage.ChangeTrustedIssuer:
 		c.invalidateDirectoryLocked(ch)
 	default:
 		// An event kind this version does not know: be safe.

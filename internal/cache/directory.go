@@ -3,24 +3,39 @@ package cache
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
 // directoryCache holds the directory lookups on the JWT bearer hot path:
-// a client's certificates and trusted issuers by iss. Users are not
-// cached: a disabled user must be refused at once (SECURITY.md C3), and
-// the grant writes its jti anyway.
+// a client's certificates, trusted issuers by iss and users by each unique
+// field. They follow the same rule as clients: a write through this Store
+// invalidates at once (a user disabled here is refused on the next
+// request, SECURITY.md C3), a write by another process within PollInterval.
 type directoryCache struct {
 	certs   map[clientKey][]storage.ClientCertificate
 	issuers map[issuerKey]storage.TrustedIssuer
+	users   map[userKey]storage.User
 }
 
 type issuerKey struct{ workspace, iss string }
 
+// userKey is a user lookup: by field ("id", "username", "email" lower-cased,
+// "external_id") and value.
+type userKey struct{ workspace, field, value string }
+
 func (c *Store) invalidateDirectoryLocked(ch storage.Change) {
 	switch ch.Kind {
+	case storage.ChangeUser:
+		// Keyed by several fields, invalidated by ID: drop the workspace's users.
+		for k := range c.dir.users {
+			if k.workspace == ch.WorkspaceID {
+				delete(c.dir.users, k)
+			}
+		}
 	case storage.ChangeCertificates:
 		delete(c.dir.certs, clientKey{ch.WorkspaceID, ch.Key})
 	case storage.ChangeTrustedIssuer:
@@ -44,6 +59,91 @@ func (c *Store) dropDirectoryLocked(ws string) {
 			delete(c.dir.issuers, k)
 		}
 	}
+	for k := range c.dir.users {
+		if k.workspace == ws {
+			delete(c.dir.users, k)
+		}
+	}
+}
+
+// GetUser serves a user by ID from memory when cached.
+func (c *Store) GetUser(ctx context.Context, workspaceID, id string) (storage.User, error) {
+	return c.cachedUser(ctx, userKey{workspaceID, "id", id}, func() (storage.User, error) {
+		return c.Storage.GetUser(ctx, workspaceID, id)
+	})
+}
+
+// GetUserByUsername serves a user by username from memory when cached.
+func (c *Store) GetUserByUsername(ctx context.Context, workspaceID, username string) (storage.User, error) {
+	return c.cachedUser(ctx, userKey{workspaceID, "username", username}, func() (storage.User, error) {
+		return c.Storage.GetUserByUsername(ctx, workspaceID, username)
+	})
+}
+
+// GetUserByEmail serves a user by email (case-insensitive) from memory when cached.
+func (c *Store) GetUserByEmail(ctx context.Context, workspaceID, email string) (storage.User, error) {
+	return c.cachedUser(ctx, userKey{workspaceID, "email", strings.ToLower(email)}, func() (storage.User, error) {
+		return c.Storage.GetUserByEmail(ctx, workspaceID, email)
+	})
+}
+
+// GetUserByExternalID serves a user by external ID from memory when cached.
+func (c *Store) GetUserByExternalID(ctx context.Context, workspaceID, externalID string) (storage.User, error) {
+	return c.cachedUser(ctx, userKey{workspaceID, "external_id", externalID}, func() (storage.User, error) {
+		return c.Storage.GetUserByExternalID(ctx, workspaceID, externalID)
+	})
+}
+
+// cachedUser is the read-through for users. Misses are not cached.
+func (c *Store) cachedUser(_ context.Context, key userKey, load func() (storage.User, error)) (storage.User, error) {
+	if !c.bypass.Load() {
+		c.mu.RLock()
+		u, ok := c.dir.users[key]
+		c.mu.RUnlock()
+		if ok {
+			return copyUser(u), nil
+		}
+	}
+	gen, cacheable := c.generation()
+	u, err := load()
+	if err != nil || !cacheable {
+		return u, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		if c.dir.users == nil {
+			c.dir.users = map[userKey]storage.User{}
+		}
+		c.dir.users[key] = copyUser(u)
+	}
+	c.mu.Unlock()
+	return u, nil
+}
+
+func copyUser(u storage.User) storage.User {
+	u.Profiles = slices.Clone(u.Profiles)
+	u.Attributes = maps.Clone(u.Attributes)
+	return u
+}
+
+// User writes go through, then invalidate and notify.
+
+// CreateUser writes through, then invalidates and notifies.
+func (c *Store) CreateUser(ctx context.Context, u storage.User) error {
+	defer c.wrote(u.WorkspaceID, storage.ChangeUser, u.ID)
+	return c.Storage.CreateUser(ctx, u)
+}
+
+// UpdateUser writes through, then invalidates and notifies.
+func (c *Store) UpdateUser(ctx context.Context, workspaceID, id string, updater func(storage.User) (storage.User, error)) (storage.User, error) {
+	defer c.wrote(workspaceID, storage.ChangeUser, id)
+	return c.Storage.UpdateUser(ctx, workspaceID, id, updater)
+}
+
+// DeleteUser writes through, then invalidates and notifies.
+func (c *Store) DeleteUser(ctx context.Context, workspaceID, id string) error {
+	defer c.wrote(workspaceID, storage.ChangeUser, id)
+	return c.Storage.DeleteUser(ctx, workspaceID, id)
 }
 
 // ListClientCertificates serves a client's certificates from memory when cached.

@@ -18,6 +18,10 @@ func newBenchCommand() *cobra.Command {
 		introspect bool
 		markdown   bool
 		signFor    time.Duration
+		jwtBearer  bool
+		jwtAlgs    string
+		flows      bool
+		flowsAlg   string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -35,10 +39,24 @@ the same algorithm on this machine, so results read as a ratio to it.`,
 			if cfg.AdminToken == "" {
 				return usageError{fmt.Errorf("an admin token is required (--admin-token or LATCHKEY_ADMIN_TOKEN)")}
 			}
-			plan := bench.Plan{Algs: strings.Split(algs, ","), Introspect: introspect, SignFor: signFor}
+			plan := bench.Plan{Algs: splitList(algs), Introspect: introspect, SignFor: signFor}
 			rows, err := bench.Run(cmd.Context(), cfg, plan, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			if jwtBearer {
+				more, err := bench.RunJWTBearer(cmd.Context(), cfg, splitList(jwtAlgs), signFor, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				rows = append(rows, more...)
+			}
+			if flows {
+				more, err := bench.RunFlows(cmd.Context(), cfg, flowsAlg, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				rows = append(rows, more...)
 			}
 			return bench.WriteTable(cmd.OutOrStdout(), cfg, rows, markdown)
 		},
@@ -52,6 +70,10 @@ the same algorithm on this machine, so results read as a ratio to it.`,
 	f.BoolVar(&introspect, "introspect", true, "also measure introspection")
 	f.BoolVar(&markdown, "markdown", false, "print a Markdown table (for docs/benchmarks.md)")
 	f.DurationVar(&signFor, "sign-for", 3*time.Second, "how long to measure the raw signing rate")
+	f.BoolVar(&jwtBearer, "jwt-bearer", false, "also measure the JWT bearer grant (RS256 assertions; use --algs '' for it alone)")
+	f.StringVar(&jwtAlgs, "jwt-bearer-algs", "RS256,ES256", "access token algorithms of the JWT bearer scenario")
+	f.BoolVar(&flows, "flows", false, "also measure authorization code flows (sign-in, remembered consent, code, tokens) and refresh token rotation")
+	f.StringVar(&flowsAlg, "flows-alg", "RS256", "signing algorithm of the flow scenarios")
 	return cmd
 }
 
@@ -60,4 +82,16 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// splitList splits a comma-separated flag, dropping empty items, so that
+// an empty --algs measures no client_credentials scenario.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

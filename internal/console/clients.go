@@ -126,6 +126,8 @@ type clientData struct {
 	Services []storage.Service
 	// Endpoints tab.
 	Endpoints []endpoint
+	// OAuth tab: certificates and JWT bearer settings (issue 3).
+	JWT *jwtData
 	// Metadata tab.
 	Metadata []kv
 	// Credentials tab.
@@ -180,6 +182,10 @@ func (h *Handler) clientData(r *http.Request, c *reqCtx, tab string) (*clientDat
 		d.Services = page.Items
 	case "endpoints":
 		d.Endpoints = h.endpoints(r, c.ws)
+	case "oauth":
+		if d.JWT, err = h.loadJWTData(r, c.ws, cl); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -17,7 +17,8 @@ import (
 // write (issue 2, item 12).
 //
 // sub is the client_id, as RFC 9068 §2.2 prescribes for tokens issued to
-// a client on its own behalf, and no extra claim is invented. SECURITY.md J4
+// a client on its own behalf, and no extra claim is invented; a client that
+// names a service user (issue 3 point 8) gets that user as sub instead. SECURITY.md J4
 // (a client impersonating a user whose sub equals its client_id) cannot
 // happen while Latchkey issues no user tokens; when user subjects arrive
 // they must live in a namespace disjoint from client IDs (or registration

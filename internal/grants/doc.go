@@ -13,10 +13,22 @@
 // writes HTTP (through oauth2.WriteJSON / oauth2.WriteError, so every
 // response carries Cache-Control: no-store, RFC 6749 §5.1).
 //
+// One exception is narrow and explicit: the JWT bearer grant (RFC 7523,
+// jwtbearer.go) in its assertion-only shape, where a request carrying no
+// client credentials at all names its client by the assertion's iss
+// (RFC 7521 §4.1). The pipeline then only identifies the client; the grant
+// issues nothing unless the assertion verifies with that client's own
+// certificates or keys, so the signature is the client's authentication.
+// Any request with credentials, and every other grant, goes through
+// clientauth as always.
+//
 // Adding a grant is one new file holding a function with the grantFunc
 // signature plus one entry in the registry map (registry.go). Supported
 // reports the registry, and discovery advertises exactly that list, so what
 // is advertised is what is accepted (SECURITY.md P1).
+//
+// The JWT bearer grant writes once per token: its jti (or the assertion's
+// hash) in the replay store, after every check passed.
 //
 // The client_credentials path performs no database write: the workspace,
 // client and scopes come from the cached store and the signer keeps its

@@ -25,7 +25,17 @@
 // Any other caller learns only {"active":false}, exactly as for an unknown
 // token, so introspection is no oracle for other clients' tokens. Inactive
 // answers never carry any other member (I2). token_type_hint is ignored:
-// only access tokens exist, and a hint may not change the answer (I4).
+// refresh tokens are told apart by their "lkrt_" prefix, and a hint may not
+// change the answer (I4).
+//
+// # Refresh tokens and token families (issue 5)
+//
+// Refresh tokens are opaque and looked up by hash; only the client they
+// were issued to sees them active, and only the current generation of a
+// live family is active. Access tokens of the code flow carry their
+// family in "rtf"; a revoked family makes them inactive. Revoking a
+// refresh token revokes its whole family (RFC 7009 §2.1), so the access
+// tokens issued from the same grant become inactive too.
 //
 // # Revocation (RFC 7009)
 //
@@ -33,8 +43,8 @@
 // token of another client is answered 200 and left active (SECURITY.md I6:
 // a no-op that reveals nothing). Garbage, expired and unknown tokens are
 // 200 (RFC 7009 §2.2, I5). token_type_hint is only a hint: every token is
-// looked up as an access token whatever the hint says, and anything that
-// is not one of our access tokens is an invalid token (200), so
+// looked up by its form (refresh tokens by prefix, access tokens as JWTs)
+// whatever the hint says, and anything else is an invalid token (200), so
 // unsupported_token_type is never needed (I9). The revocation mark is
 // written to the shared database and kept until the token would have
 // expired, so every process sharing it answers inactive at once; a storage

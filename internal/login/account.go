@@ -156,7 +156,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 		h.unavailable(w, r, pg, err)
 		return
 	}
-	_ = h.counters().succeeded(ctx, pg.ws.ID, s.User.Username)
+	_ = h.counters().succeeded(ctx, pg.ws.ID, s.User.Username, remoteIP(r))
 	h.renderAccount(w, r, pg, s, http.StatusOK, "password_changed", "")
 }
 

@@ -18,7 +18,8 @@
 // locking a user out for long. Unknown users, users without a password,
 // disabled and service users get exactly the same answer as a wrong
 // password, after the same argon2id work (a dummy hash), and are counted
-// alike. A successful sign-in forgets the account counter, creates a new
+// alike. A successful sign-in forgets the account counter and gives its attempt
+// back to the address counter (so only failures add up there), creates a new
 // session (deleting any previous one of the browser) and answers 303.
 //
 // Passwords are argon2id PHC strings (service.HashPassword), stored apart

@@ -89,6 +89,20 @@ func (c counters) take(ctx context.Context, wsID, username, ip string, now time.
 	return 0, nil
 }
 
-func (c counters) succeeded(ctx context.Context, wsID, username string) error {
-	return c.store.DeleteLoginCounter(ctx, wsID, accountKey(username))
+// succeeded forgets the account's counter and gives the attempt back to
+// the address's counter, so that only failures accumulate there: many
+// people signing in behind one NAT address are not slowed down.
+func (c counters) succeeded(ctx context.Context, wsID, username, ip string) error {
+	if err := c.store.DeleteLoginCounter(ctx, wsID, accountKey(username)); err != nil {
+		return err
+	}
+	_, err := c.store.UpdateLoginCounter(ctx, wsID, ipKey(ip), refund)
+	return err
+}
+
+func refund(c storage.LoginCounter) (storage.LoginCounter, error) {
+	if c.Attempts > 0 {
+		c.Attempts--
+	}
+	return c, nil
 }

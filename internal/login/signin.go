@@ -139,7 +139,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, pg *page, data 
 
 func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, pg *page, user storage.User, data LoginData) {
 	ctx := r.Context()
-	if err := h.counters().succeeded(ctx, pg.ws.ID, data.Username); err != nil {
+	if err := h.counters().succeeded(ctx, pg.ws.ID, data.Username, remoteIP(r)); err != nil {
 		h.unavailable(w, r, pg, err)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/grants/grantstest"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/service"
@@ -33,9 +34,14 @@ type flowFixture struct {
 	issuer  string
 }
 
-func newFlowFixture(t *testing.T) *flowFixture {
+func newFlowFixture(t testing.TB) *flowFixture {
 	t.Helper()
-	r := start(t, testConfig(t, t.TempDir(), nil))
+	return newFlowFixtureWith(t, testConfig(t, t.TempDir(), nil))
+}
+
+func newFlowFixtureWith(t testing.TB, cfg config.Resolved) *flowFixture {
+	t.Helper()
+	r := start(t, cfg)
 	ctx := t.Context()
 	now := time.Now().UTC()
 	secret := grantstest.NewSecret()
@@ -60,14 +66,14 @@ func newFlowFixture(t *testing.T) *flowFixture {
 	return &flowFixture{r: r, secret: secret, browser: browser, issuer: r.srv.BaseURL() + "/w/default"}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (f *flowFixture) do(t *testing.T, method, target string, form url.Values) (*http.Response, string) {
+func (f *flowFixture) do(t testing.TB, method, target string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -87,7 +93,7 @@ func (f *flowFixture) do(t *testing.T, method, target string, form url.Values) (
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(page)
 	if m == nil {
@@ -102,7 +108,7 @@ func pkce() (verifier, challenge string) {
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func expectStatus(t *testing.T, resp *http.Response, body string, want int) {
+func expectStatus(t testing.TB, resp *http.Response, body string, want int) {
 	t.Helper()
 	if resp.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, want, body)
@@ -110,10 +116,14 @@ func expectStatus(t *testing.T, resp *http.Response, body string, want int) {
 }
 
 // authorize runs authorize → sign-in → consent and returns the code.
-func (f *flowFixture) authorize(t *testing.T, scope, challenge, state string) string {
+func (f *flowFixture) authorize(t testing.TB, scope, challenge, state string) string {
 	t.Helper()
 	q := url.Values{"response_type": {"code"}, "client_id": {"webapp"}, "redirect_uri": {flowRedirect},
 		"scope": {scope}, "state": {state}, "nonce": {"n-0S6"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+	if challenge == "" {
+		q.Del("code_challenge")
+		q.Del("code_challenge_method")
+	}
 	resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+q.Encode(), nil)
 	expectStatus(t, resp, body, http.StatusSeeOther)
 	loc := resp.Header.Get("Location")
@@ -133,6 +143,11 @@ func (f *flowFixture) authorize(t *testing.T, scope, challenge, state string) st
 	}
 	if strings.Contains(loc, "/consent?") {
 		resp, body = f.do(t, http.MethodGet, loc, nil)
+		if resp.StatusCode == http.StatusSeeOther { // consent remembered
+			loc = resp.Header.Get("Location")
+		}
+	}
+	if strings.Contains(loc, "/consent?") {
 		expectStatus(t, resp, body, http.StatusOK)
 		if strings.Contains(body, "<App>") || strings.Contains(body, "javascript:") || !strings.Contains(body, `data-scope="openid"`) {
 			t.Fatalf("consent page escapes or scopes wrong (K10):\n%s", body)
@@ -160,7 +175,7 @@ type tokenResp struct {
 	Error        string `json:"error"`
 }
 
-func (f *flowFixture) token(t *testing.T, form url.Values, wantStatus int) tokenResp {
+func (f *flowFixture) token(t testing.TB, form url.Values, wantStatus int) tokenResp {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.issuer+"/oauth2/token", strings.NewReader(form.Encode()))
 	must(t, err)
@@ -178,7 +193,7 @@ func (f *flowFixture) token(t *testing.T, form url.Values, wantStatus int) token
 	return tr
 }
 
-func (f *flowFixture) introspectActive(t *testing.T, tok string) bool {
+func (f *flowFixture) introspectActive(t testing.TB, tok string) bool {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.issuer+"/oauth2/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -191,7 +206,7 @@ func (f *flowFixture) introspectActive(t *testing.T, tok string) bool {
 	return v.Active
 }
 
-func (f *flowFixture) userinfo(t *testing.T, at string) (int, map[string]any) {
+func (f *flowFixture) userinfo(t testing.TB, at string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.issuer+"/oauth2/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+at)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -45,4 +46,18 @@ func (s *Server) bootstrapCheck(r *http.Request, token string) bool {
 	}
 	t, err := s.store.GetAdminTokenByHash(r.Context(), service.HashToken(token))
 	return err == nil && t.ID == bootstrapTokenID
+}
+
+// cleanupConsole deletes console sessions past their idle or absolute
+// timeout and expired "View secret" codes. The console refuses such rows
+// anyway; deleting them keeps the tables small and leaves no dead session
+// hashes behind (SECURITY.md K3).
+func (s *Server) cleanupConsole(ctx context.Context) {
+	now := s.opts.now()
+	n, err := s.db.DeleteExpiredConsoleData(ctx, now.Add(-console.DefaultIdleTimeout), now.Add(-console.DefaultAbsoluteTimeout), now)
+	if err != nil && ctx.Err() == nil {
+		s.logger.Warn("cleanup of expired console sessions and codes failed", "error", err)
+		return
+	}
+	s.logger.Debug("cleanup of expired console sessions and codes", "deleted", n)
 }

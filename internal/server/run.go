@@ -112,6 +112,7 @@ func (s *Server) cleanup(ctx context.Context) {
 	}
 	s.logger.Debug("cleanup of expired rows", "deleted", n)
 	s.cleanupAuthFlow(ctx)
+	s.cleanupConsole(ctx)
 }
 
 // defaultWorkspace is checked by readiness and named in logs.

@@ -25,7 +25,7 @@ var adminTokenRe = regexp.MustCompile(`lka_[A-Za-z0-9_-]{43}`)
 
 // testConfig resolves a configuration on a fresh data directory, listening
 // on a free loopback port; env adds LATCHKEY_* variables.
-func testConfig(t *testing.T, dataDir string, env map[string]string) config.Resolved {
+func testConfig(t testing.TB, dataDir string, env map[string]string) config.Resolved {
 	t.Helper()
 	cfg, err := config.Load(config.Options{
 		Flags:     map[string]string{"listen": "127.0.0.1:0", "data-dir": dataDir},
@@ -68,7 +68,7 @@ type running struct {
 }
 
 // start builds and runs a server; it is stopped at the end of the test.
-func start(t *testing.T, cfg config.Resolved, opts ...Option) *running {
+func start(t testing.TB, cfg config.Resolved, opts ...Option) *running {
 	t.Helper()
 	r := &running{stderr: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
 	logger := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -84,7 +84,7 @@ func start(t *testing.T, cfg config.Resolved, opts ...Option) *running {
 	return r
 }
 
-func (r *running) stop(t *testing.T) {
+func (r *running) stop(t testing.TB) {
 	t.Helper()
 	r.once.Do(func() {
 		r.cancel()

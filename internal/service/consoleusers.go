@@ -80,23 +80,29 @@ func validatePassword(v *validator, pw string) {
 }
 
 func (s *Service) validateConsoleUser(ctx context.Context, v *validator, u storage.AdminUser) {
-	validateEmail(v, "email", u.Email)
-	v.maxLen("display_name", u.DisplayName, maxNameLength)
-	if !v.check(slices.Contains(storage.AdminRoles, u.Role), "role", "enum", "must be one of %v", storage.AdminRoles) {
-		return
-	}
-	if u.Role == storage.RoleSuperAdmin {
-		v.check(len(u.Workspaces) == 0, "workspaces", "empty", "must be empty for %s (it applies to every workspace)", storage.RoleSuperAdmin)
-		return
-	}
-	if !v.check(len(u.Workspaces) > 0, "workspaces", "required", "at least one is required for %s", u.Role) ||
-		!v.maxItems("workspaces", len(u.Workspaces), maxConsoleUserWS) {
+	if !consoleUserShape(v, u) {
 		return
 	}
 	for i, ws := range u.Workspaces {
 		_, err := s.Store.GetWorkspace(ctx, ws)
 		v.check(err == nil, fmt.Sprintf("workspaces[%d]", i), "exists", "workspace %q does not exist", truncate(ws, 64))
 	}
+}
+
+// consoleUserShape checks the rules that need no storage access; it
+// reports whether the workspaces should still be looked up.
+func consoleUserShape(v *validator, u storage.AdminUser) bool {
+	validateEmail(v, "email", u.Email)
+	v.maxLen("display_name", u.DisplayName, maxNameLength)
+	if !v.check(slices.Contains(storage.AdminRoles, u.Role), "role", "enum", "must be one of %v", storage.AdminRoles) {
+		return false
+	}
+	if u.Role == storage.RoleSuperAdmin {
+		v.check(len(u.Workspaces) == 0, "workspaces", "empty", "must be empty for %s (it applies to every workspace)", storage.RoleSuperAdmin)
+		return false
+	}
+	return v.check(len(u.Workspaces) > 0, "workspaces", "required", "at least one is required for %s", u.Role) &&
+		v.maxItems("workspaces", len(u.Workspaces), maxConsoleUserWS)
 }
 
 // GetConsoleUser returns one console user.
@@ -123,10 +129,23 @@ func (s *Service) UpdateConsoleUser(ctx context.Context, id string, p ConsoleUse
 	if err := s.guardLastSuperAdmin(ctx, id, p.Role, p.Disabled); err != nil {
 		return storage.AdminUser{}, err
 	}
+	// The workspaces are looked up before the transaction: a read through
+	// another connection inside it would wait on the row lock (and on
+	// SQLite's single writer) for ever.
+	cur, err := s.GetConsoleUser(ctx, id)
+	if err != nil {
+		return storage.AdminUser{}, err
+	}
+	applyConsoleUserPatch(&cur, p)
+	var pre validator
+	s.validateConsoleUser(ctx, &pre, cur)
+	if err := pre.err(); err != nil {
+		return storage.AdminUser{}, err
+	}
 	u, err := s.Store.UpdateAdminUser(ctx, id, func(u storage.AdminUser) (storage.AdminUser, error) {
 		applyConsoleUserPatch(&u, p)
 		var v validator
-		s.validateConsoleUser(ctx, &v, u)
+		consoleUserShape(&v, u)
 		if err := v.err(); err != nil {
 			return u, err
 		}

@@ -50,8 +50,9 @@ func TestBrowserChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "not the password"),
 		chromedp.Click(chromedp.ID("login-submit")),
 		chromedp.WaitVisible(chromedp.ID("error")),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
 		screenshot(shots, "signin-error.png"),
-		chromedp.SetValue(chromedp.ID("password"), ""),
+		chromedp.Clear(chromedp.ID("password")),
 		chromedp.SendKeys(chromedp.ID("password"), e.user.Password),
 		chromedp.Click(chromedp.ID("login-submit")),
 	)
@@ -101,9 +102,14 @@ func verifyBrowserTokens(t *testing.T, e *env, conf *oauth2.Config, code, verifi
 	if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
 		t.Error("refresh did not rotate the refresh token")
 	}
+	requireUserinfo(t, e.userinfo(t, http.MethodGet, next.AccessToken, false), it.Subject)
+	// The rotated-away token is refused, and its reuse revokes the family
+	// (SECURITY.md H1): the new access token stops working too.
 	creds := clientCreds{ID: conf.ClientID, Secret: conf.ClientSecret, AuthMethod: "client_secret_basic"}
 	requireOAuthError(t, e.refresh(t, creds, tok.RefreshToken, nil), http.StatusBadRequest, "invalid_grant")
-	requireUserinfo(t, e.userinfo(t, http.MethodGet, next.AccessToken, false), it.Subject)
+	if r := e.userinfo(t, http.MethodGet, next.AccessToken, false); r.status != http.StatusUnauthorized {
+		t.Errorf("H1: UserInfo after refresh token reuse: %d, want 401", r.status)
+	}
 }
 
 // chromeContext starts headless chromium for the test.

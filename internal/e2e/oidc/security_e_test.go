@@ -329,6 +329,7 @@ func testE15(t *testing.T, e *env) {
 				if loc.Query().Get("code") != "" && loc.Query().Get("state") == params.Get("state") {
 					t.Fatalf("E15: the victim's browser completed the attacker's pending request: %s", loc.Redacted())
 				}
+				t.Logf("victim redirected without the attacker's code: error=%q", loc.Query().Get("error"))
 				return
 			}
 			p, err = victim.Follow(t.Context(), p)
@@ -340,6 +341,8 @@ func testE15(t *testing.T, e *env) {
 			if p.Status < 400 {
 				t.Fatalf("E15: victim ended on %s %d, want a 4xx or a restarted flow", p.URL, p.Status)
 			}
+			msg, _ := p.TextByID(errorID)
+			t.Logf("victim refused at %s: %d %q", p.URL.Path, p.Status, msg)
 			return
 		}
 		if err != nil {

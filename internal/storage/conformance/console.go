@@ -25,6 +25,7 @@ func RunConsoleTests(t *testing.T, newStorage func(t *testing.T) storage.Storage
 		{"ConsoleSessions", testConsoleSessions},
 		{"OneTimeCodes", testOneTimeCodes},
 		{"OneTimeCodesConcurrent", testOneTimeCodesConcurrent},
+		{"OneTimeCodeHolders", testOneTimeCodeHolders},
 		{"AuditEvents", testAuditEvents},
 		{"AuditWorkspaceIsolation", testAuditWorkspaceIsolation},
 		{"MailOutbox", testMailOutbox},

@@ -250,8 +250,10 @@ func testTrustedIssuerCRUD(t *testing.T, s storage.Storage) {
 	wantErr(t, s.CreateTrustedIssuer(ctx, newIssuer("ws1", "ti2", "https://idp.example.com")), storage.ErrAlreadyExists, "duplicate issuer URL")
 	wantErr(t, s.CreateTrustedIssuer(ctx, newIssuer("ws1", "ti1", "https://other.example.com")), storage.ErrAlreadyExists, "duplicate id")
 	for name, get := range map[string]func() (storage.TrustedIssuer, error){
-		"id":  func() (storage.TrustedIssuer, error) { return s.GetTrustedIssuer(ctx, "ws1", "ti1") },
-		"iss": func() (storage.TrustedIssuer, error) { return s.GetTrustedIssuerByIssuer(ctx, "ws1", "https://idp.example.com") },
+		"id": func() (storage.TrustedIssuer, error) { return s.GetTrustedIssuer(ctx, "ws1", "ti1") },
+		"iss": func() (storage.TrustedIssuer, error) {
+			return s.GetTrustedIssuerByIssuer(ctx, "ws1", "https://idp.example.com")
+		},
 	} {
 		got, err := get()
 		must(t, err)

@@ -65,20 +65,20 @@ func (s *Store) DeleteConsent(ctx context.Context, workspaceID, userID, clientID
 	return mapError("delete consent", err)
 }
 
-// UpdateLoginCounter makes sure the row exists, locks it and runs the
-// updater, all in one transaction: parallel attempts serialize on the
+// UpdateLoginCounter creates or locks the row and runs the updater, all
+// in one transaction: parallel attempts serialize on the
 // row lock, so none can slip past a limit (SECURITY.md K7).
 func (s *Store) UpdateLoginCounter(ctx context.Context, workspaceID, key string, updater func(storage.LoginCounter) (storage.LoginCounter, error)) (storage.LoginCounter, error) {
 	var out storage.LoginCounter
 	err := s.inTx(ctx, "update login counter", func(tx conn) error {
-		if _, err := tx.exec(ctx, `INSERT INTO login_counters (workspace_id, counter_key, attempts, window_start, last_at, next_allowed, expires_at)
-VALUES (?, ?, 0, 0, 0, 0, 0) ON CONFLICT (workspace_id, counter_key) DO NOTHING`, workspaceID, key); err != nil {
-			return err
-		}
+		// One upsert creates the row if needed and locks it (PostgreSQL's
+		// ON CONFLICT DO UPDATE takes the row lock), so a concurrent
+		// DeleteLoginCounter cannot make it vanish between two statements.
 		var c storage.LoginCounter
 		var ws, last, next, exp int64
-		err := tx.queryRow(ctx, `SELECT attempts, window_start, last_at, next_allowed, expires_at FROM login_counters
-WHERE workspace_id = ? AND counter_key = ?`+s.flavor.forUpdate, workspaceID, key).Scan(&c.Attempts, &ws, &last, &next, &exp)
+		err := tx.queryRow(ctx, `INSERT INTO login_counters (workspace_id, counter_key, attempts, window_start, last_at, next_allowed, expires_at)
+VALUES (?, ?, 0, 0, 0, 0, 0) ON CONFLICT (workspace_id, counter_key) DO UPDATE SET attempts = login_counters.attempts
+RETURNING attempts, window_start, last_at, next_allowed, expires_at`, workspaceID, key).Scan(&c.Attempts, &ws, &last, &next, &exp)
 		if err != nil {
 			return err
 		}

@@ -134,12 +134,23 @@ workspaces = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`,
 	return out, nil
 }
 
-// DeleteAdminUser removes the user; sessions and codes cascade.
+// DeleteAdminUser removes the user and its one-time codes (codes have no
+// foreign key since migration 5: API tokens hold codes too); sessions
+// cascade.
 func (s *Store) DeleteAdminUser(ctx context.Context, id string) error {
-	res, err := s.reader().exec(ctx, `DELETE FROM admin_users WHERE id = ?`, id)
-	if err == nil {
-		err = expectOne(res)
-	}
+	err := s.inTx(ctx, "delete admin user", func(tx conn) error {
+		if _, err := tx.exec(ctx, `DELETE FROM one_time_codes WHERE admin_user_id = ?`, id); err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, `DELETE FROM admin_users WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := expectOne(res); err != nil {
+			return abort{err}
+		}
+		return nil
+	})
 	return mapError("delete admin user", err)
 }
 

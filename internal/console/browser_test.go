@@ -1,0 +1,241 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowserSeedFlow walks the seed guide in a real chromium (issue 4
+// point 8): create the first admin on the setup page, sign in, create a
+// service with the scopes api and refresh_token, create the client named
+// like the seed's (service / M2M), set the callback URL, pick the scopes,
+// turn PKCE off, then View secret with the code read from a real SMTP
+// listener, and get a client_credentials token with the revealed secret.
+// Screenshots of every tab, and of a 390px-wide screen, go to
+// LATCHKEY_TEST_ARTIFACTS/<test> (or a temporary directory).
+func TestBrowserSeedFlow(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser test skipped: %s is absent (apt-get install -y chromium)", chromiumPath)
+	}
+	e := startServer(t)
+	ctx := chromium(t)
+	shots := artifacts(t)
+	const pw = "correct horse battery staple"
+
+	step(t, ctx, "setup page: create the first admin",
+		chromedp.Navigate(e.base+"/console/"),
+		chromedp.WaitVisible(chromedp.ID("bootstrap_token")),
+		chromedp.SendKeys(chromedp.ID("bootstrap_token"), adminToken),
+		chromedp.SendKeys(chromedp.ID("username"), "root"),
+		chromedp.SendKeys(chromedp.ID("email"), "root@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.CSS(`form[action="/console/setup"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
+	)
+	step(t, ctx, "sign out, then sign in",
+		chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		screenshot(shots, "01-sign-in.png"),
+		chromedp.SendKeys(chromedp.ID("username"), "root"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
+		screenshot(shots, "02-clients.png"),
+	)
+	step(t, ctx, "Services → New service with api and refresh_token",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/services"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/services/new"]`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/services/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("identifier")),
+		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware CMDB"),
+		chromedp.SendKeys(chromedp.ID("identifier"), "https://api.cloudaware.example"),
+		chromedp.SendKeys(chromedp.ID("scopes"), "api Manage user data via APIs\nrefresh_token Perform requests at any time\n"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
+		screenshot(shots, "03-service.png"),
+	)
+	step(t, ctx, "Clients → New client (service / M2M)",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/clients"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/clients/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("contact_email")),
+		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware CMDB API"),
+		chromedp.SendKeys(chromedp.ID("description"), "JWT bearer and client credentials access to the CMDB API"),
+		chromedp.SendKeys(chromedp.ID("contact_email"), "owner@example.com"),
+		chromedp.Click(chromedp.CSS(`input[name=type][value=service]`)),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/overview"]`)),
+		screenshot(shots, "04-client-overview.png"),
+	)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientURL := strings.TrimSuffix(loc, "/overview")
+	clientID := clientURL[strings.LastIndex(clientURL, "/")+1:]
+
+	step(t, ctx, "OAuth tab: callback URL, grant types, PKCE off",
+		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
+		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
+		chromedp.SendKeys(chromedp.ID("redirect_uris"), "http://localhost:1717/OauthRedirect"),
+		checkbox(`input[name=grant_types][value=authorization_code]`, true),
+		checkbox(`input[name=grant_types][value=client_credentials]`, true),
+		checkbox(`input[name=response_types][value=code]`, true),
+		checkbox(`input[name=require_pkce]`, false),
+		chromedp.Click(chromedp.CSS(`form[action$="/oauth"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+		screenshot(shots, "05-client-oauth.png"),
+	)
+	step(t, ctx, "Scopes tab: api and refresh_token",
+		chromedp.Click(chromedp.CSS(`.tabs a[href$="/scopes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=scopes][value=api]`)),
+		checkbox(`input[name=scopes][value=api]`, true),
+		checkbox(`input[name=scopes][value=refresh_token]`, true),
+		chromedp.Click(chromedp.CSS(`form[action$="/scopes"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+		screenshot(shots, "06-client-scopes.png"),
+	)
+	for i, tab := range []string{"endpoints", "metadata"} {
+		step(t, ctx, "tab "+tab,
+			chromedp.Click(chromedp.CSS(`.tabs a[href$="/`+tab+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/`+tab+`"]`)),
+			screenshot(shots, "0"+string(rune('7'+i))+"-client-"+tab+".png"),
+		)
+	}
+	step(t, ctx, "Credentials tab: View secret sends a code",
+		chromedp.Click(chromedp.CSS(`.tabs a[href$="/credentials"]`)),
+		chromedp.WaitVisible(chromedp.ID("send-code")),
+		screenshot(shots, "09-client-credentials.png"),
+		chromedp.Click(chromedp.ID("send-code")),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	code := waitCode(t, e.box)
+	step(t, ctx, "enter the code",
+		chromedp.SendKeys(chromedp.ID("code"), code),
+		chromedp.Click(chromedp.ID("reveal")),
+		chromedp.WaitVisible(chromedp.ID("client-secret")),
+		screenshot(shots, "10-client-secret.png"),
+	)
+	secret, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("client-secret")))
+	if err != nil || strings.TrimSpace(secret) == "" {
+		t.Fatalf("secret not shown: %q %v", secret, err)
+	}
+	step(t, ctx, "narrow screen (390px)",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)),
+		screenshot(shots, "11-narrow-credentials.png"),
+		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
+		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
+		screenshot(shots, "12-narrow-oauth.png"),
+	)
+	// Nothing on a narrow screen is wider than the viewport.
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || wide {
+		t.Errorf("the OAuth tab scrolls sideways at 390px (err %v)", err)
+	}
+
+	cc := clientcredentials.Config{ClientID: clientID, ClientSecret: strings.TrimSpace(secret),
+		TokenURL: e.base + "/w/default/oauth2/token", Scopes: []string{"api"}}
+	tok, err := cc.Token(t.Context())
+	if err != nil {
+		t.Fatalf("client_credentials with the secret shown in the browser: %v", err)
+	}
+	if tok.AccessToken == "" {
+		t.Fatal("no access token")
+	}
+}
+
+// waitCode reads the 6-digit code from the last delivered message.
+func waitCode(t *testing.T, box *mailbox) string {
+	t.Helper()
+	re := regexp.MustCompile(`code is (\d{6})`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(box.last()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no code delivered: %q", box.last())
+	return ""
+}
+
+// chromium starts a headless Debian chromium for the test.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs actions with a timeout and fails with the page it was on.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer dcancel()
+		loc, _ := chromedp.Run(dctx, chromedp.Location())
+		body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("%s: %v\nat %s\n%s", what, err, loc, body)
+	}
+}
+
+// checkbox clicks the box when its state differs from want, as a person
+// would (keyboard and mouse both toggle it the same way).
+func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		on, err := chromedp.JavascriptAttribute[bool](chromedp.CSS(sel), "checked")(ctx, tg)
+		if err != nil || on == want {
+			return err
+		}
+		_, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg)
+		return err
+	})
+}
+
+// screenshot saves a full-page PNG as dir/name.
+func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	})
+}
+
+// artifacts is LATCHKEY_TEST_ARTIFACTS/<test name>, or a temporary
+// directory.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("LATCHKEY_TEST_ARTIFACTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

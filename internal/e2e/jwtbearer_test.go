@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// jwtBearerSigner is a client's RSA key with its certificate.
+type jwtBearerSigner struct {
+	key     *rsa.PrivateKey
+	certPEM string
+}
+
+func newJWTBearerSigner(t *testing.T) jwtBearerSigner {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "e2e-jwt-bearer"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwtBearerSigner{key: key, certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// assertion signs an RS256 JWT bearer assertion with kid "e2e".
+func (s jwtBearerSigner) assertion(t *testing.T, iss, sub, aud string) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "e2e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	payload, _ := json.Marshal(map[string]any{"iss": iss, "sub": sub, "aud": aud, "iat": now.Unix(),
+		"exp": now.Add(5 * time.Minute).Unix(), "jti": base64.RawURLEncoding.EncodeToString(randomBytes(16))})
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestJWTBearerMultiProcess starts two `latchkey serve` processes on one
+// PostgreSQL schema: a JWT bearer assertion used on one is refused as a
+// replay on the other, concurrent use over both succeeds exactly once, and
+// a user disabled through one is refused by the other (issue 3 point 9;
+// SECURITY.md C3, C7 "two nodes / concurrently").
+func TestJWTBearerMultiProcess(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(postgresEnv) == "" {
+		t.Skipf("multi-process JWT bearer test skipped: it needs PostgreSQL; set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", postgresEnv)
+	}
+	dsn := postgresSchemaDSN(t)
+	bin := buildBinary(t, t.TempDir())
+	leaks := &secretList{}
+	admin := "e2e-admin-" + randomToken(32)
+	leaks.add(admin)
+	masterKey := base64.StdEncoding.EncodeToString(randomBytes(32))
+	leaks.add(masterKey)
+	env := childEnv(masterKey, admin)
+	p1, _ := startProcess(t, "process 1", bin, dsn, env, leaks)
+	p2, _ := startProcess(t, "process 2", bin, dsn, env, leaks)
+	p1.admin, p2.admin = admin, admin
+	const ws = "default"
+
+	p1.createService(t, ws, "api", "https://api.example", "api:read")
+	c := p1.createClient(t, ws, map[string]any{"client_id": "jb-app", "name": "JWT bearer app",
+		"grant_types": []string{jwtBearerGrant}, "scopes": []string{"api:read"}})
+	s := newJWTBearerSigner(t)
+	p1.adminOK(t, http.MethodPost, "/workspaces/"+ws+"/clients/"+c.ClientID+"/certificates",
+		map[string]any{"certificate": s.certPEM, "kid": "e2e"}, http.StatusCreated, nil)
+	p1.adminOK(t, http.MethodPost, "/workspaces/"+ws+"/users",
+		map[string]any{"id": "u-ada", "username": "ada"}, http.StatusCreated, nil)
+	aud := p1.issuer(ws) + "/oauth2/token"
+	post := func(lk *instance, assertion string) reply {
+		r := lk.client.postForm(t, lk.wsURL(ws)+"/oauth2/token",
+			url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}, basic{})
+		if r.status == http.StatusOK {
+			leaks.addToken(r.str("access_token"))
+		}
+		return r
+	}
+
+	t.Run("C7 assertion used on 1 is a replay on 2", func(t *testing.T) {
+		// Process 2 may see the new client a poll interval later.
+		eventually(t, func() (string, bool) {
+			return "", post(p2, s.assertion(t, c.ClientID, "ada", aud)).status == http.StatusOK
+		})
+		a := s.assertion(t, c.ClientID, "ada", aud)
+		if r := post(p1, a); r.status != http.StatusOK {
+			t.Fatalf("process 1: %d %s", r.status, r.raw)
+		}
+		r := post(p2, a)
+		if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || r.str("error_description") != "assertion has already been used" {
+			t.Fatalf("process 2 accepted a replay: %d %s", r.status, r.raw)
+		}
+	})
+	t.Run("C7 20 concurrent identical assertions over both", func(t *testing.T) {
+		a := s.assertion(t, c.ClientID, "ada", aud)
+		replies := make([]reply, 20)
+		done := make(chan struct{})
+		for i := range replies {
+			go func() {
+				replies[i] = post([]*instance{p1, p2}[i%2], a)
+				done <- struct{}{}
+			}()
+		}
+		for range replies {
+			<-done
+		}
+		ok := 0
+		for _, r := range replies {
+			switch {
+			case r.status == http.StatusOK:
+				ok++
+			case r.status != http.StatusBadRequest || r.str("error") != "invalid_grant":
+				t.Errorf("concurrent replay: %d %s", r.status, r.raw)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of 20 concurrent identical assertions succeeded, want exactly 1", ok)
+		}
+	})
+	t.Run("C3 user disabled on 1 is refused on 2", func(t *testing.T) {
+		p1.adminOK(t, http.MethodPatch, "/workspaces/"+ws+"/users/u-ada", map[string]any{"active": false}, http.StatusOK, nil)
+		eventually(t, func() (string, bool) {
+			r := post(p2, s.assertion(t, c.ClientID, "ada", aud))
+			return "", r.status == http.StatusBadRequest && r.str("error_description") == "user is disabled"
+		})
+	})
+}

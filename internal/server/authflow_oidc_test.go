@@ -1,0 +1,136 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// codeTokens runs a flow and exchanges the code.
+func (f *flowFixture) codeTokens(t *testing.T, scope string) tokenResp {
+	t.Helper()
+	verifier, challenge := pkce()
+	code := f.authorize(t, scope, challenge, "s")
+	return f.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {flowRedirect},
+		"code_verifier": {verifier}}, http.StatusOK)
+}
+
+// TestUserInfoMethods: GET and POST with the header, POST with the body;
+// never both at once, never without the openid scope.
+func TestUserInfoMethods(t *testing.T) {
+	f := newFlowFixture(t)
+	tr := f.codeTokens(t, "openid email")
+	post := func(header string, form url.Values) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.issuer+"/oauth2/userinfo", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		var claims map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&claims)
+		if resp.StatusCode == http.StatusOK && (claims["email"] != "alice@example.com" || claims["given_name"] != nil) {
+			t.Errorf("claims beyond the email scope: %v", claims)
+		}
+		return resp.StatusCode
+	}
+	if s := post("Bearer "+tr.AccessToken, url.Values{}); s != http.StatusOK {
+		t.Fatalf("POST with header: %d", s)
+	}
+	if s := post("", url.Values{"access_token": {tr.AccessToken}}); s != http.StatusOK {
+		t.Fatalf("POST with body: %d", s)
+	}
+	if s := post("Bearer "+tr.AccessToken, url.Values{"access_token": {tr.AccessToken}}); s != http.StatusBadRequest {
+		t.Fatalf("both ways: %d", s)
+	}
+	if s := post("Bearer "+tr.AccessToken+"x", url.Values{}); s != http.StatusUnauthorized {
+		t.Fatalf("tampered token: %d", s)
+	}
+	noOpenID := f.codeTokens(t, "email")
+	if s, _ := f.userinfo(t, noOpenID.AccessToken); s != http.StatusForbidden {
+		t.Fatalf("token without openid: %d", s)
+	}
+}
+
+// TestResponseModes: fragment and form_post carry code, state and iss.
+func TestResponseModes(t *testing.T) {
+	f := newFlowFixture(t)
+	_, challenge := pkce()
+	f.authorize(t, "openid", challenge, "warm-up") // sign in and consent once
+	q := authQuery(func(q url.Values) { q.Set("response_mode", "fragment") })
+	resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+q.Encode(), nil)
+	expectStatus(t, resp, body, http.StatusSeeOther)
+	loc := resp.Header.Get("Location")
+	frag, _ := url.ParseQuery(loc[strings.Index(loc, "#")+1:])
+	if !strings.HasPrefix(loc, flowRedirect+"#") || frag.Get("code") == "" || frag.Get("iss") != f.issuer || frag.Get("state") != "xyz" {
+		t.Fatalf("fragment response %s", loc)
+	}
+	q = authQuery(func(q url.Values) { q.Set("response_mode", "form_post") })
+	resp, body = f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+q.Encode(), nil)
+	expectStatus(t, resp, body, http.StatusOK)
+	for _, want := range []string{`action="` + flowRedirect + `"`, `name="code"`, `name="iss" value="` + f.issuer + `"`, `name="state" value="xyz"`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("form_post page lacks %s:\n%s", want, body)
+		}
+	}
+}
+
+// TestPromptLoginAndMaxAge is E14: prompt=login and an exceeded max_age
+// send a signed-in browser back to the sign-in page.
+func TestPromptLoginAndMaxAge(t *testing.T) {
+	f := newFlowFixture(t)
+	_, challenge := pkce()
+	f.authorize(t, "openid", challenge, "warm-up")
+	for name, mod := range map[string]func(url.Values){
+		"prompt=login": func(q url.Values) { q.Set("prompt", "login") },
+		"max_age=0":    func(q url.Values) { q.Set("max_age", "0") },
+	} {
+		time.Sleep(1100 * time.Millisecond) // so max_age=0 is surely exceeded
+		resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+authQuery(mod).Encode(), nil)
+		expectStatus(t, resp, body, http.StatusSeeOther)
+		if !strings.Contains(resp.Header.Get("Location"), "/login?request_id=") {
+			t.Fatalf("%s: %s", name, resp.Header.Get("Location"))
+		}
+	}
+	resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+authQuery(func(q url.Values) { q.Set("max_age", "3600") }).Encode(), nil)
+	expectStatus(t, resp, body, http.StatusSeeOther)
+	if !strings.HasPrefix(resp.Header.Get("Location"), flowRedirect) {
+		t.Fatalf("max_age=3600 asked again: %s", resp.Header.Get("Location"))
+	}
+}
+
+// TestLogout: exact post_logout_redirect_uri with id_token_hint and state;
+// an unregistered one is an error page (K11); the session is gone after.
+func TestLogout(t *testing.T) {
+	f := newFlowFixture(t)
+	_, err := f.r.srv.store.UpdateClient(t.Context(), "default", "webapp", func(c storage.Client) (storage.Client, error) {
+		c.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}
+		return c, nil
+	})
+	must(t, err)
+	tr := f.codeTokens(t, "openid")
+	bad := url.Values{"id_token_hint": {tr.IDToken}, "post_logout_redirect_uri": {"https://evil.example/bye"}}
+	resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/logout?"+bad.Encode(), nil)
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+		t.Fatalf("unregistered post_logout_redirect_uri: %d %s", resp.StatusCode, body)
+	}
+	good := url.Values{"id_token_hint": {tr.IDToken}, "post_logout_redirect_uri": {"https://app.example.com/bye"}, "state": {"st"}}
+	resp, body = f.do(t, http.MethodGet, f.issuer+"/oauth2/logout?"+good.Encode(), nil)
+	expectStatus(t, resp, body, http.StatusSeeOther)
+	if resp.Header.Get("Location") != "https://app.example.com/bye?state=st" {
+		t.Fatalf("logout redirect %s", resp.Header.Get("Location"))
+	}
+	q := authQuery(func(q url.Values) { q.Set("prompt", "none") })
+	resp, body = f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+q.Encode(), nil)
+	expectStatus(t, resp, body, http.StatusSeeOther)
+	if !strings.Contains(resp.Header.Get("Location"), "error=login_required") {
+		t.Fatalf("session survived logout: %s", resp.Header.Get("Location"))
+	}
+}
