@@ -16,12 +16,16 @@ import (
 // mountHandlers mounts every protocol and admin package on mux. Each gets
 // the configured base URL, from which it derives issuers (SECURITY.md J2).
 func (s *Server) mountHandlers(mux *http.ServeMux) error {
-	auth := s.clientAuthenticator()
+	// One jwks_uri cache serves client authentication and the JWT bearer
+	// grant, so a key set is fetched (and its refetch budgeted) once.
+	jwks := ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{})
+	auth := s.clientAuthenticator(jwks)
 	(&grants.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
 		Defaults: grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL}, RequestID: RequestID,
-		AuthCode: s.authCodeDeps(),
+		JWTBearer: grants.JWTBearerDeps{Secrets: s.keyring, JWKS: jwks},
+		AuthCode:  s.authCodeDeps(),
 	}).Mount(mux)
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
@@ -42,11 +46,11 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 // token, introspection and revocation endpoints (SECURITY.md B11). Remote
 // jwks_uri documents are fetched through the SSRF-safe client (SECURITY.md
 // L); failed authentications are rate limited per client and per IP (M7).
-func (s *Server) clientAuthenticator() *clientauth.Authenticator {
+func (s *Server) clientAuthenticator(jwks *ssrf.JWKSCache) *clientauth.Authenticator {
 	return &clientauth.Authenticator{
 		Store:   s.store,
 		Keyring: s.keyring,
-		JWKS:    ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{}),
+		JWKS:    jwks,
 		Limiter: ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now),
 		Now:     s.opts.now,
 		Logger:  s.logger.With("component", "clientauth"),
