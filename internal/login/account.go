@@ -156,6 +156,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 		h.unavailable(w, r, pg, err)
 		return
 	}
+	// A new password ends every refresh token of the user (SECURITY.md
+	// H9): whoever knew the old one may hold tokens. This browser stays
+	// signed in.
+	if _, err := h.Store.RevokeTokenFamilies(ctx, pg.ws.ID, s.User.ID, "", h.now()); err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
 	_ = h.counters().succeeded(ctx, pg.ws.ID, s.User.Username, remoteIP(r))
 	h.renderAccount(w, r, pg, s, http.StatusOK, "password_changed", "")
 }

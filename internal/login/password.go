@@ -77,6 +77,16 @@ func (h *Handler) servePasswordPost(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, pg, err)
 		return
 	}
+	// As for an administrator's reset: end the user's sessions and refresh
+	// tokens (SECURITY.md H9).
+	if _, err := h.Store.RevokeTokenFamilies(ctx, pg.ws.ID, t.UserID, "", h.now()); err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
+	if _, err := h.Store.DeleteUserBrowserSessions(ctx, pg.ws.ID, t.UserID); err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
 	pg.p.Title = pg.p.T("set_password_title")
 	pg.p.Data = webui.MessageData{Text: pg.p.T("password_set"), Link: pg.issuer + "/account", LinkText: pg.p.T("sign_in_title")}
 	webui.Render(w, h.Logger, http.StatusOK, "message", pg.p)

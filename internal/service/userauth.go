@@ -31,7 +31,8 @@ const PasswordLinkTTL = 24 * time.Hour
 // PasswordTokenPrefix makes set-password tokens greppable.
 const PasswordTokenPrefix = "lkpw_"
 
-// SetUserPassword sets a user's password (argon2id). Service users never
+// SetUserPassword sets a user's password (argon2id), signs the user out
+// everywhere and revokes the user's refresh tokens. Service users never
 // sign in interactively and get no password.
 func (s *Service) SetUserPassword(ctx context.Context, wsID, userID, password string) error {
 	u, err := s.signInUser(ctx, wsID, userID)
@@ -48,8 +49,22 @@ func (s *Service) SetUserPassword(ctx context.Context, wsID, userID, password st
 	if err != nil {
 		return mapStore(err, "user", userID)
 	}
+	if err := s.endUserGrants(ctx, wsID, u.ID); err != nil {
+		return err
+	}
 	s.audit(ctx, wsID, AuditUserPassword, TargetUser, userID, nil)
 	return nil
+}
+
+// endUserGrants signs the user out everywhere and revokes every refresh
+// token family: a password reset by an administrator usually means the
+// account was at risk (SECURITY.md H9).
+func (s *Service) endUserGrants(ctx context.Context, wsID, userID string) error {
+	if _, err := s.Store.RevokeTokenFamilies(ctx, wsID, userID, "", s.now()); err != nil {
+		return err
+	}
+	_, err := s.Store.DeleteUserBrowserSessions(ctx, wsID, userID)
+	return err
 }
 
 func (s *Service) signInUser(ctx context.Context, wsID, userID string) (storage.User, error) {
