@@ -161,7 +161,7 @@ func (h *Handler) findUser(ctx context.Context, wsID, name string) (storage.User
 // checkPassword verifies password for user, spending the same argon2id
 // work when there is no user or no password (SECURITY.md K8).
 func (h *Handler) checkPassword(ctx context.Context, u storage.User, found bool, password string) (bool, error) {
-	hash := dummyHash
+	hash := service.DummyPasswordHash()
 	if found {
 		p, err := h.Store.GetUserPassword(ctx, u.WorkspaceID, u.ID)
 		switch {
@@ -176,9 +176,6 @@ func (h *Handler) checkPassword(ctx context.Context, u storage.User, found bool,
 	ok := service.VerifyPassword(hash, password)
 	return ok && found && u.Active && !u.ServiceUser, nil
 }
-
-// dummyHash is verified when there is nothing to verify against.
-var dummyHash = service.HashPassword("latchkey-login-dummy-password")
 
 // validNewPassword returns the message id of what is wrong with a new
 // password, "" when it is acceptable.
