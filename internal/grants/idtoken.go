@@ -18,7 +18,10 @@ import (
 // workspace signs with one algorithm at a time.
 func (h *Handler) idToken(req *request, signer signing.Signer, fam storage.TokenFamily, user storage.User, sub, nonce, at string, now time.Time, ttl time.Duration) (string, error) {
 	if alg := req.client.IDTokenSignedResponseAlg; alg != "" && alg != signer.Alg() {
-		return "", oauth2.NewError(oauth2.ErrServerError, "the client's ID token algorithm is not the workspace's signing algorithm")
+		// Registration refuses this; it happens only after the workspace's
+		// algorithm changed under an existing client. Say so, never 500.
+		return "", oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's id_token_signed_response_alg "+alg+
+			" is not the workspace's signing algorithm "+signer.Alg()+": update the client registration")
 	}
 	tok, err := oidc.MintIDToken(signer, oidc.IDToken{
 		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, IssuedAt: now, ExpiresAt: now.Add(ttl),

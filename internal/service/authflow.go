@@ -73,7 +73,7 @@ const (
 
 // validateAuthFlow checks the settings without I/O (the sector identifier
 // document is fetched by checkSector).
-func (s *Service) validateAuthFlow(v *validator, in ClientInput) {
+func (s *Service) validateAuthFlow(v *validator, ws storage.Workspace, in ClientInput) {
 	a := in.AuthFlowSettings
 	if a.SectorIdentifierURI != "" && v.maxLen("sector_identifier_uri", a.SectorIdentifierURI, maxURILength) {
 		v.check(s.validateURL(a.SectorIdentifierURI) == nil, "sector_identifier_uri", "url",
@@ -86,8 +86,10 @@ func (s *Service) validateAuthFlow(v *validator, in ClientInput) {
 			}
 		}
 	}
-	v.check(a.IDTokenSignedResponseAlg == "" || slices.Contains(oauth2.SigningAlgs, a.IDTokenSignedResponseAlg),
-		"id_token_signed_response_alg", "enum", "must be one of %v", oauth2.SigningAlgs)
+	// A workspace signs with one algorithm at a time (its keys'), so a
+	// client may only ask for that one (OIDC Registration §2).
+	v.check(a.IDTokenSignedResponseAlg == "" || a.IDTokenSignedResponseAlg == ws.Settings.SigningAlg,
+		"id_token_signed_response_alg", "enum", "must be empty or the workspace's signing algorithm %s", ws.Settings.SigningAlg)
 	if in.SubjectType == SubjectPairwise && a.SectorIdentifierURI == "" {
 		v.check(len(redirectHosts(in.RedirectURIs)) <= 1, "sector_identifier_uri", "required",
 			"is required for a pairwise client whose redirect URIs have more than one host (OIDC Core §8.1)")

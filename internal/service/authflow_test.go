@@ -31,6 +31,7 @@ func TestAuthFlowSettingsValidation(t *testing.T) {
 			in.PostLogoutRedirectURIs = []string{"javascript:alert(1)"}
 		}},
 		{"unknown id token alg", "id_token_signed_response_alg", func(in *service.ClientInput) { in.IDTokenSignedResponseAlg = "none" }},
+		{"id token alg the workspace does not sign with", "id_token_signed_response_alg", func(in *service.ClientInput) { in.IDTokenSignedResponseAlg = "PS256" }},
 		{"sector uri over http (L1)", "sector_identifier_uri", func(in *service.ClientInput) { in.SectorIdentifierURI = "http://sector.example/x" }},
 		{"pairwise over two hosts needs a sector", "sector_identifier_uri", func(in *service.ClientInput) {
 			in.SubjectType = service.SubjectPairwise

@@ -127,7 +127,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		validateClientID(&v, in.ID)
 	}
 	jwks := s.validateClient(&v, ws, in, scopes)
-	s.validateAuthFlow(&v, in)
+	s.validateAuthFlow(&v, ws, in)
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
@@ -262,6 +262,9 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 		}
 		c.CreatedAt, c.UpdatedAt = old.CreatedAt, s.now()
 		c.SecretCiphertext, c.SecretRotatedAt, c.SecretExpiresAt = old.SecretCiphertext, old.SecretRotatedAt, old.SecretExpiresAt
+		// JWT bearer settings and the service user change only through
+		// SetClientJWTBearer: a patch of other fields keeps them.
+		c.JWTBearer, c.ServiceUserID = old.JWTBearer, old.ServiceUserID
 		secret, err = s.issueSecretIfNeeded(&c, c.UpdatedAt)
 		return c, err
 	})
