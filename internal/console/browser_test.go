@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,6 +65,14 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
 		screenshot(shots, "03-service.png"),
 	)
+	step(t, ctx, "Profiles → New profile",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/profiles"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/profiles"] #name`)),
+		chromedp.SendKeys(chromedp.ID("id"), "integration"),
+		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware Integration"),
+		chromedp.Click(chromedp.CSS(`form[action$="/profiles"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/profiles/integration"]`)),
+	)
 	step(t, ctx, "Clients → New client (service / M2M)",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/clients"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
@@ -96,6 +105,37 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
 		screenshot(shots, "05-client-oauth.png"),
 	)
+	certFile := filepath.Join(t.TempDir(), "cmdb.crt")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert(t, "cloudaware-cmdb", time.Now().Add(20*24*time.Hour))})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "OAuth tab: upload the X.509 certificate (multipart form)",
+		chromedp.SetUploadFiles(chromedp.ID("certificate"), []string{certFile}),
+		chromedp.Click(chromedp.CSS(`form[action$="/certificates"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.cert .warning`)),
+		chromedp.ScrollIntoView(chromedp.ID("certs-h")),
+		viewportShot(shots, "05b-client-certificate.png"),
+	)
+	step(t, ctx, "OAuth tab: Enable JWT Bearer Flow, admin approved users, the profile",
+		checkbox(`input[name=enable_jwt_bearer]`, true),
+		chromedp.Click(chromedp.CSS(`input[name=pre_auth][value=admin_approved]`)),
+		checkbox(`input[name=allowed_profiles][value=integration]`, true),
+		chromedp.Click(chromedp.CSS(`form[action$="/jwt-bearer"] button[type=submit]`)),
+		// The page already shows a notice (the certificate's): wait for
+		// this form's own.
+		waitText(`.notice`, "JWT bearer settings saved"),
+		chromedp.ScrollIntoView(chromedp.ID("jwt-h")),
+		viewportShot(shots, "05c-client-jwt-bearer.png"),
+	)
+	warn, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.cert .warning`)))
+	if err != nil || !strings.Contains(warn, "expires in") {
+		t.Errorf("no expiry warning shown: %q %v", warn, err)
+	}
+	on, err := chromedp.Run(ctx, chromedp.JavascriptAttribute[bool](chromedp.CSS(`input[name=pre_auth][value=admin_approved]`), "checked"))
+	if err != nil || !on {
+		t.Errorf("admin approved policy not saved (%v)", err)
+	}
 	step(t, ctx, "Scopes tab: api and refresh_token",
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/scopes"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=scopes][value=api]`)),
@@ -136,6 +176,10 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
 		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
 		screenshot(shots, "12-narrow-oauth.png"),
+		chromedp.ScrollIntoView(chromedp.ID("af-h")),
+		viewportShot(shots, "13-narrow-oauth-signin-settings.png"),
+		chromedp.ScrollIntoView(chromedp.ID("jwt-h")),
+		viewportShot(shots, "14-narrow-oauth-jwt-bearer.png"),
 	)
 	// Nothing on a narrow screen is wider than the viewport.
 	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
@@ -201,6 +245,22 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			if got, err := chromedp.Text(chromedp.CSS(sel))(ctx, tg); err == nil && strings.Contains(got, want) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
 // checkbox clicks the box when its state differs from want, as a person
 // would (keyboard and mouse both toggle it the same way).
 func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
@@ -218,6 +278,17 @@ func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
 func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	})
+}
+
+// viewportShot saves what the screen shows now as dir/name.
+func viewportShot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.CaptureScreenshot()(ctx, tg)
 		if err != nil {
 			return err
 		}

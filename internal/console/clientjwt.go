@@ -57,9 +57,7 @@ func (h *Handler) loadJWTData(r *http.Request, ws string, cl storage.Client) (*j
 		UserFields: service.UserFields, Policies: service.PreAuthPolicies,
 		Enabled: contains(cl.GrantTypes, oauth2.GrantJWTBearer),
 	}
-	if cl.JWTBearer != nil {
-		d.Bearer = *cl.JWTBearer
-	}
+	d.Bearer = service.EffectiveJWTBearer(cl)
 	d.MaxLifetime = int64(d.Bearer.MaxAssertionLifetime / time.Second)
 	for _, u := range users.Items {
 		if u.ServiceUser {
@@ -114,6 +112,8 @@ func (h *Handler) saveJWTBearer(w http.ResponseWriter, r *http.Request, c *reqCt
 		st.MaxAssertionLifetime = d
 	}
 	ctx, ws, id := r.Context(), c.ws, r.PathValue("id")
+	// The settings are validated and stored first, so that a refused form
+	// does not switch the grant type on.
 	_, err := orRun(&verr, func() (storage.Client, error) {
 		return h.Service.SetClientJWTBearer(ctx, ws, id, service.ClientJWTInput{Settings: st, ServiceUserID: f.get("service_user_id")})
 	})

@@ -128,6 +128,8 @@ type clientData struct {
 	Endpoints []endpoint
 	// OAuth tab: certificates and JWT bearer settings (issue 3).
 	JWT *jwtData
+	// OAuth tab: authorization code and OpenID Connect settings (issue 5).
+	AuthFlow *authFlowView
 	// Metadata tab.
 	Metadata []kv
 	// Credentials tab.
@@ -186,6 +188,8 @@ func (h *Handler) clientData(r *http.Request, c *reqCtx, tab string) (*clientDat
 		if d.JWT, err = h.loadJWTData(r, c.ws, cl); err != nil {
 			return nil, err
 		}
+		af := newAuthFlowView(ws, cl)
+		d.AuthFlow = &af
 	}
 	return d, nil
 }

@@ -137,6 +137,7 @@ func (h *Handler) routes() []route {
 		{"POST " + cl + "/certificates", wsWrite, h.addCertificate},
 		{"POST " + cl + "/certificates/{kid}/delete", wsWrite, h.removeCertificate},
 		{"POST " + cl + "/jwt-bearer", wsWrite, h.saveJWTBearer},
+		{"POST " + cl + "/authflow", wsWrite, h.saveAuthFlow},
 		{"GET " + ws + "/services", wsRead, h.services},
 		{"GET " + ws + "/services/new", wsWrite, h.serviceForm},
 		{"POST " + ws + "/services/new", wsWrite, h.saveService},

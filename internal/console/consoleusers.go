@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/service"
@@ -16,8 +15,6 @@ type userEditData struct {
 	Workspaces string // as typed: comma or line separated
 	Self       bool
 }
-
-func (h *Handler) userURL(id string) string { return Prefix + "/users/" + url.PathEscape(id) }
 
 // editUser shows one console user: role, workspaces, disabled, contact
 // details and a password reset, all through the service layer the admin

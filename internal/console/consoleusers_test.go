@@ -9,7 +9,7 @@ import (
 
 // TestConsoleUserEdit covers the console user edit page: role,
 // workspaces, disabled, password reset; validation names field and rule;
-// the change signs the user out (SECURITY.md O4, K3).
+// the change signs the user out (SECURITY.md O4).
 func TestConsoleUserEdit(t *testing.T) {
 	e := startServer(t)
 	root := e.browser()
@@ -72,6 +72,9 @@ func TestConsoleUserEdit(t *testing.T) {
 
 	resp, body = root.post(userPath+"/password", url.Values{"csrf_token": {tok}, "password": {"a new long password"}, "password_again": {"another one"}})
 	wantStatus(t, "mismatched passwords", resp, 400)
+	if !strings.Contains(body, "do not match") {
+		t.Fatal("mismatch not explained")
+	}
 	resp, _ = root.post(userPath+"/password", url.Values{"csrf_token": {tok}, "password": {"short"}, "password_again": {"short"}})
 	wantStatus(t, "short password", resp, 400)
 	resp, body = root.post(userPath+"/password", url.Values{"csrf_token": {tok}, "password": {"a new long password"}, "password_again": {"a new long password"}})

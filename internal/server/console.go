@@ -51,7 +51,7 @@ func (s *Server) bootstrapCheck(r *http.Request, token string) bool {
 // cleanupConsole deletes console sessions past their idle or absolute
 // timeout and expired "View secret" codes. The console refuses such rows
 // anyway; deleting them keeps the tables small and leaves no dead session
-// hashes behind (SECURITY.md K3).
+// hashes behind.
 func (s *Server) cleanupConsole(ctx context.Context) {
 	now := s.opts.now()
 	n, err := s.db.DeleteExpiredConsoleData(ctx, now.Add(-console.DefaultIdleTimeout), now.Add(-console.DefaultAbsoluteTimeout), now)

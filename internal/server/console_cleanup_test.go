@@ -11,7 +11,7 @@ import (
 
 // TestCleanupDeletesExpiredConsoleData checks that the background clean-up
 // removes console sessions past the idle timeout and expired codes, and
-// keeps live ones (SECURITY.md K3).
+// keeps live ones.
 func TestCleanupDeletesExpiredConsoleData(t *testing.T) {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	srv, err := New(t.Context(), testConfig(t, t.TempDir(), nil), nil, WithStderr(io.Discard),

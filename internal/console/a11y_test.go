@@ -1,0 +1,149 @@
+package console_test
+
+import (
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+)
+
+// pageProblems checks one page for issue 4 point 7: every form control
+// has a label (a <label for> or an enclosing <label>; hidden inputs and
+// buttons excepted), no inline script or style (CSP default-src 'self'
+// would block them), no event-handler attributes, and no resource from
+// another origin.
+func pageProblems(body string) []string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		return []string{"unparsable HTML: " + err.Error()}
+	}
+	labels := map[string]bool{}
+	var controls []*html.Node
+	var problems []string
+	var walk func(n *html.Node, inLabel bool)
+	walk = func(n *html.Node, inLabel bool) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "label":
+				labels[attr(n, "for")] = true
+				inLabel = true
+			case "input", "select", "textarea":
+				t := attr(n, "type")
+				if t != "hidden" && t != "submit" && t != "button" && !inLabel {
+					controls = append(controls, n)
+				}
+			case "script":
+				if attr(n, "src") == "" {
+					problems = append(problems, "inline <script>")
+				}
+			case "style":
+				problems = append(problems, "inline <style>")
+			}
+			for _, a := range n.Attr {
+				switch {
+				case a.Key == "style":
+					problems = append(problems, "style attribute on <"+n.Data+">")
+				case strings.HasPrefix(a.Key, "on"):
+					problems = append(problems, a.Key+" attribute on <"+n.Data+">")
+				case (a.Key == "src" || a.Key == "href" && n.Data == "link") && strings.Contains(a.Val, "//"):
+					problems = append(problems, "third-party resource "+a.Val)
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, inLabel)
+		}
+	}
+	walk(doc, false)
+	for _, c := range controls {
+		if id := attr(c, "id"); id == "" || !labels[id] {
+			problems = append(problems, "<"+c.Data+" name="+attr(c, "name")+"> has no label")
+		}
+	}
+	return problems
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// TestPagesAccessible visits every console page with data on it and
+// checks labels, inline code and third-party resources.
+func TestPagesAccessible(t *testing.T) {
+	e := startServer(t)
+	b := e.browser()
+	pages := []string{"/console/setup", "/console/signin"}
+	for _, p := range pages {
+		resp, err := b.c.Get(e.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, pr := range pageProblems(string(body)) {
+			t.Errorf("%s: %s", p, pr)
+		}
+	}
+	tok := b.setupAdmin(t)
+	const ws = "/console/w/default"
+	b.post(ws+"/services/new", url.Values{"csrf_token": {tok}, "name": {"API"}, "identifier": {"https://api.example"}, "scopes": {"api Access"}})
+	b.post(ws+"/profiles", url.Values{"csrf_token": {tok}, "id": {"p1"}, "name": {"P1"}})
+	resp, _ := b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"u1"}, "active": {"on"}, "service_user": {"on"}})
+	user := resp.Request.URL.Path
+	b.post(ws+"/trusted-issuers/new", url.Values{"csrf_token": {tok}, "id": {"ti1"}, "name": {"TI"}, "issuer": {"https://idp.example"},
+		"jwks_uri": {"https://idp.example/jwks"}, "claim": {"sub"}, "claim_format": {"plain"}, "enabled": {"on"}})
+	resp, _ = b.post(ws+"/clients/new", url.Values{"csrf_token": {tok}, "name": {"C"}, "type": {"service"}, "contact_email": {"o@example.com"}})
+	client := strings.TrimSuffix(resp.Request.URL.Path, "/overview")
+	b.post(client+"/action/secret-code", url.Values{"csrf_token": {tok}})
+	_, body := b.get("/console/users")
+	admin := "/console/users/" + between(body, `href="/console/users/`, `"`)
+
+	for _, p := range []string{
+		ws + "/clients", ws + "/clients/new", client + "/overview", client + "/oauth", client + "/scopes", client + "/endpoints",
+		client + "/metadata", client + "/credentials", ws + "/services", ws + "/services/new", ws + "/keys", ws + "/audit",
+		ws + "/settings", ws + "/users", ws + "/users/new", user, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
+		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", "/console/users", admin, "/console/outbox", "/console/workspaces/new",
+	} {
+		resp, body := b.get(p)
+		wantStatus(t, p, resp, 200)
+		for _, pr := range pageProblems(body) {
+			t.Errorf("%s: %s", p, pr)
+		}
+	}
+}
+
+func between(s, start, end string) string {
+	_, rest, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, end)
+	return v
+}
+
+// TestPageProblemsFindsFaults keeps the checker honest.
+func TestPageProblemsFindsFaults(t *testing.T) {
+	cases := map[string]string{
+		"unlabelled input":   `<form><input name="x"></form>`,
+		"wrong label":        `<label for="a">A</label><select id="b" name="b"></select>`,
+		"inline script":      `<script>alert(1)</script>`,
+		"style attribute":    `<p style="color:red">x</p>`,
+		"handler attribute":  `<button onclick="x()">x</button>`,
+		"third-party script": `<script src="https://cdn.example/x.js"></script>`,
+	}
+	for name, page := range cases {
+		if len(pageProblems(page)) == 0 {
+			t.Errorf("%s: not reported", name)
+		}
+	}
+	if p := pageProblems(`<label>Name <input name="n"></label><label for="e">E</label><textarea id="e"></textarea><input type="hidden" name="h">`); len(p) != 0 {
+		t.Errorf("false positives: %v", p)
+	}
+}
