@@ -37,12 +37,13 @@ func timePtr(t time.Time) *time.Time {
 // --- workspaces
 
 type settingsJSON struct {
-	AccessTokenTTL          int64    `json:"access_token_ttl"`
-	AllowedAuthMethods      []string `json:"allowed_auth_methods"`
-	SigningAlg              string   `json:"signing_alg"`
-	KeyRotationPeriod       int64    `json:"key_rotation_period"`
-	MaxAssertionLifetime    int64    `json:"max_assertion_lifetime"`
-	StrictAssertionAudience bool     `json:"strict_assertion_audience"`
+	AccessTokenTTL          int64        `json:"access_token_ttl"`
+	AllowedAuthMethods      []string     `json:"allowed_auth_methods"`
+	SigningAlg              string       `json:"signing_alg"`
+	KeyRotationPeriod       int64        `json:"key_rotation_period"`
+	MaxAssertionLifetime    int64        `json:"max_assertion_lifetime"`
+	StrictAssertionAudience bool         `json:"strict_assertion_audience"`
+	Branding                brandingJSON `json:"branding"`
 }
 
 type workspaceJSON struct {
@@ -66,7 +67,7 @@ func (h *Handler) workspaceView(w storage.Workspace) workspaceJSON {
 		Settings: settingsJSON{
 			AccessTokenTTL: toSeconds(st.AccessTokenTTL), AllowedAuthMethods: methods, SigningAlg: st.SigningAlg,
 			KeyRotationPeriod: toSeconds(st.KeyRotationPeriod), MaxAssertionLifetime: toSeconds(st.MaxAssertionLifetime),
-			StrictAssertionAudience: st.StrictAssertionAudience,
+			StrictAssertionAudience: st.StrictAssertionAudience, Branding: brandingView(st.Branding),
 		},
 	}
 	if h.BaseURL != "" {
@@ -76,12 +77,13 @@ func (h *Handler) workspaceView(w storage.Workspace) workspaceJSON {
 }
 
 type settingsRequest struct {
-	AccessTokenTTL          *int64    `json:"access_token_ttl"`
-	AllowedAuthMethods      *[]string `json:"allowed_auth_methods"`
-	SigningAlg              *string   `json:"signing_alg"`
-	KeyRotationPeriod       *int64    `json:"key_rotation_period"`
-	MaxAssertionLifetime    *int64    `json:"max_assertion_lifetime"`
-	StrictAssertionAudience *bool     `json:"strict_assertion_audience"`
+	AccessTokenTTL          *int64           `json:"access_token_ttl"`
+	AllowedAuthMethods      *[]string        `json:"allowed_auth_methods"`
+	SigningAlg              *string          `json:"signing_alg"`
+	KeyRotationPeriod       *int64           `json:"key_rotation_period"`
+	MaxAssertionLifetime    *int64           `json:"max_assertion_lifetime"`
+	StrictAssertionAudience *bool            `json:"strict_assertion_audience"`
+	Branding                *brandingRequest `json:"branding"`
 }
 
 type workspaceRequest struct {
@@ -111,6 +113,9 @@ func (req workspaceRequest) input() service.WorkspaceInput {
 	if p.MaxAssertionLifetime != nil {
 		st.MaxAssertionLifetime = *p.MaxAssertionLifetime
 	}
+	if req.Settings != nil && req.Settings.Branding != nil {
+		st.Branding = req.Settings.Branding.branding()
+	}
 	return in
 }
 
@@ -123,6 +128,9 @@ func (req workspaceRequest) patch() service.WorkspacePatch {
 		p.KeyRotationPeriod = secondsPtr(s.KeyRotationPeriod)
 		p.MaxAssertionLifetime = secondsPtr(s.MaxAssertionLifetime)
 		p.StrictAssertionAudience = s.StrictAssertionAudience
+		if s.Branding != nil {
+			p.BrandingFields = s.Branding.patch()
+		}
 	}
 	return p
 }

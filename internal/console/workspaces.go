@@ -35,6 +35,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 	p := service.WorkspacePatch{Name: f.str("name"), SigningAlg: f.str("signing_alg")}
 	methods := f.list("allowed_auth_methods")
 	p.AllowedAuthMethods = &methods
+	p.Branding = brandingForm(f)
 	var verr fieldErrs
 	if ttl, ok := verr.seconds(f, "settings.access_token_ttl", "access_token_ttl"); ok {
 		p.AccessTokenTTL = &ttl

@@ -117,7 +117,12 @@ func (f *codeFlow) authorize(ctx context.Context, ln net.Listener, o CodeOptions
 	case r := <-results:
 		return r.code, r.err
 	case <-ctx.Done():
-		return "", fmt.Errorf("oauthclient: no authorization response on %s: %w", f.redirect, ctx.Err())
+		// The common cause is an error page in the browser that the
+		// listener never hears of, above all a redirect URI mismatch.
+		return "", fmt.Errorf("oauthclient: no authorization response on %s: %w\n"+
+			"hint: if the browser shows an error, read it there; for \"redirect_uri\" errors the redirect URI must be "+
+			"registered on the client exactly as sent (a loopback URI registered without a port matches any port, RFC 8252 §7.3)",
+			f.redirect, ctx.Err())
 	}
 }
 

@@ -79,7 +79,7 @@ var hintRules = []struct {
 		"expired assertion or clock skew: check this machine's clock (e.g. timedatectl), and keep --expires-in within the server's maximum assertion lifetime"},
 	{nil, []string{"iat", "nbf", "not yet valid", "future", "clock", "skew", "issued in the"},
 		"clock skew: this machine's clock and the server's disagree; synchronise the clock (NTP)"},
-	{nil, []string{"replay", "jti", "already used"},
+	{nil, []string{"replay", "jti", "already used", "already been used"},
 		"the assertion was already used (jti replay): each assertion is single use; run the command again for a new one"},
 	{[]string{"invalid_client"}, nil,
 		"client authentication failed: check the client id and secret (or key), and that --auth-method is the one registered for the client (the server lists token_endpoint_auth_methods_supported in its discovery document)"},

@@ -107,7 +107,17 @@ func (c *Client) JWTBearer(ctx context.Context, a Assertion, p Params) (*Token, 
 	if err != nil {
 		return nil, err
 	}
-	form := url.Values{"grant_type": {GrantJWTBearer}, "assertion": {s}}
+	return c.JWTBearerAssertion(ctx, s, p)
+}
+
+// JWTBearerAssertion runs the JWT bearer grant with an assertion signed
+// elsewhere (for example a JWT issued by the organisation's identity
+// provider), with client authentication as in JWTBearer.
+func (c *Client) JWTBearerAssertion(ctx context.Context, assertion string, p Params) (*Token, error) {
+	if assertion == "" {
+		return nil, errors.New("oauthclient: no assertion")
+	}
+	form := url.Values{"grant_type": {GrantJWTBearer}, "assertion": {assertion}}
 	p.apply(form)
 	return c.tokenRequest(ctx, form)
 }

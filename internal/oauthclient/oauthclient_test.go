@@ -80,6 +80,10 @@ func TestHints(t *testing.T) {
 		{"invalid_client", "", "client authentication failed"},
 		{"unauthorized_client", "", "enable the grant"},
 		{"invalid_grant", "user is not pre-authorized for this app", "subject was refused"},
+		// Latchkey's own texts (docs/jwt-bearer.md, internal/authorize).
+		{"invalid_grant", "no certificate matches kid 'not-uploaded'", "unknown kid"},
+		{"invalid_grant", "assertion has already been used", "already used"},
+		{"invalid_request", "redirect_uri is not registered for the client", "redirect URI mismatch"},
 		{"server_error", "boom", ""},
 	}
 	for _, tc := range cases {
@@ -142,5 +146,14 @@ func TestTokenValid(t *testing.T) {
 	}
 	if !(&Token{AccessToken: "a", Expiry: now.Add(time.Minute)}).Valid(now, 30*time.Second) {
 		t.Error("fresh token invalid")
+	}
+}
+
+// TestJWTBearerAssertionEmpty: a missing pre-signed assertion is refused
+// before any request.
+func TestJWTBearerAssertionEmpty(t *testing.T) {
+	c := &Client{TokenEndpoint: "http://127.0.0.1:1/token"}
+	if _, err := c.JWTBearerAssertion(t.Context(), "", Params{}); err == nil || !strings.Contains(err.Error(), "no assertion") {
+		t.Fatalf("err = %v", err)
 	}
 }

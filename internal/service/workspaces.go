@@ -52,6 +52,12 @@ type WorkspacePatch struct {
 	KeyRotationPeriod       *time.Duration
 	MaxAssertionLifetime    *time.Duration
 	StrictAssertionAudience *bool
+	// Branding replaces the workspace's branding as a whole; an empty
+	// Branding removes it (the pages use their defaults).
+	Branding *storage.Branding
+	// BrandingFields changes single branding fields after Branding is
+	// applied (the admin API's PATCH merges members this way).
+	BrandingFields *BrandingPatch
 }
 
 // CreateWorkspace validates in, stores the workspace and creates its
@@ -71,6 +77,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, in WorkspaceInput) (stora
 	if err := v.err(); err != nil {
 		return storage.Workspace{}, err
 	}
+	settings.Branding = normalizeBranding(settings.Branding)
 	now := s.now()
 	w := storage.Workspace{
 		ID: in.ID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
@@ -126,6 +133,7 @@ func validateSettings(v *validator, st storage.WorkspaceSettings) {
 		"settings.key_rotation_period", "range", "must be 0 (no scheduled rotation) or between %s and %s",
 		minKeyRotationPeriod, maxKeyRotationPeriod)
 	validateAuthMethodList(v, "settings.allowed_auth_methods", st.AllowedAuthMethods)
+	validateBranding(v, st.Branding)
 }
 
 func validateAuthMethodList(v *validator, field string, methods []string) {
@@ -165,6 +173,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePat
 		if err := v.err(); err != nil {
 			return w, err
 		}
+		w.Settings.Branding = normalizeBranding(w.Settings.Branding)
 		w.UpdatedAt = s.now()
 		return w, nil
 	})
@@ -205,6 +214,13 @@ func applyWorkspacePatch(w storage.Workspace, p WorkspacePatch) storage.Workspac
 	}
 	if p.StrictAssertionAudience != nil {
 		st.StrictAssertionAudience = *p.StrictAssertionAudience
+	}
+	if p.Branding != nil {
+		b := *p.Branding
+		st.Branding = &b
+	}
+	if p.BrandingFields != nil {
+		st.Branding = p.BrandingFields.apply(st.Branding)
 	}
 	return w
 }
@@ -253,5 +269,6 @@ func workspacePatchFields(p WorkspacePatch) []string {
 		"settings.access_token_ttl", p.AccessTokenTTL != nil, "settings.allowed_auth_methods", p.AllowedAuthMethods != nil,
 		"settings.signing_alg", p.SigningAlg != nil, "settings.key_rotation_period", p.KeyRotationPeriod != nil,
 		"settings.max_assertion_lifetime", p.MaxAssertionLifetime != nil,
-		"settings.strict_assertion_audience", p.StrictAssertionAudience != nil)
+		"settings.strict_assertion_audience", p.StrictAssertionAudience != nil,
+		"settings.branding", p.Branding != nil || p.BrandingFields != nil)
 }

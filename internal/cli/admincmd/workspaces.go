@@ -13,10 +13,11 @@ type workspaceView struct {
 	Enabled  bool   `json:"enabled"`
 	Issuer   string `json:"issuer"`
 	Settings struct {
-		AccessTokenTTL     int64    `json:"access_token_ttl"`
-		AllowedAuthMethods []string `json:"allowed_auth_methods"`
-		SigningAlg         string   `json:"signing_alg"`
-		KeyRotationPeriod  int64    `json:"key_rotation_period"`
+		AccessTokenTTL     int64        `json:"access_token_ttl"`
+		AllowedAuthMethods []string     `json:"allowed_auth_methods"`
+		SigningAlg         string       `json:"signing_alg"`
+		KeyRotationPeriod  int64        `json:"key_rotation_period"`
+		Branding           brandingView `json:"branding"`
 	} `json:"settings"`
 }
 
@@ -64,6 +65,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 		ttl       time.Duration
 		methods   []string
 		enabled   bool
+		brand     brandFlags
 	)
 	cmd := &cobra.Command{Args: cobra.ExactArgs(1)}
 	cmd.Use, cmd.Short = "update ID", "Change a workspace's name or settings"
@@ -92,6 +94,9 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 		if fl.Changed("allowed-auth-method") {
 			settings["allowed_auth_methods"] = methods
 		}
+		if b := brand.body(cmd); len(b) > 0 {
+			settings["branding"] = b
+		}
 		if len(settings) > 0 {
 			body["settings"] = settings
 		}
@@ -111,6 +116,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 	f.StringVar(&alg, "signing-alg", "", "signing algorithm: RS256, ES256, PS256 or EdDSA")
 	f.StringSliceVar(&methods, "allowed-auth-method", nil, "allowed token endpoint auth method (repeat; none given = all)")
 	f.BoolVar(&enabled, "enabled", true, "whether the workspace is enabled")
+	brand.add(cmd)
 	return cmd
 }
 
@@ -135,6 +141,7 @@ func workspaceDetail(w io.Writer, raw []byte) error {
 	kv(w, "ID", ws.ID, "Name", ws.Name, "Enabled", yesNo(ws.Enabled), "Issuer", ws.Issuer,
 		"Signing alg", ws.Settings.SigningAlg, "Access token TTL", fmtSeconds(ws.Settings.AccessTokenTTL),
 		"Key rotation", fmtSeconds(ws.Settings.KeyRotationPeriod), "Auth methods", join(ws.Settings.AllowedAuthMethods))
+	ws.Settings.Branding.print(w)
 	return nil
 }
 

@@ -180,3 +180,31 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
+
+// Env is the outside world of the commands. NewCommandWith lets an
+// embedding program (or an end-to-end test) supply its own; nil fields
+// keep the defaults of NewCommand.
+type Env struct {
+	Stdout    io.Writer
+	LookupEnv func(string) (string, bool)
+	Prompt    func(label string) ([]byte, error)
+	Now       func() time.Time
+}
+
+// NewCommandWith returns "latchkey keys" bound to o.
+func NewCommandWith(o Env) *cobra.Command {
+	e := &env{stdout: os.Stdout, lookupEnv: os.LookupEnv, prompt: terminalPrompt, now: time.Now}
+	if o.Stdout != nil {
+		e.stdout = o.Stdout
+	}
+	if o.LookupEnv != nil {
+		e.lookupEnv = o.LookupEnv
+	}
+	if o.Prompt != nil {
+		e.prompt = o.Prompt
+	}
+	if o.Now != nil {
+		e.now = o.Now
+	}
+	return newCommand(e)
+}

@@ -27,8 +27,9 @@ type latchkey struct {
 }
 
 // startLatchkey runs a real server on a loopback port with a fresh SQLite
-// data directory; it stops at the end of the test.
-func startLatchkey(t *testing.T) *latchkey {
+// data directory; it stops at the end of the test. opts are passed to
+// server.New (e.g. server.WithClock).
+func startLatchkey(t *testing.T, opts ...server.Option) *latchkey {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"LATCHKEY_ADMIN_TOKEN": adminToken}
@@ -40,7 +41,7 @@ func startLatchkey(t *testing.T) *latchkey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler), server.WithStderr(io.Discard))
+	srv, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler), append([]server.Option{server.WithStderr(io.Discard)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
