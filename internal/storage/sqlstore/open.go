@@ -23,6 +23,12 @@ type Store struct {
 	flavor flavor
 	logger *slog.Logger
 	now    func() time.Time
+	// wl serializes this process's SQLite writes (nil on PostgreSQL).
+	wl writeLock
+	// jtiBatch group-commits UseJTI (nil: one statement per call).
+	jtiBatch *batcher[storage.JTI]
+	// jtiStmt is useJTIQuery prepared on the pool (SQLite only).
+	jtiStmt *lazyStmt
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -47,6 +53,16 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
 }
 
+// jtiBatchMax bounds one group commit of UseJTI: large enough to absorb
+// the requests that arrive during one fsync at thousands of tokens per
+// second, small enough that one transaction stays short.
+const jtiBatchMax = 128
+
+// batchTimeout bounds one group-commit transaction; it is independent of
+// the callers' contexts, and longer than the SQLite busy timeout so that
+// waiting for another process's write lock fails with SQLITE_BUSY first.
+const batchTimeout = 30 * time.Second
+
 // sqliteBusyTimeout is how long a SQLite connection waits for the write
 // lock before reporting SQLITE_BUSY.
 const sqliteBusyTimeout = 10 * time.Second
@@ -68,7 +84,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 		return nil, err
 	}
 	s := &Store{db: db, flavor: fl, logger: logger, now: o.now}
-	if err := db.PingContext(ctx); err != nil {
+	if fl.name == flavorSQLite.name {
+		s.wl = newWriteLock()
+		s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, s.useJTIBatch)
+		s.jtiStmt = &lazyStmt{db: db, query: fl.translate(useJTIQuery)}
+	}
+	if err := pingWithRetry(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", fl.name, err)
 	}
@@ -176,4 +197,27 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.jtiStmt != nil {
+		s.jtiStmt.close()
+	}
+	return s.db.Close()
+}
+
+// pingWithRetry opens the first connection. Switching a new SQLite file to
+// WAL needs a lock that SQLite's busy handler does not wait for, so
+// processes starting at once (several `latchkey serve`, or `migrate`
+// beside `serve`) can see SQLITE_BUSY here; they retry briefly instead of
+// failing to start.
+func pingWithRetry(ctx context.Context, db *sql.DB) error {
+	var err error
+	for attempt := range 20 {
+		if err = db.PingContext(ctx); err == nil || !isRetryable(err) {
+			return err
+		}
+		if serr := sleep(ctx, time.Duration(attempt+1)*25*time.Millisecond); serr != nil {
+			return err
+		}
+	}
+	return err
+}

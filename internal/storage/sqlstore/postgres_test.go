@@ -17,7 +17,7 @@ const postgresEnv = "LATCHKEY_TEST_POSTGRES_DSN"
 
 // postgresSchemaDSN creates a fresh schema for one test, dropped at
 // cleanup, and returns a DSN whose search_path selects it.
-func postgresSchemaDSN(t *testing.T) string {
+func postgresSchemaDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
@@ -84,4 +84,18 @@ func TestPostgresDirectory(t *testing.T) {
 func TestPostgresConcurrentMigrate(t *testing.T) {
 	dsn := postgresSchemaDSN(t)
 	testConcurrentMigrate(t, func(ctx context.Context) (*Store, error) { return Open(ctx, dsn, nil) })
+}
+
+// openPostgresStore opens a store in a fresh schema with workspace "ws".
+func openPostgresStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), postgresSchemaDSN(t), nil)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.CreateWorkspace(t.Context(), storage.Workspace{ID: "ws", Name: "ws", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

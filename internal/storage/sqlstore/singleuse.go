@@ -2,25 +2,73 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// UseJTI records a JWT ID as used with one atomic statement (RFC 7523 §3
-// item 7; SECURITY.md B7, reliability invariant 4). A new key inserts; an
-// existing key is overwritten only when its previous use has expired, and
-// otherwise the statement changes no row, which is ErrAlreadyExists. So of
-// many concurrent calls, on any number of processes, exactly one succeeds.
-func (s *Store) UseJTI(ctx context.Context, j storage.JTI) error {
-	res, err := s.reader().exec(ctx, `INSERT INTO jti_replay (workspace_id, namespace, issuer, jti, expires_at)
+// useJTIQuery records one JWT ID: a new key inserts; an existing key is
+// overwritten only when its previous use has expired, and otherwise the
+// statement changes no row, which is ErrAlreadyExists.
+const useJTIQuery = `INSERT INTO jti_replay (workspace_id, namespace, issuer, jti, expires_at)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (workspace_id, namespace, issuer, jti)
-DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?`,
-		j.WorkspaceID, j.Namespace, j.Issuer, j.JTI, toMillis(j.ExpiresAt), toMillis(s.now()))
+DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?`
+
+// UseJTI records a JWT ID as used (RFC 7523 §3 item 7; SECURITY.md B7,
+// reliability invariant 4). Each key is written by one atomic
+// INSERT ... ON CONFLICT statement, never check-then-act, so of many
+// concurrent calls, on any number of processes, exactly one succeeds.
+//
+// On SQLite, concurrent calls are group-committed (see batcher and
+// useJTIBatch): every token of the JWT bearer grant spends a jti, and one
+// fsync per token would bound the token rate by the disk.
+func (s *Store) UseJTI(ctx context.Context, j storage.JTI) error {
+	if s.jtiBatch == nil {
+		return s.useJTI(ctx, j)
+	}
+	err := s.jtiBatch.do(ctx, j)
+	if err != nil && err == ctx.Err() {
+		// Results of a flush are already mapped; only the caller's own
+		// cancellation comes back bare.
+		return fmt.Errorf("sqlstore: use jti: %w", err)
+	}
+	return err
+}
+
+// useJTI records one JWT ID with a single autocommitted statement.
+func (s *Store) useJTI(ctx context.Context, j storage.JTI) error {
+	res, err := s.execUseJTI(ctx, j)
 	if err != nil {
 		return mapError("use jti", err)
 	}
+	return jtiResult(res)
+}
+
+// execUseJTI runs useJTIQuery for j on the pool: through the prepared
+// statement on SQLite, where parsing costs about as much as the insert
+// (pgx caches its prepared statements itself).
+func (s *Store) execUseJTI(ctx context.Context, j storage.JTI) (sql.Result, error) {
+	args := []any{j.WorkspaceID, j.Namespace, j.Issuer, j.JTI, toMillis(j.ExpiresAt), toMillis(s.now())}
+	if s.jtiStmt == nil {
+		return s.reader().exec(ctx, useJTIQuery, args...)
+	}
+	stmt, err := s.jtiStmt.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.wl.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.wl.unlock()
+	return stmt.ExecContext(ctx, args...)
+}
+
+// jtiResult turns the row count of useJTIQuery into the UseJTI result.
+func jtiResult(res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return mapError("use jti", err)
@@ -29,6 +77,85 @@ DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?`,
 		return storage.ErrAlreadyExists
 	}
 	return nil
+}
+
+// batchJTIStatement gives the transaction its form of the prepared
+// useJTIQuery: the store's pooled statement where there is one (already
+// prepared on most pool connections), else one prepared for this batch.
+// Either way the SQL is parsed at most once per batch.
+func (s *Store) batchJTIStatement(ctx context.Context, tx conn, pooled *sql.Stmt) (*sql.Stmt, error) {
+	if pooled != nil {
+		return tx.stmt(ctx, pooled), nil
+	}
+	return tx.prepare(ctx, useJTIQuery)
+}
+
+// jtiItemError reports that the statement of one item of a batch failed
+// (a missing workspace, for instance) rather than the transaction.
+type jtiItemError struct {
+	index int
+	err   error
+}
+
+func (e jtiItemError) Error() string { return e.err.Error() }
+
+// useJTIBatch is the flush of the UseJTI batcher. It writes js in order in
+// one IMMEDIATE transaction, each with its own statement and result, so a
+// key repeated within the batch is won by its first occurrence and the
+// later ones see ErrAlreadyExists, exactly as if the calls had run one
+// after another. The results count only if the COMMIT succeeds; otherwise
+// the returned error goes to every caller of the batch.
+//
+// If one item's statement fails, the transaction is rolled back (on
+// PostgreSQL it could not continue anyway) and the batch is replayed item
+// by item, so the failure stays with that item's caller alone.
+func (s *Store) useJTIBatch(ctx context.Context, js []storage.JTI) ([]error, error) {
+	results := make([]error, len(js))
+	if len(js) == 1 {
+		// Nothing to share: one autocommitted statement costs the same
+		// fsync and fewer steps than BEGIN, INSERT, COMMIT.
+		results[0] = s.useJTI(ctx, js[0])
+		return results, nil
+	}
+	// Prepared before the transaction: preparing on the pool needs a
+	// connection, and the in-memory store has only the one the
+	// transaction would hold.
+	var pooled *sql.Stmt
+	if s.jtiStmt != nil {
+		var err error
+		if pooled, err = s.jtiStmt.get(ctx); err != nil {
+			return nil, mapError("use jti", err)
+		}
+	}
+	err := s.inTx(ctx, "use jti", func(tx conn) error {
+		now := toMillis(s.now())
+		stmt, err := s.batchJTIStatement(ctx, tx, pooled)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, j := range js {
+			res, err := stmt.ExecContext(ctx, j.WorkspaceID, j.Namespace, j.Issuer, j.JTI, toMillis(j.ExpiresAt), now)
+			if err != nil {
+				if isRetryable(err) {
+					return err
+				}
+				return abort{jtiItemError{index: i, err: err}}
+			}
+			results[i] = jtiResult(res)
+		}
+		return nil
+	})
+	if _, ok := errors.AsType[jtiItemError](err); ok {
+		for i, j := range js {
+			results[i] = s.useJTI(ctx, j)
+		}
+		return results, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // RevokeToken marks an access token as revoked; revoking again keeps the

@@ -23,6 +23,7 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // conn binds a querier to the store's flavor so that every query is
@@ -30,10 +31,34 @@ type querier interface {
 type conn struct {
 	q  querier
 	fl flavor
+	// wl, set on the pool conn of a SQLite store, is taken around each
+	// exec: outside a transaction every exec is a write that commits on
+	// its own. Transactions take it in tryTx instead.
+	wl writeLock
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := c.wl.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer c.wl.unlock()
 	return c.q.ExecContext(ctx, c.fl.translate(query), args...)
+}
+
+// prepare compiles a statement that a transaction runs many times (a
+// group commit), so the SQL is parsed once rather than per row. Only for
+// transaction conns: the pool conn's exec is what takes the write lock.
+func (c conn) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return c.q.PrepareContext(ctx, c.fl.translate(query))
+}
+
+// stmt returns the transaction-specific form of a statement prepared on
+// the pool; on the pool conn it returns stmt itself.
+func (c conn) stmt(ctx context.Context, stmt *sql.Stmt) *sql.Stmt {
+	if tx, ok := c.q.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, stmt)
+	}
+	return stmt
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -44,8 +69,9 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, c.fl.translate(query), args...)
 }
 
-// reader runs outside any transaction.
-func (s *Store) reader() conn { return conn{q: s.db, fl: s.flavor} }
+// reader runs outside any transaction. Despite its name, its exec is also
+// the path of single-statement writes; it takes the SQLite write lock.
+func (s *Store) reader() conn { return conn{q: s.db, fl: s.flavor, wl: s.wl} }
 
 // abort carries an updater's error out of a transaction so it is returned
 // unchanged (storage contract) and never retried.
@@ -77,7 +103,13 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx conn) error) err
 	return mapError(op, err)
 }
 
+// tryTx runs one attempt under the write lock (SQLite), so that the
+// lock is not held while inTx sleeps before a retry.
 func (s *Store) tryTx(ctx context.Context, fn func(tx conn) error) error {
+	if err := s.wl.lock(ctx); err != nil {
+		return err
+	}
+	defer s.wl.unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
