@@ -3,6 +3,7 @@ package tokencmd
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,11 +109,12 @@ func TestGetCacheAndRefresh(t *testing.T) {
 	s := oauthtest.New()
 	defer s.Close()
 	s.TokenTTL = 2 * time.Minute
-	s.AddClient(oauthtest.Client{ID: "cli", Secret: "pw", AuthMethod: "client_secret_basic", RedirectURIs: []string{"http://127.0.0.1:47123/cb"}})
+	cb := "http://" + freeLoopbackAddr(t) + "/cb"
+	s.AddClient(oauthtest.Client{ID: "cli", Secret: "pw", AuthMethod: "client_secret_basic", RedirectURIs: []string{cb}})
 	h := newHarness(t)
 	h.vars["CLI_SECRET"] = "pw"
 	h.mustRun("connections", "add", "web", "--server", s.Issuer, "--client-id", "cli", "--client-secret", "env:CLI_SECRET",
-		"--auth-method", "client_secret_basic", "--flow", "code", "--redirect-uri", "http://127.0.0.1:47123/cb", "--scope", "openid api")
+		"--auth-method", "client_secret_basic", "--flow", "code", "--redirect-uri", cb, "--scope", "openid api")
 	first := h.mustRun("get", "web")
 	if s.Count("authorization_code") != 1 || strings.TrimSpace(first) == "" {
 		t.Fatalf("first get: %q, %d code grants", first, s.Count("authorization_code"))
@@ -225,10 +227,11 @@ func TestJWTFlowFromKeyStores(t *testing.T) {
 func TestExplicitCodeCommand(t *testing.T) {
 	s := oauthtest.New()
 	defer s.Close()
-	s.AddClient(oauthtest.Client{ID: "pub", AuthMethod: "none", RedirectURIs: []string{"http://127.0.0.1:47124/OauthRedirect"}})
+	cb := "http://" + freeLoopbackAddr(t) + "/OauthRedirect"
+	s.AddClient(oauthtest.Client{ID: "pub", AuthMethod: "none", RedirectURIs: []string{cb}})
 	h := newHarness(t)
 	out := h.mustRun("code", "--server", s.Issuer, "--client-id", "pub", "--auth-method", "none",
-		"--redirect-uri", "http://127.0.0.1:47124/OauthRedirect", "--scope", "openid", "--output", "json")
+		"--redirect-uri", cb, "--scope", "openid", "--output", "json")
 	if !strings.Contains(out, `"id_token_claims"`) || !strings.Contains(out, `"sub": "alice"`) {
 		t.Fatalf("out: %s", out)
 	}
@@ -250,4 +253,17 @@ func TestSecretRefs(t *testing.T) {
 			t.Errorf("%q resolved", bad)
 		}
 	}
+}
+
+// freeLoopbackAddr returns a loopback address whose port was free a moment
+// ago, so parallel test packages never fight over a fixed port.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
