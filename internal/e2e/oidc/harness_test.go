@@ -144,6 +144,8 @@ func (e *env) start(t *testing.T) {
 func (e *env) restart(t *testing.T) {
 	t.Helper()
 	e.stop(t)
+	// Keep-alive connections to the stopped server would answer EOF.
+	e.http.CloseIdleConnections()
 	u, _ := url.Parse(e.base)
 	e.cfg.Listen = u.Host
 	e.start(t)
