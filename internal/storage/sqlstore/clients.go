@@ -60,23 +60,7 @@ func scanClient(row interface{ Scan(...any) error }) (storage.Client, error) {
 // ListClients returns one page of the workspace's clients ordered by ID.
 func (s *Store) ListClients(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.Client], error) {
 	q, args, limit := listQuery(`SELECT `+clientColumns+` FROM clients WHERE workspace_id = ?`, []any{workspaceID}, opts)
-	rows, err := s.reader().query(ctx, q, args...)
-	if err != nil {
-		return storage.Page[storage.Client]{}, mapError("list clients", err)
-	}
-	defer rows.Close()
-	var items []storage.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return storage.Page[storage.Client]{}, mapError("list clients", err)
-		}
-		items = append(items, c)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.Client]{}, mapError("list clients", err)
-	}
-	return finishPage(items, limit, func(c storage.Client) string { return c.ID }), nil
+	return listPage(ctx, s, "list clients", q, args, limit, scanClient, func(c storage.Client) string { return c.ID })
 }
 
 // UpdateClient runs updater on the locked client and writes its result.

@@ -84,23 +84,7 @@ func (s *Store) ListAdminUsers(ctx context.Context, opts storage.ListOptions) (s
 	limit := clampLimit(opts.Limit)
 	b.WriteString(" ORDER BY id LIMIT ?")
 	args = append(args, limit+1)
-	rows, err := s.reader().query(ctx, b.String(), args...)
-	if err != nil {
-		return storage.Page[storage.AdminUser]{}, mapError("list admin users", err)
-	}
-	defer rows.Close()
-	var items []storage.AdminUser
-	for rows.Next() {
-		u, err := scanAdminUser(rows)
-		if err != nil {
-			return storage.Page[storage.AdminUser]{}, mapError("list admin users", err)
-		}
-		items = append(items, u)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.AdminUser]{}, mapError("list admin users", err)
-	}
-	return finishPage(items, limit, func(u storage.AdminUser) string { return u.ID }), nil
+	return listPage(ctx, s, "list admin users", b.String(), args, limit, scanAdminUser, func(u storage.AdminUser) string { return u.ID })
 }
 
 // UpdateAdminUser runs updater on the locked row; the ID cannot change.

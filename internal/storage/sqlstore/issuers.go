@@ -88,23 +88,7 @@ func scanIssuer(row interface{ Scan(...any) error }) (storage.TrustedIssuer, err
 // ListTrustedIssuers returns one page of the workspace's trusted issuers.
 func (s *Store) ListTrustedIssuers(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.TrustedIssuer], error) {
 	q, args, limit := listQuery(`SELECT `+issuerColumns+` FROM trusted_issuers WHERE workspace_id = ?`, []any{workspaceID}, opts)
-	rows, err := s.reader().query(ctx, q, args...)
-	if err != nil {
-		return storage.Page[storage.TrustedIssuer]{}, mapError("list trusted issuers", err)
-	}
-	defer rows.Close()
-	var items []storage.TrustedIssuer
-	for rows.Next() {
-		ti, err := scanIssuer(rows)
-		if err != nil {
-			return storage.Page[storage.TrustedIssuer]{}, mapError("list trusted issuers", err)
-		}
-		items = append(items, ti)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.TrustedIssuer]{}, mapError("list trusted issuers", err)
-	}
-	return finishPage(items, limit, func(ti storage.TrustedIssuer) string { return ti.ID }), nil
+	return listPage(ctx, s, "list trusted issuers", q, args, limit, scanIssuer, func(ti storage.TrustedIssuer) string { return ti.ID })
 }
 
 // UpdateTrustedIssuer runs updater on the locked issuer and writes its result.

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/storage"
@@ -52,4 +53,27 @@ func finishPage[T any](items []T, limit int, id func(T) string) storage.Page[T] 
 	}
 	items = items[:limit]
 	return storage.Page[T]{Items: items, Next: id(items[limit-1])}
+}
+
+// listPage runs a page query built by listQuery and scans its rows; op
+// names the operation in errors. Every List* of the store goes through it.
+func listPage[T any](ctx context.Context, s *Store, op, q string, args []any, limit int,
+	scan func(interface{ Scan(...any) error }) (T, error), id func(T) string) (storage.Page[T], error) {
+	rows, err := s.reader().query(ctx, q, args...)
+	if err != nil {
+		return storage.Page[T]{}, mapError(op, err)
+	}
+	defer rows.Close()
+	var items []T
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return storage.Page[T]{}, mapError(op, err)
+		}
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Page[T]{}, mapError(op, err)
+	}
+	return finishPage(items, limit, id), nil
 }

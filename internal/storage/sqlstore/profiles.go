@@ -44,23 +44,7 @@ func scanProfile(row interface{ Scan(...any) error }) (storage.Profile, error) {
 // ListProfiles returns one page of the workspace's profiles ordered by ID.
 func (s *Store) ListProfiles(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.Profile], error) {
 	q, args, limit := listQuery(`SELECT `+profileColumns+` FROM profiles WHERE workspace_id = ?`, []any{workspaceID}, opts)
-	rows, err := s.reader().query(ctx, q, args...)
-	if err != nil {
-		return storage.Page[storage.Profile]{}, mapError("list profiles", err)
-	}
-	defer rows.Close()
-	var items []storage.Profile
-	for rows.Next() {
-		p, err := scanProfile(rows)
-		if err != nil {
-			return storage.Page[storage.Profile]{}, mapError("list profiles", err)
-		}
-		items = append(items, p)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.Profile]{}, mapError("list profiles", err)
-	}
-	return finishPage(items, limit, func(p storage.Profile) string { return p.ID }), nil
+	return listPage(ctx, s, "list profiles", q, args, limit, scanProfile, func(p storage.Profile) string { return p.ID })
 }
 
 // UpdateProfile runs updater on the locked profile and writes its result.

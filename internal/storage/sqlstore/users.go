@@ -120,23 +120,7 @@ func (s *Store) ListUsers(ctx context.Context, workspaceID string, opts storage.
 		opts.Query = ""
 	}
 	q, args, limit := listQuery(base, args, opts)
-	rows, err := s.reader().query(ctx, q, args...)
-	if err != nil {
-		return storage.Page[storage.User]{}, mapError("list users", err)
-	}
-	defer rows.Close()
-	var items []storage.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return storage.Page[storage.User]{}, mapError("list users", err)
-		}
-		items = append(items, u)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.User]{}, mapError("list users", err)
-	}
-	return finishPage(items, limit, func(u storage.User) string { return u.ID }), nil
+	return listPage(ctx, s, "list users", q, args, limit, scanUser, func(u storage.User) string { return u.ID })
 }
 
 // UpdateUser runs updater on the locked user and writes its result.

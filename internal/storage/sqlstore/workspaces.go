@@ -53,23 +53,7 @@ func scanWorkspace(row interface{ Scan(...any) error }) (storage.Workspace, erro
 // ListWorkspaces returns one page of workspaces ordered by ID.
 func (s *Store) ListWorkspaces(ctx context.Context, opts storage.ListOptions) (storage.Page[storage.Workspace], error) {
 	q, args, limit := listQuery(`SELECT `+workspaceColumns+` FROM workspaces WHERE 1 = 1`, nil, opts)
-	rows, err := s.reader().query(ctx, q, args...)
-	if err != nil {
-		return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
-	}
-	defer rows.Close()
-	var items []storage.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
-		}
-		items = append(items, w)
-	}
-	if err := rows.Err(); err != nil {
-		return storage.Page[storage.Workspace]{}, mapError("list workspaces", err)
-	}
-	return finishPage(items, limit, func(w storage.Workspace) string { return w.ID }), nil
+	return listPage(ctx, s, "list workspaces", q, args, limit, scanWorkspace, func(w storage.Workspace) string { return w.ID })
 }
 
 // UpdateWorkspace runs updater on the locked row and writes its result.
