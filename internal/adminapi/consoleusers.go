@@ -70,17 +70,9 @@ func (req consoleUserRequest) patch() service.ConsoleUserPatch {
 }
 
 func (h *Handler) listConsoleUsers(w http.ResponseWriter, r *http.Request) {
-	opts, err := h.listParams(r, "console-users")
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page, err := h.Service.ListConsoleUsers(r.Context(), opts)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writePage(h, w, r, "console-users", opts, page, consoleUserView)
+	serveList(h, w, r, "console-users", func(opts storage.ListOptions) (storage.Page[storage.AdminUser], error) {
+		return h.Service.ListConsoleUsers(r.Context(), opts)
+	}, consoleUserView)
 }
 
 func (h *Handler) createConsoleUser(w http.ResponseWriter, r *http.Request) {

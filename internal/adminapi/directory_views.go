@@ -58,6 +58,8 @@ func (req userRequest) input() service.UserInput {
 	}
 }
 
+func (req userRequest) checkID(pathID string) error { return checkSameID(req.ID, pathID) }
+
 func (req userRequest) patch() service.UserPatch {
 	return service.UserPatch{
 		Username: req.Username, Email: req.Email, DisplayName: req.DisplayName, ExternalID: req.ExternalID,
@@ -84,6 +86,16 @@ type profileRequest struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
 }
+
+func (req profileRequest) input() service.ProfileInput {
+	return service.ProfileInput{ID: deref(req.ID), Name: deref(req.Name), Description: deref(req.Description)}
+}
+
+func (req profileRequest) patch() service.ProfilePatch {
+	return service.ProfilePatch{Name: req.Name, Description: req.Description}
+}
+
+func (req profileRequest) checkID(pathID string) error { return checkSameID(req.ID, pathID) }
 
 // --- certificates
 
@@ -224,39 +236,21 @@ type trustedIssuerRequest struct {
 	ClaimFormat          *string         `json:"claim_format"`
 }
 
-func (req trustedIssuerRequest) jwks() *[]byte {
-	switch {
-	case len(req.JWKS) == 0:
-		return nil
-	case string(req.JWKS) == "null":
-		empty := []byte{}
-		return &empty
-	}
-	b := []byte(req.JWKS)
-	return &b
-}
-
 func (req trustedIssuerRequest) input() service.TrustedIssuerInput {
 	return service.TrustedIssuerInput{
 		ID: deref(req.ID), Name: deref(req.Name), Issuer: deref(req.Issuer), JWKSURI: deref(req.JWKSURI),
-		JWKS: deref(req.jwks()), Audience: deref(req.Audience), AllowedClients: deref(req.AllowedClients),
+		JWKS: deref(patchJWKS(req.JWKS)), Audience: deref(req.Audience), AllowedClients: deref(req.AllowedClients),
 		MaxAssertionLifetime: seconds(deref(req.MaxAssertionLifetime)), Enabled: req.Enabled,
 		ServiceUserID: deref(req.ServiceUserID), Claim: deref(req.Claim), ClaimFormat: deref(req.ClaimFormat),
 	}
 }
 
+func (req trustedIssuerRequest) checkID(pathID string) error { return checkSameID(req.ID, pathID) }
+
 func (req trustedIssuerRequest) patch() service.TrustedIssuerPatch {
 	return service.TrustedIssuerPatch{
-		Name: req.Name, Issuer: req.Issuer, JWKSURI: req.JWKSURI, JWKS: req.jwks(), Audience: req.Audience,
+		Name: req.Name, Issuer: req.Issuer, JWKSURI: req.JWKSURI, JWKS: patchJWKS(req.JWKS), Audience: req.Audience,
 		AllowedClients: req.AllowedClients, MaxAssertionLifetime: secondsPtr(req.MaxAssertionLifetime),
 		Enabled: req.Enabled, ServiceUserID: req.ServiceUserID, Claim: req.Claim, ClaimFormat: req.ClaimFormat,
 	}
-}
-
-func serviceProfileInput(req profileRequest) service.ProfileInput {
-	return service.ProfileInput{ID: deref(req.ID), Name: deref(req.Name), Description: deref(req.Description)}
-}
-
-func serviceProfilePatch(req profileRequest) service.ProfilePatch {
-	return service.ProfilePatch{Name: req.Name, Description: req.Description}
 }

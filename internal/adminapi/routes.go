@@ -4,22 +4,15 @@ import (
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
 )
 
 // --- workspaces
 
 func (h *Handler) listWorkspaces(w http.ResponseWriter, r *http.Request) {
-	opts, err := h.listParams(r, "workspaces")
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page, err := h.Service.ListWorkspaces(r.Context(), opts)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writePage(h, w, r, "workspaces", opts, page, h.workspaceView)
+	serveList(h, w, r, "workspaces", func(opts storage.ListOptions) (storage.Page[storage.Workspace], error) {
+		return h.Service.ListWorkspaces(r.Context(), opts)
+	}, h.workspaceView)
 }
 
 func (h *Handler) createWorkspace(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +36,8 @@ func (h *Handler) updateWorkspace(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	if req.ID != nil && *req.ID != r.PathValue("ws") {
-		h.writeError(w, r, badRequest("id: cannot be changed"))
+	if err := checkSameID(req.ID, r.PathValue("ws")); err != nil {
+		h.writeError(w, r, err)
 		return
 	}
 	ws, err := h.Service.UpdateWorkspace(r.Context(), r.PathValue("ws"), req.patch())
@@ -55,107 +48,7 @@ func (h *Handler) deleteWorkspace(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusNoContent, nil, h.Service.DeleteWorkspace(r.Context(), r.PathValue("ws")))
 }
 
-// --- services
-
-func (h *Handler) listServices(w http.ResponseWriter, r *http.Request) {
-	ws := r.PathValue("ws")
-	opts, err := h.listParams(r, "services\x00"+ws)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page, err := h.Service.ListServices(r.Context(), ws, opts)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writePage(h, w, r, "services\x00"+ws, opts, page, serviceView)
-}
-
-func (h *Handler) createService(w http.ResponseWriter, r *http.Request) {
-	var req serviceRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	svc, err := h.Service.CreateService(r.Context(), r.PathValue("ws"), req.input())
-	h.respond(w, r, http.StatusCreated, serviceView(svc), err)
-}
-
-func (h *Handler) getService(w http.ResponseWriter, r *http.Request) {
-	svc, err := h.Service.GetService(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	h.respond(w, r, http.StatusOK, serviceView(svc), err)
-}
-
-func (h *Handler) updateService(w http.ResponseWriter, r *http.Request) {
-	var req serviceRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if req.ID != nil && *req.ID != r.PathValue("id") {
-		h.writeError(w, r, badRequest("id: cannot be changed"))
-		return
-	}
-	svc, err := h.Service.UpdateService(r.Context(), r.PathValue("ws"), r.PathValue("id"), req.patch())
-	h.respond(w, r, http.StatusOK, serviceView(svc), err)
-}
-
-func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request) {
-	err := h.Service.DeleteService(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	h.respond(w, r, http.StatusNoContent, nil, err)
-}
-
 // --- clients
-
-func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
-	ws := r.PathValue("ws")
-	opts, err := h.listParams(r, "clients\x00"+ws)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page, err := h.Service.ListClients(r.Context(), ws, opts)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writePage(h, w, r, "clients\x00"+ws, opts, page, clientView)
-}
-
-func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
-	var req clientRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	c, err := h.Service.CreateClient(r.Context(), r.PathValue("ws"), req.input())
-	h.respond(w, r, http.StatusCreated, clientSecretView(c), err)
-}
-
-func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
-	c, err := h.Service.GetClient(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	h.respond(w, r, http.StatusOK, clientView(c), err)
-}
-
-func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
-	var req clientRequest
-	if err := decodeJSON(w, r, &req, false); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if req.ClientID != nil && *req.ClientID != r.PathValue("id") {
-		h.writeError(w, r, badRequest("client_id: cannot be changed"))
-		return
-	}
-	c, err := h.Service.UpdateClient(r.Context(), r.PathValue("ws"), r.PathValue("id"), req.patch())
-	h.respond(w, r, http.StatusOK, clientSecretView(c), err)
-}
-
-func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
-	err := h.Service.DeleteClient(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	h.respond(w, r, http.StatusNoContent, nil, err)
-}
 
 func (h *Handler) enableClient(w http.ResponseWriter, r *http.Request)  { h.setEnabled(w, r, true) }
 func (h *Handler) disableClient(w http.ResponseWriter, r *http.Request) { h.setEnabled(w, r, false) }

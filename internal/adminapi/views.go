@@ -193,6 +193,8 @@ func (req serviceRequest) input() service.ServiceInput {
 		Identifier: deref(req.Identifier), Scopes: deref(req.scopes())}
 }
 
+func (req serviceRequest) checkID(pathID string) error { return checkSameID(req.ID, pathID) }
+
 func (req serviceRequest) patch() service.ServicePatch {
 	return service.ServicePatch{Name: req.Name, Description: req.Description, Identifier: req.Identifier, Scopes: req.scopes()}
 }
@@ -274,15 +276,17 @@ type clientRequest struct {
 	clientFlowJSON
 }
 
-func (req clientRequest) jwks() *[]byte {
+// patchJWKS reads a PATCH body's "jwks" member: absent is nil (keep the
+// stored key set), null an empty set (clear it), anything else the new set.
+func patchJWKS(raw json.RawMessage) *[]byte {
 	switch {
-	case len(req.JWKS) == 0:
+	case len(raw) == 0:
 		return nil
-	case string(req.JWKS) == "null":
+	case string(raw) == "null":
 		empty := []byte{}
 		return &empty
 	}
-	b := []byte(req.JWKS)
+	b := []byte(raw)
 	return &b
 }
 
@@ -299,12 +303,20 @@ func (req clientRequest) input() service.ClientInput {
 	return req.withFlow(in)
 }
 
+// checkID refuses a body that renames the client: client_id is permanent.
+func (req clientRequest) checkID(pathID string) error {
+	if req.ClientID != nil && *req.ClientID != pathID {
+		return badRequest("client_id: cannot be changed")
+	}
+	return nil
+}
+
 func (req clientRequest) patch() service.ClientPatch {
 	return service.ClientPatch{
 		Name: req.Name, Description: req.Description, ContactEmail: req.ContactEmail, Type: req.Type,
 		Enabled: req.Enabled, GrantTypes: req.GrantTypes, ResponseTypes: req.ResponseTypes,
 		RedirectURIs: req.RedirectURIs, Scopes: req.Scopes, TokenEndpointAuthMethod: req.TokenEndpointAuthMethod,
-		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: req.jwks(), JWKSURI: req.JWKSURI,
+		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: patchJWKS(req.JWKS), JWKSURI: req.JWKSURI,
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
 		PresentationPatch: req.presentationPatch(), AuthFlowPatch: req.authFlowPatch(),
 	}

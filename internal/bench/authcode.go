@@ -168,7 +168,7 @@ func browse(ctx context.Context, b *http.Client, method, target string, form url
 // tokens posts a token request and returns the refresh token.
 func (fl *flows) tokens(ctx context.Context, form string) (string, error) {
 	body, err := postForm(ctx, fl.f.client, func(ctx context.Context) (*http.Request, error) {
-		return fl.f.formRequest(ctx, "/oauth2/token", form)
+		return fl.f.formRequest(ctx, "/oauth2/token", form, true)
 	})
 	if err != nil {
 		return "", err

@@ -11,6 +11,12 @@ import (
 	"time"
 )
 
+// ErrEndRun, returned (or wrapped) by Load.Do, ends the run early for
+// every worker (a scenario that ran out of single-use inputs, for
+// instance). It is not a failure: the rate is measured over the time the
+// run lasted.
+var ErrEndRun = errors.New("bench: end of run")
+
 // Load describes one load run: Concurrency workers call Do in a loop for
 // Duration. Do must return an error for any response that is not a success,
 // so that failures are counted rather than timed as successes.
@@ -37,6 +43,17 @@ type Result struct {
 func (l Load) Run(ctx context.Context) Result {
 	ctx, cancel := context.WithTimeout(ctx, l.Duration)
 	defer cancel()
+	// A worker that meets ErrEndRun cancels the run for all of them.
+	ctx, end := context.WithCancelCause(ctx)
+	defer end(nil)
+	do := l.Do
+	l.Do = func(ctx context.Context) error {
+		err := do(ctx)
+		if errors.Is(err, ErrEndRun) {
+			end(ErrEndRun)
+		}
+		return err
+	}
 	workers := max(l.Concurrency, 1)
 	lat := make([][]time.Duration, workers)
 	fails := make([]int, workers)
@@ -52,11 +69,11 @@ func (l Load) Run(ctx context.Context) Result {
 
 func (l Load) worker(ctx context.Context) (lat []time.Duration, fails int, firstErr error) {
 	lat = make([]time.Duration, 0, 4096)
-	for ctx.Err() == nil {
+	for !runEnded(ctx) {
 		t0 := time.Now()
 		err := l.Do(ctx)
 		if err != nil {
-			if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			if errors.Is(err, ErrEndRun) || runEnded(ctx) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 				break // the run ended mid-request; not a failure
 			}
 			fails++

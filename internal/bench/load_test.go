@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,5 +56,24 @@ func TestSignRate(t *testing.T) {
 	}
 	if _, err := SignRate(t.Context(), "HS256", time.Millisecond); err == nil {
 		t.Error("HS256 accepted for a signing key")
+	}
+}
+
+// A call that returns ErrEndRun ends the run for every worker, early and
+// without a failure: the rate is over the time the run really lasted.
+func TestLoadEndsEarlyOnErrEndRun(t *testing.T) {
+	var n atomic.Int64
+	res := Load{Concurrency: 4, Duration: 10 * time.Second, Do: func(context.Context) error {
+		time.Sleep(time.Millisecond)
+		if n.Add(1) > 40 {
+			return fmt.Errorf("inputs used up: %w", ErrEndRun)
+		}
+		return nil
+	}}.Run(t.Context())
+	if res.Failures != 0 || res.Requests < 37 || res.Requests > 40 {
+		t.Fatalf("requests %d failures %d (first %v), want about 40 and none", res.Requests, res.Failures, res.FirstErr)
+	}
+	if res.Elapsed > 5*time.Second {
+		t.Fatalf("run lasted %v: ErrEndRun did not end it", res.Elapsed)
 	}
 }

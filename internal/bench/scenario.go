@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,14 +20,22 @@ type Config struct {
 	Concurrency int
 	Duration    time.Duration
 	HTTPClient  *http.Client // nil: a keep-alive client sized for Concurrency
+	// NetHTTP sends the timed requests with net/http's client instead of
+	// the lean wireClient (to compare what the load generator costs).
+	NetHTTP bool
 }
 
 // Fixture is a throwaway workspace with one service and one confidential
 // client, created through the admin API so the run measures a server
 // configured exactly as an operator would configure it.
 type Fixture struct {
-	cfg          Config
-	client       *http.Client
+	cfg    Config
+	client *http.Client
+	// wire sends the timed requests (nil with Config.NetHTTP); issuerPath
+	// is the path of Issuer, basicAuth the client's Authorization line.
+	wire         *wireClient
+	issuerPath   string
+	basicAuth    string
 	Workspace    string
 	Issuer       string
 	ClientID     string
@@ -65,12 +74,54 @@ func NewFixture(ctx context.Context, cfg Config, ws, alg string) (*Fixture, erro
 		return nil, err
 	}
 	f.ClientID, f.ClientSecret = client.ClientID, client.ClientSecret
+	if err := f.useWire(); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// useWire sets up the lean client for the issuer's server.
+func (f *Fixture) useWire() error {
+	auth := url.QueryEscape(f.ClientID) + ":" + url.QueryEscape(f.ClientSecret)
+	f.basicAuth = "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(auth)) + "\r\n"
+	if f.cfg.NetHTTP {
+		return nil
+	}
+	u, err := url.Parse(f.Issuer)
+	if err != nil {
+		return fmt.Errorf("bench: issuer %q: %w", f.Issuer, err)
+	}
+	f.issuerPath = u.EscapedPath()
+	f.wire, err = newWireClient(u.Scheme+"://"+u.Host, max(f.cfg.Concurrency, 1), 30*time.Second)
+	return err
 }
 
 // Close deletes the fixture's workspace.
 func (f *Fixture) Close(ctx context.Context) error {
+	if f.wire != nil {
+		f.wire.close()
+	}
 	return f.admin(ctx, http.MethodDelete, "/workspaces/"+f.Workspace, nil, nil)
+}
+
+// post sends one timed form POST to path (below the issuer), with the
+// client's Basic credentials when basic is set, and passes the body of a
+// 200 answer to check (nil: any 200 will do).
+func (f *Fixture) post(ctx context.Context, path string, basic bool, form string, check func(body []byte) error) error {
+	if f.wire != nil {
+		headers := ""
+		if basic {
+			headers = f.basicAuth
+		}
+		return f.wire.post(ctx, f.issuerPath+path, headers, form, check)
+	}
+	body, err := postForm(ctx, f.client, func(ctx context.Context) (*http.Request, error) {
+		return f.formRequest(ctx, path, form, basic)
+	})
+	if err == nil && check != nil {
+		err = check(body)
+	}
+	return err
 }
 
 // Token gets one client_credentials access token.
@@ -91,8 +142,7 @@ func (f *Fixture) Token(ctx context.Context) (string, error) {
 // ClientCredentials is the load of the token endpoint.
 func (f *Fixture) ClientCredentials() Load {
 	return f.load(func(ctx context.Context) error {
-		_, err := postForm(ctx, f.client, f.tokenRequest)
-		return err
+		return f.post(ctx, "/oauth2/token", true, "grant_type=client_credentials", nil)
 	})
 }
 
@@ -101,13 +151,12 @@ func (f *Fixture) ClientCredentials() Load {
 func (f *Fixture) Introspect(token string) Load {
 	form := url.Values{"token": {token}}.Encode()
 	return f.load(func(ctx context.Context) error {
-		body, err := postForm(ctx, f.client, func(ctx context.Context) (*http.Request, error) {
-			return f.formRequest(ctx, "/oauth2/introspect", form)
+		return f.post(ctx, "/oauth2/introspect", true, form, func(body []byte) error {
+			if !bytes.Contains(body, []byte(`"active":true`)) {
+				return fmt.Errorf("bench: token not active: %.200s", body)
+			}
+			return nil
 		})
-		if err == nil && !bytes.Contains(body, []byte(`"active":true`)) {
-			err = fmt.Errorf("bench: token not active: %.200s", body)
-		}
-		return err
 	})
 }
 
@@ -116,16 +165,20 @@ func (f *Fixture) load(do func(ctx context.Context) error) Load {
 }
 
 func (f *Fixture) tokenRequest(ctx context.Context) (*http.Request, error) {
-	return f.formRequest(ctx, "/oauth2/token", "grant_type=client_credentials")
+	return f.formRequest(ctx, "/oauth2/token", "grant_type=client_credentials", true)
 }
 
-func (f *Fixture) formRequest(ctx context.Context, path, form string) (*http.Request, error) {
+// formRequest is a form POST to path below the issuer for net/http, with
+// the client's Basic credentials when basic is set.
+func (f *Fixture) formRequest(ctx context.Context, path, form string, basic bool) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Issuer+path, strings.NewReader(form))
 	if err != nil {
 		return nil, err
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.SetBasicAuth(url.QueryEscape(f.ClientID), url.QueryEscape(f.ClientSecret))
+	if basic {
+		r.SetBasicAuth(url.QueryEscape(f.ClientID), url.QueryEscape(f.ClientSecret))
+	}
 	return r, nil
 }
 

@@ -19,6 +19,9 @@ type directoryCache struct {
 	certs   map[clientKey][]storage.ClientCertificate
 	issuers map[issuerKey]storage.TrustedIssuer
 	users   map[userKey]storage.User
+	// salts are the workspaces' pairwise-subject salts: created once,
+	// never changed, gone with their workspace.
+	salts map[string][]byte
 }
 
 type issuerKey struct{ workspace, iss string }
@@ -64,6 +67,16 @@ func (c *Store) dropDirectoryLocked(ws string) {
 			delete(c.dir.users, k)
 		}
 	}
+	delete(c.dir.salts, ws)
+}
+
+// PairwiseSalt serves the workspace's salt from memory once read: every
+// pairwise subject needs it (on the JWT bearer grant, on every token), and
+// the store's call writes (insert if absent) before it reads.
+func (c *Store) PairwiseSalt(ctx context.Context, workspaceID string, candidate []byte) ([]byte, error) {
+	return readThrough(c, &c.dir.salts, workspaceID, bytes.Clone, func() ([]byte, error) {
+		return c.Storage.PairwiseSalt(ctx, workspaceID, candidate)
+	})
 }
 
 // GetUser serves a user by ID from memory when cached.
@@ -96,28 +109,7 @@ func (c *Store) GetUserByExternalID(ctx context.Context, workspaceID, externalID
 
 // cachedUser is the read-through for users. Misses are not cached.
 func (c *Store) cachedUser(_ context.Context, key userKey, load func() (storage.User, error)) (storage.User, error) {
-	if !c.bypass.Load() {
-		c.mu.RLock()
-		u, ok := c.dir.users[key]
-		c.mu.RUnlock()
-		if ok {
-			return copyUser(u), nil
-		}
-	}
-	gen, cacheable := c.generation()
-	u, err := load()
-	if err != nil || !cacheable {
-		return u, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.dir.users == nil {
-			c.dir.users = map[userKey]storage.User{}
-		}
-		c.dir.users[key] = copyUser(u)
-	}
-	c.mu.Unlock()
-	return u, nil
+	return readThrough(c, &c.dir.users, key, copyUser, load)
 }
 
 func copyUser(u storage.User) storage.User {
@@ -148,62 +140,23 @@ func (c *Store) DeleteUser(ctx context.Context, workspaceID, id string) error {
 
 // ListClientCertificates serves a client's certificates from memory when cached.
 func (c *Store) ListClientCertificates(ctx context.Context, workspaceID, clientID string) ([]storage.ClientCertificate, error) {
-	key := clientKey{workspaceID, clientID}
-	if !c.bypass.Load() {
-		c.mu.RLock()
-		certs, ok := c.dir.certs[key]
-		c.mu.RUnlock()
-		if ok {
-			return copyCerts(certs), nil
-		}
-	}
-	gen, cacheable := c.generation()
-	certs, err := c.Storage.ListClientCertificates(ctx, workspaceID, clientID)
-	if err != nil || !cacheable {
-		return certs, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.dir.certs == nil {
-			c.dir.certs = map[clientKey][]storage.ClientCertificate{}
-		}
-		// A non-nil empty slice marks "cached, no certificates".
-		c.dir.certs[key] = append([]storage.ClientCertificate{}, copyCerts(certs)...)
-	}
-	c.mu.Unlock()
-	return certs, nil
+	return readThrough(c, &c.dir.certs, clientKey{workspaceID, clientID}, copyCerts, func() ([]storage.ClientCertificate, error) {
+		return c.Storage.ListClientCertificates(ctx, workspaceID, clientID)
+	})
 }
 
 // GetTrustedIssuerByIssuer serves a trusted issuer from memory when cached.
 // Misses are not cached, so a newly trusted issuer works at once.
 func (c *Store) GetTrustedIssuerByIssuer(ctx context.Context, workspaceID, iss string) (storage.TrustedIssuer, error) {
-	key := issuerKey{workspaceID, iss}
-	if !c.bypass.Load() {
-		c.mu.RLock()
-		ti, ok := c.dir.issuers[key]
-		c.mu.RUnlock()
-		if ok {
-			return copyIssuer(ti), nil
-		}
-	}
-	gen, cacheable := c.generation()
-	ti, err := c.Storage.GetTrustedIssuerByIssuer(ctx, workspaceID, iss)
-	if err != nil || !cacheable {
-		return ti, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.dir.issuers == nil {
-			c.dir.issuers = map[issuerKey]storage.TrustedIssuer{}
-		}
-		c.dir.issuers[key] = copyIssuer(ti)
-	}
-	c.mu.Unlock()
-	return ti, nil
+	return readThrough(c, &c.dir.issuers, issuerKey{workspaceID, iss}, copyIssuer, func() (storage.TrustedIssuer, error) {
+		return c.Storage.GetTrustedIssuerByIssuer(ctx, workspaceID, iss)
+	})
 }
 
+// copyCerts deep-copies in; the copy is never nil, since a cached empty
+// slice means "cached, no certificates".
 func copyCerts(in []storage.ClientCertificate) []storage.ClientCertificate {
-	out := slices.Clone(in)
+	out := append([]storage.ClientCertificate{}, in...)
 	for i := range out {
 		out[i].DER = bytes.Clone(out[i].DER)
 	}

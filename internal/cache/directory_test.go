@@ -17,7 +17,12 @@ func TestDirectoryConformanceThroughCache(t *testing.T) {
 
 type dirCounting struct {
 	storage.Storage
-	certs, issuers atomic.Int32
+	certs, issuers, salts atomic.Int32
+}
+
+func (d *dirCounting) PairwiseSalt(ctx context.Context, ws string, candidate []byte) ([]byte, error) {
+	d.salts.Add(1)
+	return d.Storage.PairwiseSalt(ctx, ws, candidate)
 }
 
 func (d *dirCounting) ListClientCertificates(ctx context.Context, ws, id string) ([]storage.ClientCertificate, error) {
@@ -120,5 +125,36 @@ func TestDirectoryInvalidatedByChangesFeed(t *testing.T) {
 	certs, err = c.ListClientCertificates(ctx, "ws", "c1")
 	if err != nil || len(certs) != 0 {
 		t.Fatalf("certificates outlived their client in the cache: %v %v", certs, err)
+	}
+}
+
+// The pairwise salt is read from the store once; a workspace deleted and
+// created again gets (and is served) its new salt.
+func TestPairwiseSaltCached(t *testing.T) {
+	c, counter, _ := dirFixture(t)
+	ctx := t.Context()
+	first, err := c.PairwiseSalt(ctx, "ws", []byte("salt-one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		again, err := c.PairwiseSalt(ctx, "ws", []byte("other"))
+		if err != nil || string(again) != string(first) {
+			t.Fatalf("salt %q err %v, want %q", again, err, first)
+		}
+	}
+	if n := counter.salts.Load(); n != 1 {
+		t.Fatalf("%d store calls, want 1", n)
+	}
+	if err := c.DeleteWorkspace(ctx, "ws"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := c.CreateWorkspace(ctx, storage.Workspace{ID: "ws", Name: "ws", Enabled: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := c.PairwiseSalt(ctx, "ws", []byte("salt-two"))
+	if err != nil || string(fresh) != "salt-two" {
+		t.Fatalf("salt of the recreated workspace %q err %v, want salt-two", fresh, err)
 	}
 }

@@ -9,75 +9,61 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// GetWorkspace serves the workspace from memory when cached.
-func (c *Store) GetWorkspace(ctx context.Context, id string) (storage.Workspace, error) {
+// readThrough serves key from *m when cached, as a copy so that callers
+// cannot alter the cache, and otherwise loads it and caches a copy, unless
+// an invalidation ran meanwhile (gen) or the change feed cannot be read
+// (bypass). Errors, misses included, are not cached, so a new entry works
+// at once. *m is a map field of c, guarded by c.mu.
+func readThrough[K comparable, V any](c *Store, m *map[K]V, key K, clone func(V) V, load func() (V, error)) (V, error) {
 	if !c.bypass.Load() {
 		c.mu.RLock()
-		w, ok := c.workspaces[id]
+		v, ok := (*m)[key]
 		c.mu.RUnlock()
 		if ok {
-			return copyWorkspace(w), nil
+			return clone(v), nil
 		}
 	}
 	gen, cacheable := c.generation()
-	w, err := c.Storage.GetWorkspace(ctx, id)
+	v, err := load()
 	if err != nil || !cacheable {
-		return w, err
+		return v, err
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.workspaces[id] = copyWorkspace(w)
+		if *m == nil {
+			*m = map[K]V{}
+		}
+		(*m)[key] = clone(v)
 	}
 	c.mu.Unlock()
-	return w, nil
+	return v, nil
+}
+
+// GetWorkspace serves the workspace from memory when cached.
+func (c *Store) GetWorkspace(ctx context.Context, id string) (storage.Workspace, error) {
+	return readThrough(c, &c.workspaces, id, copyWorkspace, func() (storage.Workspace, error) {
+		return c.Storage.GetWorkspace(ctx, id)
+	})
 }
 
 // GetClient serves the client from memory when cached.
 func (c *Store) GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error) {
-	key := clientKey{workspaceID, id}
-	if !c.bypass.Load() {
-		c.mu.RLock()
-		cl, ok := c.clients[key]
-		c.mu.RUnlock()
-		if ok {
-			return copyClient(cl), nil
-		}
-	}
-	gen, cacheable := c.generation()
-	cl, err := c.Storage.GetClient(ctx, workspaceID, id)
-	if err != nil || !cacheable {
-		return cl, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		c.clients[key] = copyClient(cl)
-	}
-	c.mu.Unlock()
-	return cl, nil
+	return readThrough(c, &c.clients, clientKey{workspaceID, id}, copyClient, func() (storage.Client, error) {
+		return c.Storage.GetClient(ctx, workspaceID, id)
+	})
 }
 
 // ListScopes serves the workspace's scopes from memory when cached.
 func (c *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error) {
-	if !c.bypass.Load() {
-		c.mu.RLock()
-		refs, ok := c.scopes[workspaceID]
-		c.mu.RUnlock()
-		if ok {
-			return slices.Clone(refs), nil
-		}
-	}
-	gen, cacheable := c.generation()
-	refs, err := c.Storage.ListScopes(ctx, workspaceID)
-	if err != nil || !cacheable {
-		return refs, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		// A non-nil empty slice marks "cached, no scopes".
-		c.scopes[workspaceID] = append([]storage.ScopeRef{}, refs...)
-	}
-	c.mu.Unlock()
-	return refs, nil
+	return readThrough(c, &c.scopes, workspaceID, cloneScopes, func() ([]storage.ScopeRef, error) {
+		return c.Storage.ListScopes(ctx, workspaceID)
+	})
+}
+
+// cloneScopes copies refs; the copy is never nil, since a cached empty
+// slice means "cached, no scopes".
+func cloneScopes(refs []storage.ScopeRef) []storage.ScopeRef {
+	return append([]storage.ScopeRef{}, refs...)
 }
 
 func copyWorkspace(w storage.Workspace) storage.Workspace {

@@ -74,6 +74,7 @@ the same algorithm on this machine, so results read as a ratio to it.`,
 	f.StringVar(&jwtAlgs, "jwt-bearer-algs", "RS256,ES256", "access token algorithms of the JWT bearer scenario")
 	f.BoolVar(&flows, "flows", false, "also measure authorization code flows (sign-in, remembered consent, code, tokens) and refresh token rotation")
 	f.StringVar(&flowsAlg, "flows-alg", "RS256", "signing algorithm of the flow scenarios")
+	f.BoolVar(&cfg.NetHTTP, "net-http", false, "send the timed requests with Go's net/http client instead of the lean HTTP/1.1 client (costs the shared CPU more)")
 	return cmd
 }
 

@@ -51,6 +51,14 @@ func TestServeRejectsBadConfigWithEveryProblem(t *testing.T) {
 	}
 }
 
+func TestArgumentWithLeadingDashHint(t *testing.T) {
+	_, err := run(t, "admin", "certificates", "remove", "app", "-Ab3")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "goes after '--'") {
+		t.Fatalf("err = %v, want a usage error that says how to pass an argument beginning with '-'", err)
+	}
+}
+
 func TestUnknownFlagIsUsageError(t *testing.T) {
 	_, err := run(t, "serve", "--no-such-flag")
 	var ue usageError

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -41,10 +42,20 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newServeCommand(), newMigrateCommand(), newConfigCommand(), newVersionCommand())
 	addOtherCommands(root)
 	return root
+}
+
+// flagError marks a bad flag as a usage error. Key IDs and thumbprints are
+// base64url and may begin with '-', which the parser takes for a flag: say
+// how to pass one.
+func flagError(cmd *cobra.Command, err error) error {
+	if strings.Contains(err.Error(), "unknown shorthand flag") {
+		err = fmt.Errorf("%w\n(an argument that begins with '-' goes after '--', as in: %s -- -argument)", err, cmd.CommandPath())
+	}
+	return usageError{err}
 }
 
 func newVersionCommand() *cobra.Command {

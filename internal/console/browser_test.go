@@ -12,9 +12,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
+// steps gives each step of the seed guide 15 seconds; a failure shows the
+// text of the page's <main>.
+var steps = e2etest.Steps{Timeout: 15 * time.Second, Page: chromedp.Text(chromedp.CSS("main"))}
 
 // TestBrowserSeedFlow walks the seed guide in a real chromium (issue 4
 // point 8): create the first admin on the setup page, sign in, create a
@@ -25,15 +29,13 @@ const chromiumPath = "/usr/bin/chromium"
 // Screenshots of every tab, and of a 390px-wide screen, go to
 // LATCHKEY_TEST_ARTIFACTS/<test> (or a temporary directory).
 func TestBrowserSeedFlow(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: %s is absent (apt-get install -y chromium)", chromiumPath)
-	}
+	e2etest.SkipWithoutChromium(t)
 	e := startServer(t)
 	ctx := chromium(t)
-	shots := artifacts(t)
+	shots := e2etest.ArtifactsDir(t)
 	const pw = "correct horse battery staple"
 
-	step(t, ctx, "setup page: create the first admin",
+	steps.Run(t, ctx, "setup page: create the first admin",
 		chromedp.Navigate(e.base+"/console/"),
 		chromedp.WaitVisible(chromedp.ID("bootstrap_token")),
 		chromedp.SendKeys(chromedp.ID("bootstrap_token"), adminToken),
@@ -43,17 +45,17 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/console/setup"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
 	)
-	step(t, ctx, "sign out, then sign in",
+	steps.Run(t, ctx, "sign out, then sign in",
 		chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)),
 		chromedp.WaitVisible(chromedp.ID("password")),
-		screenshot(shots, "01-sign-in.png"),
+		e2etest.Screenshot(shots, "01-sign-in.png"),
 		chromedp.SendKeys(chromedp.ID("username"), "root"),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
 		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
-		screenshot(shots, "02-clients.png"),
+		e2etest.Screenshot(shots, "02-clients.png"),
 	)
-	step(t, ctx, "Services → New service with api and refresh_token",
+	steps.Run(t, ctx, "Services → New service with api and refresh_token",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/services"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/services/new"]`)),
 		chromedp.Click(chromedp.CSS(`a[href$="/services/new"]`)),
@@ -63,9 +65,9 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("scopes"), "api Manage user data via APIs\nrefresh_token Perform requests at any time\n"),
 		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
-		screenshot(shots, "03-service.png"),
+		e2etest.Screenshot(shots, "03-service.png"),
 	)
-	step(t, ctx, "Profiles → New profile",
+	steps.Run(t, ctx, "Profiles → New profile",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/profiles"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/profiles"] #name`)),
 		chromedp.SendKeys(chromedp.ID("id"), "integration"),
@@ -73,7 +75,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action$="/profiles"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/profiles/integration"]`)),
 	)
-	step(t, ctx, "Clients → New client (service / M2M)",
+	steps.Run(t, ctx, "Clients → New client (service / M2M)",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/clients"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
 		chromedp.Click(chromedp.CSS(`a[href$="/clients/new"]`)),
@@ -84,7 +86,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name=type][value=service]`)),
 		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/overview"]`)),
-		screenshot(shots, "04-client-overview.png"),
+		e2etest.Screenshot(shots, "04-client-overview.png"),
 	)
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
@@ -93,7 +95,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	clientURL := strings.TrimSuffix(loc, "/overview")
 	clientID := clientURL[strings.LastIndex(clientURL, "/")+1:]
 
-	step(t, ctx, "OAuth tab: callback URL, grant types, PKCE off",
+	steps.Run(t, ctx, "OAuth tab: callback URL, grant types, PKCE off",
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
 		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
 		chromedp.SendKeys(chromedp.ID("redirect_uris"), "http://localhost:1717/OauthRedirect"),
@@ -103,21 +105,21 @@ func TestBrowserSeedFlow(t *testing.T) {
 		checkbox(`input[name=require_pkce]`, false),
 		chromedp.Click(chromedp.CSS(`form[action$="/oauth"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
-		screenshot(shots, "05-client-oauth.png"),
+		e2etest.Screenshot(shots, "05-client-oauth.png"),
 	)
 	certFile := filepath.Join(t.TempDir(), "cmdb.crt")
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert(t, "cloudaware-cmdb", time.Now().Add(20*24*time.Hour))})
 	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "OAuth tab: upload the X.509 certificate (multipart form)",
+	steps.Run(t, ctx, "OAuth tab: upload the X.509 certificate (multipart form)",
 		chromedp.SetUploadFiles(chromedp.ID("certificate"), []string{certFile}),
 		chromedp.Click(chromedp.CSS(`form[action$="/certificates"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.cert .warning`)),
 		chromedp.ScrollIntoView(chromedp.ID("certs-h")),
-		viewportShot(shots, "05b-client-certificate.png"),
+		e2etest.ViewportShot(shots, "05b-client-certificate.png"),
 	)
-	step(t, ctx, "OAuth tab: Enable JWT Bearer Flow, admin approved users, the profile",
+	steps.Run(t, ctx, "OAuth tab: Enable JWT Bearer Flow, admin approved users, the profile",
 		checkbox(`input[name=enable_jwt_bearer]`, true),
 		chromedp.Click(chromedp.CSS(`input[name=pre_auth][value=admin_approved]`)),
 		checkbox(`input[name=allowed_profiles][value=integration]`, true),
@@ -126,7 +128,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		// this form's own.
 		waitText(`.notice`, "JWT bearer settings saved"),
 		chromedp.ScrollIntoView(chromedp.ID("jwt-h")),
-		viewportShot(shots, "05c-client-jwt-bearer.png"),
+		e2etest.ViewportShot(shots, "05c-client-jwt-bearer.png"),
 	)
 	warn, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.cert .warning`)))
 	if err != nil || !strings.Contains(warn, "expires in") {
@@ -136,50 +138,50 @@ func TestBrowserSeedFlow(t *testing.T) {
 	if err != nil || !on {
 		t.Errorf("admin approved policy not saved (%v)", err)
 	}
-	step(t, ctx, "Scopes tab: api and refresh_token",
+	steps.Run(t, ctx, "Scopes tab: api and refresh_token",
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/scopes"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=scopes][value=api]`)),
 		checkbox(`input[name=scopes][value=api]`, true),
 		checkbox(`input[name=scopes][value=refresh_token]`, true),
 		chromedp.Click(chromedp.CSS(`form[action$="/scopes"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
-		screenshot(shots, "06-client-scopes.png"),
+		e2etest.Screenshot(shots, "06-client-scopes.png"),
 	)
 	for i, tab := range []string{"endpoints", "metadata"} {
-		step(t, ctx, "tab "+tab,
+		steps.Run(t, ctx, "tab "+tab,
 			chromedp.Click(chromedp.CSS(`.tabs a[href$="/`+tab+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/`+tab+`"]`)),
-			screenshot(shots, "0"+string(rune('7'+i))+"-client-"+tab+".png"),
+			e2etest.Screenshot(shots, "0"+string(rune('7'+i))+"-client-"+tab+".png"),
 		)
 	}
-	step(t, ctx, "Credentials tab: View secret sends a code",
+	steps.Run(t, ctx, "Credentials tab: View secret sends a code",
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/credentials"]`)),
 		chromedp.WaitVisible(chromedp.ID("send-code")),
-		screenshot(shots, "09-client-credentials.png"),
+		e2etest.Screenshot(shots, "09-client-credentials.png"),
 		chromedp.Click(chromedp.ID("send-code")),
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
 	code := waitCode(t, e.box)
-	step(t, ctx, "enter the code",
+	steps.Run(t, ctx, "enter the code",
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("reveal")),
 		chromedp.WaitVisible(chromedp.ID("client-secret")),
-		screenshot(shots, "10-client-secret.png"),
+		e2etest.Screenshot(shots, "10-client-secret.png"),
 	)
 	secret, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("client-secret")))
 	if err != nil || strings.TrimSpace(secret) == "" {
 		t.Fatalf("secret not shown: %q %v", secret, err)
 	}
-	step(t, ctx, "narrow screen (390px)",
+	steps.Run(t, ctx, "narrow screen (390px)",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)),
-		screenshot(shots, "11-narrow-credentials.png"),
+		e2etest.Screenshot(shots, "11-narrow-credentials.png"),
 		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
 		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
-		screenshot(shots, "12-narrow-oauth.png"),
+		e2etest.Screenshot(shots, "12-narrow-oauth.png"),
 		chromedp.ScrollIntoView(chromedp.ID("af-h")),
-		viewportShot(shots, "13-narrow-oauth-signin-settings.png"),
+		e2etest.ViewportShot(shots, "13-narrow-oauth-signin-settings.png"),
 		chromedp.ScrollIntoView(chromedp.ID("jwt-h")),
-		viewportShot(shots, "14-narrow-oauth-jwt-bearer.png"),
+		e2etest.ViewportShot(shots, "14-narrow-oauth-jwt-bearer.png"),
 	)
 	// Nothing on a narrow screen is wider than the viewport.
 	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
@@ -216,33 +218,9 @@ func waitCode(t *testing.T, box *mailbox) string {
 // chromium starts a headless Debian chromium for the test.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+	return e2etest.Chromium(t, chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// step runs actions with a timeout and fails with the page it was on.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, actions...); err != nil {
-		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-		defer dcancel()
-		loc, _ := chromedp.Run(dctx, chromedp.Location())
-		body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("main")))
-		t.Fatalf("%s: %v\nat %s\n%s", what, err, loc, body)
-	}
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
 }
 
 // waitText waits until the element's text contains want.
@@ -272,41 +250,4 @@ func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
 		_, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg)
 		return err
 	})
-}
-
-// screenshot saves a full-page PNG as dir/name.
-func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		png, err := chromedp.FullScreenshot(100)(ctx, tg)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
-	})
-}
-
-// viewportShot saves what the screen shows now as dir/name.
-func viewportShot(dir, name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		png, err := chromedp.CaptureScreenshot()(ctx, tg)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
-	})
-}
-
-// artifacts is LATCHKEY_TEST_ARTIFACTS/<test name>, or a temporary
-// directory.
-func artifacts(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("LATCHKEY_TEST_ARTIFACTS")
-	if root == "" {
-		return t.TempDir()
-	}
-	dir := filepath.Join(root, t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

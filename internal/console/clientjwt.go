@@ -148,7 +148,14 @@ func (h *Handler) setGrant(r *http.Request, ws, id, grant string, on bool) error
 
 // oauthResult re-renders the OAuth tab with a notice or the errors.
 func (h *Handler) oauthResult(w http.ResponseWriter, r *http.Request, c *reqCtx, err error, notice string) {
-	d, derr := h.clientData(r, c, "oauth")
+	h.clientTabResult(w, r, c, "oauth", err, notice, "")
+}
+
+// clientTabResult re-renders tab of the client page after a save: with
+// the form's errors when err is a validation error, else with notice and,
+// when the save created one, the secret (shown this once).
+func (h *Handler) clientTabResult(w http.ResponseWriter, r *http.Request, c *reqCtx, tab string, err error, notice, secret string) {
+	d, derr := h.clientData(r, c, tab)
 	if derr != nil {
 		h.fail(w, r, c, derr)
 		return
@@ -164,5 +171,8 @@ func (h *Handler) oauthResult(w http.ResponseWriter, r *http.Request, c *reqCtx,
 		return
 	}
 	v.Notice = notice
+	if secret != "" {
+		d.Secret = secret
+	}
 	h.render(w, r, http.StatusOK, "client", v)
 }

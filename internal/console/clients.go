@@ -244,27 +244,11 @@ func (h *Handler) saveClientTab(w http.ResponseWriter, r *http.Request, c *reqCt
 	}
 	id := r.PathValue("id")
 	res, err := orRun(&verr, func() (service.ClientWithSecret, error) { return h.Service.UpdateClient(r.Context(), c.ws, id, p) })
-	d, derr := h.clientData(r, c, tab)
-	if derr != nil {
-		h.fail(w, r, c, derr)
-		return
-	}
-	v := h.newView(r, c, d.Client.Name, "clients", d)
-	if err != nil {
-		status, ok := formErrors(v, err)
-		if !ok {
-			h.fail(w, r, c, err)
-			return
-		}
-		h.render(w, r, status, "client", v)
-		return
-	}
-	v.Notice = "Saved."
+	notice := "Saved."
 	if res.Secret != "" {
-		d.Secret = res.Secret
-		v.Notice = "Saved. The client now has a secret: copy it now, it is shown only once."
+		notice = "Saved. The client now has a secret: copy it now, it is shown only once."
 	}
-	h.render(w, r, http.StatusOK, "client", v)
+	h.clientTabResult(w, r, c, tab, err, notice, res.Secret)
 }
 
 func overviewPatch(f form) service.ClientPatch {

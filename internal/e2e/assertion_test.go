@@ -18,6 +18,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // clientAssertionType is RFC 7523 §2.2's client_assertion_type.
@@ -76,7 +78,7 @@ func signAssertion(t *testing.T, key jose.SigningKey, clientID, audience string)
 	raw, err := jwt.Signed(signer).Claims(jwt.Claims{
 		Issuer: clientID, Subject: clientID, Audience: jwt.Audience{audience},
 		Expiry: jwt.NewNumericDate(now.Add(2 * time.Minute)), IssuedAt: jwt.NewNumericDate(now),
-		ID: randomToken(16),
+		ID: e2etest.RandomToken(16),
 	}).Serialize()
 	if err != nil {
 		t.Fatalf("sign assertion: %v", err)

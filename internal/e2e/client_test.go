@@ -16,11 +16,13 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // httpClient talks to one server the way an outside client does.
 type httpClient struct {
-	leaks *secretList
+	leaks *e2etest.SecretList
 }
 
 // reply is a decoded HTTP answer.
@@ -96,16 +98,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // body (when body is non-nil).
 func (lk *instance) adminDo(t *testing.T, method, path string, body any) reply {
 	t.Helper()
-	var raw []byte
-	if body != nil {
-		raw = mustJSON(t, body)
-	}
-	req := newRequest(t, method, lk.base+"/admin/v1"+path, raw)
-	req.Header.Set("Authorization", "Bearer "+lk.admin)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return lk.client.do(t, req)
+	return lk.client.do(t, e2etest.AdminRequest(t, lk.base, lk.admin, method, path, body))
 }
 
 // adminOK is adminDo that fails the test unless the status is want, and
@@ -113,14 +106,7 @@ func (lk *instance) adminDo(t *testing.T, method, path string, body any) reply {
 func (lk *instance) adminOK(t *testing.T, method, path string, body any, want int, out any) {
 	t.Helper()
 	r := lk.adminDo(t, method, path, body)
-	if r.status != want {
-		t.Fatalf("admin %s %s: status %d, want %d: %s", method, path, r.status, want, r.raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(r.raw, out); err != nil {
-			t.Fatalf("admin %s %s: decode: %v: %s", method, path, err, r.raw)
-		}
-	}
+	e2etest.RequireAdminStatus(t, method, path, r.status, r.raw, want, out)
 }
 
 // createWorkspace creates a workspace signing with alg ("" = default).
@@ -162,7 +148,7 @@ func (lk *instance) createClient(t *testing.T, ws string, body map[string]any) c
 	t.Helper()
 	var c clientInfo
 	lk.adminOK(t, http.MethodPost, "/workspaces/"+ws+"/clients", body, http.StatusCreated, &c)
-	lk.leaks.add(c.ClientSecret)
+	lk.leaks.Add(c.ClientSecret)
 	if c.ClientID == "" {
 		t.Fatalf("created client has no client_id")
 	}
@@ -196,7 +182,7 @@ func (lk *instance) fetchToken(t *testing.T, cfg *clientcredentials.Config) (*oa
 	t.Helper()
 	tok, err := cfg.Token(t.Context())
 	if err == nil {
-		lk.leaks.addToken(tok.AccessToken)
+		lk.leaks.AddToken(tok.AccessToken)
 	}
 	return tok, err
 }

@@ -67,7 +67,7 @@ func TestTokenEndpointHygiene(t *testing.T) {
 					t.Errorf("Content-Type %q, want application/json", r.header.Get("Content-Type"))
 				}
 				if tc.code == "" {
-					lk.leaks.addToken(r.str("access_token"))
+					lk.leaks.AddToken(r.str("access_token"))
 				}
 				if tc.status == http.StatusUnauthorized && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic") {
 					t.Errorf("401 without WWW-Authenticate: Basic (RFC 6749 §5.2): %q", r.header.Get("WWW-Authenticate"))

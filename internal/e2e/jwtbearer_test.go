@@ -5,17 +5,17 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net/http"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -52,7 +52,7 @@ func (s jwtBearerSigner) assertion(t *testing.T, iss, sub, aud string) string {
 	}
 	now := time.Now()
 	payload, _ := json.Marshal(map[string]any{"iss": iss, "sub": sub, "aud": aud, "iat": now.Unix(),
-		"exp": now.Add(5 * time.Minute).Unix(), "jti": base64.RawURLEncoding.EncodeToString(randomBytes(16))})
+		"exp": now.Add(5 * time.Minute).Unix(), "jti": e2etest.RandomToken(16)})
 	obj, err := signer.Sign(payload)
 	if err != nil {
 		t.Fatal(err)
@@ -71,20 +71,7 @@ func (s jwtBearerSigner) assertion(t *testing.T, iss, sub, aud string) string {
 // SECURITY.md C3, C7 "two nodes / concurrently").
 func TestJWTBearerMultiProcess(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("multi-process JWT bearer test skipped: it needs PostgreSQL; set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", postgresEnv)
-	}
-	dsn := postgresSchemaDSN(t)
-	bin := buildBinary(t, t.TempDir())
-	leaks := &secretList{}
-	admin := "e2e-admin-" + randomToken(32)
-	leaks.add(admin)
-	masterKey := base64.StdEncoding.EncodeToString(randomBytes(32))
-	leaks.add(masterKey)
-	env := childEnv(masterKey, admin)
-	p1, _ := startProcess(t, "process 1", bin, dsn, env, leaks)
-	p2, _ := startProcess(t, "process 2", bin, dsn, env, leaks)
-	p1.admin, p2.admin = admin, admin
+	p1, p2, procs := startProcessPair(t, "multi-process JWT bearer test")
 	const ws = "default"
 
 	p1.createService(t, ws, "api", "https://api.example", "api:read")
@@ -97,10 +84,11 @@ func TestJWTBearerMultiProcess(t *testing.T) {
 		map[string]any{"id": "u-ada", "username": "ada"}, http.StatusCreated, nil)
 	aud := p1.issuer(ws) + "/oauth2/token"
 	post := func(lk *instance, assertion string) reply {
+		p1.leaks.AddToken(assertion) // a bearer credential until it expires
 		r := lk.client.postForm(t, lk.wsURL(ws)+"/oauth2/token",
 			url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}, basic{})
 		if r.status == http.StatusOK {
-			leaks.addToken(r.str("access_token"))
+			p1.leaks.AddToken(r.str("access_token"))
 		}
 		return r
 	}
@@ -152,4 +140,9 @@ func TestJWTBearerMultiProcess(t *testing.T) {
 			return "", r.status == http.StatusBadRequest && r.str("error_description") == "user is disabled"
 		})
 	})
+
+	// Neither process logged an assertion or a token (SECURITY.md Q6).
+	for _, p := range procs {
+		p.StopAndCheckLog(t, p1.leaks)
+	}
 }

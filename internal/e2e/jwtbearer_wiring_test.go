@@ -11,6 +11,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // signJWT signs claims as a compact JWS with key.
@@ -68,7 +70,7 @@ func TestJWTBearerServerWiring(t *testing.T) {
 		r := lk.client.postForm(t, tokenURL, url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}},
 			basic{c.ClientID, c.ClientSecret})
 		if r.status == http.StatusOK {
-			lk.leaks.addToken(r.str("access_token"))
+			lk.leaks.AddToken(r.str("access_token"))
 		}
 		return r
 	}
@@ -79,7 +81,7 @@ func TestJWTBearerServerWiring(t *testing.T) {
 			map[string]any{"allow_hs256": true}, http.StatusOK, nil)
 		a := signJWT(t, jose.SigningKey{Algorithm: jose.HS256, Key: []byte(c.ClientSecret)}, map[string]any{
 			"iss": c.ClientID, "sub": "ada", "aud": issuer + "/oauth2/token",
-			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": randomToken(16)})
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": e2etest.RandomToken(16)})
 		r := grant(a)
 		if r.status != http.StatusOK {
 			t.Fatalf("HS256 assertion: %d %s", r.status, r.raw)
@@ -99,7 +101,7 @@ func TestJWTBearerServerWiring(t *testing.T) {
 		for range 2 {
 			a := signJWT(t, jose.SigningKey{Algorithm: jose.ES256, Key: issuerKey.priv.(*ecdsa.PrivateKey)}, map[string]any{
 				"iss": extIssuer, "sub": "partner-service", "aud": "latchkey-app", "cmicuser": "acme||svc-user",
-				"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": randomToken(16)})
+				"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": e2etest.RandomToken(16)})
 			r := grant(a)
 			if r.status != http.StatusOK {
 				t.Fatalf("trusted issuer assertion: %d %s", r.status, r.raw)

@@ -1,23 +1,18 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // sharedBaseURL is the public base URL both processes are configured
@@ -29,113 +24,24 @@ const sharedBaseURL = "http://latchkey.lb.test"
 // default cache poll interval is 500ms.
 const pollFor = 2 * time.Second
 
-// buildBinary builds cmd/latchkey from the module root into dir.
-func buildBinary(t *testing.T, dir string) string {
+// startProcessPair starts two `latchkey serve` processes on one fresh
+// PostgreSQL schema, sharing a master key, an admin token and the public
+// base URL sharedBaseURL. Without PostgreSQL it skips the test, saying
+// that what needs it.
+func startProcessPair(t *testing.T, what string) (p1, p2 *instance, procs [2]*e2etest.Process) {
 	t.Helper()
-	gomod, err := exec.CommandContext(t.Context(), "go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(gomod)) == "" {
-		t.Fatalf("go env GOMOD: %v", err)
+	e2etest.SkipWithoutPostgres(t, what)
+	dsn := postgresSchemaDSN(t)
+	leaks := &e2etest.SecretList{}
+	fleet := e2etest.NewFleet(t, "e2e-admin-", leaks)
+	var nodes [2]*instance
+	for i := range nodes {
+		procs[i] = fleet.Start(t, fmt.Sprintf("process %d", i+1),
+			"--base-url", sharedBaseURL, "--storage", dsn, "--data-dir", t.TempDir())
+		nodes[i] = &instance{base: "http://" + procs[i].Addr, public: sharedBaseURL, admin: fleet.Admin,
+			leaks: leaks, client: &httpClient{leaks: leaks}}
 	}
-	bin := filepath.Join(dir, "latchkey")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/latchkey")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/latchkey: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// process is one `latchkey serve` child process.
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan error
-	once sync.Once
-}
-
-// startProcess runs `latchkey serve` on a free loopback port and returns
-// an instance addressing it once it listens.
-func startProcess(t *testing.T, name, bin, dsn string, env []string, leaks *secretList) (*instance, *process) {
-	t.Helper()
-	p := &process{name: name, logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--base-url", sharedBaseURL,
-		"--storage", dsn, "--data-dir", t.TempDir(), "--log-level", "debug")
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() { p.stop(t) })
-	addr := p.waitListening(t)
-	return &instance{base: "http://" + addr, public: sharedBaseURL, leaks: leaks, client: &httpClient{leaks: leaks}}, p
-}
-
-// waitListening returns the address from the "latchkey listening" log line.
-func (p *process) waitListening(t *testing.T) string {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "latchkey listening" && line.Addr != "" {
-				return line.Addr
-			}
-		}
-		select {
-		case err := <-p.done:
-			t.Fatalf("%s exited before listening: %v\n%s", p.name, err, p.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s did not listen within 30s:\n%s", p.name, p.logs.String())
-	return ""
-}
-
-// stop sends SIGTERM and requires a clean exit (status 0) within
-// stopTimeout. Safe to call twice.
-func (p *process) stop(t *testing.T) {
-	t.Helper()
-	p.once.Do(func() { p.terminate(t) })
-}
-
-func (p *process) terminate(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Errorf("SIGTERM %s: %v", p.name, err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("%s exit after SIGTERM: %v, want status 0\n%s", p.name, err, p.logs.String())
-		}
-	case <-time.After(stopTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Errorf("%s did not stop within %s of SIGTERM", p.name, stopTimeout)
-	}
-}
-
-// childEnv is the environment of both processes: the parent's without any
-// LATCHKEY_* setting, plus the shared master key and admin token.
-func childEnv(masterKey, adminToken string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LATCHKEY_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env,
-		"LATCHKEY_MASTER_KEYS="+masterKey,
-		"LATCHKEY_ADMIN_TOKEN="+adminToken,
-		// Every request comes from 127.0.0.1 and many fail on purpose.
-		"LATCHKEY_LIMITS_FAILED_AUTH_BURST=100000",
-	)
+	return nodes[0], nodes[1], procs
 }
 
 // TestMultiProcess starts two `latchkey serve` processes on one
@@ -144,20 +50,7 @@ func childEnv(masterKey, adminToken string) []string {
 // reliability invariants 4 and 6; SECURITY.md B7 "node 1 then node 2").
 func TestMultiProcess(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("multi-process test skipped: it needs PostgreSQL; set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", postgresEnv)
-	}
-	dsn := postgresSchemaDSN(t)
-	bin := buildBinary(t, t.TempDir())
-	leaks := &secretList{}
-	admin := "e2e-admin-" + randomToken(32)
-	leaks.add(admin)
-	masterKey := base64.StdEncoding.EncodeToString(randomBytes(32))
-	leaks.add(masterKey)
-	env := childEnv(masterKey, admin)
-	p1, proc1 := startProcess(t, "process 1", bin, dsn, env, leaks)
-	p2, proc2 := startProcess(t, "process 2", bin, dsn, env, leaks)
-	p1.admin, p2.admin = admin, admin
+	p1, p2, procs := startProcessPair(t, "multi-process test")
 	const ws = "default"
 
 	p1.createService(t, ws, "api", "https://api.example", "api:read")
@@ -220,7 +113,7 @@ func TestMultiProcess(t *testing.T) {
 			switch {
 			case r.status == http.StatusOK:
 				ok++
-				p1.leaks.addToken(r.str("access_token"))
+				p1.leaks.AddToken(r.str("access_token"))
 			case r.status != http.StatusUnauthorized || r.str("error") != "invalid_client":
 				t.Errorf("concurrent replay: %d %s, want 200 once and 401 invalid_client otherwise", r.status, r.raw)
 			}
@@ -267,10 +160,9 @@ func TestMultiProcess(t *testing.T) {
 	})
 
 	// Graceful shutdown: SIGTERM, exit status 0 (issue 2 point 13).
-	proc1.stop(t)
-	proc2.stop(t)
-	leaks.checkLog(t, proc1.name, proc1.logs.String())
-	leaks.checkLog(t, proc2.name, proc2.logs.String())
+	for _, p := range procs {
+		p.StopAndCheckLog(t, p1.leaks)
+	}
 }
 
 // verifyAt verifies tok with go-oidc against lk's JWKS; the issuer is the

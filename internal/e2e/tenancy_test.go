@@ -156,7 +156,7 @@ func TestDynamicRegistration(t *testing.T) {
 		}
 		lk.adminOK(t, http.MethodPost, "/workspaces/"+ws+"/initial-access-tokens",
 			map[string]any{"description": "e2e", "expires_in": 600, "max_uses": 1}, http.StatusCreated, &iat)
-		lk.leaks.add(iat.Token)
+		lk.leaks.Add(iat.Token)
 		meta := map[string]any{
 			"client_name": "registered", "grant_types": []string{"client_credentials"},
 			"token_endpoint_auth_method": "client_secret_post", "scope": "api:read",
@@ -166,8 +166,8 @@ func TestDynamicRegistration(t *testing.T) {
 			t.Fatalf("RFC 7591 registration: %d %s", reg.status, reg.raw)
 		}
 		id, secret, rat, uri := reg.str("client_id"), reg.str("client_secret"), reg.str("registration_access_token"), reg.str("registration_client_uri")
-		lk.leaks.add(secret)
-		lk.leaks.add(rat)
+		lk.leaks.Add(secret)
+		lk.leaks.Add(rat)
 		if id == "" || len(secret) < 43 || rat == "" || uri != d.RegistrationEndpoint+"/"+url.PathEscape(id) {
 			t.Fatalf("registration response incomplete: %s", reg.raw)
 		}

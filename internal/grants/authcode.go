@@ -198,7 +198,7 @@ func (h *Handler) newFamily(req *request, code storage.AuthCode) storage.TokenFa
 	f := storage.TokenFamily{
 		WorkspaceID: req.ws.ID, ID: code.FamilyID, ClientID: req.client.ID, UserID: code.UserID,
 		SessionID: code.SessionID, Scopes: code.Scopes, AuthTime: code.AuthTime, AMR: code.AMR, ACR: code.ACR,
-		Claims: code.Claims, Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now,
+		Claims: code.Claims, GrantType: oauth2.GrantAuthorizationCode, Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now,
 	}
 	if wantsRefresh(req.client, code.Scopes) {
 		idle, abs := h.refreshTTLs(req.client)

@@ -28,7 +28,12 @@
 // is advertised is what is accepted (SECURITY.md P1).
 //
 // The JWT bearer grant writes once per token: its jti (or the assertion's
-// hash) in the replay store, after every check passed.
+// hash) in the replay store, after every check passed. Only a client that
+// enables refresh tokens for the grant (and may use the refresh_token
+// grant) gets a second write: a new token family with its first refresh
+// token, recorded after the jti was spent so that a replayed assertion
+// never creates one (jwtbearer_refresh.go). Its tokens are minted like
+// the code flow's, so the refresh_token grant redeems them unchanged.
 //
 // The client_credentials path performs no database write: the workspace,
 // client and scopes come from the cached store and the signer keeps its

@@ -97,7 +97,8 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope"`
-	// RefreshToken and IDToken come from the code flow only.
+	// RefreshToken comes from the code flow and, when the client enables
+	// it, the JWT bearer grant; IDToken from the code flow only.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 }

@@ -349,13 +349,20 @@ type tokenBody struct {
 	RefreshToken *string `json:"refresh_token"`
 }
 
-func decodeToken(t *testing.T, resp *http.Response) tokenBody {
+// okBody reads a successful (200, no-store) token response body.
+func okBody(t *testing.T, resp *http.Response) []byte {
 	t.Helper()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	assertNoStore(t, resp)
+	return body
+}
+
+func decodeToken(t *testing.T, resp *http.Response) tokenBody {
+	t.Helper()
+	body := okBody(t, resp)
 	var tb tokenBody
 	if err := json.Unmarshal(body, &tb); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,8 +50,7 @@ func benchRaw(b *testing.B, f *fixture) {
 	assertion := sign(b, jose.RS256, rsaKeyA, "k1", bearerClaims("bench", "alice", f.tokenURL("acme")))
 	keys := []jose.JSONWebKey{{Key: rsaKeyA.Public(), KeyID: "k1"}}
 	payload := []byte(`{"iss":"x","sub":"alice","client_id":"bench","scope":"orders:read","jti":"abc","iat":1,"exp":2,"aud":"https://orders.example/api"}`)
-	b.ReportAllocs()
-	b.ResetTimer()
+	defer startTimedLoop(b).report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			tok, err := jwtx.Parse(assertion, []string{"RS256"}, 0)
@@ -83,8 +83,7 @@ func benchEndpoint(b *testing.B, f *fixture) {
 	// Many requests in flight, as from a load generator: while one waits
 	// for the database (the jti insert must reach disk), others compute.
 	b.SetParallelism(benchParallelism)
-	b.ReportAllocs()
-	b.ResetTimer()
+	defer startTimedLoop(b).report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			form := forms[next.Add(1)-1]
@@ -93,4 +92,36 @@ func benchEndpoint(b *testing.B, f *fixture) {
 			}
 		}
 	})
+}
+
+// cpuMeter reports how many cores the process kept busy while the timed
+// loop ran ("cores"): below GOMAXPROCS, requests were waiting (for the
+// database, for the scheduler) rather than computing.
+type cpuMeter struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+// startTimedLoop starts the timer of b (allocations reported) and the CPU
+// meter together, right before the timed loop.
+func startTimedLoop(b *testing.B) cpuMeter {
+	b.ReportAllocs()
+	m := cpuMeter{wall: time.Now(), cpu: processCPU()}
+	b.ResetTimer()
+	return m
+}
+
+func (m cpuMeter) report(b *testing.B) {
+	b.StopTimer()
+	used := processCPU() - m.cpu
+	b.ReportMetric(used.Seconds()/time.Since(m.wall).Seconds(), "cores")
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,8 +2,10 @@ package grants
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -140,11 +142,46 @@ func certificateKeys(certs []storage.ClientCertificate, now time.Time) []jose.JS
 		if now.After(c.NotAfter) || c.NotBefore.After(now.Add(jwtx.DefaultSkew)) {
 			continue
 		}
-		cert, err := x509.ParseCertificate(c.DER)
-		if err != nil {
+		key, ok := certificatePublicKey(c.DER)
+		if !ok {
 			continue
 		}
-		out = append(out, jose.JSONWebKey{Key: cert.PublicKey, KeyID: c.KID, Use: "sig"})
+		out = append(out, jose.JSONWebKey{Key: key, KeyID: c.KID, Use: "sig"})
 	}
 	return out
+}
+
+// parsedKeys remembers the public key of each certificate seen, keyed by
+// its DER: parsing an X.509 certificate costs several microseconds, on
+// every JWT bearer request. A certificate's bytes determine its key, so an
+// entry is never stale; removing a certificate removes it from the client's
+// list, which is read on every request. The map stops growing at
+// maxParsedKeys. (A plain map: looking up string(der) in it does not copy
+// the bytes, as a sync.Map key would.)
+var parsedKeys = struct {
+	sync.RWMutex
+	m map[string]crypto.PublicKey
+}{m: map[string]crypto.PublicKey{}}
+
+const maxParsedKeys = 4096
+
+// certificatePublicKey returns the public key of the DER certificate, or
+// false when it does not parse (upload validation makes that rare).
+func certificatePublicKey(der []byte) (crypto.PublicKey, bool) {
+	parsedKeys.RLock()
+	k, ok := parsedKeys.m[string(der)]
+	parsedKeys.RUnlock()
+	if ok {
+		return k, true
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, false
+	}
+	parsedKeys.Lock()
+	if len(parsedKeys.m) < maxParsedKeys {
+		parsedKeys.m[string(der)] = cert.PublicKey
+	}
+	parsedKeys.Unlock()
+	return cert.PublicKey, true
 }

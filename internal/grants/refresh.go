@@ -16,8 +16,9 @@ const maxRefreshLen = 256
 
 // refreshToken implements the refresh token grant (RFC 6749 §6,
 // RFC 9700 §4.14): the token must belong to the authenticated client
-// (H7), the scope may only narrow (H8), the user must still be active and
-// the family live (H9, H10). The token is rotated (always for public
+// (H7), the scope may only narrow (H8), the user must still be active (and,
+// in a family the JWT bearer grant began, still pre-authorized for the
+// client) and the family live (H9, H10). The token is rotated (always for public
 // clients, RFC 9700 §2.2.2) by one conditional update that also detects
 // reuse and then revokes the whole family (H1–H6, reliability invariant 3).
 func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenResponse, error) {
@@ -39,6 +40,15 @@ func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenRespons
 	user, err := h.activeUser(ctx, req.ws.ID, fam.UserID)
 	if err != nil {
 		return nil, err
+	}
+	if fam.GrantType == oauth2.GrantJWTBearer {
+		// The client's pre-authorization admitted the user when the
+		// family began; an admin who removes the user (or the user's
+		// profile) from it stops the refreshes too, not only new
+		// assertions.
+		if err := preAuthorized(req.client, user); err != nil {
+			return nil, err
+		}
 	}
 	rotate := req.client.Type == oauth2.ClientPublic || req.client.RefreshTokens == nil || !req.client.RefreshTokens.NoRotation
 	iss, err := h.issueUserTokens(ctx, req, fam, user, scopes, "", rotate)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -39,7 +40,8 @@ type ClientJWTInput struct {
 
 // SetClientJWTBearer validates and stores a client's JWT bearer settings.
 func (s *Service) SetClientJWTBearer(ctx context.Context, wsID, clientID string, in ClientJWTInput) (storage.Client, error) {
-	if _, err := s.GetClient(ctx, wsID, clientID); err != nil {
+	current, err := s.GetClient(ctx, wsID, clientID)
+	if err != nil {
 		return storage.Client{}, err
 	}
 	settings := normalizeBearer(in.Settings)
@@ -47,6 +49,7 @@ func (s *Service) SetClientJWTBearer(ctx context.Context, wsID, clientID string,
 	if err := s.validateBearer(ctx, &v, wsID, settings, in.ServiceUserID); err != nil {
 		return storage.Client{}, err
 	}
+	checkBearerRefresh(&v, settings, current)
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
@@ -64,6 +67,16 @@ func (s *Service) SetClientJWTBearer(ctx context.Context, wsID, clientID string,
 		"user_field": settings.UserField, "pre_auth": settings.PreAuth, "service_user_id": in.ServiceUserID,
 	})
 	return c, nil
+}
+
+// checkBearerRefresh: refresh tokens on the JWT bearer grant are redeemed
+// through the refresh_token grant, so asking for them on a client that may
+// not use that grant would promise tokens the client can never use. The
+// token endpoint issues none in that case either (a client whose grant
+// type is removed later simply stops getting them).
+func checkBearerRefresh(v *validator, st storage.JWTBearerSettings, c storage.Client) {
+	v.check(!st.RefreshTokens || slices.Contains(c.GrantTypes, oauth2.GrantRefreshToken),
+		"refresh_tokens", "grant_type", "requires the %s grant type", oauth2.GrantRefreshToken)
 }
 
 // EffectiveJWTBearer returns a client's settings with defaults filled in,

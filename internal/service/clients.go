@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"time"
 
@@ -144,7 +146,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 
 func applyClientDefaults(in *ClientInput) {
 	if in.ID == "" {
-		in.ID = randomToken(16)
+		in.ID = newClientID()
 	}
 	if in.Type == "" {
 		in.Type = oauth2.ClientConfidential
@@ -380,4 +382,17 @@ func (s *Service) DeleteClient(ctx context.Context, wsID, id string) error {
 	}
 	s.audit(ctx, wsID, AuditClientDelete, TargetClient, id, nil)
 	return nil
+}
+
+// clientIDEncoding is lowercase base32 without padding: generated client IDs
+// are letters and digits only, so they never start with '-' (which a command
+// line would take for a flag), survive double-click selection and are
+// case-insensitive to read aloud.
+var clientIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newClientID returns a generated client_id: 128 random bits, 26 characters.
+func newClientID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
+	return clientIDEncoding.EncodeToString(b)
 }

@@ -82,8 +82,12 @@ func validateGrantTypes(v *validator, in ClientInput) {
 	// authenticate, so only they may use client_credentials.
 	v.check(!(in.Type == oauth2.ClientPublic && contains(in.GrantTypes, oauth2.GrantClientCredentials)),
 		"grant_types", "public_client", "client_credentials is not allowed for public clients (RFC 6749 §4.4)")
-	v.check(!contains(in.GrantTypes, oauth2.GrantRefreshToken) || contains(in.GrantTypes, oauth2.GrantAuthorizationCode),
-		"grant_types", "consistency", "refresh_token requires authorization_code")
+	// refresh_token only makes sense next to a grant that issues refresh
+	// tokens: the code flow, or the JWT bearer grant with its
+	// refresh_tokens setting (RFC 7591 §2.1).
+	v.check(!contains(in.GrantTypes, oauth2.GrantRefreshToken) ||
+		contains(in.GrantTypes, oauth2.GrantAuthorizationCode) || contains(in.GrantTypes, oauth2.GrantJWTBearer),
+		"grant_types", "consistency", "refresh_token requires authorization_code or "+oauth2.GrantJWTBearer)
 }
 
 func validateResponseTypes(v *validator, in ClientInput) {

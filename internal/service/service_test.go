@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,10 @@ func TestServiceValidationAndScopes(t *testing.T) {
 	}
 }
 
+// generatedClientID is 128 bits in lowercase base32: nothing a command line
+// could take for a flag.
+var generatedClientID = regexp.MustCompile(`^[a-z2-7]{26}$`)
+
 func TestCreateClientDefaultsAndSecret(t *testing.T) {
 	env, ctx := newEnv(t)
 	c, err := env.Service.CreateClient(ctx, "default", service.ClientInput{Name: "Backend", Scopes: []string{"read"}})
@@ -217,8 +222,8 @@ func TestCreateClientDefaultsAndSecret(t *testing.T) {
 	if raw, err := base64.RawURLEncoding.DecodeString(c.Secret); err != nil || len(raw) != 32 {
 		t.Fatalf("secret %q is not 256-bit base64url", c.Secret)
 	}
-	if raw, _ := base64.RawURLEncoding.DecodeString(c.ID); len(raw) != 16 {
-		t.Fatalf("client id %q is not 128-bit base64url", c.ID)
+	if !generatedClientID.MatchString(c.ID) {
+		t.Fatalf("client id %q is not 26 lowercase base32 characters", c.ID)
 	}
 	stored, err := env.Store.GetClient(ctx, "default", c.ID)
 	if err != nil {

@@ -3,6 +3,7 @@ package signing
 import (
 	"crypto"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/go-jose/go-jose/v4"
@@ -77,11 +78,30 @@ func (s *KeySigner) Sign(payload []byte, typ string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	obj, err := js.Sign(payload)
+	obj, err := signAdmitted(js, payload)
 	if err != nil {
 		return "", fmt.Errorf("signing: sign: %w", err)
 	}
 	return obj.CompactSerialize()
+}
+
+// signSlots admits as many private-key operations at once as there are
+// cores; the others queue here in arrival order. An RS256 signature is
+// about a millisecond of CPU that the scheduler does not interrupt: with
+// dozens of requests signing at once, every one of them finishes late
+// (processor sharing), and the short work waiting behind them —
+// introspection, health checks, the SQLite group commit that a JWT bearer
+// token waits for — queues behind whole signatures. Bounding the signers
+// keeps the same throughput, answers requests in order, and leaves the
+// scheduler's run queues short.
+var signSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// signAdmitted signs in one of the signSlots; the slot is given back even
+// if the signer panics, so a panic cannot shrink the pool for good.
+func signAdmitted(js jose.Signer, payload []byte) (*jose.JSONWebSignature, error) {
+	signSlots <- struct{}{}
+	defer func() { <-signSlots }()
+	return js.Sign(payload)
 }
 
 func (s *KeySigner) joseSigner(typ string) (jose.Signer, error) {

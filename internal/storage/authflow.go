@@ -77,7 +77,16 @@ type AuthFlow interface {
 	// invariant 1).
 	RedeemAuthCode(ctx context.Context, workspaceID string, hash []byte, now time.Time, f TokenFamily, refreshHash []byte) error
 
-	// Token families: everything issued from one authorization code.
+	// Token families: everything issued from one authorization code or
+	// one JWT bearer assertion.
+	//
+	// CreateTokenFamily records a family issued without an authorization
+	// code (the JWT bearer grant with refresh tokens, RFC 7523) and, in the
+	// same transaction, its first refresh token when refreshHash is not
+	// nil: either both are written or neither. An existing family ID or
+	// refresh token hash is ErrAlreadyExists; an unknown client or user
+	// (f.ClientID, f.UserID in f.WorkspaceID) is ErrNotFound.
+	CreateTokenFamily(ctx context.Context, f TokenFamily, refreshHash []byte) error
 	GetTokenFamily(ctx context.Context, workspaceID, id string) (TokenFamily, error)
 	// RotateRefreshToken redeems a refresh token (see RefreshRotation).
 	RotateRefreshToken(ctx context.Context, r RefreshRotation) (RotationResult, error)
@@ -202,7 +211,7 @@ type AuthCode struct {
 }
 
 // TokenFamily is one grant: the tokens issued from one authorization code
-// and the refresh tokens rotated from them. Access tokens carry its ID, so
+// (or one JWT bearer assertion) and the refresh tokens rotated from them. Access tokens carry its ID, so
 // revoking the family makes them inactive (RFC 7009 §2.1).
 type TokenFamily struct {
 	WorkspaceID string
@@ -215,6 +224,10 @@ type TokenFamily struct {
 	AMR         []string
 	ACR         string
 	Claims      json.RawMessage
+	// GrantType is the grant that started the family: the JWT bearer
+	// grant, or the authorization code flow ("" in families recorded
+	// before this field, all of them from the code flow).
+	GrantType string
 	// Refresh is true when the family has refresh tokens.
 	Refresh bool
 	// Generation is that of the current refresh token (1 for the first).

@@ -5,17 +5,25 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
+// browserSteps gives each step 30 seconds; a failure shows the page's
+// HTML.
+var browserSteps = e2etest.Steps{Timeout: 30 * time.Second, Page: clippedHTML}
+
+// clippedHTML is the page's HTML, clipped for a failure message.
+func clippedHTML(ctx context.Context, tg *chromedp.Target) (string, error) {
+	body, err := chromedp.OuterHTML(chromedp.CSS("html"))(ctx, tg)
+	return clip([]byte(body)), err
+}
 
 // TestBrowserChromium: a real chromium signs in, consents and lands on a
 // loopback redirect URI; the code is exchanged with golang.org/x/oauth2
@@ -24,9 +32,7 @@ const chromiumPath = "/usr/bin/chromium"
 // LATCHKEY_TEST_ARTIFACTS (or a temporary directory) (issue 5 point 8).
 func TestBrowserChromium(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: %s is absent (apt-get install -y chromium)", chromiumPath)
-	}
+	e2etest.SkipWithoutChromium(t)
 	e := newEnv(t, envOptions{})
 	cb := newCallbackServer(t)
 	pkceOn := true
@@ -36,42 +42,42 @@ func TestBrowserChromium(t *testing.T) {
 		Scopes:   []string{gooidc.ScopeOpenID, "profile", "email", gooidc.ScopeOfflineAccess},
 		Endpoint: oauth2.Endpoint{AuthURL: e.issuer + "/oauth2/authorize", TokenURL: e.issuer + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader},
 	}
-	verifier, state, nonce := oauth2.GenerateVerifier(), randomToken(12), randomToken(12)
+	verifier, state, nonce := oauth2.GenerateVerifier(), e2etest.RandomToken(12), e2etest.RandomToken(12)
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("prompt", "consent"))
 
-	ctx := chromeContext(t)
-	shots := artifactsDir(t)
-	run(t, ctx, "sign-in page",
+	ctx := e2etest.Chromium(t, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.WindowSize(1024, 900))...)
+	shots := e2etest.ArtifactsDir(t)
+	browserSteps.Run(t, ctx, "sign-in page",
 		chromedp.Navigate(authURL),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
-		screenshot(shots, "signin.png"),
+		e2etest.Screenshot(shots, "signin.png"),
 		chromedp.SendKeys(chromedp.ID("username"), e.user.Username),
 		chromedp.SendKeys(chromedp.ID("password"), "not the password"),
 		chromedp.Click(chromedp.ID("login-submit")),
 		chromedp.WaitVisible(chromedp.ID("error")),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
-		screenshot(shots, "signin-error.png"),
+		e2etest.Screenshot(shots, "signin-error.png"),
 		chromedp.Clear(chromedp.ID("password")),
 		chromedp.SendKeys(chromedp.ID("password"), e.user.Password),
 		chromedp.Click(chromedp.ID("login-submit")),
 	)
-	run(t, ctx, "consent page",
+	browserSteps.Run(t, ctx, "consent page",
 		chromedp.WaitVisible(chromedp.ID("consent-form")),
-		screenshot(shots, "consent.png"),
+		e2etest.Screenshot(shots, "consent.png"),
 		chromedp.Click(chromedp.ID("consent-allow")),
 	)
 	got := cb.wait(t)
 	if got.Get("state") != state || got.Get("iss") != e.issuer || got.Get("code") == "" {
 		t.Fatalf("callback %v, want code, state %q and iss %q", got, state, e.issuer)
 	}
-	e.secrets.add(got.Get("code"))
+	e.secrets.Add(got.Get("code"))
 	verifyBrowserTokens(t, e, conf, got.Get("code"), verifier, nonce)
 
-	run(t, ctx, "error page",
+	browserSteps.Run(t, ctx, "error page",
 		chromedp.Navigate(e.issuer+"/oauth2/authorize?client_id=no-such-client&response_type=code&redirect_uri="+url.QueryEscape(cb.url)),
 		chromedp.WaitVisible(chromedp.ID("error")),
-		screenshot(shots, "error.png"),
+		e2etest.Screenshot(shots, "error.png"),
 	)
 	t.Logf("screenshots in %s", shots)
 }
@@ -85,8 +91,8 @@ func verifyBrowserTokens(t *testing.T, e *env, conf *oauth2.Config, code, verifi
 	if err != nil {
 		t.Fatalf("x/oauth2 exchange: %v", err)
 	}
-	e.secrets.addToken(tok.AccessToken)
-	e.secrets.add(tok.RefreshToken)
+	e.secrets.AddToken(tok.AccessToken)
+	e.secrets.Add(tok.RefreshToken)
 	rawID, _ := tok.Extra("id_token").(string)
 	it := e.verifyIDToken(t, conf.ClientID, rawID, nonce, tok.AccessToken)
 	if tok.RefreshToken == "" {
@@ -97,8 +103,8 @@ func verifyBrowserTokens(t *testing.T, e *env, conf *oauth2.Config, code, verifi
 	if err != nil {
 		t.Fatalf("x/oauth2 refresh: %v", err)
 	}
-	e.secrets.addToken(next.AccessToken)
-	e.secrets.add(next.RefreshToken)
+	e.secrets.AddToken(next.AccessToken)
+	e.secrets.Add(next.RefreshToken)
 	if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
 		t.Error("refresh did not rotate the refresh token")
 	}
@@ -110,61 +116,6 @@ func verifyBrowserTokens(t *testing.T, e *env, conf *oauth2.Config, code, verifi
 	if r := e.userinfo(t, http.MethodGet, next.AccessToken, false); r.status != http.StatusUnauthorized {
 		t.Errorf("H1: UserInfo after refresh token reuse: %d, want 401", r.status)
 	}
-}
-
-// chromeContext starts headless chromium for the test.
-func chromeContext(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1024, 900))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// run runs actions with a timeout, failing with what was being done.
-func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, actions...); err != nil {
-		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-		defer dcancel()
-		loc, _ := chromedp.Run(dctx, chromedp.Location())
-		body, _ := chromedp.Run(dctx, chromedp.OuterHTML(chromedp.CSS("html")))
-		t.Fatalf("%s: %v\nat %s\n%s", what, err, loc, clip([]byte(body)))
-	}
-}
-
-// screenshot saves a full-page PNG of the current page as dir/name.
-func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		png, err := chromedp.FullScreenshot(100)(ctx, tg)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
-	})
-}
-
-// artifactsDir is LATCHKEY_TEST_ARTIFACTS/<test name>, or a temporary
-// directory.
-func artifactsDir(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("LATCHKEY_TEST_ARTIFACTS")
-	if root == "" {
-		return t.TempDir()
-	}
-	dir := filepath.Join(root, t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // callbackServer is the relying party's loopback redirect URI (RFC 8252

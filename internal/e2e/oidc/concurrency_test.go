@@ -5,18 +5,12 @@ package oidc
 // `latchkey serve` processes sharing PostgreSQL, and across a SIGKILL.
 
 import (
-	"bufio"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // sharedBase is the public base URL of every subprocess, as behind one
@@ -112,9 +106,7 @@ func countWinners(t *testing.T, what string, replies []reply) int {
 // processes on one PostgreSQL schema (invariants 1 and 3 across nodes).
 func TestMultiProcessRedemption(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("multi-process test skipped: it needs PostgreSQL; set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", postgresEnv)
-	}
+	e2etest.SkipWithoutPostgres(t, "multi-process test")
 	dsn := postgresSchemaDSN(t)
 	cl := newCluster(t)
 	p1 := cl.start(t, "process 1", "--storage", dsn, "--data-dir", t.TempDir())
@@ -162,60 +154,18 @@ func sigkill(t *testing.T, storage []string) {
 }
 
 // cluster runs `latchkey serve` subprocesses sharing a master key and an
-// admin token.
+// admin token, each with the public base URL sharedBase.
 type cluster struct {
-	bin     string
-	env     []string
-	admin   string
-	secrets *secretList
-	procs   map[string]*process
-}
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildOut  []byte
-)
-
-// latchkeyBinary builds cmd/latchkey once per test binary run.
-func latchkeyBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "latchkey-oidc-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "latchkey")
-		gomod, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/latchkey")
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build ./cmd/latchkey: %v\n%s", buildErr, buildOut)
-	}
-	return builtBin
+	fleet   *e2etest.Fleet
+	secrets *e2etest.SecretList
+	procs   map[string]*e2etest.Process
 }
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	cl := &cluster{bin: latchkeyBinary(t), admin: "oidc-admin-" + randomToken(32), secrets: &secretList{}, procs: map[string]*process{}}
-	masterKey := base64.StdEncoding.EncodeToString(randomBytes(32))
-	cl.secrets.add(cl.admin)
-	cl.secrets.add(masterKey)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LATCHKEY_") {
-			cl.env = append(cl.env, kv)
-		}
-	}
-	cl.env = append(cl.env, "LATCHKEY_MASTER_KEYS="+masterKey, "LATCHKEY_ADMIN_TOKEN="+cl.admin,
-		"LATCHKEY_LIMITS_FAILED_AUTH_BURST=100000", "LATCHKEY_CACHE_POLL_INTERVAL=100ms")
+	secrets := newSecretList()
+	cl := &cluster{fleet: e2etest.NewFleet(t, "oidc-admin-", secrets, "LATCHKEY_CACHE_POLL_INTERVAL=100ms"),
+		secrets: secrets, procs: map[string]*e2etest.Process{}}
 	t.Cleanup(func() { cl.stopAll(t) })
 	return cl
 }
@@ -223,19 +173,10 @@ func newCluster(t *testing.T) *cluster {
 // start runs `latchkey serve` and returns an env addressing it.
 func (cl *cluster) start(t *testing.T, name string, args ...string) *env {
 	t.Helper()
-	p := &process{name: name, logs: &syncBuffer{}, done: make(chan error, 1)}
-	all := append([]string{"serve", "--listen", "127.0.0.1:0", "--base-url", sharedBase, "--log-level", "debug"}, args...)
-	p.cmd = exec.Command(cl.bin, all...)
-	p.cmd.Env = cl.env
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
+	p := cl.fleet.Start(t, name, append([]string{"--base-url", sharedBase}, args...)...)
 	cl.procs[name] = p
-	addr := p.waitListening(t)
-	e := &env{base: sharedBase, issuer: sharedBase + "/w/" + testWS, admin: cl.admin, clock: &testClock{},
-		logs: p.logs, secrets: cl.secrets, dial: addr}
+	e := &env{base: sharedBase, issuer: sharedBase + "/w/" + testWS, admin: cl.fleet.Admin, clock: &e2etest.Clock{},
+		logs: p.Logs, secrets: cl.secrets, dial: p.Addr}
 	e.http = noRedirectClient(e.transport())
 	return e
 }
@@ -252,12 +193,8 @@ func (cl *cluster) restart(t *testing.T, name string, old *env, args ...string) 
 func (cl *cluster) kill(t *testing.T, name string) {
 	t.Helper()
 	p := cl.procs[name]
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("SIGKILL %s: %v", name, err)
-	}
-	<-p.done
-	p.killed = true
-	cl.secrets.checkLog(t, name, p.logs.String())
+	p.Kill(t)
+	cl.secrets.CheckLog(t, name, p.Logs.String())
 }
 
 // stopAll stops the processes still running with SIGTERM, requires a clean
@@ -265,10 +202,7 @@ func (cl *cluster) kill(t *testing.T, name string) {
 func (cl *cluster) stopAll(t *testing.T) {
 	t.Helper()
 	for name, p := range cl.procs {
-		if !p.killed {
-			p.stop(t)
-			cl.secrets.checkLog(t, name, p.logs.String())
-		}
+		p.StopAndCheckLog(t, cl.secrets)
 		delete(cl.procs, name)
 	}
 }
@@ -277,60 +211,4 @@ func (cl *cluster) stopAll(t *testing.T) {
 // of the same database.
 func (e *env) adoptSetup(from *env) {
 	e.client, e.client2, e.clientPost, e.user = from.client, from.client2, from.clientPost, from.user
-}
-
-// process is one `latchkey serve` child.
-type process struct {
-	name   string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	done   chan error
-	once   sync.Once
-	killed bool
-}
-
-// waitListening returns the address of the "latchkey listening" log line.
-func (p *process) waitListening(t *testing.T) string {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "latchkey listening" && line.Addr != "" {
-				return line.Addr
-			}
-		}
-		select {
-		case err := <-p.done:
-			p.killed = true
-			t.Fatalf("%s exited before listening: %v\n%s", p.name, err, p.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s did not listen within 30s:\n%s", p.name, p.logs.String())
-	return ""
-}
-
-// stop sends SIGTERM and requires exit status 0.
-func (p *process) stop(t *testing.T) {
-	t.Helper()
-	p.once.Do(func() {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Errorf("SIGTERM %s: %v", p.name, err)
-		}
-		select {
-		case err := <-p.done:
-			if err != nil {
-				t.Errorf("%s exit after SIGTERM: %v\n%s", p.name, err, p.logs.String())
-			}
-		case <-time.After(stopTimeout):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			t.Errorf("%s did not stop within %s of SIGTERM", p.name, stopTimeout)
-		}
-	})
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // oidcc-server: the happy path: code flow, client_secret_basic, ID token
@@ -133,7 +135,7 @@ func TestOIDCC_scope_all(t *testing.T) {
 func TestOIDCC_alternate_happy_flow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	state, nonce := randomToken(12), randomToken(12)
+	state, nonce := e2etest.RandomToken(12), e2etest.RandomToken(12)
 	q := "nonce=" + nonce + "&state=" + state + "&scope=" + url.QueryEscape("email profile openid") +
 		"&redirect_uri=" + url.QueryEscape(e.client.RedirectURI) + "&client_id=" + e.client.ID + "&response_type=code"
 	b := e.browser()
@@ -321,7 +323,7 @@ func codeReuse(t *testing.T, e *env, wait time.Duration) {
 func TestOIDCC_ensure_registered_redirect_uri(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	params := authParams(e.client, "redirect_uri", e.client.RedirectURI+"/"+randomToken(6))
+	params := authParams(e.client, "redirect_uri", e.client.RedirectURI+"/"+e2etest.RandomToken(6))
 	requireErrorPage(t, e.authorize(t, e.browser(), params), "")
 }
 

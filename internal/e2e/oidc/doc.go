@@ -33,6 +33,10 @@
 // server's clock instead of sleeping. Subprocess tests cannot, and use
 // real time only where a module demands it.
 //
+// The servers, child processes, PostgreSQL schemas, the log check for
+// secrets and chromium come from internal/e2e/e2etest, shared with
+// internal/e2e.
+//
 // PostgreSQL variants and the multi-process tests read
 // LATCHKEY_TEST_POSTGRES_DSN and are skipped, with a message, when it is
 // unset. Screenshots and other artifacts go to LATCHKEY_TEST_ARTIFACTS

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 // Documented page contract (docs/authorization-flow.md).
@@ -35,7 +37,7 @@ const (
 func authParams(c clientCreds, extra ...string) url.Values {
 	v := url.Values{
 		"response_type": {"code"}, "client_id": {c.ID}, "redirect_uri": {c.RedirectURI},
-		"scope": {"openid"}, "state": {randomToken(12)}, "nonce": {randomToken(12)},
+		"scope": {"openid"}, "state": {e2etest.RandomToken(12)}, "nonce": {e2etest.RandomToken(12)},
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		if extra[i+1] == "" {
@@ -240,7 +242,7 @@ func (e *env) requireCode(t *testing.T, res flowResult, state string) {
 	if res.Params.Get("code") == "" {
 		t.Fatalf("authorization response without code: %s", res.Callback)
 	}
-	e.secrets.add(res.Params.Get("code"))
+	e.secrets.Add(res.Params.Get("code"))
 	if got := res.Params.Get("state"); got != state {
 		t.Errorf("state = %q, want %q", got, state)
 	}
@@ -424,7 +426,7 @@ func s256(verifier string) string {
 }
 
 // newVerifier is a 43-character PKCE code verifier (RFC 7636 §4.1).
-func newVerifier() string { return randomToken(32) }
+func newVerifier() string { return e2etest.RandomToken(32) }
 
 // fullFlow runs authorization and code exchange for c and returns the
 // tokens and the verified ID token.

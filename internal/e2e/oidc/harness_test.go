@@ -1,35 +1,22 @@
 package oidc
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for per-test schemas
 
 	"golang.org/x/net/html"
 
 	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 const (
-	postgresEnv = "LATCHKEY_TEST_POSTGRES_DSN"
 	// testWS is the workspace every test registers its clients in; a fresh
 	// one (not "default") proves nothing depends on the default workspace.
 	testWS = "conformance"
@@ -37,19 +24,11 @@ const (
 	// there: the scripted browser stops at the redirect and reads it.
 	rpRedirect  = "https://rp.example.test/cb"
 	rpRedirect2 = "https://rp2.example.test/cb"
-	stopTimeout = 30 * time.Second
 	password    = "correct horse battery staple 42"
 )
 
 // htmlNode shortens element matchers in tests.
 type htmlNode = html.Node
-
-// testClock is the server's clock: wall time plus an offset tests advance
-// (oidcc-codereuse-30seconds, code expiry, max_age) instead of sleeping.
-type testClock struct{ offset atomic.Int64 }
-
-func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // env is one running server with the conformance setup: workspace testWS,
 // a service with scope api:read, the static confidential clients "client"
@@ -59,14 +38,14 @@ type env struct {
 	base    string // e.g. http://127.0.0.1:41234
 	issuer  string
 	admin   string
-	clock   *testClock
-	logs    *syncBuffer
-	secrets *secretList
+	clock   *e2etest.Clock // advanced (code reuse after 30s, expiry, max_age) instead of sleeping
+	logs    *e2etest.SyncBuffer
+	secrets *e2etest.SecretList
 	http    *http.Client // no cookies, no redirects
 	dial    string       // when set, every connection goes to this address
 	cfg     config.Resolved
-	tlsConf *tls.Config // trusts the test CA when the server speaks TLS
-	stop    func(*testing.T)
+	tlsConf *tls.Config     // trusts the test CA when the server speaks TLS
+	srv     *e2etest.Server // nil for `latchkey serve` processes
 
 	client, client2, clientPost clientCreds
 	user                        testUser
@@ -94,48 +73,31 @@ type envOptions struct {
 // handled (SECURITY.md Q6, G8 "never log").
 func newEnv(t *testing.T, opts envOptions) *env {
 	t.Helper()
-	e := &env{admin: "oidc-admin-" + randomToken(32), clock: &testClock{}, logs: &syncBuffer{}, secrets: &secretList{}}
-	e.secrets.add(e.admin)
-	e.cfg = loadConfig(t, t.TempDir(), opts.dsn, e.admin, opts.tls)
+	e := &env{admin: "oidc-admin-" + e2etest.RandomToken(32), clock: &e2etest.Clock{}, logs: &e2etest.SyncBuffer{},
+		secrets: newSecretList()}
+	e.secrets.Add(e.admin)
+	cfg := e2etest.Config{DataDir: t.TempDir(), DSN: opts.dsn, AdminToken: e.admin}
 	if opts.tls != nil {
+		cfg.Flags = map[string]string{"tls-cert": opts.tls.CertFile, "tls-key": opts.tls.KeyFile}
 		e.tlsConf = opts.tls.clientConfig()
 	}
+	e.cfg = e2etest.LoadConfig(t, cfg)
 	e.start(t)
 	e.issuer = e.base + "/w/" + testWS
 	e.http = noRedirectClient(e.transport())
 	t.Cleanup(func() {
-		e.stop(t)
-		e.secrets.checkLog(t, "server", e.logs.String())
+		e.srv.Stop(t)
+		e.secrets.CheckLog(t, "server", e.logs.String())
 	})
 	e.setup(t)
 	return e
 }
 
-// start runs a server with e.cfg until stop.
+// start runs a server with e.cfg until e.srv.Stop.
 func (e *env) start(t *testing.T) {
 	t.Helper()
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(t.Context(), e.cfg, logger, server.WithStderr(e.logs), server.WithClock(e.clock.Now))
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	e.base = srv.BaseURL()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	e.stop = func(t *testing.T) {
-		t.Helper()
-		e.stop = func(*testing.T) {}
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server Run: %v", err)
-			}
-		case <-time.After(stopTimeout):
-			t.Errorf("server did not stop within %s", stopTimeout)
-		}
-	}
+	e.srv = e2etest.StartServer(t, e.cfg, e.clock.Now, e.logs)
+	e.base = e.srv.BaseURL
 }
 
 // restart stops the server and starts a new one on the same address,
@@ -143,42 +105,12 @@ func (e *env) start(t *testing.T) {
 // process memory).
 func (e *env) restart(t *testing.T) {
 	t.Helper()
-	e.stop(t)
+	e.srv.Stop(t)
 	// Keep-alive connections to the stopped server would answer EOF.
 	e.http.CloseIdleConnections()
 	u, _ := url.Parse(e.base)
 	e.cfg.Listen = u.Host
 	e.start(t)
-}
-
-// loadConfig resolves the configuration as `latchkey serve` does. Every
-// request of a test comes from 127.0.0.1 and many fail on purpose, so the
-// failed-client-authentication budget is raised (the limiter has its own
-// tests; K7 has its own server here).
-func loadConfig(t *testing.T, dir, dsn, adminToken string, tlsFiles *testTLS) config.Resolved {
-	t.Helper()
-	flags := map[string]string{"listen": "127.0.0.1:0", "data-dir": dir}
-	if dsn != "" {
-		flags["storage"] = dsn
-	}
-	if tlsFiles != nil {
-		flags["tls-cert"], flags["tls-key"] = tlsFiles.CertFile, tlsFiles.KeyFile
-	}
-	env := map[string]string{
-		"LATCHKEY_ADMIN_TOKEN":              adminToken,
-		"LATCHKEY_LIMITS_FAILED_AUTH_BURST": "100000",
-		"LATCHKEY_CACHE_POLL_INTERVAL":      "100ms",
-	}
-	cfg, err := config.Load(config.Options{
-		Flags:     flags,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		HomeDir:   func() (string, error) { return dir, nil },
-	})
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-	cfg.RotationCheckInterval = time.Hour
-	return cfg
 }
 
 // setup registers the workspace, service, clients and user.
@@ -251,7 +183,7 @@ func (e *env) createClient(t *testing.T, ws string, s clientSpec) clientCreds {
 		ClientSecret string `json:"client_secret"`
 	}
 	e.adminDo(t, http.MethodPost, "/workspaces/"+ws+"/clients", s.body(), http.StatusCreated, &out)
-	e.secrets.add(out.ClientSecret)
+	e.secrets.Add(out.ClientSecret)
 	method := s.AuthMethod
 	if method == "" {
 		method = "client_secret_basic"
@@ -284,7 +216,7 @@ func (e *env) createUser(t *testing.T, ws, username, email string) testUser {
 
 func (e *env) setPassword(t *testing.T, ws, userID, pw string) {
 	t.Helper()
-	e.secrets.add(pw)
+	e.secrets.Add(pw)
 	e.adminDo(t, http.MethodPut, "/workspaces/"+ws+"/users/"+userID+"/password", map[string]any{"password": pw},
 		http.StatusNoContent, nil)
 }
@@ -293,30 +225,12 @@ func (e *env) setPassword(t *testing.T, ws, userID, pw string) {
 func (e *env) adminDo(t *testing.T, method, path string, body any, want int, out any) {
 	t.Helper()
 	r := e.adminRaw(t, method, path, body)
-	if r.status != want {
-		t.Fatalf("admin %s %s: status %d, want %d: %s", method, path, r.status, want, r.raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(r.raw, out); err != nil {
-			t.Fatalf("admin %s %s: decode: %v: %s", method, path, err, r.raw)
-		}
-	}
+	e2etest.RequireAdminStatus(t, method, path, r.status, r.raw, want, out)
 }
 
 func (e *env) adminRaw(t *testing.T, method, path string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, e.base+"/admin/v1"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+e.admin)
-	req.Header.Set("Content-Type", "application/json")
-	return e.send(t, req)
+	return e.send(t, e2etest.AdminRequest(t, e.base, e.admin, method, path, body))
 }
 
 // reply is a decoded HTTP response.
@@ -389,9 +303,9 @@ func (e *env) postFormAt(t *testing.T, endpoint string, c clientCreds, form url.
 		req.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
 	}
 	r := e.send(t, req)
-	e.secrets.addToken(r.str("access_token"))
-	e.secrets.add(r.str("refresh_token"))
-	e.secrets.addToken(r.str("id_token"))
+	e.secrets.AddToken(r.str("access_token"))
+	e.secrets.Add(r.str("refresh_token"))
+	e.secrets.AddToken(r.str("id_token"))
 	return r
 }
 
@@ -491,96 +405,10 @@ func noRedirectClient(transport http.RoundTripper) *http.Client {
 // returns a DSN selecting it; it skips the test without PostgreSQL.
 func postgresSchemaDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("PostgreSQL variant skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", postgresEnv)
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	schema := "lk_oidc_" + hex.EncodeToString(randomBytes(6))
-	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		_ = db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer func() { _ = db.Close() }()
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", postgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return e2etest.PostgresSchemaDSN(t, "lk_oidc_")
 }
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// secretList remembers every secret value a test handled (client
+// newSecretList remembers every secret value a test handled (client
 // secrets, passwords, codes, tokens) to prove none reached the log
-// (SECURITY.md Q6, G8).
-type secretList struct {
-	mu     sync.Mutex
-	values []string
-}
-
-func (s *secretList) add(v string) {
-	if len(v) < 16 { // nothing this short is a secret we issue
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.values = append(s.values, v)
-}
-
-// addToken remembers a JWT and, separately, its signature.
-func (s *secretList) addToken(raw string) {
-	s.add(raw)
-	if i := strings.LastIndexByte(raw, '.'); i >= 0 {
-		s.add(raw[i+1:])
-	}
-}
-
-func (s *secretList) checkLog(t *testing.T, who, log string) {
-	t.Helper()
-	if !strings.Contains(log, "latchkey listening") {
-		t.Errorf("%s log was not captured (no \"latchkey listening\" line); the Q6 check is void", who)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, v := range s.values {
-		if strings.Contains(log, v) {
-			t.Errorf("Q6/G8: %s log contains a secret value (%s...)", who, v[:8])
-		}
-	}
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
-
-func randomToken(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }
+// (SECURITY.md Q6, G8 "never log").
+func newSecretList() *e2etest.SecretList { return &e2etest.SecretList{Rows: "Q6/G8"} }

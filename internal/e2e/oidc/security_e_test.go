@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 func TestSecurityE(t *testing.T) {
@@ -39,7 +41,7 @@ func TestSecurityE(t *testing.T) {
 
 // E1: only the exact registered string matches (RFC 9700 §4.1.3).
 func testE1(t *testing.T, e *env) {
-	c := e.createClient(t, testWS, clientSpec{ID: "e1-" + randomToken(4), RedirectURIs: []string{"https://app.example/cb"}})
+	c := e.createClient(t, testWS, clientSpec{ID: "e1-" + e2etest.RandomToken(4), RedirectURIs: []string{"https://app.example/cb"}})
 	for _, bad := range []string{
 		"https://app.example/cb/x", "https://app.example/CB", "https://app.example/cb/", "https://app.example/cb?x=1",
 		"https://app.example/cb#f", "http://app.example/cb", "https://app.example:444/cb",
@@ -63,7 +65,7 @@ func testE1(t *testing.T, e *env) {
 // E2: a loopback redirect URI matches with any port, nothing else relaxed
 // (RFC 8252 §7.3; fosite CVE-2020-15233).
 func testE2(t *testing.T, e *env) {
-	c := e.createClient(t, testWS, clientSpec{ID: "e2-" + randomToken(4), RedirectURIs: []string{"http://127.0.0.1/cb"}})
+	c := e.createClient(t, testWS, clientSpec{ID: "e2-" + e2etest.RandomToken(4), RedirectURIs: []string{"http://127.0.0.1/cb"}})
 	t.Run("other port proceeds", func(t *testing.T) {
 		cc := c
 		cc.RedirectURI = "http://127.0.0.1:51234/cb"
@@ -88,7 +90,7 @@ func testE3(t *testing.T, e *env) {
 		"https://app.example/cb#f", "https://*.example/cb", "https://app.example/*", "http://example.com/cb", "/relative/cb"} {
 		t.Run(url.PathEscape(bad), func(t *testing.T) {
 			r := e.adminRaw(t, http.MethodPost, "/workspaces/"+testWS+"/clients",
-				clientSpec{ID: "e3-" + randomToken(4), RedirectURIs: []string{bad}}.body())
+				clientSpec{ID: "e3-" + e2etest.RandomToken(4), RedirectURIs: []string{bad}}.body())
 			if r.status != http.StatusBadRequest {
 				t.Errorf("registering %q: %d %s, want 400", bad, r.status, r.raw)
 			}
@@ -396,7 +398,7 @@ func (e *env) flowPages(t *testing.T) map[string]*Page {
 // freshUser creates a user who has consented to nothing yet.
 func (e *env) freshUser(t *testing.T) testUser {
 	t.Helper()
-	name := "u" + strings.ToLower(randomToken(6))
+	name := "u" + strings.ToLower(e2etest.RandomToken(6))
 	name = strings.NewReplacer("-", "x", "_", "y").Replace(name)
 	return e.createUser(t, testWS, name, name+"@example.test")
 }

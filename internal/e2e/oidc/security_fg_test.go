@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 func TestSecurityF(t *testing.T) {
@@ -140,7 +142,7 @@ func TestSecurityG(t *testing.T) {
 		}},
 		{"G6_cross_tenant", func(t *testing.T) {
 			code := e.code(t, e.client)
-			other := "other-" + strings.ToLower(randomToken(4))
+			other := "other-" + strings.ToLower(e2etest.RandomToken(4))
 			other = strings.NewReplacer("_", "x").Replace(other)
 			e.adminDo(t, http.MethodPost, "/workspaces", map[string]any{"id": other, "name": "Other"}, http.StatusCreated, nil)
 			b := e.createClient(t, other, clientSpec{ID: "client", RedirectURIs: []string{rpRedirect}, Scopes: []string{}})

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 func TestSecurityH(t *testing.T) {
@@ -95,7 +97,7 @@ func TestSecurityH(t *testing.T) {
 		}},
 		{"H12_tampered_refresh_token", func(t *testing.T) {
 			rt := e.offlineTokens(t, e.client).RefreshToken
-			for _, bad := range []string{flipChar(rt), rt[:len(rt)-1], rt + "A", "lkrt_" + randomToken(32)} {
+			for _, bad := range []string{flipChar(rt), rt[:len(rt)-1], rt + "A", "lkrt_" + e2etest.RandomToken(32)} {
 				requireOAuthError(t, e.refresh(t, e.client, bad, nil), http.StatusBadRequest, "invalid_grant")
 			}
 			requireTokens(t, e.refresh(t, e.client, rt, nil))

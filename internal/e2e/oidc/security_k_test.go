@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 	loginpkg "github.com/latchkey/latchkey/internal/login"
 )
 
@@ -46,7 +47,7 @@ func testK1(t *testing.T, e *env) {
 	login := e.toLoginPage(t, b, params)
 	other := e.toLoginPage(t, e.browser(), authParams(e.client))
 	otherForm, _ := other.Form(loginForm)
-	for name, csrf := range map[string]string{"missing": "", "other session's": otherForm.Get("csrf_token"), "garbage": "x" + randomToken(16)} {
+	for name, csrf := range map[string]string{"missing": "", "other session's": otherForm.Get("csrf_token"), "garbage": "x" + e2etest.RandomToken(16)} {
 		f, _ := login.Form(loginForm)
 		_ = f.Set("username", e.user.Username)
 		_ = f.Set("password", e.user.Password)
@@ -285,7 +286,7 @@ func requireEscaped(t *testing.T, p *Page, xss string) {
 // rendered and javascript: URIs are refused at registration.
 func testK10(t *testing.T, e *env) {
 	const name = `<img src=x onerror=alert(1)>Evil & Co`
-	c := e.createClient(t, testWS, clientSpec{ID: "k10-" + strings.ToLower(randomToken(4)), RedirectURIs: []string{rpRedirect},
+	c := e.createClient(t, testWS, clientSpec{ID: "k10-" + strings.ToLower(e2etest.RandomToken(4)), RedirectURIs: []string{rpRedirect},
 		Extra: map[string]any{"name": name, "policy_uri": "https://evil.example/privacy", "tos_uri": "https://evil.example/tos",
 			"client_uri": "https://evil.example/", "logo_uri": "https://evil.example/logo.png"}})
 	for _, field := range []string{"logo_uri", "policy_uri", "tos_uri", "client_uri"} {
@@ -371,7 +372,7 @@ func TestSecurityK7_bruteforce_limits(t *testing.T) {
 		wg.Go(func() {
 			v, _ := form.Values(loginSubmit)
 			v.Set("username", e.user.Username)
-			v.Set("password", "wrong-"+randomToken(8))
+			v.Set("password", "wrong-"+e2etest.RandomToken(8))
 			statuses[i], _ = b.PostForm(t.Context(), form.Action.String(), v)
 		})
 	}
@@ -410,7 +411,7 @@ func TestSecurityN3_per_address_limit(t *testing.T) {
 	form, _ := e.toLoginPage(t, b, authParams(e.client)).Form(loginForm)
 	for i := range 1000 {
 		v, _ := form.Values(loginSubmit)
-		v.Set("username", "nobody"+randomToken(6))
+		v.Set("username", "nobody"+e2etest.RandomToken(6))
 		v.Set("password", "wrong")
 		p, err := b.PostForm(t.Context(), form.Action.String(), v)
 		if err != nil {
@@ -451,9 +452,9 @@ func TestSecurityK8_no_user_enumeration(t *testing.T) {
 	}
 	var known, unknown []time.Duration
 	measure(e.user.Username)
-	measure("nobody-" + randomToken(6))
+	measure("nobody-" + e2etest.RandomToken(6))
 	for i := range 4 {
-		first, second := e.user.Username, "nobody-"+randomToken(6)
+		first, second := e.user.Username, "nobody-"+e2etest.RandomToken(6)
 		if i%2 == 1 { // alternate the order: no systematic "second is slower"
 			first, second = second, first
 		}

@@ -27,6 +27,7 @@ func RunAuthFlowTests(t *testing.T, newStorage func(t *testing.T) storage.Storag
 		{"AuthRequests", testAuthRequests},
 		{"AuthCodeRedeemOnce", testAuthCodeRedeem},
 		{"AuthCodeExpired", testAuthCodeExpired},
+		{"CreateTokenFamily", testCreateTokenFamily},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshReuseRevokesFamily", testRefreshReuse},
 		{"RefreshGrace", testRefreshGrace},
@@ -216,6 +217,56 @@ func testAuthCodeExpired(t *testing.T, s storage.Storage) {
 	wantErr(t, err, storage.ErrNotFound, "no family from an expired code")
 	err = s.RedeemAuthCode(ctx, "ws", hashOf("nope"), at(0), newFamily("ws", "f2"), nil)
 	wantErr(t, err, storage.ErrNotFound, "unknown code")
+}
+
+// testCreateTokenFamily: a family issued without a code (JWT bearer with
+// refresh tokens) is written with its first refresh token in one
+// transaction, so a refused insert leaves neither behind.
+func testCreateTokenFamily(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	flowFixture(t, s, "ws")
+	flowFixture(t, s, "ws2")
+	want := newFamily("ws", "f1")
+	want.GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	must(t, s.CreateTokenFamily(ctx, want, hashOf("rt1")))
+	got, err := s.GetTokenFamily(ctx, "ws", "f1")
+	must(t, err)
+	if got.ClientID != "c1" || got.UserID != "u1" || !got.Refresh || got.Generation != 1 || got.GrantType != want.GrantType ||
+		!reflect.DeepEqual(got.Scopes, want.Scopes) || !bytes.Equal(got.Claims, want.Claims) {
+		t.Fatalf("family %+v", got)
+	}
+	sameTime(t, "created_at", got.CreatedAt, want.CreatedAt)
+	fam, gen, err := s.GetRefreshToken(ctx, "ws", hashOf("rt1"))
+	must(t, err)
+	if fam.ID != "f1" || gen != 1 {
+		t.Fatalf("refresh token of family %q generation %d, want f1 generation 1", fam.ID, gen)
+	}
+
+	err = s.CreateTokenFamily(ctx, newFamily("ws", "f1"), hashOf("rt-dup-family"))
+	wantErr(t, err, storage.ErrAlreadyExists, "duplicate family ID")
+	_, _, err = s.GetRefreshToken(ctx, "ws", hashOf("rt-dup-family"))
+	wantErr(t, err, storage.ErrNotFound, "refresh token of a refused family")
+
+	err = s.CreateTokenFamily(ctx, newFamily("ws", "f2"), hashOf("rt1"))
+	wantErr(t, err, storage.ErrAlreadyExists, "duplicate refresh token hash")
+	_, err = s.GetTokenFamily(ctx, "ws", "f2")
+	wantErr(t, err, storage.ErrNotFound, "family whose refresh token was refused (one transaction)")
+
+	orphan := newFamily("ws", "f3")
+	orphan.UserID = "nobody"
+	wantErr(t, s.CreateTokenFamily(ctx, orphan, hashOf("rt3")), storage.ErrNotFound, "family of an unknown user")
+
+	must(t, s.CreateTokenFamily(ctx, newFamily("ws2", "f1"), hashOf("rt1")))
+	must(t, s.CreateTokenFamily(ctx, newFamily("ws", "f4"), nil))
+	if f, err := s.GetTokenFamily(ctx, "ws", "f4"); err != nil || f.ID != "f4" {
+		t.Fatalf("family without refresh token: %+v, %v", f, err)
+	}
+	// The family rotates like one redeemed from a code.
+	res, err := s.RotateRefreshToken(ctx, rotation("ws", "rt1", "rt2", time.Minute))
+	must(t, err)
+	if res.Family.ID != "f1" || res.Family.Generation != 2 {
+		t.Fatalf("rotation %+v", res)
+	}
 }
 
 // redeemed creates family f1 with refresh token rt1 through a code.

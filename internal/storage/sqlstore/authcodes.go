@@ -139,12 +139,6 @@ func (s *Store) RedeemAuthCode(ctx context.Context, workspaceID string, hash []b
 			return abort{storage.ErrNotFound}
 		}
 		f.WorkspaceID = workspaceID
-		if err := insertFamily(ctx, tx, f); err != nil {
-			return err
-		}
-		if refreshHash == nil {
-			return nil
-		}
-		return insertRefreshToken(ctx, tx, workspaceID, refreshHash, f.ID, f.Generation, now)
+		return insertGrant(ctx, tx, f, refreshHash, now)
 	})
 }

@@ -18,6 +18,7 @@ type familyData struct {
 	ACR       string          `json:"acr,omitempty"`
 	Claims    json.RawMessage `json:"claims,omitempty"`
 	Refresh   bool            `json:"refresh,omitempty"`
+	GrantType string          `json:"grant_type,omitempty"`
 }
 
 const familyColumns = `workspace_id, id, client_id, user_id, generation, created_at, rotated_at, last_used_at, expires_at, idle_ttl_ms, revoked_at, successor_sealed, data`
@@ -25,7 +26,7 @@ const familyColumns = `workspace_id, id, client_id, user_id, generation, created
 func insertFamily(ctx context.Context, tx conn, f storage.TokenFamily) error {
 	data, err := json.Marshal(familyData{
 		SessionID: f.SessionID, Scopes: f.Scopes, AuthTime: toMillis(f.AuthTime), AMR: f.AMR, ACR: f.ACR,
-		Claims: f.Claims, Refresh: f.Refresh,
+		Claims: f.Claims, Refresh: f.Refresh, GrantType: f.GrantType,
 	})
 	if err != nil {
 		return abort{fmt.Errorf("sqlstore: encode token family: %w", err)}
@@ -35,6 +36,18 @@ func insertFamily(ctx context.Context, tx conn, f storage.TokenFamily) error {
 		toMillis(f.LastUsedAt), toMillis(f.ExpiresAt), f.IdleTTL.Milliseconds(), toMillis(f.RevokedAt),
 		f.SuccessorSealed, string(data))
 	return err
+}
+
+// insertGrant records a family and, when refreshHash is not nil, its
+// first refresh token (created at now).
+func insertGrant(ctx context.Context, tx conn, f storage.TokenFamily, refreshHash []byte, now time.Time) error {
+	if err := insertFamily(ctx, tx, f); err != nil {
+		return err
+	}
+	if refreshHash == nil {
+		return nil
+	}
+	return insertRefreshToken(ctx, tx, f.WorkspaceID, refreshHash, f.ID, f.Generation, now)
 }
 
 func insertRefreshToken(ctx context.Context, tx conn, wsID string, hash []byte, familyID string, gen int, now time.Time) error {
@@ -58,12 +71,22 @@ func scanFamily(row interface{ Scan(...any) error }) (storage.TokenFamily, error
 	f.CreatedAt, f.RotatedAt, f.LastUsedAt = fromMillis(created), fromMillis(rotated), fromMillis(lastUsed)
 	f.ExpiresAt, f.IdleTTL, f.RevokedAt = fromMillis(expires), time.Duration(idle)*time.Millisecond, fromMillis(revoked)
 	f.SessionID, f.Scopes, f.AuthTime, f.AMR, f.ACR = d.SessionID, d.Scopes, fromMillis(d.AuthTime), d.AMR, d.ACR
-	f.Claims, f.Refresh = d.Claims, d.Refresh
+	f.Claims, f.Refresh, f.GrantType = d.Claims, d.Refresh, d.GrantType
 	return f, nil
 }
 
 func getFamily(ctx context.Context, c conn, wsID, id, lock string) (storage.TokenFamily, error) {
 	return scanFamily(c.queryRow(ctx, `SELECT `+familyColumns+` FROM token_families WHERE workspace_id = ? AND id = ?`+lock, wsID, id))
+}
+
+// CreateTokenFamily records a family issued without an authorization code
+// together with its first refresh token, in one transaction: a failure of
+// either insert (duplicate family ID or hash, unknown client or user)
+// leaves nothing behind.
+func (s *Store) CreateTokenFamily(ctx context.Context, f storage.TokenFamily, refreshHash []byte) error {
+	return s.inTx(ctx, "create token family", func(tx conn) error {
+		return insertGrant(ctx, tx, f, refreshHash, f.CreatedAt)
+	})
 }
 
 // GetTokenFamily reads one family.

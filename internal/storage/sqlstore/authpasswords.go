@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -43,8 +44,9 @@ func (s *Store) CreatePasswordToken(ctx context.Context, t storage.PasswordToken
 func (s *Store) ConsumePasswordToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.PasswordToken, error) {
 	t := storage.PasswordToken{WorkspaceID: workspaceID}
 	var created, expires int64
-	err := s.reader().queryRow(ctx, `DELETE FROM password_tokens WHERE workspace_id = ? AND hash = ? AND expires_at > ?
-RETURNING hash, user_id, created_at, expires_at`, workspaceID, nonNil(hash), toMillis(now)).Scan(&t.Hash, &t.UserID, &created, &expires)
+	err := s.reader().writeRow(ctx, func(row *sql.Row) error { return row.Scan(&t.Hash, &t.UserID, &created, &expires) },
+		`DELETE FROM password_tokens WHERE workspace_id = ? AND hash = ? AND expires_at > ?
+RETURNING hash, user_id, created_at, expires_at`, workspaceID, nonNil(hash), toMillis(now))
 	if err != nil {
 		return storage.PasswordToken{}, mapError("consume password token", err)
 	}

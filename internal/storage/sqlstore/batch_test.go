@@ -104,9 +104,9 @@ func TestUseJTIBatchDuplicatesInOrder(t *testing.T) {
 			}
 			batch := []storage.JTI{jti("a"), jti("a"), jti("b"), jti("seen"), jti("a"), jti("expired"), jti("expired")}
 			want := []error{nil, storage.ErrAlreadyExists, nil, storage.ErrAlreadyExists, storage.ErrAlreadyExists, nil, storage.ErrAlreadyExists}
-			got, err := s.useJTIBatch(ctx, batch)
+			got, err := s.jtiBatch.flush(ctx, batch) // the backend's own flush
 			if err != nil {
-				t.Fatalf("useJTIBatch: %v", err)
+				t.Fatalf("flush: %v", err)
 			}
 			for i := range want {
 				if !errors.Is(got[i], want[i]) || (want[i] == nil) != (got[i] == nil) {
@@ -131,9 +131,9 @@ func TestUseJTIBatchItemFailureStaysWithItem(t *testing.T) {
 			s := open(t)
 			missing := jti("m")
 			missing.WorkspaceID = "nope"
-			got, err := s.useJTIBatch(t.Context(), []storage.JTI{jti("x"), missing, jti("y"), jti("x")})
+			got, err := s.jtiBatch.flush(t.Context(), []storage.JTI{jti("x"), missing, jti("y"), jti("x")})
 			if err != nil {
-				t.Fatalf("useJTIBatch: %v", err)
+				t.Fatalf("flush: %v", err)
 			}
 			if got[0] != nil || got[2] != nil {
 				t.Errorf("valid items failed: %v, %v", got[0], got[2])
@@ -151,11 +151,17 @@ func TestUseJTIBatchItemFailureStaysWithItem(t *testing.T) {
 // SECURITY.md B7: many concurrent callers in one real batch, several per
 // key: exactly one success per key, the others ErrAlreadyExists.
 func TestUseJTIGroupCommitOneWinnerPerKey(t *testing.T) {
-	s := openSQLiteStore(t)
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) { testOneWinnerPerKey(t, open(t)) })
+	}
+}
+
+func testOneWinnerPerKey(t *testing.T, s *Store) {
 	g := newGate()
+	flush := s.jtiBatch.flush // the backend's own
 	s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, func(ctx context.Context, js []storage.JTI) ([]error, error) {
 		g.wait()
-		return s.useJTIBatch(ctx, js)
+		return flush(ctx, js)
 	})
 	first := make(chan error, 1)
 	go func() { first <- s.UseJTI(t.Context(), jti("first")) }()
@@ -391,4 +397,64 @@ func TestWriteLockHonoursContext(t *testing.T) {
 		t.Fatalf("nil lock: %v", err)
 	}
 	none.unlock()
+}
+
+// An idle batcher flushes a lone call at once; a busy one (a flush just
+// ended) holds a small batch until its oldest call is linger old, so a
+// call arriving meanwhile shares its commit.
+func TestBatcherLingersOnlyWhenBusy(t *testing.T) {
+	const linger = 300 * time.Millisecond
+	var mu sync.Mutex
+	var sizes []int
+	b := newBatcher(jtiBatchMax, time.Second, func(_ context.Context, items []int) ([]error, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(items))
+		return make([]error, len(items)), nil
+	})
+	b.linger, b.lingerMin = linger, 4
+
+	start := time.Now()
+	if err := b.do(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= linger {
+		t.Fatalf("idle call took %v: an idle batcher must not linger", took)
+	}
+
+	// Busy now: two calls a few milliseconds apart share one flush.
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = b.do(t.Context(), 1) })
+	queued(t, b, 1)
+	time.Sleep(5 * time.Millisecond)
+	wg.Go(func() { _ = b.do(t.Context(), 2) })
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 2 {
+		t.Fatalf("flush sizes %v, want [1 2]", sizes)
+	}
+}
+
+// A lingering batch goes as soon as lingerMin calls are queued, without
+// waiting out the rest of linger.
+func TestBatcherLingerEndsWhenFilled(t *testing.T) {
+	const linger = 10 * time.Second
+	b := newBatcher(jtiBatchMax, time.Second, func(_ context.Context, items []int) ([]error, error) {
+		return make([]error, len(items)), nil
+	})
+	b.linger, b.lingerMin = linger, 2
+	if err := b.do(t.Context(), 0); err != nil { // now busy
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 1; i <= 2; i++ {
+		wg.Go(func() { _ = b.do(t.Context(), i) })
+	}
+	wg.Wait()
+	if took := time.Since(start); took >= linger/2 {
+		t.Fatalf("a filled batch waited %v", took)
+	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -208,9 +209,10 @@ DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, 
 func (s *Store) ConsumeOneTimeCode(ctx context.Context, key storage.OneTimeCodeKey, codeHash []byte, now time.Time) (int, error) {
 	var stored []byte
 	var left int
-	err := s.reader().queryRow(ctx, `UPDATE one_time_codes SET tries_left = tries_left - 1
+	err := s.reader().writeRow(ctx, func(row *sql.Row) error { return row.Scan(&stored, &left) },
+		`UPDATE one_time_codes SET tries_left = tries_left - 1
 WHERE admin_user_id = ? AND workspace_id = ? AND client_id = ? AND expires_at > ? AND tries_left > 0
-RETURNING code_hash, tries_left`, key.AdminUserID, key.WorkspaceID, key.ClientID, toMillis(now)).Scan(&stored, &left)
+RETURNING code_hash, tries_left`, key.AdminUserID, key.WorkspaceID, key.ClientID, toMillis(now))
 	if err != nil {
 		return 0, mapError("consume one-time code", err)
 	}

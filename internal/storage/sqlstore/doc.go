@@ -19,13 +19,14 @@
 //   - Single-use gates (UseJTI, ConsumeInitialAccessToken) are one atomic
 //     statement each, never check-then-act (reliability invariant 4).
 //   - On SQLite, a process's writes queue on an in-process write lock
-//     (writeLock) instead of sleeping in SQLite's busy handler, and
-//     concurrent UseJTI calls are group-committed (batcher): the calls
-//     that arrive during one commit share the next IMMEDIATE transaction
-//     and its fsync, each with its own statement and result, and all learn
-//     their result only after the COMMIT succeeded. PostgreSQL needs
-//     neither: it has row locks and already flushes the WAL of concurrent
-//     commits together.
+//     (writeLock) instead of sleeping in SQLite's busy handler.
+//   - Concurrent UseJTI calls are group-committed (batcher): the calls
+//     that arrive during one commit share the next one, and all learn
+//     their result only after it succeeded; under load a small batch waits
+//     up to a millisecond for company. On SQLite a batch is one IMMEDIATE
+//     transaction with a statement per key (one fsync for all); on
+//     PostgreSQL it is one multi-row INSERT ... ON CONFLICT ... RETURNING
+//     (one round trip and one commit instead of one of each per key).
 //   - Every write of a workspace, service, client or signing key set inserts
 //     a row into the changes table in the same transaction. On PostgreSQL
 //     that insert takes a transaction-scoped advisory lock first, so change

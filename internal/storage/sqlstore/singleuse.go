@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/storage"
@@ -23,9 +24,10 @@ DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?`
 // INSERT ... ON CONFLICT statement, never check-then-act, so of many
 // concurrent calls, on any number of processes, exactly one succeeds.
 //
-// On SQLite, concurrent calls are group-committed (see batcher and
-// useJTIBatch): every token of the JWT bearer grant spends a jti, and one
-// fsync per token would bound the token rate by the disk.
+// Concurrent calls are group-committed (see batcher, useJTIBatch for
+// SQLite and useJTIMultiRow for PostgreSQL): every token of the JWT bearer
+// grant spends a jti, and one commit per token would bound the token rate
+// by the disk (SQLite's fsync) or by the database's per-transaction cost.
 func (s *Store) UseJTI(ctx context.Context, j storage.JTI) error {
 	if s.jtiBatch == nil {
 		return s.useJTI(ctx, j)
@@ -158,6 +160,93 @@ func (s *Store) useJTIBatch(ctx context.Context, js []storage.JTI) ([]error, err
 	return results, nil
 }
 
+// jtiKey is the primary key of jti_replay.
+type jtiKey struct{ workspace, namespace, issuer, jti string }
+
+func keyOf(j storage.JTI) jtiKey { return jtiKey{j.WorkspaceID, j.Namespace, j.Issuer, j.JTI} }
+
+// useJTIMultiRow is the PostgreSQL flush of the UseJTI batcher: the whole
+// batch is one INSERT ... ON CONFLICT ... RETURNING, one round trip and one
+// commit instead of one of each per key (on PostgreSQL a separate
+// transaction per key costs the server more CPU than the statement). The
+// keys it returns are the ones it wrote; a key it does not return was
+// already used (the conflict's WHERE kept the old row), and a key repeated
+// within the batch is won by its first occurrence, as if the calls had run
+// one after another. PostgreSQL refuses one statement that would update a
+// row twice, so repeats never reach it.
+//
+// If the statement fails for something else than a retryable conflict (a
+// workspace deleted meanwhile fails its foreign key), the batch is replayed
+// item by item so the failure stays with that item's caller.
+func (s *Store) useJTIMultiRow(ctx context.Context, js []storage.JTI) ([]error, error) {
+	results := make([]error, len(js))
+	rows := make([]int, 0, len(js)) // indexes of first occurrences
+	seen := make(map[jtiKey]bool, len(js))
+	for i, j := range js {
+		if seen[keyOf(j)] {
+			results[i] = storage.ErrAlreadyExists
+			continue
+		}
+		seen[keyOf(j)] = true
+		rows = append(rows, i)
+	}
+	written, err := s.insertJTIs(ctx, js, rows)
+	if err != nil {
+		if isRetryable(err) {
+			return nil, mapError("use jti", err)
+		}
+		for _, i := range rows {
+			results[i] = s.useJTI(ctx, js[i])
+		}
+		return results, nil
+	}
+	for _, i := range rows {
+		if !written[keyOf(js[i])] {
+			results[i] = storage.ErrAlreadyExists
+		}
+	}
+	return results, nil
+}
+
+// insertJTIs runs the multi-row form of useJTIQuery for js[rows] and
+// returns the keys it inserted or renewed. Only a statement that completed
+// (and so committed: it runs on its own) reports keys.
+func (s *Store) insertJTIs(ctx context.Context, js []storage.JTI, rows []int) (map[jtiKey]bool, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO jti_replay (workspace_id, namespace, issuer, jti, expires_at) VALUES `)
+	args := make([]any, 0, len(rows)*5+1)
+	for n, i := range rows {
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		j := js[i]
+		args = append(args, j.WorkspaceID, j.Namespace, j.Issuer, j.JTI, toMillis(j.ExpiresAt))
+	}
+	q.WriteString(` ON CONFLICT (workspace_id, namespace, issuer, jti)
+DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?
+RETURNING workspace_id, namespace, issuer, jti`)
+	args = append(args, toMillis(s.now()))
+	res, err := s.reader().query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	written := make(map[jtiKey]bool, len(rows))
+	for res.Next() {
+		var k jtiKey
+		if err := res.Scan(&k.workspace, &k.namespace, &k.issuer, &k.jti); err != nil {
+			return nil, err
+		}
+		written[k] = true
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	// Close reports the statement's completion, the commit of autocommit.
+	return written, res.Close()
+}
+
 // RevokeToken marks an access token as revoked; revoking again keeps the
 // first mark.
 func (s *Store) RevokeToken(ctx context.Context, r storage.RevokedToken) error {
@@ -232,11 +321,12 @@ func (s *Store) DeleteInitialAccessToken(ctx context.Context, workspaceID, id st
 // uses than the token has. It returns the token as it is after the spend
 // (UsesLeft already decremented; -1 stays unlimited).
 func (s *Store) ConsumeInitialAccessToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.InitialAccessToken, error) {
-	row := s.reader().queryRow(ctx, `UPDATE initial_access_tokens
+	var t storage.InitialAccessToken
+	err := s.reader().writeRow(ctx, func(row *sql.Row) (err error) { t, err = scanIAT(row); return err },
+		`UPDATE initial_access_tokens
 SET uses_left = CASE WHEN uses_left > 0 THEN uses_left - 1 ELSE uses_left END
 WHERE workspace_id = ? AND hash = ? AND (expires_at = 0 OR expires_at > ?) AND (uses_left > 0 OR uses_left = -1)
 RETURNING `+iatColumns, workspaceID, nonNil(hash), toMillis(now))
-	t, err := scanIAT(row)
 	return t, mapError("consume initial access token", err)
 }
 

@@ -69,6 +69,18 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, c.fl.translate(query), args...)
 }
 
+// writeRow runs a single-statement write that returns a row (UPDATE or
+// DELETE ... RETURNING) and scans it. On the pool conn of a SQLite store
+// it holds the write lock until scan returns: the statement runs, and
+// commits, when its row is read.
+func (c conn) writeRow(ctx context.Context, scan func(*sql.Row) error, query string, args ...any) error {
+	if err := c.wl.lock(ctx); err != nil {
+		return err
+	}
+	defer c.wl.unlock()
+	return scan(c.q.QueryRowContext(ctx, c.fl.translate(query), args...))
+}
+
 // reader runs outside any transaction. Despite its name, its exec is also
 // the path of single-statement writes; it takes the SQLite write lock.
 func (s *Store) reader() conn { return conn{q: s.db, fl: s.flavor, wl: s.wl} }
