@@ -24,6 +24,8 @@ type Load struct {
 	Concurrency int
 	Duration    time.Duration
 	Do          func(ctx context.Context) error
+	// meter, when set, samples server and generator CPU around the run.
+	meter func(ctx context.Context) cpuSample
 }
 
 // Result is what a run measured.
@@ -36,11 +38,16 @@ type Result struct {
 	P50       time.Duration
 	P90       time.Duration
 	P99       time.Duration
+	CPU       CPUPerRequest // zero when the load had no meter
 }
 
 // Run executes the load and returns its measurements. Latencies of failed
 // requests are not counted in the percentiles.
 func (l Load) Run(ctx context.Context) Result {
+	var before cpuSample
+	if l.meter != nil {
+		before = l.meter(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, l.Duration)
 	defer cancel()
 	// A worker that meets ErrEndRun cancels the run for all of them.
@@ -64,7 +71,12 @@ func (l Load) Run(ctx context.Context) Result {
 		wg.Go(func() { lat[i], fails[i], errs[i] = l.worker(ctx) })
 	}
 	wg.Wait()
-	return summarize(lat, fails, errs, time.Since(start))
+	res := summarize(lat, fails, errs, time.Since(start))
+	if l.meter != nil {
+		// The run's context has ended; the last sample must not fail for it.
+		res.CPU = perRequest(before, l.meter(context.WithoutCancel(ctx)), res.Requests)
+	}
+	return res
 }
 
 func (l Load) worker(ctx context.Context) (lat []time.Duration, fails int, firstErr error) {

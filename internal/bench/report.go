@@ -26,6 +26,28 @@ func (r Row) Ratio() float64 {
 	return r.Result.PerSecond / r.RawSign
 }
 
+// RawCPU is the CPU time of one raw operation: the raw rate is measured
+// with every core busy (parallelRate), so one operation costs GOMAXPROCS
+// core-seconds divided by the rate.
+func (r Row) RawCPU() time.Duration {
+	if r.RawSign == 0 {
+		return 0
+	}
+	return time.Duration(float64(runtime.GOMAXPROCS(0)) * float64(time.Second) / r.RawSign)
+}
+
+// CPURatio is the raw operation's CPU time as a fraction of the server's
+// CPU time per request: the share of the server's work that was the
+// unavoidable cryptography. Unlike Ratio it does not count the load
+// generator's CPU, which on a shared machine competes with the server.
+// 0 when the server's CPU is unknown.
+func (r Row) CPURatio() float64 {
+	if r.Result.CPU.Server == 0 {
+		return 0
+	}
+	return float64(r.RawCPU()) / float64(r.Result.CPU.Server)
+}
+
 // Plan selects what Run measures.
 type Plan struct {
 	Algs       []string
@@ -92,7 +114,8 @@ func introspectRow(ctx context.Context, f *Fixture, alg string, raw float64, pro
 // WriteTable prints rows as an aligned table; markdown selects a Markdown
 // table for docs/benchmarks.md.
 func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
-	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s", "ratio"}
+	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s", "ratio",
+		"raw CPU/op", "server CPU/req", "client CPU/req", "CPU ratio"}
 	if markdown {
 		fmt.Fprintf(w, "Machine: %d cores (GOMAXPROCS %d), %s/%s; %d concurrent clients, %s per scenario.\n\n",
 			runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, cfg.Concurrency, cfg.Duration)
@@ -105,7 +128,8 @@ func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
 	}
 	for _, r := range rows {
 		cells := []string{r.Scenario, r.Alg, fmt.Sprintf("%.0f", r.Result.PerSecond), ms(r.Result.P50), ms(r.Result.P90),
-			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), fmt.Sprintf("%.0f", r.RawSign), fmt.Sprintf("%.2f", r.Ratio())}
+			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), fmt.Sprintf("%.0f", r.RawSign), fmt.Sprintf("%.2f", r.Ratio()),
+			micros(r.RawCPU()), micros(r.Result.CPU.Server), micros(r.Result.CPU.Client), ratio(r.CPURatio())}
 		if markdown {
 			fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 		} else {
@@ -118,6 +142,13 @@ func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
 		}
 	}
 	return tw.Flush()
+}
+
+func ratio(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }

@@ -161,7 +161,8 @@ func (f *Fixture) Introspect(token string) Load {
 }
 
 func (f *Fixture) load(do func(ctx context.Context) error) Load {
-	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do}
+	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do,
+		meter: func(ctx context.Context) cpuSample { return sampleCPU(ctx, f.client, f.cfg.Server) }}
 }
 
 func (f *Fixture) tokenRequest(ctx context.Context) (*http.Request, error) {

