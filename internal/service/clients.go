@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base32"
 	"fmt"
 	"time"
@@ -392,7 +391,5 @@ var clientIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").Wi
 
 // newClientID returns a generated client_id: 128 random bits, 26 characters.
 func newClientID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
-	return clientIDEncoding.EncodeToString(b)
+	return clientIDEncoding.EncodeToString(randomBytes(16))
 }

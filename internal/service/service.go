@@ -108,11 +108,16 @@ func (s *Service) requireWorkspace(ctx context.Context, wsID string) (storage.Wo
 
 // randomToken returns n random bytes, base64url without padding.
 func randomToken(n int) string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(n))
+}
+
+// randomBytes returns n bytes from crypto/rand, which never fails on
+// supported platforms (Go 1.24+ panics internally rather than returning an
+// error).
+func randomBytes(n int) []byte {
 	b := make([]byte, n)
-	// crypto/rand.Read never fails on supported platforms (Go 1.24+ panics
-	// internally rather than returning an error).
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return b
 }
 
 // HashToken is the SHA-256 of a bearer value (initial access tokens,
