@@ -72,7 +72,7 @@ func TestWorkspaceBrandingRoundTrip(t *testing.T) {
 func TestWorkspaceBrandingRefused(t *testing.T) {
 	a := newAPI(t)
 	r := a.want(a.do("PATCH", ws, map[string]any{"settings": map[string]any{"branding": map[string]any{
-		"display_name": "a\u0000b", "logo_uri": "javascript:alert(1)",
+		"display_name": "a\u0001b", "logo_uri": "javascript:alert(1)",
 		"primary_color": "red;}body{display:none", "background_color": "url(https://evil.example/x.png)",
 	}}}), 400)
 	got := map[string]bool{}

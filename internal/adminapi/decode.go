@@ -8,7 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Request limits (SECURITY.md M5).
@@ -35,6 +37,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool
 		return badRequest("request body must be a JSON object")
 	}
 	if err := checkDepth(body, maxJSONDepth); err != nil {
+		return err
+	}
+	if err := checkText(body); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -83,6 +88,65 @@ func checkDepth(body []byte, max int) error {
 		}
 	}
 	return nil
+}
+
+// checkText refuses a body that encoding/json would silently change:
+// bytes that are not UTF-8 and escaped lone surrogates both decode to
+// U+FFFD, and an escaped NUL decodes to a character no field may hold
+// (docs/security.md R4). RFC 8259 §8.1 requires UTF-8.
+func checkText(body []byte) error {
+	if !utf8.Valid(body) {
+		return badRequest("request body is not valid UTF-8")
+	}
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case inString && c == '\\':
+			msg, width := escapeProblem(body, i)
+			if msg != "" {
+				return badRequest(msg)
+			}
+			i += width - 1 // skip the rest of the escape
+		}
+	}
+	return nil
+}
+
+// escapeProblem checks the escape at body[i:] (body[i] is a backslash)
+// and returns what is wrong with it and its length in bytes: NUL is
+// refused, and a UTF-16 surrogate must be a high one followed by an
+// escaped low one (RFC 8259 §7).
+func escapeProblem(body []byte, i int) (string, int) {
+	const lone = "request body contains a lone UTF-16 surrogate escape"
+	r, ok := hexEscape(body, i)
+	switch {
+	case !ok:
+		return "", 2 // \n, \" and the like; malformed ones the decoder reports
+	case r == 0:
+		return `request body contains an escaped NUL character (\u0000)`, 6
+	case r >= 0xDC00 && r <= 0xDFFF:
+		return lone, 6
+	case r >= 0xD800 && r <= 0xDBFF:
+		if low, ok := hexEscape(body, i+6); !ok || low < 0xDC00 || low > 0xDFFF {
+			return lone, 6
+		}
+		return "", 12
+	}
+	return "", 6
+}
+
+// hexEscape reads the \uXXXX escape at body[i:].
+func hexEscape(body []byte, i int) (rune, bool) {
+	if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	return rune(n), true
 }
 
 // jsonErrorMessage describes a decoding error in terms of the request,

@@ -144,7 +144,7 @@ func TestJWTBearerAndTrustedIssuerRoutes(t *testing.T) {
 	a.want(a.do("POST", ws+"/users", map[string]any{"id": "svc", "username": "svc-user", "service_user": true}), 201)
 	a.want(a.do("POST", ws+"/users", map[string]any{"id": "human", "username": "human"}), 201)
 	r := a.want(a.do("GET", ws+"/clients/cmic/jwt-bearer", nil), 200)
-	if r.body["user_field"] != "username" || r.body["pre_auth"] != "all_users" || r.body["max_assertion_lifetime"] != 3600.0 {
+	if r.body["user_field"] != "username" || r.body["pre_auth"] != "admin_approved" || r.body["max_assertion_lifetime"] != 3600.0 {
 		t.Fatalf("defaults: %s", r.raw)
 	}
 	r = a.want(a.do("PUT", ws+"/clients/cmic/jwt-bearer", map[string]any{

@@ -1,12 +1,14 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
 )
 
 // Error codes of the admin API.
@@ -18,7 +20,16 @@ const (
 	codeTooLarge       = "request_too_large"
 	codeUnsupported    = "unsupported_media_type"
 	codeServerError    = "server_error"
+	// codeUnavailable is the OAuth endpoints' code for the same condition
+	// (RFC 6749 §4.1.2.1 temporarily_unavailable), so one client library
+	// can handle both APIs.
+	codeUnavailable = "temporarily_unavailable"
 )
+
+// retryAfterSeconds is the Retry-After of a storage failure: long enough
+// for a lock held by another writer to clear, short enough that a retrying
+// client is not held up when the database recovers.
+const retryAfterSeconds = "2"
 
 // errorBody is the JSON body of every error response.
 type errorBody struct {
@@ -44,8 +55,11 @@ func badRequest(desc string) error {
 // answered with a generic 500: their text never reaches the wire.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := h.classify(r, err)
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="latchkey-admin"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	writeJSON(w, status, body)
 }
@@ -65,10 +79,25 @@ func (h *Handler) classify(r *http.Request, err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{Error: codeNotFound, Description: service.PublicMessage(err)}
 	case errors.Is(err, service.ErrConflict):
 		return http.StatusConflict, errorBody{Error: codeConflict, Description: service.PublicMessage(err)}
+	case isUnavailable(err):
+		// The database is locked, unreachable or slower than the request's
+		// deadline; the failed write was rolled back (docs/security.md R5,
+		// R6).
+		h.logger().WarnContext(r.Context(), "admin api: storage unavailable",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		return http.StatusServiceUnavailable, errorBody{Error: codeUnavailable,
+			Description: "the database is temporarily unavailable and the request could not be completed; try again after the time in Retry-After"}
 	}
 	h.logger().ErrorContext(r.Context(), "admin api: internal error",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	return http.StatusInternalServerError, errorBody{Error: codeServerError, Description: "the server could not complete the request"}
+}
+
+// isUnavailable reports a storage failure that a retry may fix: the
+// sentinel of the storage layer, or the request's own deadline passing
+// outside it.
+func isUnavailable(err error) bool {
+	return errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // writeJSON writes v with no-store caching: admin responses can carry

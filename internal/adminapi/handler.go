@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/service"
 )
 
@@ -18,6 +19,9 @@ type Handler struct {
 	Logger  *slog.Logger
 	// BaseURL, when set, adds each workspace's issuer URL to its JSON.
 	BaseURL string
+	// FailedAuth budgets failed admin bearer tokens per remote address
+	// (docs/security.md R8); nil leaves them unlimited.
+	FailedAuth *ratelimit.Limiter
 }
 
 // route is one admin API endpoint. The list is also what the OpenAPI
@@ -72,15 +76,35 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 
 // authenticated rejects requests without a valid admin bearer token with
 // 401 before any other processing (SECURITY.md O4: authz on every route).
+// An address whose failed-token budget is spent gets 429 before its token
+// is looked at (docs/security.md R8).
 func (h *Handler) authenticated(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if h.Auth == nil || !h.Auth.Authorize(r) {
+		if h.refuseSpentBudget(w, r) {
+			return
+		}
+		ok, err := h.authorize(r)
+		if err != nil {
+			// Storage failed: not the caller's fault, so nothing is
+			// charged, and the answer is 503 (docs/security.md R5).
+			h.writeError(w, r, err)
+			return
+		}
+		if !ok {
+			h.chargeFailedToken(r)
 			h.writeError(w, r, &httpError{status: http.StatusUnauthorized, code: codeUnauthorized,
 				desc: "a valid admin bearer token is required"})
 			return
 		}
 		next(w, h.withActor(r))
 	}
+}
+
+func (h *Handler) authorize(r *http.Request) (bool, error) {
+	if h.Auth == nil {
+		return false, nil
+	}
+	return h.Auth.Authorize(r)
 }
 
 func (h *Handler) logger() *slog.Logger {

@@ -119,7 +119,7 @@ func (h *Handler) createIAT(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, token, err := h.Service.CreateInitialAccessToken(r.Context(), r.PathValue("ws"), service.InitialAccessTokenInput{
-		Description: req.Description, ExpiresIn: seconds(req.ExpiresIn), MaxUses: req.MaxUses,
+		Description: req.Description, ExpiresIn: seconds(req.ExpiresIn), MaxUses: req.MaxUses, Policy: req.policy(),
 	})
 	v := iatView(t)
 	v.Token = token

@@ -352,12 +352,42 @@ type iatJSON struct {
 	// UsesLeft is null for unlimited tokens.
 	UsesLeft  *int      `json:"uses_left"`
 	CreatedAt time.Time `json:"created_at"`
+	// Policy limits what registrations with the token may ask for.
+	Policy policyJSON `json:"policy"`
 	// Token is the bearer value, present only in the create response.
 	Token string `json:"token,omitempty"`
 }
 
+// policyJSON is a registration policy (docs/security.md R2). In responses
+// every list is present; an empty one means "no restriction", except
+// grant_types, which is always filled.
+type policyJSON struct {
+	GrantTypes          []string `json:"grant_types"`
+	Scopes              []string `json:"scopes"`
+	AuthMethods         []string `json:"auth_methods"`
+	ApplicationTypes    []string `json:"application_types"`
+	RedirectURIPatterns []string `json:"redirect_uri_patterns"`
+	AllowImpersonation  bool     `json:"allow_impersonation"`
+}
+
+func policyView(p storage.RegistrationPolicy) policyJSON {
+	return policyJSON{
+		GrantTypes: emptyIfNil(p.GrantTypes), Scopes: emptyIfNil(p.Scopes), AuthMethods: emptyIfNil(p.AuthMethods),
+		ApplicationTypes: emptyIfNil(p.ApplicationTypes), RedirectURIPatterns: emptyIfNil(p.RedirectURIPatterns),
+		AllowImpersonation: p.AllowImpersonation,
+	}
+}
+
+func emptyIfNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
 func iatView(t storage.InitialAccessToken) iatJSON {
-	v := iatJSON{ID: t.ID, Description: t.Description, ExpiresAt: timePtr(t.ExpiresAt), CreatedAt: t.CreatedAt}
+	v := iatJSON{ID: t.ID, Description: t.Description, ExpiresAt: timePtr(t.ExpiresAt), CreatedAt: t.CreatedAt,
+		Policy: policyView(t.Policy)}
 	if t.UsesLeft >= 0 {
 		n := t.UsesLeft
 		v.UsesLeft = &n
@@ -369,4 +399,17 @@ type iatRequest struct {
 	Description string `json:"description"`
 	ExpiresIn   int64  `json:"expires_in"`
 	MaxUses     int    `json:"max_uses"`
+	// Policy is optional; absent or empty fields take the narrow defaults.
+	Policy *policyJSON `json:"policy"`
+}
+
+func (r iatRequest) policy() storage.RegistrationPolicy {
+	if r.Policy == nil {
+		return storage.RegistrationPolicy{}
+	}
+	return storage.RegistrationPolicy{
+		GrantTypes: r.Policy.GrantTypes, Scopes: r.Policy.Scopes, AuthMethods: r.Policy.AuthMethods,
+		ApplicationTypes: r.Policy.ApplicationTypes, RedirectURIPatterns: r.Policy.RedirectURIPatterns,
+		AllowImpersonation: r.Policy.AllowImpersonation,
+	}
 }

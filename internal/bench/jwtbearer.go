@@ -98,7 +98,13 @@ func (f *Fixture) enableJWTBearer(ctx context.Context, key *rsa.PrivateKey) erro
 		map[string]any{"certificate": certPEM, "kid": "bench"}, nil); err != nil {
 		return err
 	}
-	return f.admin(ctx, http.MethodPost, base+"/users", map[string]any{"id": "bench-user", "username": "bench-user"}, nil)
+	if err := f.admin(ctx, http.MethodPost, base+"/users", map[string]any{"id": "bench-user", "username": "bench-user"}, nil); err != nil {
+		return err
+	}
+	// Nobody is pre-authorized by default (docs/security.md R1): approve
+	// the bench user only.
+	return f.admin(ctx, http.MethodPut, base+"/clients/"+url.PathEscape(f.ClientID)+"/jwt-bearer",
+		map[string]any{"pre_auth": "admin_approved", "allowed_users": []string{"bench-user"}}, nil)
 }
 
 func selfSignedPEM(key *rsa.PrivateKey) (string, error) {

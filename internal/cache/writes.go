@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -49,6 +50,13 @@ func (c *Store) DeleteService(ctx context.Context, workspaceID, id string) error
 func (c *Store) CreateClient(ctx context.Context, cl storage.Client) error {
 	defer c.wrote(cl.WorkspaceID, storage.ChangeClient, cl.ID)
 	return c.Storage.CreateClient(ctx, cl)
+}
+
+// CreateClientWithInitialAccessToken writes through, then invalidates and
+// notifies, like CreateClient.
+func (c *Store) CreateClientWithInitialAccessToken(ctx context.Context, cl storage.Client, hash []byte, now time.Time) error {
+	defer c.wrote(cl.WorkspaceID, storage.ChangeClient, cl.ID)
+	return c.Storage.CreateClientWithInitialAccessToken(ctx, cl, hash, now)
 }
 
 // UpdateClient writes through, then invalidates and notifies.

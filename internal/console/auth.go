@@ -2,11 +2,13 @@ package console
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -50,23 +52,24 @@ func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 
 // signin checks the password (argon2id) under per-IP and per-account rate
 // limits (429 with Retry-After, SECURITY.md K7) and starts a new session.
-// Unknown users and wrong passwords get the same answer (K8).
+// Unknown users and wrong passwords get the same answer (K8). Each attempt
+// takes a token from both buckets first, so parallel guesses cannot pass
+// the budget; a success gives the address its token back and resets the
+// account, so only failures add up (docs/security.md R9).
 func (h *Handler) signin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if !h.checkPreSession(r) {
 		h.renderError(w, r, c, http.StatusForbidden, "The form expired. Reload the page and try again.")
 		return
 	}
 	username := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
-	for _, key := range []string{"ip:" + remoteIP(r), "user:" + username} {
-		if ok, retry := h.Limiter.Allow(key); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-			h.renderError(w, r, c, http.StatusTooManyRequests, "Too many sign-in attempts. Wait a little and try again.")
-			return
-		}
+	ipKey, userKey := "ip:"+remoteIP(r), "user:"+username
+	if !h.takeSigninAttempt(w, r, c, ipKey, userKey) {
+		return
 	}
 	u, err := h.Service.AuthenticateConsoleUser(r.Context(), username, r.PostFormValue("password"))
 	if err != nil {
 		if !errors.Is(err, service.ErrBadCredentials) {
+			h.refundSigninAttempt(ipKey, userKey)
 			h.fail(w, r, c, err)
 			return
 		}
@@ -76,6 +79,8 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
+	h.Limiter.Refund(ipKey)
+	h.Limiter.Reset(userKey)
 	if err := h.startSession(w, r, u); err != nil {
 		h.fail(w, r, c, err)
 		return
@@ -121,12 +126,17 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if !h.setupOpen(w, r, c) {
 		return
 	}
-	if ok, retry := h.Limiter.Allow("setup:" + remoteIP(r)); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-		h.renderError(w, r, c, http.StatusTooManyRequests, "Too many attempts. Wait a little and try again.")
+	// Wrong bootstrap tokens spend the address's admin-token budget,
+	// shared with the admin API; once it is spent the token is not even
+	// checked (docs/security.md R8).
+	tokenKey := ratelimit.AdminTokenKey(remoteIP(r))
+	if wait := h.TokenFailures.Wait(tokenKey); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		h.renderError(w, r, c, http.StatusTooManyRequests, "Too many attempts with a wrong admin token. Wait a little and try again.")
 		return
 	}
 	if !h.Bootstrap(r, r.PostFormValue("bootstrap_token")) {
+		h.TokenFailures.Allow(tokenKey)
 		c.csrf = h.preSessionToken(w, r)
 		v := h.newView(r, c, "Create the first admin", "", nil)
 		v.Error = "The bootstrap admin token is not correct."
@@ -153,4 +163,30 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	redirect(w, r, Prefix+"/")
+}
+
+// takeSigninAttempt takes one attempt from the address's and the account's
+// buckets, answering 429 with Retry-After when either is empty; false when
+// it has answered. A bucket that had a token keeps it spent only if the
+// other refuses: then the attempt is not made and gives it back.
+func (h *Handler) takeSigninAttempt(w http.ResponseWriter, r *http.Request, c *reqCtx, ipKey, userKey string) bool {
+	ok, retry := h.Limiter.Allow(ipKey)
+	if ok {
+		if ok, retry = h.Limiter.Allow(userKey); !ok {
+			h.Limiter.Refund(ipKey)
+		}
+	}
+	if ok {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+	h.renderError(w, r, c, http.StatusTooManyRequests, "Too many sign-in attempts. Wait a little and try again.")
+	return false
+}
+
+// refundSigninAttempt gives back an attempt that was not the caller's
+// failure (a storage error).
+func (h *Handler) refundSigninAttempt(ipKey, userKey string) {
+	h.Limiter.Refund(ipKey)
+	h.Limiter.Refund(userKey)
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"embed"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -41,6 +42,9 @@ type Handler struct {
 	// Bootstrap verifies the bootstrap admin token for "create first
 	// admin"; nil disables that page.
 	Bootstrap func(r *http.Request, token string) bool
+	// TokenFailures budgets wrong bootstrap tokens per remote address,
+	// shared with the admin API (docs/security.md R8); nil uses Limiter.
+	TokenFailures *ratelimit.Limiter
 	// Discovery serves the workspace discovery documents (the server's
 	// router); the Endpoints tab lists what it advertises.
 	Discovery http.Handler
@@ -176,6 +180,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 		// could trigger against a real admin.
 		h.Limiter = ratelimit.New(1.0/6, 10, h.Now)
 	}
+	if h.TokenFailures == nil {
+		h.TokenFailures = h.Limiter
+	}
 	mux.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 	})
@@ -201,8 +208,12 @@ func (h *Handler) wrap(rt route) http.Handler {
 			rt.fn(w, r, c)
 			return
 		}
-		sess, user, ok := h.loadSession(w, r)
-		if !ok {
+		sess, user, err := h.readSession(w, r)
+		if errors.Is(err, storage.ErrUnavailable) {
+			h.fail(w, r, c, err)
+			return
+		}
+		if err != nil {
 			h.toSignin(w, r)
 			return
 		}

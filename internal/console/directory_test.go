@@ -132,6 +132,18 @@ func TestDirectoryPages(t *testing.T) {
 			t.Fatalf("JWT bearer form lacks %q\n%s", want, body[strings.Index(body, "jwt-h"):])
 		}
 	}
+	// docs/security.md R1: "all users" is shown with a warning, the
+	// admin-approved choice without one.
+	if !strings.Contains(body, `data-pre-auth-warning hidden>`) || !strings.Contains(body, "only the selected profiles and users") {
+		t.Fatal("warning shown, or the current choice not stated, for admin approved users")
+	}
+	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "enable_jwt_bearer": {"on"}, "user_field": {"username"},
+		"pre_auth": {"all_users"}, "max_assertion_lifetime": {"300"}})
+	wantStatus(t, "save JWT bearer for all users", resp, 200)
+	if !strings.Contains(body, `data-pre-auth-warning>`) || !strings.Contains(body, "can obtain tokens as any user of the workspace") ||
+		!strings.Contains(body, "Currently: <strong>all users of the workspace") {
+		t.Fatal("no visible warning while all users may self-authorize")
+	}
 	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "user_field": {"shoe_size"}, "max_assertion_lifetime": {"soon"}})
 	wantStatus(t, "bad JWT bearer settings", resp, 400)
 	if !strings.Contains(body, "max_assertion_lifetime") {

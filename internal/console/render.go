@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -117,12 +118,19 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, c *reqCtx,
 	h.render(w, r, status, "error", v)
 }
 
+// retryAfterSeconds is the Retry-After of a storage failure, as the admin
+// API sends it.
+const retryAfterSeconds = "2"
+
 // fail shows err: validation errors name field and rule (the service
 // layer's text, the same the API returns); not-found and conflict errors
 // show their public message; anything else is logged and shown as a
 // generic failure.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err error) {
 	status, msg := h.classify(r, err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	h.renderError(w, r, c, status, msg)
 }
 
@@ -135,6 +143,11 @@ func (h *Handler) classify(r *http.Request, err error) (int, string) {
 		return http.StatusNotFound, service.PublicMessage(err)
 	case errors.Is(err, service.ErrConflict):
 		return http.StatusConflict, service.PublicMessage(err)
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// A locked, unreachable or slow database: worth a retry, and not
+		// an internal error (docs/security.md R5, R6).
+		h.logger().WarnContext(r.Context(), "console: storage unavailable", "path", r.URL.Path, "error", err)
+		return http.StatusServiceUnavailable, "The database is temporarily unavailable, so this could not be completed. Try again in a few seconds."
 	}
 	h.logger().ErrorContext(r.Context(), "console: internal error", "path", r.URL.Path, "error", err)
 	return http.StatusInternalServerError, "The server could not complete the request."

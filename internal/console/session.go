@@ -84,31 +84,50 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
 // Expired sessions (idle or absolute timeout) and sessions of deleted or
 // disabled users are deleted and refused.
 func (h *Handler) loadSession(w http.ResponseWriter, r *http.Request) (storage.ConsoleSession, storage.AdminUser, bool) {
+	sess, user, err := h.readSession(w, r)
+	return sess, user, err == nil
+}
+
+// errNoSession: the request carries no live session.
+var errNoSession = errors.New("console: no live session")
+
+// readSession is loadSession that tells a missing or dead session
+// (errNoSession) from a database that cannot be read now
+// (storage.ErrUnavailable): the latter keeps the session, and the page
+// answers 503 rather than sending a signed-in admin to the sign-in page
+// (docs/security.md R5).
+func (h *Handler) readSession(w http.ResponseWriter, r *http.Request) (storage.ConsoleSession, storage.AdminUser, error) {
 	ck, err := r.Cookie(h.cookieName(sessionCookie))
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
-		return storage.ConsoleSession{}, storage.AdminUser{}, false
+		return storage.ConsoleSession{}, storage.AdminUser{}, errNoSession
 	}
 	ctx := r.Context()
 	sess, err := h.Store.GetConsoleSession(ctx, hashID(ck.Value))
+	if errors.Is(err, storage.ErrUnavailable) {
+		return storage.ConsoleSession{}, storage.AdminUser{}, err
+	}
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			h.logger().ErrorContext(ctx, "console: read session", "error", err)
 		}
-		return storage.ConsoleSession{}, storage.AdminUser{}, false
+		return storage.ConsoleSession{}, storage.AdminUser{}, errNoSession
 	}
 	now := h.now()
 	expired := now.Sub(sess.LastSeenAt) > h.idle() || now.Sub(sess.CreatedAt) > h.absolute()
 	user, err := h.Store.GetAdminUser(ctx, sess.AdminUserID)
+	if !expired && errors.Is(err, storage.ErrUnavailable) {
+		return storage.ConsoleSession{}, storage.AdminUser{}, err
+	}
 	if expired || err != nil || user.Disabled {
 		h.endSession(w, r)
-		return storage.ConsoleSession{}, storage.AdminUser{}, false
+		return storage.ConsoleSession{}, storage.AdminUser{}, errNoSession
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
 		if err := h.Store.TouchConsoleSession(ctx, sess.IDHash, now); err != nil {
 			h.logger().WarnContext(ctx, "console: touch session", "error", err)
 		}
 	}
-	return sess, user, true
+	return sess, user, nil
 }
 
 // sessionCSRF is the synchronizer token of a session: an HMAC of a fixed

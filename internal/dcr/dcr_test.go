@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -241,5 +242,182 @@ func TestManagementTokenChecks(t *testing.T) {
 				t.Errorf("%s %s: %d %v", name, m, status, resp)
 			}
 		}
+	}
+}
+
+func (v *env) iatPolicy(uses int, p storage.RegistrationPolicy) string {
+	v.t.Helper()
+	_, tok, err := v.e.Service.CreateInitialAccessToken(context.Background(), "default",
+		service.InitialAccessTokenInput{MaxUses: uses, ExpiresIn: time.Hour, Policy: p})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return tok
+}
+
+// TestRegisterOutsidePolicy: docs/security.md R2 — a registration asking
+// for more than its initial access token's policy allows is refused with
+// 400 and the error naming the metadata field (RFC 7591 §3.2.2).
+func TestRegisterOutsidePolicy(t *testing.T) {
+	v := setup(t)
+	narrow := v.iatPolicy(0, storage.RegistrationPolicy{
+		GrantTypes: []string{"client_credentials", "authorization_code"}, Scopes: []string{"read"},
+		AuthMethods: []string{"client_secret_basic", "none"}, ApplicationTypes: []string{"web"},
+		RedirectURIPatterns: []string{"https://app.example/cb/", "https://app.example/exact"},
+	})
+	def := v.iat(0)
+	jwks := map[string]any{"keys": []any{map[string]any{"kty": "EC", "crv": "P-256",
+		"x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}}
+	cc := func(extra map[string]any) map[string]any {
+		m := map[string]any{"grant_types": []string{"client_credentials"}}
+		for k, x := range extra {
+			m[k] = x
+		}
+		return m
+	}
+	cases := []struct {
+		name, token string
+		body        map[string]any
+		code, field string
+	}{
+		{"jwt bearer with default token", def, map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"},
+			"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks}, "invalid_client_metadata", "grant_types"},
+		{"grant type", narrow, map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"},
+			"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks}, "invalid_client_metadata", "grant_types"},
+		{"refresh token not listed", narrow, map[string]any{"grant_types": []string{"authorization_code", "refresh_token"},
+			"redirect_uris": []string{"https://app.example/cb/x"}}, "invalid_client_metadata", "grant_types"},
+		{"scope", narrow, cc(map[string]any{"scope": "read write"}), "invalid_client_metadata", "scope"},
+		{"auth method", narrow, cc(map[string]any{"token_endpoint_auth_method": "client_secret_post"}), "invalid_client_metadata", "token_endpoint_auth_method"},
+		{"application type", narrow, cc(map[string]any{"application_type": "native"}), "invalid_client_metadata", "application_type"},
+		{"unknown application type", def, cc(map[string]any{"application_type": "desktop"}), "invalid_client_metadata", "application_type"},
+		{"redirect host", narrow, map[string]any{"redirect_uris": []string{"https://evil.example/cb/x"}}, "invalid_redirect_uri", "redirect_uris[0]"},
+		{"redirect outside prefix", narrow, map[string]any{"redirect_uris": []string{"https://app.example/cbx"}}, "invalid_redirect_uri", "redirect_uris[0]"},
+		{"redirect dot segments", narrow, map[string]any{"redirect_uris": []string{"https://app.example/cb/../admin"}}, "invalid_redirect_uri", "redirect_uris[0]"},
+		{"redirect encoded slash", narrow, map[string]any{"redirect_uris": []string{"https://app.example/cb/..%2fadmin"}}, "invalid_redirect_uri", "redirect_uris[0]"},
+		{"redirect below exact", narrow, map[string]any{"redirect_uris": []string{"https://app.example/exact/more"}}, "invalid_redirect_uri", "redirect_uris[0]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, _ := v.call("POST", reg, tc.token, tc.body)
+			desc, _ := body["error_description"].(string)
+			if status != 400 || body["error"] != tc.code || !strings.HasPrefix(desc, tc.field+":") {
+				t.Fatalf("want 400 %s naming %s, got %d %v", tc.code, tc.field, status, body)
+			}
+		})
+	}
+	// Inside the policy: accepted.
+	for name, body := range map[string]map[string]any{
+		"prefix redirect": {"redirect_uris": []string{"https://app.example/cb/one?x=1"}, "scope": "read"},
+		"exact redirect":  {"redirect_uris": []string{"https://APP.example/exact"}, "application_type": "web"},
+		"client creds":    cc(map[string]any{"scope": "read"}),
+	} {
+		if status, resp, _ := v.call("POST", reg, narrow, body); status != 201 {
+			t.Errorf("%s: %d %v", name, status, resp)
+		}
+	}
+}
+
+// TestUpdateCannotWidenPolicy: docs/security.md R2 — RFC 7592 updates are
+// checked against the snapshot of the registration's policy, also after
+// the initial access token is deleted.
+func TestUpdateCannotWidenPolicy(t *testing.T) {
+	v := setup(t)
+	tok := v.iatPolicy(1, storage.RegistrationPolicy{GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
+	status, b, _ := v.call("POST", reg, tok, map[string]any{"grant_types": []string{"client_credentials"}, "scope": "read"})
+	if status != 201 {
+		t.Fatalf("register: %d %v", status, b)
+	}
+	id, rat := b["client_id"].(string), b["registration_access_token"].(string)
+	list, err := v.e.Service.ListInitialAccessTokens(context.Background(), "default")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("tokens: %v %v", list, err)
+	}
+	if err := v.e.Service.DeleteInitialAccessToken(context.Background(), "default", list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, field string
+		body        map[string]any
+	}{
+		{"wider scope", "scope", map[string]any{"grant_types": []string{"client_credentials"}, "scope": "read write"}},
+		{"jwt bearer", "grant_types", map[string]any{"grant_types": []string{"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+			"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://keys.example/jwks"}},
+		{"authorization code", "grant_types", map[string]any{"grant_types": []string{"authorization_code"},
+			"redirect_uris": []string{"https://app.example/cb"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.body["client_id"] = id
+			status, body, _ := v.call("PUT", reg+"/"+id, rat, tc.body)
+			desc, _ := body["error_description"].(string)
+			if status != 400 || body["error"] != "invalid_client_metadata" || !strings.HasPrefix(desc, tc.field+":") {
+				t.Fatalf("want 400 invalid_client_metadata naming %s, got %d %v", tc.field, status, body)
+			}
+		})
+	}
+	c, err := v.e.Service.GetClient(context.Background(), "default", id)
+	if err != nil || strings.Join(c.Scopes, " ") != "read" || strings.Join(c.GrantTypes, " ") != "client_credentials" ||
+		c.InitialAccessTokenID != list[0].ID {
+		t.Fatalf("client changed: %+v %v", c, err)
+	}
+	status, body, _ := v.call("PUT", reg+"/"+id, rat, map[string]any{"client_id": id, "client_name": "Renamed",
+		"grant_types": []string{"client_credentials"}, "scope": "read"})
+	if status != 200 || body["client_name"] != "Renamed" {
+		t.Fatalf("update inside the policy: %d %v", status, body)
+	}
+}
+
+// TestFailedRegistrationKeepsToken: docs/security.md R3 — malformed,
+// invalid and refused registrations leave a one-use token unspent; only
+// the successful one spends it.
+func TestFailedRegistrationKeepsToken(t *testing.T) {
+	v := setup(t)
+	tok := v.iat(1)
+	for name, body := range map[string]any{
+		"malformed JSON":   `{"grant_types":`,
+		"not an object":    `[]`,
+		"invalid metadata": map[string]any{"grant_types": []string{"client_credentials"}, "scope": "nope"},
+		"outside policy":   map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"}},
+		"bad redirect":     map[string]any{"redirect_uris": []string{"javascript:alert(1)"}},
+	} {
+		if status, resp, _ := v.call("POST", reg, tok, body); status != 400 {
+			t.Fatalf("%s: want 400, got %d %v", name, status, resp)
+		}
+	}
+	ok := map[string]any{"grant_types": []string{"client_credentials"}}
+	if status, resp, _ := v.call("POST", reg, tok, ok); status != 201 {
+		t.Fatalf("token spent by failed registrations: %d %v", status, resp)
+	}
+	if status, resp, _ := v.call("POST", reg, tok, ok); status != 401 || resp["error"] != "invalid_token" {
+		t.Fatalf("second use of a one-use token: %d %v", status, resp)
+	}
+}
+
+// TestConcurrentRegistrationsOneUse: docs/security.md R3 — of many
+// concurrent registrations with a one-use token exactly one gets 201; the
+// others 401 invalid_token.
+func TestConcurrentRegistrationsOneUse(t *testing.T) {
+	v := setup(t)
+	tok := v.iat(1)
+	const n = 12
+	statuses := make(chan string, n)
+	for range n {
+		go func() {
+			status, body, _ := v.call("POST", reg, tok, map[string]any{"grant_types": []string{"client_credentials"}})
+			statuses <- fmt.Sprintf("%d %v", status, body["error"])
+		}()
+	}
+	created := 0
+	for range n {
+		switch s := <-statuses; s {
+		case "201 <nil>":
+			created++
+		case "401 invalid_token":
+		default:
+			t.Errorf("unexpected answer %s", s)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d registrations succeeded with a one-use token, want 1", created)
 	}
 }

@@ -5,7 +5,16 @@
 //	GET|PUT|DELETE  {issuer}/oauth2/register/{client_id}  (registration access token)
 //
 // Registration is guarded by an initial access token that the admin API
-// issues ("lki_..."; RFC 7591 §3); each use is spent atomically in storage.
+// issues ("lki_..."; RFC 7591 §3). Authenticating with it spends nothing;
+// a successful registration spends one use in the transaction that
+// inserts the client, so a refused registration leaves the token as it
+// was. The token carries a registration policy (allowed grant types,
+// scopes, auth methods, application types, redirect URI patterns, and
+// whether grants that issue tokens for users are allowed at all);
+// registrations and RFC 7592 updates outside it answer 400
+// invalid_client_metadata (invalid_redirect_uri for redirect URIs). The
+// client keeps a snapshot of the policy, so deleting the token never
+// frees it.
 // A registered client gets a registration access token ("lkr_...", 256
 // random bits, stored as a SHA-256 hash) for the RFC 7592 endpoints.
 //

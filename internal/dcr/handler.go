@@ -68,9 +68,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Authenticate before looking at the body, so that callers without a
-	// token learn nothing from validation errors. An invalid request
-	// therefore spends one use of the token.
-	if err := h.consumeInitialToken(ctx, r, ws.ID); err != nil {
+	// token learn nothing from validation errors. Authenticating does not
+	// spend a use: only a successful registration does, atomically with
+	// the insert (RFC 7591 §3; docs/security.md R3).
+	iat, err := h.authenticateInitialToken(ctx, r, ws.ID)
+	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -86,7 +88,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	rat, ratHash := service.NewRegistrationAccessToken()
 	in.RegistrationAccessTokenHash = ratHash
-	c, err := h.Service.CreateClient(ctx, ws.ID, in)
+	c, err := h.Service.RegisterClient(ctx, ws.ID, iat, in, m.ApplicationType)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -95,16 +97,16 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	oauth2.WriteJSON(w, http.StatusCreated, h.response(c.Client, c.Secret, rat))
 }
 
-func (h *Handler) consumeInitialToken(ctx context.Context, r *http.Request, wsID string) error {
+func (h *Handler) authenticateInitialToken(ctx context.Context, r *http.Request, wsID string) (storage.InitialAccessToken, error) {
 	tok, ok := bearer(r)
 	if !ok || !strings.HasPrefix(tok, service.InitialAccessTokenPrefix) {
-		return errInvalidToken()
+		return storage.InitialAccessToken{}, errInvalidToken()
 	}
-	_, err := h.Service.ConsumeInitialAccessToken(ctx, wsID, tok)
+	t, err := h.Service.AuthenticateInitialAccessToken(ctx, wsID, tok)
 	if errors.Is(err, service.ErrNotFound) {
-		return errInvalidToken()
+		return storage.InitialAccessToken{}, errInvalidToken()
 	}
-	return err
+	return t, err
 }
 
 // response builds the client information response (RFC 7591 §3.2.1,
@@ -154,6 +156,13 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := m.clientInput()
 	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	// The policy of the registration's initial access token binds every
+	// update too, so the registration access token cannot widen grants,
+	// scopes or redirect URIs (docs/security.md R2).
+	if err := service.CheckRegistrationPolicy(service.EffectiveRegistrationPolicy(c), in, m.ApplicationType); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

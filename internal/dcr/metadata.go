@@ -33,6 +33,10 @@ type metadata struct {
 	JWKSURI                     string          `json:"jwks_uri,omitempty"`
 	SoftwareID                  string          `json:"software_id,omitempty"`
 	SoftwareVersion             string          `json:"software_version,omitempty"`
+	// ApplicationType is OpenID Connect Dynamic Client Registration §2's
+	// "web" (the default) or "native"; initial access token policies may
+	// restrict it.
+	ApplicationType string `json:"application_type,omitempty"`
 }
 
 // Keys of client.Extra holding RFC 7591 metadata without a core field.
@@ -80,8 +84,18 @@ func (m metadata) clientInput() (service.ClientInput, error) {
 		in.Scopes = strings.Fields(m.Scope)
 	}
 	extra, extraErrs := m.extra()
-	in.Extra = extra
 	errs = append(errs, extraErrs...)
+	switch m.ApplicationType {
+	case "":
+	case service.ApplicationTypeWeb, service.ApplicationTypeNative:
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		extra["application_type"] = m.ApplicationType
+	default:
+		errs = append(errs, fieldErr("application_type", "enum", "must be %s or %s", service.ApplicationTypeWeb, service.ApplicationTypeNative))
+	}
+	in.Extra = extra
 	if len(m.Contacts) > 0 {
 		in.ContactEmail = m.Contacts[0]
 	}
@@ -162,6 +176,7 @@ func clientMetadata(c storage.Client) metadata {
 	m.PolicyURI, _ = c.Extra["policy_uri"].(string)
 	m.SoftwareID, _ = c.Extra["software_id"].(string)
 	m.SoftwareVersion, _ = c.Extra["software_version"].(string)
+	m.ApplicationType, _ = c.Extra["application_type"].(string)
 	m.Contacts = stringList(c.Extra["contacts"])
 	if m.Contacts == nil && c.ContactEmail != "" {
 		m.Contacts = []string{c.ContactEmail}

@@ -42,7 +42,7 @@ func testJWTBearerRefreshTokens(t *testing.T, lk *instance) {
 	lk.adminOK(t, http.MethodPost, wsPath+"/clients/"+c.ClientID+"/certificates",
 		map[string]any{"certificate": s.certPEM, "kid": "e2e"}, http.StatusCreated, nil)
 	lk.adminOK(t, http.MethodPut, wsPath+"/clients/"+c.ClientID+"/jwt-bearer",
-		map[string]any{"refresh_tokens": true}, http.StatusOK, nil)
+		map[string]any{"refresh_tokens": true, "pre_auth": "all_users"}, http.StatusOK, nil)
 
 	tokenURL := lk.wsURL(ws) + "/oauth2/token"
 	der, err := x509.MarshalPKCS8PrivateKey(s.key)

@@ -82,6 +82,8 @@ func TestJWTBearerMultiProcess(t *testing.T) {
 		map[string]any{"certificate": s.certPEM, "kid": "e2e"}, http.StatusCreated, nil)
 	p1.adminOK(t, http.MethodPost, "/workspaces/"+ws+"/users",
 		map[string]any{"id": "u-ada", "username": "ada"}, http.StatusCreated, nil)
+	p1.adminOK(t, http.MethodPut, "/workspaces/"+ws+"/clients/"+c.ClientID+"/jwt-bearer",
+		map[string]any{"pre_auth": "admin_approved", "allowed_users": []string{"u-ada"}}, http.StatusOK, nil)
 	aud := p1.issuer(ws) + "/oauth2/token"
 	post := func(lk *instance, assertion string) reply {
 		p1.leaks.AddToken(assertion) // a bearer credential until it expires

@@ -78,7 +78,7 @@ func TestJWTBearerServerWiring(t *testing.T) {
 
 	t.Run("HS256 keyed by the client secret", func(t *testing.T) {
 		lk.adminOK(t, http.MethodPut, wsPath+"/clients/"+c.ClientID+"/jwt-bearer",
-			map[string]any{"allow_hs256": true}, http.StatusOK, nil)
+			map[string]any{"allow_hs256": true, "pre_auth": "all_users"}, http.StatusOK, nil)
 		a := signJWT(t, jose.SigningKey{Algorithm: jose.HS256, Key: []byte(c.ClientSecret)}, map[string]any{
 			"iss": c.ClientID, "sub": "ada", "aud": issuer + "/oauth2/token",
 			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": e2etest.RandomToken(16)})

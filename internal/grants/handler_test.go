@@ -79,6 +79,18 @@ func newFixture(t testing.TB, alg string) *fixture {
 
 func (f *fixture) client(t testing.TB, c storage.Client) storage.Client {
 	t.Helper()
+	// The JWT bearer tests were written for "all users may
+	// self-authorize", which is no longer the default (docs/security.md
+	// R1): their clients now choose it explicitly. The default itself is
+	// tested by TestJWTBearerDefaultNobodyPreAuthorized.
+	if slices.Contains(c.GrantTypes, oauth2.GrantJWTBearer) && (c.JWTBearer == nil || c.JWTBearer.PreAuth == "") {
+		st := storage.JWTBearerSettings{}
+		if c.JWTBearer != nil {
+			st = *c.JWTBearer
+		}
+		st.PreAuth = storage.PreAuthAllUsers
+		c.JWTBearer = &st
+	}
 	created, secret := f.env.Client(t, "acme", c)
 	f.secrets[c.ID] = secret
 	return created

@@ -100,11 +100,16 @@ func (h *Handler) issuerUser(ctx context.Context, wsID string, ti *storage.Trust
 }
 
 // preAuthorized applies the client's pre-authorization policy (issue 3
-// point 5): everyone under "all users may self-authorize"; otherwise only
-// the listed users and members of the listed profiles.
+// point 5): everyone only under an explicit "all users may
+// self-authorize"; otherwise, and by default (no settings, or no
+// pre_auth), only the listed users and members of the listed profiles, so
+// a client nobody approved issues no user tokens (docs/security.md R1).
 func preAuthorized(c storage.Client, u storage.User) error {
 	s := c.JWTBearer
-	if s == nil || s.PreAuth == "" || s.PreAuth == storage.PreAuthAllUsers {
+	if s == nil {
+		return errNotPreAuthorized
+	}
+	if s.PreAuth == storage.PreAuthAllUsers {
 		return nil
 	}
 	if slices.Contains(s.AllowedUsers, u.ID) {
@@ -115,5 +120,7 @@ func preAuthorized(c storage.Client, u storage.User) error {
 			return nil
 		}
 	}
-	return oauth2.NewError(oauth2.ErrInvalidGrant, "user is not pre-authorized for this app")
+	return errNotPreAuthorized
 }
+
+var errNotPreAuthorized = oauth2.NewError(oauth2.ErrInvalidGrant, "user is not pre-authorized for this app")

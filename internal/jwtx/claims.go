@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z. Larger values are not dates a
@@ -21,6 +23,12 @@ func (t *Token) parseClaims(m map[string]json.RawMessage) error {
 		if *dst, err = optionalString(m, name, "claim"); err != nil {
 			return err
 		}
+		if hasControl(*dst) {
+			// Identifiers go to storage and logs; a NUL or control
+			// character is never part of a legitimate one
+			// (docs/security.md R4).
+			return fmt.Errorf("%w: claim %q contains a control character", ErrMalformed, name)
+		}
 	}
 	if c.Audience, t.audSingle, err = parseAudience(m["aud"]); err != nil {
 		return err
@@ -32,6 +40,11 @@ func (t *Token) parseClaims(m map[string]json.RawMessage) error {
 	}
 	t.Claims = c
 	return nil
+}
+
+// hasControl reports a C0 or C1 control character or DEL in s.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // parseAudience accepts "aud" as one string or an array of strings

@@ -128,7 +128,10 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request, pg *page, s 
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *page, s webui.Signed, current, next, confirm string) {
 	ctx := r.Context()
-	retry, err := h.counters().take(ctx, pg.ws.ID, s.User.Username, remoteIP(r), h.now())
+	att, retry, err := h.counters().admit(ctx, pg.ws.ID, []counter{
+		{key: ipKey(remoteIP(r)), policy: h.ipPolicy()},
+		{key: accountKey(s.User.Username), policy: h.accountPolicy(), resetOnSuccess: true},
+	})
 	if err != nil {
 		h.unavailable(w, r, pg, err)
 		return
@@ -140,11 +143,20 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 	}
 	good, err := h.checkPassword(ctx, s.User, true, current)
 	if err != nil {
+		att.abandon()
 		h.unavailable(w, r, pg, err)
 		return
 	}
 	if !good {
+		if err := att.failed(ctx); err != nil {
+			h.unavailable(w, r, pg, err)
+			return
+		}
 		h.renderAccount(w, r, pg, s, http.StatusBadRequest, "", "wrong_password")
+		return
+	}
+	if err := att.succeeded(ctx); err != nil {
+		h.unavailable(w, r, pg, err)
 		return
 	}
 	if msg := validNewPassword(next, confirm); msg != "" {
@@ -163,7 +175,6 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 		h.unavailable(w, r, pg, err)
 		return
 	}
-	_ = h.counters().succeeded(ctx, pg.ws.ID, s.User.Username, remoteIP(r))
 	h.renderAccount(w, r, pg, s, http.StatusOK, "password_changed", "")
 }
 

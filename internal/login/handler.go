@@ -26,10 +26,16 @@ type Handler struct {
 	BaseURL   string
 	Now       func() time.Time
 	Logger    *slog.Logger
-	// AccountPolicy and IPPolicy override the default attempt budgets
-	// when their Free is > 0.
+	// AccountPolicy, IPPolicy and DevicePolicy override the default
+	// failure budgets when their Free is > 0.
 	AccountPolicy Policy
 	IPPolicy      Policy
+	DevicePolicy  Policy
+	// Devices seals device cookies (docs/security.md R10); nil issues
+	// none, and every browser is counted as unknown.
+	Devices DeviceSealer
+
+	gates gates // attempts in flight per counter
 }
 
 // Mount registers the pages.
@@ -121,15 +127,19 @@ func (h *Handler) now() time.Time {
 }
 
 func (h *Handler) counters() counters {
-	c := counters{store: h.Store, account: DefaultAccountPolicy, ip: DefaultIPPolicy}
-	if h.AccountPolicy.Free > 0 {
-		c.account = h.AccountPolicy
-	}
-	if h.IPPolicy.Free > 0 {
-		c.ip = h.IPPolicy
-	}
-	return c
+	return counters{store: h.Store, gates: &h.gates, now: h.now}
 }
+
+func policyOr(p, def Policy) Policy {
+	if p.Free > 0 {
+		return p
+	}
+	return def
+}
+
+func (h *Handler) accountPolicy() Policy { return policyOr(h.AccountPolicy, DefaultAccountPolicy) }
+func (h *Handler) ipPolicy() Policy      { return policyOr(h.IPPolicy, DefaultIPPolicy) }
+func (h *Handler) devicePolicy() Policy  { return policyOr(h.DevicePolicy, DefaultDevicePolicy) }
 
 // remoteIP is the peer address; forwarded headers are not trusted
 // (SECURITY.md J2).

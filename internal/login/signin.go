@@ -101,16 +101,28 @@ func (h *Handler) serveLoginPost(w http.ResponseWriter, r *http.Request) {
 	h.signIn(w, r, pg, data, form.Get("password"))
 }
 
-// signIn takes an attempt, checks the password and starts the session
-// (package documentation).
+// signIn checks the attempt against the failure counters, checks the
+// password and starts the session (package documentation).
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, pg *page, data LoginData, password string) {
 	ctx := r.Context()
 	name := data.Username
-	if name == "" || len(name) > 320 || password == "" || len(password) > MaxPasswordLen {
+	// A name that is not storable text names no user: the normal answer,
+	// before any counter or lookup sees it (docs/security.md R4).
+	if name == "" || len(name) > 320 || !storage.ValidText(name) || password == "" || len(password) > MaxPasswordLen {
 		h.renderLogin(w, r, pg, http.StatusBadRequest, data, "login_failed")
 		return
 	}
-	retry, err := h.counters().take(ctx, pg.ws.ID, name, remoteIP(r), h.now())
+	user, found, err := h.findUser(ctx, pg.ws.ID, name)
+	if err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
+	list, dev, err := h.attemptCounters(w, r, pg.ws.ID, name, user, found)
+	if err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
+	att, retry, err := h.counters().admit(ctx, pg.ws.ID, list)
 	if err != nil {
 		h.unavailable(w, r, pg, err)
 		return
@@ -120,29 +132,57 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, pg *page, data 
 		h.renderLogin(w, r, pg, http.StatusTooManyRequests, data, "too_many_attempts")
 		return
 	}
-	user, found, err := h.findUser(ctx, pg.ws.ID, name)
-	if err != nil {
-		h.unavailable(w, r, pg, err)
-		return
-	}
 	good, err := h.checkPassword(ctx, user, found, password)
 	if err != nil {
+		att.abandon()
 		h.unavailable(w, r, pg, err)
 		return
 	}
 	if !good {
+		if err := att.failed(ctx); err != nil {
+			h.unavailable(w, r, pg, err)
+			return
+		}
 		h.renderLogin(w, r, pg, http.StatusBadRequest, data, "login_failed")
 		return
 	}
+	if err := att.succeeded(ctx); err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
+	h.setDevice(w, pg.ws.ID, user.ID, dev)
 	h.finishSignIn(w, r, pg, user, data)
+}
+
+// attemptCounters lists the counters of an attempt: the source address's,
+// then the device's when the browser holds a valid device cookie for the
+// account that has failures left, else the account name's. A device that
+// has used up its failures loses its cookie and counts as unknown
+// (docs/security.md R10).
+func (h *Handler) attemptCounters(w http.ResponseWriter, r *http.Request, wsID, name string, user storage.User, found bool) ([]counter, device, error) {
+	list := []counter{{key: ipKey(remoteIP(r)), policy: h.ipPolicy()}}
+	account := counter{key: accountKey(name), policy: h.accountPolicy(), resetOnSuccess: true}
+	if !found {
+		return append(list, account), device{}, nil
+	}
+	dev, ok := h.readDevice(r, wsID, user.ID)
+	if !ok {
+		return append(list, account), device{}, nil
+	}
+	devCounter := counter{key: deviceKey(user.ID, dev.DeviceID), policy: h.devicePolicy(), resetOnSuccess: true}
+	cur, err := h.counters().read(r.Context(), wsID, devCounter.key)
+	if err != nil {
+		return nil, device{}, err
+	}
+	if devCounter.policy.failures(cur, h.now()) >= devCounter.policy.Free {
+		dropDevice(w, wsID)
+		return append(list, account), device{}, nil
+	}
+	return append(list, devCounter), dev, nil
 }
 
 func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, pg *page, user storage.User, data LoginData) {
 	ctx := r.Context()
-	if err := h.counters().succeeded(ctx, pg.ws.ID, data.Username, remoteIP(r)); err != nil {
-		h.unavailable(w, r, pg, err)
-		return
-	}
 	if _, err := h.Sessions.Start(ctx, w, r, user, []string{"pwd"}); err != nil {
 		h.unavailable(w, r, pg, err)
 		return

@@ -10,7 +10,8 @@ import (
 
 // InstrumentStorage wraps s so that every failed operation increments
 // latchkey_storage_errors_total. ErrNotFound and ErrAlreadyExists are
-// answers, not failures, and cancelled requests are the caller's doing, so
+// answers, not failures, ErrInvalidText is the caller's bad input
+// (docs/security.md R4), and cancelled requests are the caller's doing, so
 // neither counts; neither do errors returned by an Update* updater (they
 // are the caller's validation errors passed through unchanged).
 func InstrumentStorage(s storage.Storage, m *Metrics) storage.Storage {
@@ -31,7 +32,7 @@ var _ storage.Storage = (*instrumented)(nil)
 // count records err when it is a storage failure and returns it unchanged.
 func (i *instrumented) count(err error) error {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrAlreadyExists) &&
-		!errors.Is(err, context.Canceled) {
+		!errors.Is(err, storage.ErrInvalidText) && !errors.Is(err, context.Canceled) {
 		i.m.StorageError()
 	}
 	return err
@@ -54,6 +55,10 @@ func update[T any](i *instrumented, fn func(func(T) (T, error)) (T, error), upda
 
 func (i *instrumented) Ping(ctx context.Context) error { return i.count(i.s.Ping(ctx)) }
 func (i *instrumented) Close() error                   { return i.s.Close() }
+
+func (i *instrumented) CheckWritable(ctx context.Context) error {
+	return i.count(i.s.CheckWritable(ctx))
+}
 
 func (i *instrumented) CreateWorkspace(ctx context.Context, w storage.Workspace) error {
 	return i.count(i.s.CreateWorkspace(ctx, w))
@@ -172,6 +177,15 @@ func (i *instrumented) DeleteInitialAccessToken(ctx context.Context, ws, id stri
 func (i *instrumented) ConsumeInitialAccessToken(ctx context.Context, ws string, hash []byte, now time.Time) (storage.InitialAccessToken, error) {
 	t, err := i.s.ConsumeInitialAccessToken(ctx, ws, hash, now)
 	return t, i.count(err)
+}
+
+func (i *instrumented) GetInitialAccessTokenByHash(ctx context.Context, ws string, hash []byte) (storage.InitialAccessToken, error) {
+	t, err := i.s.GetInitialAccessTokenByHash(ctx, ws, hash)
+	return t, i.count(err)
+}
+
+func (i *instrumented) CreateClientWithInitialAccessToken(ctx context.Context, c storage.Client, hash []byte, now time.Time) error {
+	return i.count(i.s.CreateClientWithInitialAccessToken(ctx, c, hash, now))
 }
 
 func (i *instrumented) CreateAdminToken(ctx context.Context, t storage.AdminToken) error {

@@ -106,6 +106,11 @@ func AsError(err error) *Error {
 	return &Error{Code: ErrServerError, Description: "the server could not complete the request", Cause: err}
 }
 
+// DefaultRetryAfterSeconds is the Retry-After of a 503 that names no
+// other delay: long enough for a busy database to drain, short enough
+// that a client retrying once is not slowed down noticeably.
+const DefaultRetryAfterSeconds = 2
+
 type wireError struct {
 	Error       ErrorCode `json:"error"`
 	Description string    `json:"error_description,omitempty"`
@@ -116,20 +121,34 @@ type wireError struct {
 // WWW-Authenticate challenge (RFC 6749 §5.2: "MUST include").
 func WriteError(w http.ResponseWriter, err error) {
 	e := AsError(err)
+	status := e.HTTPStatus()
+	var challenge string
+	if status == http.StatusUnauthorized {
+		if e.Code == ErrInvalidToken {
+			challenge = `Bearer error="invalid_token"`
+		} else {
+			challenge = `Basic realm="latchkey"`
+		}
+	}
+	writeError(w, e, status, challenge)
+}
+
+// writeError writes e's JSON body with status and, when not empty, the
+// WWW-Authenticate challenge.
+func writeError(w http.ResponseWriter, e *Error, status int, challenge string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	status := e.HTTPStatus()
-	if status == http.StatusUnauthorized {
-		if e.Code == ErrInvalidToken {
-			h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		} else {
-			h.Set("WWW-Authenticate", `Basic realm="latchkey"`)
-		}
+	if challenge != "" {
+		h.Set("WWW-Authenticate", challenge)
 	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	} else if status == http.StatusServiceUnavailable {
+		// RFC 9110 §10.2.3: tell the client when a retry may work; the
+		// same figure as the admin API's (docs/security.md R5).
+		h.Set("Retry-After", strconv.Itoa(DefaultRetryAfterSeconds))
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(wireError{Error: e.Code, Description: e.Description})

@@ -67,6 +67,53 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return false, l.wait(b)
 }
 
+// Wait reports how long until key's bucket holds a token, without
+// spending one: 0 when a token is available now. It lets a caller refuse a
+// request whose failure budget is spent before doing any work, while a
+// request that then succeeds spends nothing (docs/security.md R8). A key
+// without a bucket is full and gets no bucket.
+func (l *Limiter) Wait(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	el, ok := l.buckets[key]
+	if !ok {
+		return 0
+	}
+	b := el.Value.(*bucket)
+	l.refill(b, l.now())
+	if b.tokens >= 1 {
+		return 0
+	}
+	return l.wait(b)
+}
+
+// Refund gives back one token spent by Allow (capped at the burst), for
+// callers that spend before an attempt so that parallel attempts cannot
+// pass the budget, and refund the attempts that succeed.
+func (l *Limiter) Refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.buckets[key]; ok {
+		b := el.Value.(*bucket)
+		b.tokens = math.Min(l.burst, b.tokens+1)
+	}
+}
+
+// Reset forgets key's bucket: its next request starts with a full burst.
+func (l *Limiter) Reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.buckets[key]; ok {
+		l.lru.Remove(el)
+		delete(l.buckets, key)
+	}
+}
+
+// AdminTokenKey is the bucket of failed admin-token presentations from one
+// remote address. The admin API and the console's first-admin page share
+// it: both guess at the same credential (docs/security.md R8).
+func AdminTokenKey(remoteIP string) string { return "admin-token\x00" + remoteIP }
+
 // Len reports how many buckets are held (for tests and metrics).
 func (l *Limiter) Len() int {
 	l.mu.Lock()

@@ -107,3 +107,64 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("granted %d, want exactly the burst of 100", granted)
 	}
 }
+
+// TestWaitSpendsNothing (docs/security.md R8): Wait reports a spent budget
+// without spending, so requests that succeed never use the budget up.
+func TestWaitSpendsNothing(t *testing.T) {
+	c := newClock()
+	l := New(1, 2, c.now)
+	for range 10 {
+		if d := l.Wait("k"); d != 0 {
+			t.Fatalf("Wait on an unused key = %v, want 0", d)
+		}
+	}
+	if l.Len() != 0 {
+		t.Fatalf("Wait created %d buckets", l.Len())
+	}
+	allow(l, "k")
+	allow(l, "k")
+	if d := l.Wait("k"); d != time.Second {
+		t.Fatalf("Wait on a spent budget = %v, want 1s", d)
+	}
+	c.add(time.Second)
+	if d := l.Wait("k"); d != 0 {
+		t.Fatalf("Wait after refill = %v, want 0", d)
+	}
+	if !allow(l, "k") {
+		t.Fatal("Wait spent the refilled token")
+	}
+}
+
+func TestRefundAndReset(t *testing.T) {
+	c := newClock()
+	l := New(0, 2, c.now)
+	granted := func() int {
+		n := 0
+		for range 5 {
+			if allow(l, "k") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := granted(); n != 2 {
+		t.Fatalf("granted %d, want the burst of 2", n)
+	}
+	l.Refund("k")
+	if n := granted(); n != 1 {
+		t.Fatalf("after one Refund: granted %d, want 1", n)
+	}
+	l.Refund("k")
+	l.Refund("k")
+	l.Refund("k")
+	if n := granted(); n != 2 {
+		t.Fatalf("after three Refunds: granted %d, want the burst of 2", n)
+	}
+	l.Reset("k")
+	if n := granted(); n != 2 {
+		t.Fatalf("after Reset: granted %d, want the burst of 2", n)
+	}
+	if AdminTokenKey("192.0.2.1") == AdminTokenKey("192.0.2.2") {
+		t.Fatal("AdminTokenKey must differ per address")
+	}
+}

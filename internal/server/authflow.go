@@ -42,7 +42,7 @@ func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "authorize"),
 	}).Mount(mux)
 	(&login.Handler{
-		Store: s.store, Workspace: s.lookupWorkspace, Sessions: sessions,
+		Store: s.store, Workspace: s.lookupWorkspace, Sessions: sessions, Devices: s.keyring,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "login"),
 	}).Mount(mux)
 	(&oidc.UserInfo{

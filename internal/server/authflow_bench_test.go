@@ -33,7 +33,7 @@ func benchStores(b *testing.B) map[string]func(b *testing.B) *flowFixture {
 
 // postgresSchema creates a schema dropped after the benchmark and returns
 // a DSN that selects it.
-func postgresSchema(b *testing.B, base string) string {
+func postgresSchema(b testing.TB, base string) string {
 	b.Helper()
 	db, err := sql.Open("pgx", base)
 	if err != nil {

@@ -39,9 +39,9 @@ func newFlowFixture(t testing.TB) *flowFixture {
 	return newFlowFixtureWith(t, testConfig(t, t.TempDir(), nil))
 }
 
-func newFlowFixtureWith(t testing.TB, cfg config.Resolved) *flowFixture {
+func newFlowFixtureWith(t testing.TB, cfg config.Resolved, opts ...Option) *flowFixture {
 	t.Helper()
-	r := start(t, cfg)
+	r := start(t, cfg, opts...)
 	ctx := t.Context()
 	now := time.Now().UTC()
 	secret := grantstest.NewSecret()

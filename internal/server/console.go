@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/console"
 	"github.com/latchkey/latchkey/internal/mail"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/service"
 )
 
@@ -23,10 +24,10 @@ func (s *Server) mailer() *mail.Outbox {
 
 // mountConsole mounts the web console at /console. The router itself
 // serves the console's in-process discovery reads (Endpoints tab).
-func (s *Server) mountConsole(mux *http.ServeMux, mailDelivers bool) {
+func (s *Server) mountConsole(mux *http.ServeMux, mailDelivers bool, tokenFailures *ratelimit.Limiter) {
 	(&console.Handler{
 		Service: s.svc, Store: s.db, BaseURL: s.baseURL, Secure: s.cfg.TLS.Enabled(),
-		Bootstrap: s.bootstrapCheck, Discovery: mux, MailDelivers: mailDelivers,
+		Bootstrap: s.bootstrapCheck, TokenFailures: tokenFailures, Discovery: mux, MailDelivers: mailDelivers,
 		Now: s.opts.now, Logger: s.logger.With("component", "console"),
 	}).Mount(mux)
 }

@@ -22,7 +22,35 @@ const (
 	adminPrefix     = "/admin/"
 	maxRequestIDLen = 128
 	requestIDHeader = "X-Request-Id"
+	consolePrefix   = "/console"
 )
+
+// Request deadlines (docs/security.md R6). Every storage call runs under
+// the request's context, so these bound how long a request may wait for
+// the database (another process holding SQLite's write lock, a PostgreSQL
+// row lock, a lost connection) before it answers 503; a write that has not
+// committed by then is rolled back, never committed after the answer.
+// The admin API and console get longer, for their larger writes; the
+// protocol endpoints' deadline still covers the SSRF client's 5 s fetch
+// of a jwks_uri (ssrf.DefaultTimeout) with room for the database. Both
+// stay below WriteTimeout so the 503 reaches the client.
+const (
+	AdminRequestDeadline    = 10 * time.Second
+	ProtocolRequestDeadline = 8 * time.Second
+)
+
+// requestDeadlines are the deadlines the middleware applies (zero: none).
+type requestDeadlines struct {
+	admin, protocol time.Duration
+}
+
+// forPath picks the deadline of a request path.
+func (d requestDeadlines) forPath(path string) time.Duration {
+	if strings.HasPrefix(path, adminPrefix) || path == consolePrefix || strings.HasPrefix(path, consolePrefix+"/") {
+		return d.admin
+	}
+	return d.protocol
+}
 
 type ctxKey struct{}
 
@@ -38,15 +66,22 @@ func RequestID(r *http.Request) string {
 // rather than a chain so that the *http.Request the mux fills in (its
 // Pattern) is the one the access log and metrics read afterwards.
 type middleware struct {
-	next    http.Handler
-	logger  *slog.Logger
-	metrics *metrics.Metrics
+	next      http.Handler
+	logger    *slog.Logger
+	metrics   *metrics.Metrics
+	deadlines requestDeadlines
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r.Header.Get(requestIDHeader))
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+	ctx := context.WithValue(r.Context(), ctxKey{}, id)
+	if d := m.deadlines.forPath(r.URL.Path); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w}
 	setSecurityHeaders(rec.Header(), id)
 	defer m.finish(rec, r, start)

@@ -37,8 +37,11 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 		NoRegistration: !registration,
 	}).Mount(mux)
 	s.mountAuthorizationFlow(mux)
-	s.mountAdminAPI(mux)
-	s.mountConsole(mux, s.cfg.SMTP.Host != "")
+	// One failed-token budget per address for the admin API and the
+	// console's first-admin page: both take the admin token (docs/security.md R8).
+	adminTokenFailures := ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now)
+	s.mountAdminAPI(mux, adminTokenFailures)
+	s.mountConsole(mux, s.cfg.SMTP.Host != "", adminTokenFailures)
 	return nil
 }
 
@@ -70,10 +73,10 @@ func (s *Server) mountRegistration(mux *http.ServeMux) bool {
 // mountAdminAPI mounts the admin REST API and its OpenAPI document under
 // /admin/v1. It accepts the configured admin token (LATCHKEY_ADMIN_TOKEN)
 // and any token whose hash is stored, such as the bootstrap token.
-func (s *Server) mountAdminAPI(mux *http.ServeMux) {
+func (s *Server) mountAdminAPI(mux *http.ServeMux, tokenFailures *ratelimit.Limiter) {
 	(&adminapi.Handler{
 		Service: s.svc, Auth: adminapi.Auth{Static: s.cfg.AdminToken, Store: s.store},
-		Logger: s.logger.With("component", "adminapi"), BaseURL: s.baseURL,
+		Logger: s.logger.With("component", "adminapi"), BaseURL: s.baseURL, FailedAuth: tokenFailures,
 	}).Mount(mux)
 }
 

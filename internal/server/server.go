@@ -54,6 +54,7 @@ type Server struct {
 	listener net.Listener
 	handler  http.Handler
 	http     *http.Server
+	ready    readyCache // the latest /readyz result (ops.go)
 }
 
 // Option adjusts New; the defaults suit production.
@@ -65,6 +66,15 @@ type options struct {
 	// extraRoutes lets this package's tests mount handlers (slow or
 	// panicking ones) behind the real middleware.
 	extraRoutes func(*http.ServeMux)
+	deadlines   requestDeadlines
+}
+
+// WithRequestDeadlines sets how long an admin API or console request
+// (admin) and any other request (protocol) may take before its storage
+// calls give up and it answers 503 (defaults AdminRequestDeadline and
+// ProtocolRequestDeadline; tests use short ones).
+func WithRequestDeadlines(admin, protocol time.Duration) Option {
+	return func(o *options) { o.deadlines = requestDeadlines{admin: admin, protocol: protocol} }
 }
 
 // WithStderr sets where the one-time bootstrap admin token is printed
@@ -80,7 +90,8 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // returned server is not serving yet: call Run. On error everything opened
 // so far is closed again.
 func New(ctx context.Context, cfg config.Resolved, logger *slog.Logger, opts ...Option) (*Server, error) {
-	s := &Server{cfg: cfg, logger: logger, opts: options{stderr: os.Stderr, now: time.Now}, metrics: metrics.New()}
+	s := &Server{cfg: cfg, logger: logger, metrics: metrics.New(), opts: options{stderr: os.Stderr, now: time.Now,
+		deadlines: requestDeadlines{admin: AdminRequestDeadline, protocol: ProtocolRequestDeadline}}}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -231,7 +242,7 @@ func (s *Server) buildHTTP(context.Context) error {
 	if s.opts.extraRoutes != nil {
 		s.opts.extraRoutes(mux)
 	}
-	s.handler = &middleware{next: mux, logger: s.logger, metrics: s.metrics}
+	s.handler = &middleware{next: mux, logger: s.logger, metrics: s.metrics, deadlines: s.opts.deadlines}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,

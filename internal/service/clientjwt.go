@@ -93,7 +93,10 @@ func normalizeBearer(st storage.JWTBearerSettings) storage.JWTBearerSettings {
 		st.UserField = storage.UserFieldUsername
 	}
 	if st.PreAuth == "" {
-		st.PreAuth = storage.PreAuthAllUsers
+		// Admin approved with nobody approved: a client issues user
+		// tokens only after an admin names profiles or users
+		// (docs/security.md R1).
+		st.PreAuth = storage.PreAuthAdminApproved
 	}
 	if st.MaxAssertionLifetime == 0 {
 		st.MaxAssertionLifetime = DefaultBearerAssertionLifetime

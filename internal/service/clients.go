@@ -37,6 +37,10 @@ type ClientInput struct {
 	Dynamic                     bool
 	RegistrationAccessTokenHash []byte
 	Extra                       map[string]any
+	// InitialAccessTokenID and RegistrationPolicy record the initial
+	// access token of the registration (see RegisterClient).
+	InitialAccessTokenID string
+	RegistrationPolicy   *storage.RegistrationPolicy
 
 	Presentation
 	AuthFlowSettings
@@ -89,6 +93,13 @@ const secretBytes = 32
 // keys, client_secret_basic otherwise; response types [code] when the
 // authorization_code grant is enabled.
 func (s *Service) CreateClient(ctx context.Context, wsID string, in ClientInput) (ClientWithSecret, error) {
+	return s.createClient(ctx, wsID, in, s.Store.CreateClient)
+}
+
+// createClient is CreateClient with the storage insert as a parameter, so
+// that dynamic registration can spend its initial access token in the
+// insert's transaction (RegisterClient).
+func (s *Service) createClient(ctx context.Context, wsID string, in ClientInput, insert func(context.Context, storage.Client) error) (ClientWithSecret, error) {
 	ws, err := s.requireWorkspace(ctx, wsID)
 	if err != nil {
 		return ClientWithSecret{}, err
@@ -110,11 +121,12 @@ func (s *Service) CreateClient(ctx context.Context, wsID string, in ClientInput)
 	if err != nil {
 		return ClientWithSecret{}, err
 	}
-	if err := s.Store.CreateClient(ctx, c); err != nil {
+	if err := insert(ctx, c); err != nil {
 		return ClientWithSecret{}, mapStore(err, "client", c.ID)
 	}
 	s.audit(ctx, wsID, AuditClientCreate, TargetClient, c.ID, map[string]any{
-		"name": c.Name, "type": c.Type, "token_endpoint_auth_method": c.TokenEndpointAuthMethod, "dynamic": c.Dynamic})
+		"name": c.Name, "type": c.Type, "token_endpoint_auth_method": c.TokenEndpointAuthMethod, "dynamic": c.Dynamic,
+		"initial_access_token_id": c.InitialAccessTokenID})
 	return ClientWithSecret{Client: c, Secret: secret}, nil
 }
 
@@ -140,6 +152,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		TokenEndpointAuthSigningAlg: in.TokenEndpointAuthSigningAlg, JWKS: jwks, JWKSURI: in.JWKSURI,
 		AccessTokenTTL: in.AccessTokenTTL, Metadata: in.Metadata, Dynamic: in.Dynamic,
 		RegistrationAccessTokenHash: in.RegistrationAccessTokenHash, Extra: in.Extra,
+		InitialAccessTokenID: in.InitialAccessTokenID, RegistrationPolicy: in.RegistrationPolicy,
 	}, in.Presentation), in.AuthFlowSettings), nil
 }
 
@@ -286,6 +299,7 @@ func clientToInput(c storage.Client) ClientInput {
 		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		AccessTokenTTL: c.AccessTokenTTL, Metadata: c.Metadata, Enabled: &enabled,
 		Dynamic: c.Dynamic, RegistrationAccessTokenHash: c.RegistrationAccessTokenHash, Extra: c.Extra,
+		InitialAccessTokenID: c.InitialAccessTokenID, RegistrationPolicy: c.RegistrationPolicy,
 		Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c),
 	}
 }

@@ -93,7 +93,9 @@ func (s *Service) validateConsoleUser(ctx context.Context, v *validator, u stora
 // reports whether the workspaces should still be looked up.
 func consoleUserShape(v *validator, u storage.AdminUser) bool {
 	validateEmail(v, "email", u.Email)
-	v.maxLen("display_name", u.DisplayName, maxNameLength)
+	if v.maxLen("display_name", u.DisplayName, maxNameLength) {
+		v.identifier("display_name", u.DisplayName)
+	}
 	if !v.check(slices.Contains(storage.AdminRoles, u.Role), "role", "enum", "must be one of %v", storage.AdminRoles) {
 		return false
 	}

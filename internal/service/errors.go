@@ -76,6 +76,11 @@ func mapStore(err error, what, id string) error {
 		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("%s %q not found", what, id), Cause: err}
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return &Error{Kind: ErrConflict, Message: fmt.Sprintf("%s %q conflicts with an existing one", what, id), Cause: err}
+	case errors.Is(err, storage.ErrInvalidText):
+		// The storage text guard's backstop (docs/security.md R4): input
+		// that validation let through and no backend could store.
+		return &ValidationError{Errors: []FieldError{{Field: what, Rule: "text",
+			Message: what + ": text must be valid UTF-8 without NUL characters"}}}
 	}
 	return err
 }
@@ -118,8 +123,18 @@ func (v *validator) check(ok bool, field, rule, format string, args ...any) bool
 	return ok
 }
 
+// maxLen checks the length of a text field and that it is text every
+// backend stores as given: valid UTF-8 without NUL (docs/security.md R4).
 func (v *validator) maxLen(field, value string, n int) bool {
-	return v.check(len(value) <= n, field, "max_length", "must be at most %d characters", n)
+	return v.check(len(value) <= n, field, "max_length", "must be at most %d characters", n) &&
+		v.check(storage.ValidText(value), field, "text", "must be valid UTF-8 without NUL characters")
+}
+
+// identifier checks that a name or identifier holds no control
+// characters (docs/security.md R4): they would forge lines in logs and
+// the console, and no name needs them.
+func (v *validator) identifier(field, value string) bool {
+	return v.check(storage.ValidIdentifier(value), field, "text", "must be valid UTF-8 without control characters")
 }
 
 func (v *validator) required(field, value string) bool {

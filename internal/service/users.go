@@ -89,8 +89,12 @@ func (s *Service) validateUser(ctx context.Context, v *validator, u storage.User
 	if u.Email != "" {
 		validateEmail(v, "email", u.Email)
 	}
-	v.maxLen("display_name", u.DisplayName, maxNameLength)
-	v.maxLen("external_id", u.ExternalID, externalIDLength)
+	if v.maxLen("display_name", u.DisplayName, maxNameLength) {
+		v.identifier("display_name", u.DisplayName)
+	}
+	if v.maxLen("external_id", u.ExternalID, externalIDLength) {
+		v.identifier("external_id", u.ExternalID)
+	}
 	if v.maxItems("attributes", len(u.Attributes), maxUserAttributes) {
 		for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
 			v.check(attrNamePattern.MatchString(k), "attributes", "pattern", "attribute name %q must be 1-64 letters, digits or '_', '.', ':', '-'", truncate(k, 64))

@@ -116,8 +116,8 @@ func (s *Service) fillSettings(st storage.WorkspaceSettings) storage.WorkspaceSe
 }
 
 func validateName(v *validator, field, name string) {
-	if v.required(field, name) {
-		v.maxLen(field, name, maxNameLength)
+	if v.required(field, name) && v.maxLen(field, name, maxNameLength) {
+		v.identifier(field, name)
 	}
 }
 

@@ -113,6 +113,10 @@ type AuthFlow interface {
 	// that parallel sign-in attempts serialize (SECURITY.md K7). An updater
 	// error aborts without writing and is returned unchanged.
 	UpdateLoginCounter(ctx context.Context, workspaceID, key string, updater func(LoginCounter) (LoginCounter, error)) (LoginCounter, error)
+	// GetLoginCounter reads a counter without locking or writing it, so
+	// that a successful sign-in costs no write (docs/security.md R9);
+	// ErrNotFound when none exists.
+	GetLoginCounter(ctx context.Context, workspaceID, key string) (LoginCounter, error)
 	// DeleteLoginCounter forgets a counter (after a successful sign-in).
 	DeleteLoginCounter(ctx context.Context, workspaceID, key string) error
 

@@ -10,6 +10,12 @@ import (
 var (
 	ErrNotFound      = errors.New("storage: not found")
 	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrUnavailable: the database could not serve the call now but may on
+	// a retry: the caller's deadline passed or it gave up, the database was
+	// locked by another writer past that deadline, out of resources, or
+	// unreachable. A write that failed with it was not committed. Handlers
+	// answer it with 503 and Retry-After (docs/security.md R5, R6).
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // Storage is implemented by every backend. Methods are safe for concurrent
@@ -34,6 +40,10 @@ type Storage interface {
 
 	// Ping checks that the database is reachable (used by /readyz).
 	Ping(ctx context.Context) error
+	// CheckWritable checks that a write could start now: it takes the
+	// write lock a write would take, changes nothing and rolls back (used
+	// by /readyz; docs/security.md R7). Failures wrap ErrUnavailable.
+	CheckWritable(ctx context.Context) error
 	Close() error
 
 	// Workspaces.
@@ -90,6 +100,17 @@ type Storage interface {
 	// the given hash. It returns ErrNotFound when the token does not exist,
 	// has expired (at now) or has no uses left.
 	ConsumeInitialAccessToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (InitialAccessToken, error)
+	// GetInitialAccessTokenByHash reads the token with the given hash
+	// without spending a use (ErrNotFound when there is none); the caller
+	// checks expiry and uses left.
+	GetInitialAccessTokenByHash(ctx context.Context, workspaceID string, hash []byte) (InitialAccessToken, error)
+	// CreateClientWithInitialAccessToken spends one use of the token with
+	// the given hash and inserts c in one transaction: either both happen
+	// or neither (RFC 7591 §3: only a successful registration spends the
+	// token). It returns ErrNotFound, writing nothing, when the token does
+	// not exist, has expired (at now) or has no uses left; exactly as many
+	// concurrent calls succeed as the token had uses, across processes.
+	CreateClientWithInitialAccessToken(ctx context.Context, c Client, hash []byte, now time.Time) error
 
 	// Admin API credentials (hashed bearer tokens).
 	CreateAdminToken(ctx context.Context, t AdminToken) error
@@ -235,6 +256,14 @@ type Client struct {
 	RegistrationAccessTokenHash []byte `json:"registration_access_token_hash,omitempty"`
 	// Dynamic is true for clients created by dynamic registration.
 	Dynamic bool `json:"dynamic,omitempty"`
+	// InitialAccessTokenID names the initial access token that registered
+	// a dynamic client, and RegistrationPolicy is a snapshot of its policy
+	// taken then: RFC 7592 updates are checked against the snapshot, so
+	// deleting the token never leaves the client unrestricted. A dynamic
+	// client without a snapshot (registered before policies existed) gets
+	// the default policy.
+	InitialAccessTokenID string              `json:"initial_access_token_id,omitempty"`
+	RegistrationPolicy   *RegistrationPolicy `json:"registration_policy,omitempty"`
 
 	// --- Presentation and authorization-flow settings (console, issue 4/5).
 
@@ -333,6 +362,25 @@ type InitialAccessToken struct {
 	ExpiresAt   time.Time // zero: never
 	UsesLeft    int       // -1: unlimited
 	CreatedAt   time.Time
+	// Policy limits what registrations with this token may ask for.
+	Policy RegistrationPolicy
+}
+
+// RegistrationPolicy limits the metadata of clients registered with an
+// initial access token (RFC 7591 §3 leaves the policy to the server). An
+// empty list means "no restriction" for Scopes, AuthMethods,
+// ApplicationTypes and RedirectURIPatterns; an empty GrantTypes means the
+// service's narrow default. The service package documents the rules.
+type RegistrationPolicy struct {
+	GrantTypes       []string `json:"grant_types,omitempty"`
+	Scopes           []string `json:"scopes,omitempty"`
+	AuthMethods      []string `json:"auth_methods,omitempty"`
+	ApplicationTypes []string `json:"application_types,omitempty"`
+	// RedirectURIPatterns: see service.MatchRedirectURIPattern.
+	RedirectURIPatterns []string `json:"redirect_uri_patterns,omitempty"`
+	// AllowImpersonation permits grants that issue tokens for users (the
+	// JWT bearer grant); off by default.
+	AllowImpersonation bool `json:"allow_impersonation,omitempty"`
 }
 
 // AdminToken is an admin API bearer credential, stored as a hash.

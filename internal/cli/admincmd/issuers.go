@@ -154,7 +154,7 @@ func jwtBearerCmd(g *globals) *cobra.Command {
   latchkey admin jwt-bearer set sf-app --pre-auth admin_approved --allowed-profile integration --max-assertion-lifetime 3m`
 	f := set.Flags()
 	f.StringVar(&s.UserField, "user-field", "username", "user field the sub is matched on: username, email, user_id, external_id")
-	f.StringVar(&s.PreAuth, "pre-auth", "all_users", "all_users or admin_approved")
+	f.StringVar(&s.PreAuth, "pre-auth", "admin_approved", "admin_approved (only the allowed profiles and users) or all_users (any user of the workspace)")
 	f.StringArrayVar(&s.AllowedProfiles, "allowed-profile", nil, "pre-authorized profile ID (repeat)")
 	f.StringArrayVar(&s.AllowedUsers, "allowed-user", nil, "pre-authorized user ID (repeat)")
 	f.StringArrayVar(&s.ExtraAudiences, "extra-audience", nil, "additional accepted aud, e.g. a login URL (repeat)")

@@ -1,4 +1,5 @@
-// Progressive enhancement only: copy buttons. Every form works without it.
+// Progressive enhancement only: copy buttons, auto-submitting selects and
+// the JWT bearer warning. Every form works without it.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-copy]").forEach(function (el) {
@@ -18,5 +19,13 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
+  });
+  // The JWT bearer "all users" warning follows the selected radio button;
+  // without script it reflects the saved setting.
+  var warning = document.querySelector("[data-pre-auth-warning]");
+  document.querySelectorAll("input[data-pre-auth]").forEach(function (r) {
+    r.addEventListener("change", function () {
+      if (warning) { warning.hidden = !(r.checked && r.value === "all_users"); }
+    });
   });
 });

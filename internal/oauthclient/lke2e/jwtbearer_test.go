@@ -97,6 +97,8 @@ func TestKeysNewJWTBearerAgainstLatchkey(t *testing.T) {
 	lk.registerClient(t, map[string]any{"client_id": "sf-app", "name": "Salesforce style", "type": "confidential",
 		"grant_types": []string{jwtBearer}, "scopes": []string{"orders:read"}})
 	lk.uploadCert(t, "sf-app", filepath.Join(dir, "app.pem"), kid)
+	// Nobody is pre-authorized by default (docs/security.md R1).
+	lk.admin(t, "PUT", "/admin/v1/workspaces/default/clients/sf-app/jwt-bearer", `{"pre_auth":"admin_approved","allowed_users":["`+aliceID+`"]}`)
 	snSecret := lk.registerClient(t, map[string]any{"client_id": "sn-app", "name": "ServiceNow style", "type": "confidential",
 		"grant_types": []string{jwtBearer}, "scopes": []string{"orders:read"}, "token_endpoint_auth_method": "client_secret_post"})
 	lk.uploadCert(t, "sn-app", filepath.Join(dir, "app.crt"), kid)

@@ -456,6 +456,15 @@ func testLoginCounter(t *testing.T, s storage.Storage) {
 		t.Fatalf("attempts %d", c.Attempts)
 	}
 	sameTime(t, "last_at", c.LastAt, at(time.Minute))
+	read, err := s.GetLoginCounter(ctx, "ws", "acct:alice")
+	must(t, err)
+	if read.Attempts != 2 {
+		t.Fatalf("GetLoginCounter: attempts %d, want 2", read.Attempts)
+	}
+	sameTime(t, "read last_at", read.LastAt, at(time.Minute))
+	sameTime(t, "read expires_at", read.ExpiresAt, at(time.Hour))
+	_, err = s.GetLoginCounter(ctx, "ws", "acct:nobody")
+	wantErr(t, err, storage.ErrNotFound, "missing login counter")
 	_, err = s.UpdateLoginCounter(ctx, "ws", "acct:alice", func(storage.LoginCounter) (storage.LoginCounter, error) {
 		return storage.LoginCounter{}, storage.ErrAttemptDenied
 	})

@@ -19,6 +19,7 @@ func RunConcurrencyTests(t *testing.T, newStorage func(t *testing.T) storage.Sto
 	subtest(t, "UpdateClientNoLostUpdate", newStorage, concurrentUpdateClient)
 	subtest(t, "UpdateSigningKeysSerialize", newStorage, concurrentRotations)
 	subtest(t, "ConsumeInitialAccessToken", newStorage, concurrentConsume)
+	subtest(t, "CreateClientWithInitialAccessToken", newStorage, concurrentRegister)
 }
 
 // parallel runs fn(i) for i in [0, n) at once and waits.
@@ -36,25 +37,34 @@ func parallel(n int, fn func(i int)) {
 }
 
 // SECURITY.md B7: 20 concurrent uses of one jti, exactly one wins.
-func concurrentUseJTI(t *testing.T, s storage.Storage) {
-	createWorkspace(t, s, "ws")
-	j := storage.JTI{WorkspaceID: "ws", Namespace: "client_assertion", Issuer: "app", JTI: "race", ExpiresAt: time.Now().Add(time.Hour)}
-	var ok, dup atomic.Int32
+// race runs op from n goroutines at once and requires exactly winners of
+// them to succeed and every other one to fail with loserErr (the
+// single-use gate's answer); any other error fails the test.
+func race(t *testing.T, n, winners int, loserErr error, op func(i int) error) {
+	t.Helper()
+	var ok, lost atomic.Int32
 	var other sync.Map
-	parallel(20, func(i int) {
-		switch err := s.UseJTI(t.Context(), j); {
+	parallel(n, func(i int) {
+		switch err := op(i); {
 		case err == nil:
 			ok.Add(1)
-		case errors.Is(err, storage.ErrAlreadyExists):
-			dup.Add(1)
+		case errors.Is(err, loserErr):
+			lost.Add(1)
 		default:
 			other.Store(i, err)
 		}
 	})
 	other.Range(func(k, v any) bool { t.Errorf("goroutine %v: %v", k, v); return true })
-	if ok.Load() != 1 || dup.Load() != 19 {
-		t.Fatalf("B7: %d successes and %d ErrAlreadyExists, want 1 and 19", ok.Load(), dup.Load())
+	if ok.Load() != int32(winners) || lost.Load() != int32(n-winners) {
+		t.Fatalf("%d successes and %d %v, want %d and %d", ok.Load(), lost.Load(), loserErr, winners, n-winners)
 	}
+}
+
+func concurrentUseJTI(t *testing.T, s storage.Storage) {
+	createWorkspace(t, s, "ws")
+	j := storage.JTI{WorkspaceID: "ws", Namespace: "client_assertion", Issuer: "app", JTI: "race", ExpiresAt: time.Now().Add(time.Hour)}
+	// B7: exactly one use of a jti wins.
+	race(t, 20, 1, storage.ErrAlreadyExists, func(int) error { return s.UseJTI(t.Context(), j) })
 }
 
 // Read-modify-write through the updater loses no increment.
@@ -148,20 +158,28 @@ func concurrentConsume(t *testing.T, s storage.Storage) {
 	must(t, s.CreateInitialAccessToken(t.Context(), storage.InitialAccessToken{
 		WorkspaceID: "ws", ID: "iat", Hash: []byte("h"), ExpiresAt: now.Add(time.Hour), UsesLeft: 3, CreatedAt: now,
 	}))
-	var ok, gone atomic.Int32
-	var other sync.Map
-	parallel(20, func(i int) {
-		switch _, err := s.ConsumeInitialAccessToken(t.Context(), "ws", []byte("h"), now); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, storage.ErrNotFound):
-			gone.Add(1)
-		default:
-			other.Store(i, err)
-		}
+	race(t, 20, 3, storage.ErrNotFound, func(int) error {
+		_, err := s.ConsumeInitialAccessToken(t.Context(), "ws", []byte("h"), now)
+		return err
 	})
-	other.Range(func(k, v any) bool { t.Errorf("goroutine %v: %v", k, v); return true })
-	if ok.Load() != 3 || gone.Load() != 17 {
-		t.Fatalf("%d successes and %d ErrNotFound, want 3 and 17", ok.Load(), gone.Load())
+}
+
+// docs/security.md R3: a one-use token admits exactly one of 20 parallel
+// registrations, and exactly one client exists afterwards.
+func concurrentRegister(t *testing.T, s storage.Storage) {
+	createWorkspace(t, s, "ws")
+	now := time.Now()
+	must(t, s.CreateInitialAccessToken(t.Context(), storage.InitialAccessToken{
+		WorkspaceID: "ws", ID: "iat", Hash: []byte("h"), ExpiresAt: now.Add(time.Hour), UsesLeft: 1, CreatedAt: now,
+	}))
+	race(t, 20, 1, storage.ErrNotFound, func(i int) error {
+		c := storage.Client{WorkspaceID: "ws", ID: "c" + strconv.Itoa(i), Name: "c", Enabled: true, Type: "confidential",
+			Dynamic: true, CreatedAt: now, UpdatedAt: now}
+		return s.CreateClientWithInitialAccessToken(t.Context(), c, []byte("h"), now)
+	})
+	page, err := s.ListClients(t.Context(), "ws", storage.ListOptions{})
+	must(t, err)
+	if len(page.Items) != 1 {
+		t.Fatalf("%d clients after the race, want 1", len(page.Items))
 	}
 }

@@ -28,6 +28,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"UseJTI", testUseJTI},
 		{"Revocation", testRevocation},
 		{"InitialAccessTokens", testInitialAccessTokens},
+		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
+		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
 		{"AdminTokens", testAdminTokens},
 		{"Changes", testChanges},
 		{"DeleteExpired", testDeleteExpired},
@@ -585,6 +587,78 @@ func testInitialAccessTokens(t *testing.T, s storage.Storage) {
 	_, err = s.ConsumeInitialAccessToken(ctx, "ws", []byte("hash-2"), now)
 	wantErr(t, err, storage.ErrNotFound, "consume deleted token")
 	wantErr(t, s.DeleteInitialAccessToken(ctx, "ws", "iat2"), storage.ErrNotFound, "delete twice")
+}
+
+// testInitialAccessTokenPolicy: the registration policy round-trips and
+// GetInitialAccessTokenByHash reads a token without spending it.
+func testInitialAccessTokenPolicy(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	createWorkspace(t, s, "ws")
+	policy := storage.RegistrationPolicy{
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}, AuthMethods: []string{"private_key_jwt"},
+		ApplicationTypes: []string{"native"}, RedirectURIPatterns: []string{"https://app.example/cb/"}, AllowImpersonation: true,
+	}
+	must(t, s.CreateInitialAccessToken(ctx, storage.InitialAccessToken{WorkspaceID: "ws", ID: "iat", Hash: []byte("h"),
+		UsesLeft: 1, CreatedAt: baseTime, Policy: policy}))
+	for range 2 {
+		got, err := s.GetInitialAccessTokenByHash(ctx, "ws", []byte("h"))
+		must(t, err)
+		if got.ID != "iat" || got.UsesLeft != 1 || !reflect.DeepEqual(got.Policy, policy) {
+			t.Fatalf("GetInitialAccessTokenByHash = %+v", got)
+		}
+	}
+	list, err := s.ListInitialAccessTokens(ctx, "ws")
+	must(t, err)
+	if len(list) != 1 || !reflect.DeepEqual(list[0].Policy, policy) {
+		t.Fatalf("ListInitialAccessTokens = %+v", list)
+	}
+	_, err = s.GetInitialAccessTokenByHash(ctx, "ws", []byte("other"))
+	wantErr(t, err, storage.ErrNotFound, "get unknown hash")
+	_, err = s.GetInitialAccessTokenByHash(ctx, "other-ws", []byte("h"))
+	wantErr(t, err, storage.ErrNotFound, "get through another workspace")
+}
+
+// testCreateClientWithInitialAccessToken: the spend and the insert happen
+// together or not at all (RFC 7591 §3; docs/security.md R3).
+func testCreateClientWithInitialAccessToken(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	createWorkspace(t, s, "ws")
+	now := baseTime
+	must(t, s.CreateInitialAccessToken(ctx, storage.InitialAccessToken{WorkspaceID: "ws", ID: "iat", Hash: []byte("h"),
+		ExpiresAt: now.Add(time.Hour), UsesLeft: 2, CreatedAt: now}))
+	client := func(id string) storage.Client {
+		return storage.Client{WorkspaceID: "ws", ID: id, Name: id, Enabled: true, Type: "confidential", Dynamic: true,
+			InitialAccessTokenID: "iat", RegistrationPolicy: &storage.RegistrationPolicy{GrantTypes: []string{"client_credentials"}},
+			CreatedAt: now, UpdatedAt: now}
+	}
+	must(t, s.CreateClientWithInitialAccessToken(ctx, client("c1"), []byte("h"), now))
+	got, err := s.GetClient(ctx, "ws", "c1")
+	must(t, err)
+	if got.InitialAccessTokenID != "iat" || got.RegistrationPolicy == nil || got.RegistrationPolicy.GrantTypes[0] != "client_credentials" {
+		t.Fatalf("registered client = %+v", got)
+	}
+	usesLeft := func() int {
+		tok, err := s.GetInitialAccessTokenByHash(ctx, "ws", []byte("h"))
+		must(t, err)
+		return tok.UsesLeft
+	}
+	if n := usesLeft(); n != 1 {
+		t.Fatalf("uses left after one registration = %d, want 1", n)
+	}
+	// A failed insert (duplicate client ID) rolls the spend back.
+	wantErr(t, s.CreateClientWithInitialAccessToken(ctx, client("c1"), []byte("h"), now), storage.ErrAlreadyExists, "duplicate client")
+	if n := usesLeft(); n != 1 {
+		t.Fatalf("uses left after a failed registration = %d, want 1", n)
+	}
+	// An unusable token writes no client.
+	wantErr(t, s.CreateClientWithInitialAccessToken(ctx, client("late"), []byte("h"), now.Add(time.Hour)), storage.ErrNotFound, "expired token")
+	wantErr(t, s.CreateClientWithInitialAccessToken(ctx, client("nohash"), []byte("x"), now), storage.ErrNotFound, "unknown token")
+	must(t, s.CreateClientWithInitialAccessToken(ctx, client("c2"), []byte("h"), now))
+	wantErr(t, s.CreateClientWithInitialAccessToken(ctx, client("c3"), []byte("h"), now), storage.ErrNotFound, "used-up token")
+	for _, id := range []string{"late", "nohash", "c3"} {
+		_, err := s.GetClient(ctx, "ws", id)
+		wantErr(t, err, storage.ErrNotFound, "client of a refused registration "+id)
+	}
 }
 
 func testAdminTokens(t *testing.T, s storage.Storage) {

@@ -23,9 +23,12 @@ func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) erro
 		}
 		details = string(e.Details)
 	}
+	// An attempt with hostile text is still recorded, its text made
+	// storable (text.go), rather than lost.
 	_, err := s.reader().exec(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, ip, workspace_id, action, target_type, target_id, details)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		toMillis(e.Time), e.ActorKind, e.ActorID, e.ActorName, e.IP, e.WorkspaceID, e.Action, e.TargetType, e.TargetID, details)
+		toMillis(e.Time), storableText(e.ActorKind), storableText(e.ActorID), storableText(e.ActorName), storableText(e.IP),
+		storableText(e.WorkspaceID), storableText(e.Action), storableText(e.TargetType), storableText(e.TargetID), storableText(details))
 	return mapError("append audit event", err)
 }
 
@@ -38,6 +41,9 @@ const errInvalidDetails = auditError("audit details are not valid JSON")
 // ListAuditEvents returns events newest first (by ID), filtered by f.
 func (s *Store) ListAuditEvents(ctx context.Context, f storage.AuditFilter) (storage.AuditPage, error) {
 	q, args, limit := auditQuery(f)
+	if checkArgs("list audit events", args) != nil {
+		return storage.AuditPage{}, nil // no stored event holds such text (text.go)
+	}
 	rows, err := s.reader().query(ctx, q, args...)
 	if err != nil {
 		return storage.AuditPage{}, mapError("list audit events", err)

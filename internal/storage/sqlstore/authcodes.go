@@ -44,6 +44,9 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 
 // GetAuthRequest reads a pending request that has not expired at now.
 func (s *Store) GetAuthRequest(ctx context.Context, workspaceID, id string, now time.Time) (storage.AuthRequest, error) {
+	if !findable(workspaceID, id) {
+		return storage.AuthRequest{}, storage.ErrNotFound
+	}
 	r := storage.AuthRequest{WorkspaceID: workspaceID, ID: id}
 	var created, expires int64
 	var data string
@@ -66,6 +69,9 @@ WHERE workspace_id = ? AND id = ? AND expires_at > ?`, workspaceID, id, toMillis
 // DeleteAuthRequest removes a pending request; one DELETE is the
 // single-use gate.
 func (s *Store) DeleteAuthRequest(ctx context.Context, workspaceID, id string) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	res, err := s.reader().exec(ctx, `DELETE FROM auth_requests WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 	if err == nil {
 		err = expectOne(res)
@@ -105,6 +111,9 @@ func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
 
 // GetAuthCode reads a code by hash, whatever its state.
 func (s *Store) GetAuthCode(ctx context.Context, workspaceID string, hash []byte) (storage.AuthCode, error) {
+	if !findable(workspaceID) {
+		return storage.AuthCode{}, storage.ErrNotFound
+	}
 	var c storage.AuthCode
 	var created, expires, used int64
 	var data string

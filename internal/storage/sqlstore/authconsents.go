@@ -32,6 +32,9 @@ func scanConsent(row interface{ Scan(...any) error }) (storage.Consent, error) {
 
 // GetConsent reads one consent.
 func (s *Store) GetConsent(ctx context.Context, workspaceID, userID, clientID string) (storage.Consent, error) {
+	if !findable(workspaceID, userID, clientID) {
+		return storage.Consent{}, storage.ErrNotFound
+	}
 	c, err := scanConsent(s.reader().queryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE workspace_id = ? AND user_id = ? AND client_id = ?`,
 		workspaceID, userID, clientID))
 	return c, mapError("get consent", err)
@@ -39,6 +42,9 @@ func (s *Store) GetConsent(ctx context.Context, workspaceID, userID, clientID st
 
 // ListConsents lists a user's consents ordered by client ID.
 func (s *Store) ListConsents(ctx context.Context, workspaceID, userID string) ([]storage.Consent, error) {
+	if !findable(workspaceID, userID) {
+		return []storage.Consent{}, nil
+	}
 	rows, err := s.reader().query(ctx, `SELECT `+consentColumns+` FROM consents WHERE workspace_id = ? AND user_id = ? ORDER BY client_id`,
 		workspaceID, userID)
 	if err != nil {
@@ -58,6 +64,9 @@ func (s *Store) ListConsents(ctx context.Context, workspaceID, userID string) ([
 
 // DeleteConsent removes one consent.
 func (s *Store) DeleteConsent(ctx context.Context, workspaceID, userID, clientID string) error {
+	if !findable(workspaceID, userID, clientID) {
+		return storage.ErrNotFound
+	}
 	res, err := s.reader().exec(ctx, `DELETE FROM consents WHERE workspace_id = ? AND user_id = ? AND client_id = ?`, workspaceID, userID, clientID)
 	if err == nil {
 		err = expectOne(res)
@@ -70,6 +79,9 @@ func (s *Store) DeleteConsent(ctx context.Context, workspaceID, userID, clientID
 // row lock, so none can slip past a limit (SECURITY.md K7).
 func (s *Store) UpdateLoginCounter(ctx context.Context, workspaceID, key string, updater func(storage.LoginCounter) (storage.LoginCounter, error)) (storage.LoginCounter, error) {
 	var out storage.LoginCounter
+	if err := checkText("update login counter", workspaceID, key); err != nil {
+		return storage.LoginCounter{}, err
+	}
 	err := s.inTx(ctx, "update login counter", func(tx conn) error {
 		// One upsert creates the row if needed and locks it (PostgreSQL's
 		// ON CONFLICT DO UPDATE takes the row lock), so a concurrent
@@ -100,8 +112,27 @@ WHERE workspace_id = ? AND counter_key = ?`, n.Attempts, toMillis(n.WindowStart)
 	return out, nil
 }
 
+// GetLoginCounter reads a counter without taking its row lock.
+func (s *Store) GetLoginCounter(ctx context.Context, workspaceID, key string) (storage.LoginCounter, error) {
+	if !findable(workspaceID, key) {
+		return storage.LoginCounter{}, storage.ErrNotFound
+	}
+	var c storage.LoginCounter
+	var ws, last, next, exp int64
+	err := s.reader().queryRow(ctx, `SELECT attempts, window_start, last_at, next_allowed, expires_at FROM login_counters
+WHERE workspace_id = ? AND counter_key = ?`, workspaceID, key).Scan(&c.Attempts, &ws, &last, &next, &exp)
+	if err != nil {
+		return storage.LoginCounter{}, mapError("get login counter", err)
+	}
+	c.WindowStart, c.LastAt, c.NextAllowed, c.ExpiresAt = fromMillis(ws), fromMillis(last), fromMillis(next), fromMillis(exp)
+	return c, nil
+}
+
 // DeleteLoginCounter forgets a counter; a missing one is not an error.
 func (s *Store) DeleteLoginCounter(ctx context.Context, workspaceID, key string) error {
+	if !findable(workspaceID, key) {
+		return nil
+	}
 	_, err := s.reader().exec(ctx, `DELETE FROM login_counters WHERE workspace_id = ? AND counter_key = ?`, workspaceID, key)
 	return mapError("delete login counter", err)
 }

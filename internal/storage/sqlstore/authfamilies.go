@@ -91,6 +91,9 @@ func (s *Store) CreateTokenFamily(ctx context.Context, f storage.TokenFamily, re
 
 // GetTokenFamily reads one family.
 func (s *Store) GetTokenFamily(ctx context.Context, workspaceID, id string) (storage.TokenFamily, error) {
+	if !findable(workspaceID, id) {
+		return storage.TokenFamily{}, storage.ErrNotFound
+	}
 	f, err := getFamily(ctx, s.reader(), workspaceID, id, "")
 	return f, mapError("get token family", err)
 }
@@ -170,6 +173,9 @@ WHERE workspace_id = ? AND id = ? AND generation = ?`, now, now, r.SuccessorSeal
 
 // RevokeTokenFamily marks one family revoked; the first mark is kept.
 func (s *Store) RevokeTokenFamily(ctx context.Context, workspaceID, id string, now time.Time) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	return s.inTx(ctx, "revoke token family", func(tx conn) error {
 		var revoked int64
 		err := tx.queryRow(ctx, `SELECT revoked_at FROM token_families WHERE workspace_id = ? AND id = ?`+s.flavor.forUpdate,
@@ -186,6 +192,9 @@ func (s *Store) RevokeTokenFamily(ctx context.Context, workspaceID, id string, n
 // RevokeTokenFamilies revokes a user's live families (of one client when
 // clientID is set).
 func (s *Store) RevokeTokenFamilies(ctx context.Context, workspaceID, userID, clientID string, now time.Time) (int64, error) {
+	if !findable(workspaceID, userID, clientID) {
+		return 0, nil
+	}
 	q := `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND user_id = ? AND revoked_at = 0`
 	args := []any{toMillis(now), workspaceID, userID}
 	if clientID != "" {
@@ -202,6 +211,9 @@ func (s *Store) RevokeTokenFamilies(ctx context.Context, workspaceID, userID, cl
 
 // GetRefreshToken reads the family of a refresh token and its generation.
 func (s *Store) GetRefreshToken(ctx context.Context, workspaceID string, hash []byte) (storage.TokenFamily, int, error) {
+	if !findable(workspaceID) {
+		return storage.TokenFamily{}, 0, storage.ErrNotFound
+	}
 	var familyID string
 	var gen int
 	err := s.reader().queryRow(ctx, `SELECT family_id, generation FROM refresh_tokens WHERE workspace_id = ? AND hash = ?`,

@@ -21,6 +21,9 @@ ON CONFLICT (workspace_id, user_id) DO UPDATE SET hash = excluded.hash, changed_
 
 // GetUserPassword reads a user's password hash.
 func (s *Store) GetUserPassword(ctx context.Context, workspaceID, userID string) (storage.UserPassword, error) {
+	if !findable(workspaceID, userID) {
+		return storage.UserPassword{}, storage.ErrNotFound
+	}
 	p := storage.UserPassword{WorkspaceID: workspaceID, UserID: userID}
 	var changed int64
 	err := s.reader().queryRow(ctx, `SELECT hash, changed_at FROM user_passwords WHERE workspace_id = ? AND user_id = ?`,
@@ -42,6 +45,9 @@ func (s *Store) CreatePasswordToken(ctx context.Context, t storage.PasswordToken
 // ConsumePasswordToken deletes the token with one DELETE ... RETURNING:
 // of concurrent calls only the one whose statement removed the row gets it.
 func (s *Store) ConsumePasswordToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.PasswordToken, error) {
+	if !findable(workspaceID) {
+		return storage.PasswordToken{}, storage.ErrNotFound
+	}
 	t := storage.PasswordToken{WorkspaceID: workspaceID}
 	var created, expires int64
 	err := s.reader().writeRow(ctx, func(row *sql.Row) error { return row.Scan(&t.Hash, &t.UserID, &created, &expires) },
@@ -92,6 +98,9 @@ func scanBrowserSession(row interface{ Scan(...any) error }) (storage.BrowserSes
 
 // GetBrowserSession reads a session by the hash of its cookie value.
 func (s *Store) GetBrowserSession(ctx context.Context, workspaceID string, idHash []byte) (storage.BrowserSession, error) {
+	if !findable(workspaceID) {
+		return storage.BrowserSession{}, storage.ErrNotFound
+	}
 	row := s.reader().queryRow(ctx, `SELECT `+browserSessionColumns+` FROM browser_sessions WHERE workspace_id = ? AND id_hash = ?`,
 		workspaceID, nonNil(idHash))
 	bs, err := scanBrowserSession(row)
@@ -100,6 +109,9 @@ func (s *Store) GetBrowserSession(ctx context.Context, workspaceID string, idHas
 
 // ListBrowserSessions lists a user's sessions, newest first.
 func (s *Store) ListBrowserSessions(ctx context.Context, workspaceID, userID string) ([]storage.BrowserSession, error) {
+	if !findable(workspaceID, userID) {
+		return []storage.BrowserSession{}, nil
+	}
 	rows, err := s.reader().query(ctx, `SELECT `+browserSessionColumns+` FROM browser_sessions WHERE workspace_id = ? AND user_id = ?
 ORDER BY created_at DESC, id`, workspaceID, userID)
 	if err != nil {
@@ -119,6 +131,9 @@ ORDER BY created_at DESC, id`, workspaceID, userID)
 
 // DeleteBrowserSession removes one session by its public ID.
 func (s *Store) DeleteBrowserSession(ctx context.Context, workspaceID, id string) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	res, err := s.reader().exec(ctx, `DELETE FROM browser_sessions WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 	if err == nil {
 		err = expectOne(res)
@@ -128,6 +143,9 @@ func (s *Store) DeleteBrowserSession(ctx context.Context, workspaceID, id string
 
 // DeleteUserBrowserSessions removes every session of a user.
 func (s *Store) DeleteUserBrowserSessions(ctx context.Context, workspaceID, userID string) (int64, error) {
+	if !findable(workspaceID, userID) {
+		return 0, nil
+	}
 	res, err := s.reader().exec(ctx, `DELETE FROM browser_sessions WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID)
 	if err != nil {
 		return 0, mapError("delete user browser sessions", err)

@@ -40,8 +40,10 @@ type batcher[T any] struct {
 	// COMMIT) is the result of every item, so no caller ever sees a
 	// success that did not reach the database.
 	flush func(ctx context.Context, items []T) (results []error, err error)
-	// timeout bounds one flush. A flush does not use any caller's context:
-	// one caller giving up must not fail the others of its batch.
+	// timeout bounds one flush. A flush does not use any caller's
+	// cancellation (one caller giving up must not fail the others of its
+	// batch), only their deadlines: it ends at the latest of them, or after
+	// timeout when that comes first or a caller has none (flushDeadline).
 	timeout time.Duration
 
 	mu      sync.Mutex
@@ -64,6 +66,8 @@ type batchCall[T any] struct {
 	// done receives the result exactly once; buffered so that the flusher
 	// never blocks on a caller that stopped waiting.
 	done chan error
+	// taken is set, under the batcher's mutex, when a flush takes the call.
+	taken bool
 }
 
 func newBatcher[T any](max int, timeout time.Duration, flush func(context.Context, []T) ([]error, error)) *batcher[T] {
@@ -71,9 +75,12 @@ func newBatcher[T any](max int, timeout time.Duration, flush func(context.Contex
 }
 
 // do queues item and waits for the result of the flush that carries it.
-// If ctx ends first, do returns ctx.Err(): the item is withdrawn if it is
-// still queued, and otherwise its flush may or may not commit it (as with
-// any cancelled database call); either way the caller sees a failure.
+// If ctx ends while the item is still queued, it is withdrawn and do
+// returns ctx.Err(). Once a flush has taken it, do waits for that flush's
+// outcome even past ctx's end, so a caller told "failed" never finds its
+// item written, and one whose item was written is told so
+// (docs/security.md R6); the flush ends by the latest deadline of its
+// callers (flushDeadline).
 func (b *batcher[T]) do(ctx context.Context, item T) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -96,21 +103,26 @@ func (b *batcher[T]) do(ctx context.Context, item T) error {
 	case err := <-c.done:
 		return err
 	case <-ctx.Done():
-		b.withdraw(c)
-		return ctx.Err()
+		if b.withdraw(c) {
+			return ctx.Err()
+		}
+		// Taken by a flush, or answered by take: the outcome is the answer.
+		return <-c.done
 	}
 }
 
-// withdraw removes c from the queue if no flush has taken it yet.
-func (b *batcher[T]) withdraw(c *batchCall[T]) {
+// withdraw removes c from the queue and reports true if no flush has
+// taken it yet.
+func (b *batcher[T]) withdraw(c *batchCall[T]) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i, q := range b.queue {
 		if q == c {
 			b.queue = append(b.queue[:i], b.queue[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // run flushes batches until the queue is empty, then exits; the next call
@@ -180,6 +192,7 @@ func (b *batcher[T]) take() []*batchCall[T] {
 			c.done <- err
 			continue
 		}
+		c.taken = true
 		batch = append(batch, c)
 	}
 	b.queue = append(b.queue[:0], b.queue[n:]...)
@@ -193,7 +206,7 @@ func (b *batcher[T]) take() []*batchCall[T] {
 func (b *batcher[T]) flushBatch(batch []*batchCall[T]) {
 	// Keep the first caller's context values (trace IDs for logs), not its
 	// cancellation.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), b.timeout)
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(batch[0].ctx), b.flushDeadline(batch))
 	defer cancel()
 	items := make([]T, len(batch))
 	for i, c := range batch {
@@ -211,4 +224,26 @@ func (b *batcher[T]) flushBatch(batch []*batchCall[T]) {
 			c.done <- errMissingResult
 		}
 	}
+}
+
+// flushDeadline is when a flush of batch gives up: at the latest deadline
+// of its callers, since after that nobody waits for the outcome in time
+// and the write must not commit (tryTx checks it before COMMIT), and at
+// most timeout from now.
+func (b *batcher[T]) flushDeadline(batch []*batchCall[T]) time.Time {
+	limit := time.Now().Add(b.timeout)
+	var latest time.Time
+	for _, c := range batch {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return limit
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	if latest.Before(limit) {
+		return latest
+	}
+	return limit
 }

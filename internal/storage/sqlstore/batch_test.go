@@ -324,8 +324,9 @@ func TestBatcherContextCancellation(t *testing.T) {
 		t.Fatalf("do with a cancelled context: %v", err)
 	}
 
-	// Cancelled while its batch flushes: the caller returns, the flush
-	// (which does not use its context) still succeeds for the other item.
+	// Cancelled while its batch flushes: the flush (which does not use its
+	// cancellation) still succeeds for both items, and the cancelled
+	// caller waits for it and is told the truth: its item was written.
 	ctx2, cancel2 := context.WithCancel(t.Context())
 	defer cancel2()
 	inFlush := make(chan error, 1)
@@ -340,10 +341,10 @@ func TestBatcherContextCancellation(t *testing.T) {
 	}
 	<-inSecond
 	cancel2()
-	if err := <-inFlush; !errors.Is(err, context.Canceled) {
-		t.Fatalf("caller cancelled during its flush got %v", err)
-	}
 	close(releaseSecond)
+	if err := <-inFlush; err != nil {
+		t.Fatalf("caller cancelled during the flush that wrote its item got %v, want its success", err)
+	}
 	if err := <-other; err != nil {
 		t.Fatalf("the other caller of the batch: %v", err)
 	}
@@ -353,6 +354,53 @@ func TestBatcherContextCancellation(t *testing.T) {
 		if it == 99 || it == 98 {
 			t.Errorf("item %d of a cancelled caller was flushed", it)
 		}
+	}
+}
+
+// A flush ends at the latest deadline of its callers (after it nobody
+// waits in time and the write must not commit), at most timeout from now;
+// a caller without a deadline leaves it at timeout.
+func TestBatcherFlushDeadlineFollowsCallers(t *testing.T) {
+	const timeout = 3 * time.Hour
+	early, late := time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)
+	beyond := time.Now().Add(5 * time.Hour)
+	b := newBatcher(jtiBatchMax, timeout, func(context.Context, []int) ([]error, error) { return nil, nil })
+	call := func(d time.Time) *batchCall[int] {
+		if d.IsZero() {
+			return &batchCall[int]{ctx: t.Context()}
+		}
+		ctx, cancel := context.WithDeadline(t.Context(), d)
+		t.Cleanup(cancel)
+		return &batchCall[int]{ctx: ctx}
+	}
+	tests := []struct {
+		name      string
+		deadlines []time.Time
+		want      time.Time // zero: about now + timeout
+	}{
+		{"latest of the callers", []time.Time{late, early}, late},
+		{"one caller", []time.Time{early}, early},
+		{"capped at timeout", []time.Time{early, beyond}, time.Time{}},
+		{"a caller without deadline", []time.Time{early, {}}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var batch []*batchCall[int]
+			for _, d := range tt.deadlines {
+				batch = append(batch, call(d))
+			}
+			before := time.Now()
+			got := b.flushDeadline(batch)
+			if !tt.want.IsZero() {
+				if !got.Equal(tt.want) {
+					t.Fatalf("flush deadline %v, want %v", got, tt.want)
+				}
+				return
+			}
+			if got.Before(before.Add(timeout)) || got.After(time.Now().Add(timeout)) {
+				t.Fatalf("flush deadline %v, want now + %v", got, timeout)
+			}
+		})
 	}
 }
 

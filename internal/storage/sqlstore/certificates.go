@@ -11,6 +11,9 @@ const certColumns = `workspace_id, client_id, kid, der, subject, issuer, serial,
 // CreateClientCertificate inserts c. A duplicate kid for the client is
 // ErrAlreadyExists; a missing client is ErrNotFound (foreign key).
 func (s *Store) CreateClientCertificate(ctx context.Context, c storage.ClientCertificate) error {
+	if err := checkText("create client certificate", c.WorkspaceID, c.ClientID, c.KID, c.Subject, c.Issuer, c.Serial, c.ThumbprintS256); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create client certificate", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO client_certificates (`+certColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.WorkspaceID, c.ClientID, c.KID, nonNil(c.DER), c.Subject, c.Issuer, c.Serial,
@@ -23,6 +26,9 @@ func (s *Store) CreateClientCertificate(ctx context.Context, c storage.ClientCer
 
 // ListClientCertificates returns the client's certificates, oldest first.
 func (s *Store) ListClientCertificates(ctx context.Context, workspaceID, clientID string) ([]storage.ClientCertificate, error) {
+	if !findable(workspaceID, clientID) {
+		return nil, nil
+	}
 	rows, err := s.reader().query(ctx, `SELECT `+certColumns+` FROM client_certificates WHERE workspace_id = ? AND client_id = ? ORDER BY created_at, kid`,
 		workspaceID, clientID)
 	if err != nil {

@@ -19,6 +19,9 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode client: %w", err)
 	}
+	if err := checkText("create client", c.WorkspaceID, c.ID, c.Name); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create client", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.WorkspaceID, c.ID, c.Name, c.Enabled, toMillis(c.CreatedAt), toMillis(c.UpdatedAt), string(data)); err != nil {
@@ -35,6 +38,9 @@ func (s *Store) GetClient(ctx context.Context, workspaceID, id string) (storage.
 }
 
 func getClient(ctx context.Context, c conn, workspaceID, id, lock string) (storage.Client, error) {
+	if !findable(workspaceID, id) {
+		return storage.Client{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
 	return scanClient(row)
 }
@@ -77,6 +83,9 @@ func (s *Store) UpdateClient(ctx context.Context, workspaceID, id string, update
 			return abort{err}
 		}
 		next.WorkspaceID, next.ID = workspaceID, id
+		if err := checkText("update client", next.Name); err != nil {
+			return abort{err}
+		}
 		data, err := json.Marshal(next)
 		if err != nil {
 			return abort{fmt.Errorf("sqlstore: encode client: %w", err)}
@@ -97,6 +106,9 @@ func (s *Store) UpdateClient(ctx context.Context, workspaceID, id string, update
 
 // DeleteClient removes one client.
 func (s *Store) DeleteClient(ctx context.Context, workspaceID, id string) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	return s.inTx(ctx, "delete client", func(tx conn) error {
 		res, err := tx.exec(ctx, `DELETE FROM clients WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 		if err != nil {

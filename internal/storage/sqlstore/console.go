@@ -20,6 +20,9 @@ func (s *Store) CreateAdminUser(ctx context.Context, u storage.AdminUser) error 
 	if err != nil {
 		return err
 	}
+	if err := checkText("create admin user", u.ID, u.Username, u.Email, u.DisplayName, u.PasswordHash, u.Role, ws); err != nil {
+		return err
+	}
 	_, err = s.reader().exec(ctx, `INSERT INTO admin_users (`+adminUserColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.Email, u.DisplayName, u.PasswordHash, u.Role, ws, u.Disabled,
 		toMillis(u.CreatedAt), toMillis(u.UpdatedAt))
@@ -57,12 +60,18 @@ func scanAdminUser(row interface{ Scan(...any) error }) (storage.AdminUser, erro
 
 // GetAdminUser reads one admin user by ID.
 func (s *Store) GetAdminUser(ctx context.Context, id string) (storage.AdminUser, error) {
+	if !findable(id) {
+		return storage.AdminUser{}, storage.ErrNotFound
+	}
 	u, err := scanAdminUser(s.reader().queryRow(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE id = ?`, id))
 	return u, mapError("get admin user", err)
 }
 
 // GetAdminUserByUsername reads one admin user by username.
 func (s *Store) GetAdminUserByUsername(ctx context.Context, username string) (storage.AdminUser, error) {
+	if !findable(username) {
+		return storage.AdminUser{}, storage.ErrNotFound
+	}
 	u, err := scanAdminUser(s.reader().queryRow(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE username = ?`, username))
 	return u, mapError("get admin user", err)
 }
@@ -91,6 +100,9 @@ func (s *Store) ListAdminUsers(ctx context.Context, opts storage.ListOptions) (s
 // UpdateAdminUser runs updater on the locked row; the ID cannot change.
 func (s *Store) UpdateAdminUser(ctx context.Context, id string, updater func(storage.AdminUser) (storage.AdminUser, error)) (storage.AdminUser, error) {
 	var out storage.AdminUser
+	if !findable(id) {
+		return storage.AdminUser{}, storage.ErrNotFound
+	}
 	err := s.inTx(ctx, "update admin user", func(tx conn) error {
 		cur, err := scanAdminUser(tx.queryRow(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE id = ?`+s.flavor.forUpdate, id))
 		if err != nil {
@@ -103,6 +115,9 @@ func (s *Store) UpdateAdminUser(ctx context.Context, id string, updater func(sto
 		next.ID = id
 		ws, err := encodeList(next.Workspaces)
 		if err != nil {
+			return abort{err}
+		}
+		if err := checkText("update admin user", next.Username, next.Email, next.DisplayName, next.PasswordHash, next.Role, ws); err != nil {
 			return abort{err}
 		}
 		_, err = tx.exec(ctx, `UPDATE admin_users SET username = ?, email = ?, display_name = ?, password_hash = ?, role = ?,
@@ -123,6 +138,9 @@ workspaces = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`,
 // foreign key since migration 5: API tokens hold codes too); sessions
 // cascade.
 func (s *Store) DeleteAdminUser(ctx context.Context, id string) error {
+	if !findable(id) {
+		return storage.ErrNotFound
+	}
 	err := s.inTx(ctx, "delete admin user", func(tx conn) error {
 		if _, err := tx.exec(ctx, `DELETE FROM one_time_codes WHERE admin_user_id = ?`, id); err != nil {
 			return err
@@ -142,6 +160,9 @@ func (s *Store) DeleteAdminUser(ctx context.Context, id string) error {
 // CountAdminUsers counts the users with role, or all users for "".
 func (s *Store) CountAdminUsers(ctx context.Context, role string) (int, error) {
 	var n int
+	if !findable(role) {
+		return 0, nil
+	}
 	err := s.reader().queryRow(ctx, `SELECT COUNT(*) FROM admin_users WHERE ? = '' OR role = ?`, role, role).Scan(&n)
 	return n, mapError("count admin users", err)
 }
@@ -186,6 +207,9 @@ func (s *Store) DeleteConsoleSession(ctx context.Context, idHash []byte) error {
 
 // DeleteAdminUserSessions signs a user out of every browser.
 func (s *Store) DeleteAdminUserSessions(ctx context.Context, adminUserID string) error {
+	if !findable(adminUserID) {
+		return nil
+	}
 	_, err := s.reader().exec(ctx, `DELETE FROM console_sessions WHERE admin_user_id = ?`, adminUserID)
 	return mapError("delete admin user sessions", err)
 }
@@ -193,6 +217,9 @@ func (s *Store) DeleteAdminUserSessions(ctx context.Context, adminUserID string)
 // PutOneTimeCode stores c, replacing the key's previous code (a new code
 // also resets the tries).
 func (s *Store) PutOneTimeCode(ctx context.Context, c storage.OneTimeCode) error {
+	if err := checkText("put one-time code", c.AdminUserID, c.WorkspaceID, c.ClientID); err != nil {
+		return err
+	}
 	_, err := s.reader().exec(ctx, `INSERT INTO one_time_codes (admin_user_id, workspace_id, client_id, code_hash, expires_at, tries_left, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (admin_user_id, workspace_id, client_id)
@@ -209,6 +236,9 @@ DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, 
 func (s *Store) ConsumeOneTimeCode(ctx context.Context, key storage.OneTimeCodeKey, codeHash []byte, now time.Time) (int, error) {
 	var stored []byte
 	var left int
+	if !findable(key.AdminUserID, key.WorkspaceID, key.ClientID) {
+		return 0, storage.ErrNotFound
+	}
 	err := s.reader().writeRow(ctx, func(row *sql.Row) error { return row.Scan(&stored, &left) },
 		`UPDATE one_time_codes SET tries_left = tries_left - 1
 WHERE admin_user_id = ? AND workspace_id = ? AND client_id = ? AND expires_at > ? AND tries_left > 0

@@ -18,6 +18,12 @@
 //     SQLITE_BUSY errors on SQLite.
 //   - Single-use gates (UseJTI, ConsumeInitialAccessToken) are one atomic
 //     statement each, never check-then-act (reliability invariant 4).
+//   - Every call runs under its caller's context, which carries the
+//     request's deadline: waiting for a lock (this process's write queue,
+//     another process's SQLite lock, a PostgreSQL row lock) ends with it,
+//     a transaction whose context ended before COMMIT is rolled back, and
+//     such failures wrap storage.ErrUnavailable (answered 503). A COMMIT
+//     already sent is not cancelled, so its outcome is always known.
 //   - On SQLite, a process's writes queue on an in-process write lock
 //     (writeLock) instead of sleeping in SQLite's busy handler.
 //   - Concurrent UseJTI calls are group-committed (batcher): the calls

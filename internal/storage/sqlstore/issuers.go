@@ -42,6 +42,9 @@ func (s *Store) CreateTrustedIssuer(ctx context.Context, ti storage.TrustedIssue
 	if err != nil {
 		return err
 	}
+	if err := checkText("create trusted issuer", ti.WorkspaceID, ti.ID, ti.Name, ti.Issuer); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create trusted issuer", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO trusted_issuers (`+issuerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			ti.WorkspaceID, ti.ID, ti.Name, ti.Issuer, ti.Enabled, toMillis(ti.CreatedAt), toMillis(ti.UpdatedAt), data); err != nil {
@@ -64,6 +67,9 @@ func (s *Store) GetTrustedIssuerByIssuer(ctx context.Context, workspaceID, iss s
 }
 
 func getIssuer(ctx context.Context, c conn, cond, workspaceID, value, lock string) (storage.TrustedIssuer, error) {
+	if !findable(workspaceID, value) {
+		return storage.TrustedIssuer{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+issuerColumns+` FROM trusted_issuers WHERE workspace_id = ? AND `+cond+lock, workspaceID, value)
 	return scanIssuer(row)
 }
@@ -104,6 +110,9 @@ func (s *Store) UpdateTrustedIssuer(ctx context.Context, workspaceID, id string,
 			return abort{err}
 		}
 		next.WorkspaceID, next.ID = workspaceID, id
+		if err := checkText("update trusted issuer", next.Name, next.Issuer); err != nil {
+			return abort{err}
+		}
 		data, err := issuerDoc(next)
 		if err != nil {
 			return abort{err}

@@ -13,6 +13,9 @@ const keyColumns = `workspace_id, kid, alg, state, private_enc, public_jwk, crea
 // ListSigningKeys returns the workspace's keys ordered by creation time,
 // then KID.
 func (s *Store) ListSigningKeys(ctx context.Context, workspaceID string) ([]storage.SigningKey, error) {
+	if !findable(workspaceID) {
+		return nil, nil
+	}
 	keys, err := listKeys(ctx, s.reader(), workspaceID)
 	return keys, mapError("list signing keys", err)
 }
@@ -52,6 +55,9 @@ func scanKey(row interface{ Scan(...any) error }) (storage.SigningKey, error) {
 // updater and writes the difference to the returned set. A missing workspace
 // is ErrNotFound; a returned set with a repeated KID aborts the update.
 func (s *Store) UpdateSigningKeys(ctx context.Context, workspaceID string, updater func([]storage.SigningKey) ([]storage.SigningKey, error)) ([]storage.SigningKey, error) {
+	if !findable(workspaceID) {
+		return nil, storage.ErrNotFound
+	}
 	var out []storage.SigningKey
 	err := s.inTx(ctx, "update signing keys", func(tx conn) error {
 		var id string

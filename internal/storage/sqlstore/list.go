@@ -59,6 +59,9 @@ func finishPage[T any](items []T, limit int, id func(T) string) storage.Page[T] 
 // names the operation in errors. Every List* of the store goes through it.
 func listPage[T any](ctx context.Context, s *Store, op, q string, args []any, limit int,
 	scan func(interface{ Scan(...any) error }) (T, error), id func(T) string) (storage.Page[T], error) {
+	if checkArgs(op, args) != nil {
+		return storage.Page[T]{}, nil // no stored row holds such text (text.go)
+	}
 	rows, err := s.reader().query(ctx, q, args...)
 	if err != nil {
 		return storage.Page[T]{}, mapError(op, err)

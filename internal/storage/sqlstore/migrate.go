@@ -20,6 +20,14 @@ type migration struct {
 	version    int
 	name       string
 	statements []string
+	// step, when set, runs after the statements in the same transaction:
+	// data changes that cannot be written in SQL both backends accept.
+	step func(ctx context.Context, s *Store, tx conn) error
+}
+
+// migrationSteps are the Go parts of migrations, by version.
+var migrationSteps = map[int]func(ctx context.Context, s *Store, tx conn) error{
+	6: migrateJWTBearerDefault,
 }
 
 // migrationLockID is the PostgreSQL advisory lock key that serializes
@@ -60,7 +68,7 @@ func parseMigration(name string) (migration, error) {
 	if err != nil {
 		return migration{}, err
 	}
-	return migration{version: v, name: base, statements: splitStatements(string(body))}, nil
+	return migration{version: v, name: base, statements: splitStatements(string(body)), step: migrationSteps[v]}, nil
 }
 
 // splitStatements splits a migration at semicolons that end a line. Our
@@ -164,6 +172,11 @@ func (s *Store) applyMigration(ctx context.Context, c *sql.Conn, m migration) er
 	}
 	for _, stmt := range m.statements {
 		if _, err := t.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+		}
+	}
+	if m.step != nil {
+		if err := m.step(ctx, s, t); err != nil {
 			return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
 		}
 	}

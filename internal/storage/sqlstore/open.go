@@ -70,13 +70,16 @@ const (
 	jtiLingerMin = 8
 )
 
-// batchTimeout bounds one group-commit transaction; it is independent of
-// the callers' contexts, and longer than the SQLite busy timeout so that
-// waiting for another process's write lock fails with SQLITE_BUSY first.
+// batchTimeout bounds one group-commit transaction whose callers have no
+// earlier deadline (see batcher.flushDeadline); it is longer than the
+// SQLite busy timeout so that waiting for another process's write lock
+// fails with SQLITE_BUSY first.
 const batchTimeout = 30 * time.Second
 
 // sqliteBusyTimeout is how long a SQLite connection waits for the write
-// lock before reporting SQLITE_BUSY.
+// lock before reporting SQLITE_BUSY. The driver (modernc.org/sqlite)
+// ends the wait earlier when the call's context ends, so a request waits
+// no longer than its deadline (docs/security.md R6).
 const sqliteBusyTimeout = 10 * time.Second
 
 // Open connects to the database named by dsn and, unless WithoutMigrate is

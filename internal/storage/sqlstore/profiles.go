@@ -11,6 +11,9 @@ const profileColumns = `workspace_id, id, name, description, created_at, updated
 // CreateProfile inserts p. A duplicate ID or name in the workspace is
 // ErrAlreadyExists.
 func (s *Store) CreateProfile(ctx context.Context, p storage.Profile) error {
+	if err := checkText("create profile", p.WorkspaceID, p.ID, p.Name, p.Description); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create profile", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.WorkspaceID, p.ID, p.Name, p.Description, toMillis(p.CreatedAt), toMillis(p.UpdatedAt)); err != nil {
@@ -27,6 +30,9 @@ func (s *Store) GetProfile(ctx context.Context, workspaceID, id string) (storage
 }
 
 func getProfile(ctx context.Context, c conn, workspaceID, id, lock string) (storage.Profile, error) {
+	if !findable(workspaceID, id) {
+		return storage.Profile{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+profileColumns+` FROM profiles WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
 	return scanProfile(row)
 }
@@ -60,6 +66,9 @@ func (s *Store) UpdateProfile(ctx context.Context, workspaceID, id string, updat
 			return abort{err}
 		}
 		next.WorkspaceID, next.ID = workspaceID, id
+		if err := checkText("update profile", next.Name, next.Description); err != nil {
+			return abort{err}
+		}
 		if _, err := tx.exec(ctx, `UPDATE profiles SET name = ?, description = ?, created_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
 			next.Name, next.Description, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), workspaceID, id); err != nil {
 			return err

@@ -13,6 +13,9 @@ const serviceColumns = `workspace_id, id, name, description, identifier, created
 // scope name in the workspace is ErrAlreadyExists; a missing workspace is
 // ErrNotFound.
 func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
+	if err := checkServiceText("create service", svc); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create service", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier,
@@ -24,6 +27,16 @@ func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
 		}
 		return s.recordChange(ctx, tx, svc.WorkspaceID, storage.ChangeService, svc.ID)
 	})
+}
+
+// checkServiceText refuses a service whose stored text is not storable
+// (text.go).
+func checkServiceText(op string, svc storage.Service) error {
+	fields := []string{svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier}
+	for _, sc := range svc.Scopes {
+		fields = append(fields, sc.Name, sc.Description)
+	}
+	return checkText(op, fields...)
 }
 
 func insertScopes(ctx context.Context, tx conn, svc storage.Service) error {
@@ -43,6 +56,9 @@ func (s *Store) GetService(ctx context.Context, workspaceID, id string) (storage
 }
 
 func getService(ctx context.Context, c conn, workspaceID, id, lock string) (storage.Service, error) {
+	if !findable(workspaceID, id) {
+		return storage.Service{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
 	svc, err := scanService(row)
 	if err != nil {
@@ -150,6 +166,9 @@ func (s *Store) UpdateService(ctx context.Context, workspaceID, id string, updat
 			return abort{err}
 		}
 		next.WorkspaceID, next.ID = workspaceID, id
+		if err := checkServiceText("update service", next); err != nil {
+			return abort{err}
+		}
 		if err := writeService(ctx, tx, next); err != nil {
 			return err
 		}
@@ -176,6 +195,9 @@ func writeService(ctx context.Context, tx conn, svc storage.Service) error {
 
 // DeleteService removes the service and its scopes.
 func (s *Store) DeleteService(ctx context.Context, workspaceID, id string) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	return s.inTx(ctx, "delete service", func(tx conn) error {
 		res, err := tx.exec(ctx, `DELETE FROM services WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 		if err != nil {
@@ -190,6 +212,9 @@ func (s *Store) DeleteService(ctx context.Context, workspaceID, id string) error
 
 // ListScopes returns every scope of the workspace ordered by name.
 func (s *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error) {
+	if !findable(workspaceID) {
+		return nil, nil
+	}
 	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier
 FROM scopes sc JOIN services sv ON sv.workspace_id = sc.workspace_id AND sv.id = sc.service_id
 WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,6 +30,9 @@ DO UPDATE SET expires_at = excluded.expires_at WHERE jti_replay.expires_at < ?`
 // grant spends a jti, and one commit per token would bound the token rate
 // by the disk (SQLite's fsync) or by the database's per-transaction cost.
 func (s *Store) UseJTI(ctx context.Context, j storage.JTI) error {
+	if err := checkText("use jti", j.WorkspaceID, j.Namespace, j.Issuer, j.JTI); err != nil {
+		return err
+	}
 	if s.jtiBatch == nil {
 		return s.useJTI(ctx, j)
 	}
@@ -36,7 +40,7 @@ func (s *Store) UseJTI(ctx context.Context, j storage.JTI) error {
 	if err != nil && err == ctx.Err() {
 		// Results of a flush are already mapped; only the caller's own
 		// cancellation comes back bare.
-		return fmt.Errorf("sqlstore: use jti: %w", err)
+		return mapError("use jti", err)
 	}
 	return err
 }
@@ -250,6 +254,9 @@ RETURNING workspace_id, namespace, issuer, jti`)
 // RevokeToken marks an access token as revoked; revoking again keeps the
 // first mark.
 func (s *Store) RevokeToken(ctx context.Context, r storage.RevokedToken) error {
+	if err := checkText("revoke token", r.WorkspaceID, r.JTI, r.ClientID); err != nil {
+		return err
+	}
 	_, err := s.reader().exec(ctx, `INSERT INTO revoked_tokens (workspace_id, jti, client_id, expires_at, revoked_at)
 VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, jti) DO NOTHING`,
 		r.WorkspaceID, r.JTI, r.ClientID, toMillis(r.ExpiresAt), toMillis(r.RevokedAt))
@@ -258,6 +265,9 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, jti) DO NOTHING`,
 
 // IsTokenRevoked reports whether the token's jti carries a revocation mark.
 func (s *Store) IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error) {
+	if !findable(workspaceID, jti) {
+		return false, nil
+	}
 	var n int
 	err := s.reader().queryRow(ctx, `SELECT COUNT(*) FROM revoked_tokens WHERE workspace_id = ? AND jti = ?`, workspaceID, jti).Scan(&n)
 	if err != nil {
@@ -266,28 +276,52 @@ func (s *Store) IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bo
 	return n > 0, nil
 }
 
-const iatColumns = `workspace_id, id, hash, description, expires_at, uses_left, created_at`
+const iatColumns = `workspace_id, id, hash, description, expires_at, uses_left, created_at, policy`
 
 // CreateInitialAccessToken stores t (its hash only). A duplicate ID or
 // hash is ErrAlreadyExists.
 func (s *Store) CreateInitialAccessToken(ctx context.Context, t storage.InitialAccessToken) error {
-	_, err := s.reader().exec(ctx, `INSERT INTO initial_access_tokens (`+iatColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.WorkspaceID, t.ID, nonNil(t.Hash), t.Description, toMillis(t.ExpiresAt), t.UsesLeft, toMillis(t.CreatedAt))
+	policy, err := json.Marshal(t.Policy)
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode registration policy: %w", err)
+	}
+	if err := checkText("create initial access token", t.WorkspaceID, t.ID, t.Description); err != nil {
+		return err
+	}
+	_, err = s.reader().exec(ctx, `INSERT INTO initial_access_tokens (`+iatColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.WorkspaceID, t.ID, nonNil(t.Hash), t.Description, toMillis(t.ExpiresAt), t.UsesLeft, toMillis(t.CreatedAt), string(policy))
 	return mapError("create initial access token", err)
 }
 
 func scanIAT(row interface{ Scan(...any) error }) (storage.InitialAccessToken, error) {
 	var t storage.InitialAccessToken
 	var expires, created int64
-	if err := row.Scan(&t.WorkspaceID, &t.ID, &t.Hash, &t.Description, &expires, &t.UsesLeft, &created); err != nil {
+	var policy string
+	if err := row.Scan(&t.WorkspaceID, &t.ID, &t.Hash, &t.Description, &expires, &t.UsesLeft, &created, &policy); err != nil {
 		return storage.InitialAccessToken{}, err
+	}
+	if err := json.Unmarshal([]byte(policy), &t.Policy); err != nil {
+		return storage.InitialAccessToken{}, fmt.Errorf("decode registration policy: %w", err)
 	}
 	t.ExpiresAt, t.CreatedAt = fromMillis(expires), fromMillis(created)
 	return t, nil
 }
 
+// GetInitialAccessTokenByHash reads one token without spending a use.
+func (s *Store) GetInitialAccessTokenByHash(ctx context.Context, workspaceID string, hash []byte) (storage.InitialAccessToken, error) {
+	if !findable(workspaceID) {
+		return storage.InitialAccessToken{}, storage.ErrNotFound
+	}
+	t, err := scanIAT(s.reader().queryRow(ctx, `SELECT `+iatColumns+` FROM initial_access_tokens WHERE workspace_id = ? AND hash = ?`,
+		workspaceID, nonNil(hash)))
+	return t, mapError("get initial access token", err)
+}
+
 // ListInitialAccessTokens returns the workspace's tokens ordered by ID.
 func (s *Store) ListInitialAccessTokens(ctx context.Context, workspaceID string) ([]storage.InitialAccessToken, error) {
+	if !findable(workspaceID) {
+		return nil, nil
+	}
 	rows, err := s.reader().query(ctx, `SELECT `+iatColumns+` FROM initial_access_tokens WHERE workspace_id = ? ORDER BY id`, workspaceID)
 	if err != nil {
 		return nil, mapError("list initial access tokens", err)
@@ -309,6 +343,9 @@ func (s *Store) ListInitialAccessTokens(ctx context.Context, workspaceID string)
 
 // DeleteInitialAccessToken removes one token.
 func (s *Store) DeleteInitialAccessToken(ctx context.Context, workspaceID, id string) error {
+	if !findable(workspaceID, id) {
+		return storage.ErrNotFound
+	}
 	res, err := s.reader().exec(ctx, `DELETE FROM initial_access_tokens WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 	if err == nil {
 		err = expectOne(res)
@@ -316,18 +353,55 @@ func (s *Store) DeleteInitialAccessToken(ctx context.Context, workspaceID, id st
 	return mapError("delete initial access token", err)
 }
 
-// ConsumeInitialAccessToken spends one use with a single conditional
-// UPDATE ... RETURNING, so concurrent registrations can never spend more
-// uses than the token has. It returns the token as it is after the spend
-// (UsesLeft already decremented; -1 stays unlimited).
-func (s *Store) ConsumeInitialAccessToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.InitialAccessToken, error) {
-	var t storage.InitialAccessToken
-	err := s.reader().writeRow(ctx, func(row *sql.Row) (err error) { t, err = scanIAT(row); return err },
-		`UPDATE initial_access_tokens
+// spendIATQuery spends one use with a single conditional UPDATE ...
+// RETURNING, so concurrent registrations can never spend more uses than
+// the token has: the row lock (PostgreSQL) or the write lock (SQLite)
+// makes the second spender see the first one's decrement.
+const spendIATQuery = `UPDATE initial_access_tokens
 SET uses_left = CASE WHEN uses_left > 0 THEN uses_left - 1 ELSE uses_left END
 WHERE workspace_id = ? AND hash = ? AND (expires_at = 0 OR expires_at > ?) AND (uses_left > 0 OR uses_left = -1)
-RETURNING `+iatColumns, workspaceID, nonNil(hash), toMillis(now))
+RETURNING `
+
+// ConsumeInitialAccessToken spends one use (see spendIATQuery). It
+// returns the token as it is after the spend (UsesLeft already
+// decremented; -1 stays unlimited).
+func (s *Store) ConsumeInitialAccessToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.InitialAccessToken, error) {
+	if !findable(workspaceID) {
+		return storage.InitialAccessToken{}, storage.ErrNotFound
+	}
+	var t storage.InitialAccessToken
+	err := s.reader().writeRow(ctx, func(row *sql.Row) (err error) { t, err = scanIAT(row); return err },
+		spendIATQuery+iatColumns, workspaceID, nonNil(hash), toMillis(now))
 	return t, mapError("consume initial access token", err)
+}
+
+// CreateClientWithInitialAccessToken spends one use of the token and
+// inserts the client in one transaction (RFC 7591 §3; docs/security.md
+// R3): a registration that fails for any reason, including a duplicate
+// client ID, leaves the token unspent.
+func (s *Store) CreateClientWithInitialAccessToken(ctx context.Context, c storage.Client, hash []byte, now time.Time) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode client: %w", err)
+	}
+	if err := checkText("register client", c.WorkspaceID, c.ID, c.Name); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "register client", func(tx conn) error {
+		var id string
+		err := tx.queryRow(ctx, spendIATQuery+`id`, c.WorkspaceID, nonNil(hash), toMillis(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return abort{storage.ErrNotFound}
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.WorkspaceID, c.ID, c.Name, c.Enabled, toMillis(c.CreatedAt), toMillis(c.UpdatedAt), string(data)); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, c.WorkspaceID, storage.ChangeClient, c.ID)
+	})
 }
 
 // DeleteExpired removes used JTIs, revocation marks and initial access

@@ -109,28 +109,73 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx conn) error) err
 		}
 		s.logger.DebugContext(ctx, "sqlstore: retrying transaction", "op", op, "attempt", attempt, "err", err)
 		if werr := sleep(ctx, time.Duration(attempt*attempt)*5*time.Millisecond); werr != nil {
-			return fmt.Errorf("sqlstore: %s: %w", op, werr)
+			return mapError(op, werr)
 		}
 	}
 	return mapError(op, err)
 }
 
+// commitTimeout bounds a COMMIT once it has been sent, when the caller's
+// deadline no longer applies (see tryTx).
+const commitTimeout = 10 * time.Second
+
+// errCommitTimeout reports a COMMIT cut off by commitTimeout.
+var errCommitTimeout = fmt.Errorf("COMMIT did not finish within %v: %w", commitTimeout, context.DeadlineExceeded)
+
 // tryTx runs one attempt under the write lock (SQLite), so that the
 // lock is not held while inTx sleeps before a retry.
+//
+// The caller's ctx (bound to the request's deadline) governs everything
+// before COMMIT: the wait for this process's write lock, BEGIN (on SQLite
+// the driver ends its busy wait for another process's lock with ctx) and
+// fn's statements. ctx is checked once more just before COMMIT: when it
+// has ended, the transaction is rolled back and the caller gets its
+// error, so a client told "failed" never finds the write done
+// (docs/security.md R6). A COMMIT already sent is not cut off by ctx:
+// cancelling it midway leaves its outcome unknown (a PostgreSQL COMMIT can
+// land after the client saw the error), so it runs to its end, bounded by
+// commitTimeout, and the caller learns what really happened.
 func (s *Store) tryTx(ctx context.Context, fn func(tx conn) error) error {
 	if err := s.wl.lock(ctx); err != nil {
 		return err
 	}
 	defer s.wl.unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	// txCtx follows ctx until stopFollowing, then only commitTimeout.
+	txCtx, cancelTx := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelTx(nil)
+	stopFollowing := context.AfterFunc(ctx, func() { cancelTx(context.Cause(ctx)) })
+	defer stopFollowing()
+	tx, err := s.db.BeginTx(txCtx, nil)
 	if err != nil {
-		return err
+		return callerError(ctx, err)
 	}
 	if err := fn(conn{q: tx, fl: s.flavor}); err != nil {
 		_ = tx.Rollback()
-		return err
+		return callerError(ctx, err)
 	}
-	return tx.Commit()
+	if !stopFollowing() {
+		_ = tx.Rollback()
+		return ctx.Err()
+	}
+	timer := time.AfterFunc(commitTimeout, func() { cancelTx(errCommitTimeout) })
+	defer timer.Stop()
+	if err := tx.Commit(); err != nil {
+		if errors.Is(context.Cause(txCtx), errCommitTimeout) {
+			return errCommitTimeout
+		}
+		return callerError(ctx, err)
+	}
+	return nil
+}
+
+// callerError reports the caller's own context error (a deadline rather
+// than the Canceled of the transaction context that followed it) when
+// ctx ending is what stopped the transaction.
+func callerError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, context.Canceled) {
+		return cerr
+	}
+	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -185,7 +230,9 @@ func isForeignKeyViolation(err error) bool {
 
 // mapError turns driver errors into the storage sentinels: unique
 // violations are ErrAlreadyExists, a missing parent row (foreign key) is
-// ErrNotFound, no row is ErrNotFound. Sentinels already in err pass through.
+// ErrNotFound, no row is ErrNotFound, an ended context, a lock held past
+// it or a lost connection is ErrUnavailable (isUnavailable). Sentinels
+// already in err pass through.
 func mapError(op string, err error) error {
 	switch {
 	case err == nil:
@@ -198,6 +245,10 @@ func mapError(op string, err error) error {
 		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrAlreadyExists)
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrNotFound)
+	case errors.Is(err, storage.ErrUnavailable):
+		return err
+	case isUnavailable(err):
+		return unavailable(op, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

@@ -35,6 +35,9 @@ func userArgs(u storage.User) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: encode user: %w", err)
 	}
+	if err := checkText("write user", u.WorkspaceID, u.ID, u.Username, u.Email, u.ExternalID); err != nil {
+		return nil, err
+	}
 	return []any{u.WorkspaceID, u.ID, u.Username, nullIfEmpty(strings.ToLower(u.Email)), nullIfEmpty(u.ExternalID),
 		u.Active, toMillis(u.CreatedAt), toMillis(u.UpdatedAt), string(data)}, nil
 }
@@ -81,12 +84,18 @@ func (s *Store) GetUserByExternalID(ctx context.Context, workspaceID, externalID
 }
 
 func (s *Store) userWhere(ctx context.Context, op, cond, workspaceID, value string) (storage.User, error) {
+	if !findable(workspaceID, value) {
+		return storage.User{}, storage.ErrNotFound
+	}
 	row := s.reader().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND `+cond, workspaceID, value)
 	u, err := scanUser(row)
 	return u, mapError(op, err)
 }
 
 func getUser(ctx context.Context, c conn, workspaceID, id, lock string) (storage.User, error) {
+	if !findable(workspaceID, id) {
+		return storage.User{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND id = ?`+lock, workspaceID, id)
 	return scanUser(row)
 }
@@ -164,6 +173,9 @@ func (s *Store) DeleteUser(ctx context.Context, workspaceID, id string) error {
 
 // deleteRow runs one DELETE that must remove a row, and records a change.
 func (s *Store) deleteRow(ctx context.Context, op, query, wsID, kind, key string, args ...any) error {
+	if checkArgs(op, args) != nil {
+		return storage.ErrNotFound
+	}
 	return s.inTx(ctx, op, func(tx conn) error {
 		res, err := tx.exec(ctx, query, args...)
 		if err != nil {

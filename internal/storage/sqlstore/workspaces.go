@@ -16,6 +16,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, w storage.Workspace) error 
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode workspace settings: %w", err)
 	}
+	if err := checkText("create workspace", w.ID, w.Name); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "create workspace", func(tx conn) error {
 		if _, err := tx.exec(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			w.ID, w.Name, w.Enabled, string(settings), toMillis(w.CreatedAt), toMillis(w.UpdatedAt)); err != nil {
@@ -32,6 +35,9 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (storage.Workspace,
 }
 
 func getWorkspace(ctx context.Context, c conn, id, lock string) (storage.Workspace, error) {
+	if !findable(id) {
+		return storage.Workspace{}, storage.ErrNotFound
+	}
 	row := c.queryRow(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`+lock, id)
 	return scanWorkspace(row)
 }
@@ -70,6 +76,9 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, updater func(sto
 			return abort{err}
 		}
 		next.ID = id
+		if err := checkText("update workspace", next.Name); err != nil {
+			return abort{err}
+		}
 		settings, err := json.Marshal(next.Settings)
 		if err != nil {
 			return abort{fmt.Errorf("sqlstore: encode workspace settings: %w", err)}
@@ -97,6 +106,9 @@ func roundTimesWorkspace(w storage.Workspace) storage.Workspace {
 // DeleteWorkspace removes the workspace; foreign keys cascade to
 // everything in it.
 func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
+	if !findable(id) {
+		return storage.ErrNotFound
+	}
 	return s.inTx(ctx, "delete workspace", func(tx conn) error {
 		res, err := tx.exec(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
 		if err != nil {
