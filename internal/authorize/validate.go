@@ -94,6 +94,13 @@ func (h *Handler) trustedClient(ctx context.Context, wsID string, p url.Values) 
 		return storage.Client{}, "", errPage{oauth2.AsError(unavailable(err))}
 	}
 	uri, ok := single(p, "redirect_uri")
+	if !p.Has("redirect_uri") && carriesRequestObject(p) && len(client.RedirectURIs) == 1 {
+		// The redirect_uri may sit inside a request object Latchkey cannot
+		// read yet. With a single registered URI the redirect is safe
+		// (RFC 6749 §3.1.2.3), so the client learns request_not_supported
+		// or request_uri_not_supported instead of an error page.
+		uri, ok = client.RedirectURIs[0], true
+	}
 	if !ok || uri == "" {
 		return storage.Client{}, "", pageError(oauth2.ErrInvalidRequest, "redirect_uri is missing or repeated")
 	}
@@ -101,6 +108,12 @@ func (h *Handler) trustedClient(ctx context.Context, wsID string, p url.Values) 
 		return storage.Client{}, "", pageError(oauth2.ErrInvalidRequest, "redirect_uri is not registered for the client")
 	}
 	return client, uri, nil
+}
+
+// carriesRequestObject reports a request passed by value or by reference
+// (RFC 9101 §5).
+func carriesRequestObject(p url.Values) bool {
+	return p.Has("request") || p.Has("request_uri")
 }
 
 // responseMode picks the mode used for the response, including error

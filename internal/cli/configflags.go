@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,10 +28,18 @@ func addConfigFlags(cmd *cobra.Command) *configFlags {
 			continue
 		}
 		v := new(string)
-		fs.StringVar(v, s.Flag, "", s.Description+" (env "+s.Env+"; default "+s.Default+")")
+		fs.StringVar(v, s.Flag, "", flagUsage(s))
 		cf.values[s.Flag] = v
 	}
 	return cf
+}
+
+// flagUsage is a setting's help line. The settings table marks code with
+// backquotes for the Markdown reference; pflag would take the first
+// backquoted word as the flag's placeholder (--base-url {base_url}/w/...),
+// so the help text drops them and the placeholder stays "string".
+func flagUsage(s config.Setting) string {
+	return strings.ReplaceAll(s.Description+" (env "+s.Env+"; default "+s.Default+")", "`", "")
 }
 
 // load resolves the configuration with flags > env > file > defaults.

@@ -25,3 +25,25 @@ func TestHelpNeverShowsAdminToken(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHelpPlaceholders: every flag of serve shows a plain placeholder,
+// never a word of its description (pflag takes a backquoted word as one).
+func TestServeHelpPlaceholders(t *testing.T) {
+	root := NewRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"serve", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, want := range []string{"--base-url string", "--data-dir string"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "`") || strings.Contains(help, "--base-url {") || strings.Contains(help, "--data-dir $") {
+		t.Errorf("serve --help shows a description word as a placeholder:\n%s", help)
+	}
+}

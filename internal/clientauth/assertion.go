@@ -3,7 +3,9 @@ package clientauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -159,7 +161,7 @@ func (a *Authenticator) clientKeys(ctx context.Context, client storage.Client) (
 // verified, so the detail is now safe and useful to show.
 func (a *Authenticator) validateAssertion(r Request, client storage.Client, tok *jwtx.Token) error {
 	if err := tok.Validate(a.expected(r, client.ID)); err != nil {
-		return invalidClient(err.Error(), err)
+		return invalidClient(assertionProblem(err), err)
 	}
 	if len(tok.Claims.JTI) > maxJTILength {
 		return invalidClient("assertion jti is too long", jwtx.ErrNoJTI)
@@ -168,14 +170,19 @@ func (a *Authenticator) validateAssertion(r Request, client storage.Client, tok 
 }
 
 // expected builds the claim expectations: iss = sub = client_id (B1); aud
-// the issuer, or in compat mode also the token endpoint and arrays (B4);
+// the issuer, or in compat mode also the token endpoint, the endpoint
+// being called and arrays (B4);
 // exp required with a bounded lifetime (B5); 60 s skew (B6); jti required
 // (B7); other JWT types refused (A14).
 func (a *Authenticator) expected(r Request, clientID string) jwtx.Expected {
 	strict := r.Workspace.Settings.StrictAssertionAudience
 	audiences := []string{r.Issuer}
-	if !strict && r.TokenEndpoint != "" {
-		audiences = append(audiences, r.TokenEndpoint)
+	if !strict {
+		for _, u := range []string{r.TokenEndpoint, r.Endpoint} {
+			if u != "" && !slices.Contains(audiences, u) {
+				audiences = append(audiences, u)
+			}
+		}
 	}
 	lifetime := r.Workspace.Settings.MaxAssertionLifetime
 	if lifetime <= 0 {
@@ -188,6 +195,18 @@ func (a *Authenticator) expected(r Request, clientID string) jwtx.Expected {
 		RequireJTI: true, RequireExp: true,
 		RejectTypes: rejectTypes,
 	}
+}
+
+// assertionProblem is the public description of a claim check failure. A
+// lifetime over the bound names both numbers and says whose bound it is,
+// so the client's developer knows what to change.
+func assertionProblem(err error) string {
+	var le *jwtx.LifetimeError
+	if errors.As(err, &le) {
+		return fmt.Sprintf("assertion lifetime %d s exceeds this workspace's maximum of %d s",
+			int64(le.Lifetime/time.Second), int64(le.Max/time.Second))
+	}
+	return err.Error()
 }
 
 // spendJTI records the jti as used, atomically across processes (B7;

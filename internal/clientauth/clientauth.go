@@ -20,8 +20,14 @@ import (
 type Request struct {
 	Workspace             storage.Workspace
 	Issuer, TokenEndpoint string
-	Form                  url.Values // parsed POST body only (never the query string)
-	Authorization         string     // the Authorization header
+	// Endpoint is the URL of the endpoint being called when it is not the
+	// token endpoint (introspection, revocation, ...): client libraries
+	// address their assertions to the endpoint they call, and RFC 7523 §3
+	// item 3 lets the token endpoint URL identify the server, so the URL of
+	// any endpoint that authenticates clients does too (OIDC Core §9).
+	Endpoint      string
+	Form          url.Values // parsed POST body only (never the query string)
+	Authorization string     // the Authorization header
 }
 
 // Result is the authenticated client and the method it used.
@@ -51,8 +57,10 @@ const JTINamespace = "client_assertion"
 // Skew is the clock skew tolerated on assertion times (FAPI 2.0 §5.3.2.1).
 const Skew = 60 * time.Second
 
-// DefaultMaxAssertionLifetime applies when the workspace sets none (B5).
-const DefaultMaxAssertionLifetime = 10 * time.Minute
+// DefaultMaxAssertionLifetime applies when the workspace sets none
+// (SECURITY.md B5). Common client libraries sign assertions valid for up
+// to one hour, so the default accepts that; a workspace may tighten it.
+const DefaultMaxAssertionLifetime = time.Hour
 
 // maxClientIDLength bounds client IDs before they reach storage.
 const maxClientIDLength = 255

@@ -16,6 +16,7 @@ type authCase struct {
 	form       url.Values
 	authz      string
 	settings   func(*storage.WorkspaceSettings)
+	endpoint   string // URL of the endpoint called, when not the token endpoint
 	wantMethod string // success when set
 	wantCode   oauth2.ErrorCode
 	wantStatus int
@@ -30,6 +31,7 @@ func runCases(t *testing.T, cases []authCase) {
 			if tc.settings != nil {
 				tc.settings(&e.ws.Settings)
 			}
+			e.endpoint = tc.endpoint
 			res, err := e.authenticate(tc.form, tc.authz)
 			if tc.wantMethod != "" {
 				if err != nil {

@@ -100,12 +100,13 @@ func genKeys() {
 }
 
 const (
-	wsID        = "ws1"
-	issuer      = "https://as.example/w/ws1"
-	tokenURL    = issuer + "/oauth2/token"
-	basicSecret = "s3:cr+t%25x/y=" // D5: ':', '+', '%'
-	postSecret  = "post-secret-0123456789abcdefghijklmnopqrstu"
-	jwtSecret   = "jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH" // 64+ bytes: HS512 ok
+	wsID          = "ws1"
+	issuer        = "https://as.example/w/ws1"
+	tokenURL      = issuer + "/oauth2/token"
+	introspectURL = issuer + "/oauth2/introspect"
+	basicSecret   = "s3:cr+t%25x/y=" // D5: ':', '+', '%'
+	postSecret    = "post-secret-0123456789abcdefghijklmnopqrstu"
+	jwtSecret     = "jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH" // 64+ bytes: HS512 ok
 )
 
 var testNow = time.Unix(1_800_000_000, 0)
@@ -116,6 +117,9 @@ type env struct {
 	auth  *Authenticator
 	ws    storage.Workspace
 	now   time.Time
+	// endpoint is the URL of the endpoint being called when it is not the
+	// token endpoint (Request.Endpoint).
+	endpoint string
 }
 
 func newEnv(t *testing.T) *env { return newEnvForFuzz(t) }
@@ -173,7 +177,7 @@ func (e *env) addKeyClient(id string, set []byte, mod func(*storage.Client)) {
 }
 
 func (e *env) request(form url.Values, authz string) Request {
-	return Request{Workspace: e.ws, Issuer: issuer, TokenEndpoint: tokenURL, Form: form, Authorization: authz}
+	return Request{Workspace: e.ws, Issuer: issuer, TokenEndpoint: tokenURL, Endpoint: e.endpoint, Form: form, Authorization: authz}
 }
 
 func (e *env) authenticate(form url.Values, authz string) (Result, error) {

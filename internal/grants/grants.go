@@ -170,7 +170,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 	// client authentication be absent): only for that grant and only when
 	// the request carries no client credentials at all, so no other grant
 	// and no credentialed request ever skips client authentication.
-	if req.grantType == oauth2.GrantJWTBearer && !hasClientCredentials(r.Header.Get("Authorization"), req.form) {
+	if req.grantType == oauth2.GrantJWTBearer && isAssertionOnly(r.Header.Get("Authorization"), req.form) {
 		return h.authenticateFromAssertion(ctx, req)
 	}
 	res, err := h.Auth.Authenticate(ctx, clientauth.Request{

@@ -166,17 +166,37 @@ func parseBearerAssertion(form url.Values) (*jwtx.Token, error) {
 }
 
 // hasClientCredentials reports whether a request carries any client
-// authentication (RFC 6749 §2.3, RFC 7521 §4.2) or a client_id.
+// authentication (RFC 6749 §2.3, RFC 7521 §4.2).
 func hasClientCredentials(authorization string, form url.Values) bool {
 	if authorization != "" {
 		return true
 	}
-	for _, name := range []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"} {
+	for _, name := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
 		if form.Has(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// isAssertionOnly tells the assertion-only shape of the JWT bearer grant
+// (RFC 7521 §4.1) apart from a request that authenticates its client. A
+// client_id alone is no credential: RFC 7521 §4.1 needs it only when the
+// client authenticates with it, and libraries that send it anyway send the
+// assertion's own iss. So a request whose only client parameter is a
+// client_id equal to the assertion's iss is the assertion-only shape, not a
+// failed "none" authentication; a client_id naming anyone else still goes
+// through client authentication (and fails there unless it is a public
+// client of that ID).
+func isAssertionOnly(authorization string, form url.Values) bool {
+	if hasClientCredentials(authorization, form) {
+		return false
+	}
+	if !form.Has("client_id") {
+		return true
+	}
+	tok, err := parseBearerAssertion(form)
+	return err == nil && tok.Claims.Issuer != "" && tok.Claims.Issuer == form.Get("client_id")
 }
 
 // authenticateFromAssertion is the assertion-only shape (Salesforce,

@@ -95,7 +95,7 @@ func TestJWTBearerSecurityRows(t *testing.T) {
 		{name: "C6 no exp", assertion: f.rowsAssertion(t, "exp", nil), status: 400, code: "invalid_grant", desc: "assertion has no expiry"},
 		{name: "C6 expired", assertion: f.rowsAssertion(t, "exp", now.Add(-2*time.Minute).Unix(), "iat", now.Add(-5*time.Minute).Unix()), status: 400, code: "invalid_grant", desc: "assertion expired"},
 		{name: "C6 iat 70 s in the future", assertion: f.rowsAssertion(t, "iat", now.Add(70*time.Second).Unix()), status: 400, code: "invalid_grant"},
-		{name: "C6 exp = iat + 30 days", assertion: f.rowsAssertion(t, "exp", now.Add(30*24*time.Hour).Unix()), status: 400, code: "invalid_grant", desc: "assertion lifetime is too long"},
+		{name: "C6 exp = iat + 30 days", assertion: f.rowsAssertion(t, "iat", now.Unix(), "exp", now.Add(30*24*time.Hour).Unix()), status: 400, code: "invalid_grant", desc: "assertion lifetime 2592000 s exceeds the maximum of 3600 s"},
 		{name: "C6 nbf in the future", assertion: f.rowsAssertion(t, "nbf", now.Add(10*time.Minute).Unix()), status: 400, code: "invalid_grant"},
 		{name: "C8 sub missing", assertion: f.rowsAssertion(t, "sub", nil), status: 400, code: "invalid_grant", desc: "assertion has no subject"},
 		{name: "C8 sub with no local user", assertion: f.rowsAssertion(t, "sub", "mallory"), status: 400, code: "invalid_grant", desc: "no user matches"},

@@ -439,9 +439,9 @@ func TestJWTBearerShortLifetime(t *testing.T) {
 	f.uploadCert(t, "short", "", selfSigned(t, rsaKeyA, "short", 0, now.Add(-time.Hour), now.Add(time.Hour*24)))
 	ok := sign(t, jose.RS256, rsaKeyA, "", bearerClaims("short", "alice", f.tokenURL("acme"), "exp", now.Add(2*time.Minute).Unix()))
 	decodeToken(t, f.post(t, "acme", bearerForm(ok), "", ""))
-	long := sign(t, jose.RS256, rsaKeyA, "", bearerClaims("short", "alice", f.tokenURL("acme"), "exp", now.Add(10*time.Minute).Unix()))
+	long := sign(t, jose.RS256, rsaKeyA, "", bearerClaims("short", "alice", f.tokenURL("acme"), "iat", now.Unix(), "exp", now.Add(10*time.Minute).Unix()))
 	e := assertError(t, f.post(t, "acme", bearerForm(long), "", ""), http.StatusBadRequest, "invalid_grant")
-	if e.Description != "assertion lifetime is too long" {
+	if e.Description != "assertion lifetime 600 s exceeds the maximum of 180 s" {
 		t.Fatalf("description %q", e.Description)
 	}
 }
@@ -481,4 +481,23 @@ func TestDiscoveryAdvertisesJWTBearer(t *testing.T) {
 	if !found {
 		t.Fatalf("grant_types_supported %v lacks %s", doc.GrantTypes, oauth2.GrantJWTBearer)
 	}
+}
+
+// TestJWTBearerClientIDWithoutCredentials: a library that sends client_id
+// next to an assertion-only request (RFC 7521 §4.1 needs client_id only
+// when the client authenticates with it) gets the assertion-only shape
+// when client_id is the assertion's iss; a client_id naming another client
+// without credentials is a failed client authentication.
+func TestJWTBearerClientIDWithoutCredentials(t *testing.T) {
+	f := newBearerFixture(t)
+	form := bearerForm(f.rowsAssertion(t))
+	form.Set("client_id", "rows")
+	tb := decodeToken(t, f.post(t, "acme", form, "", ""))
+	claims, _ := verifyWithOIDC(t, f.fixture, tb.AccessToken, oauth2.AlgRS256)
+	if claims.Subject != "usr-alice" || claims.ClientID != "rows" {
+		t.Fatalf("sub %q client_id %q", claims.Subject, claims.ClientID)
+	}
+	form = bearerForm(f.rowsAssertion(t))
+	form.Set("client_id", "cmic")
+	assertError(t, f.post(t, "acme", form, "", ""), http.StatusUnauthorized, "invalid_client")
 }

@@ -18,9 +18,13 @@
 // leaves that last policy to the server; Latchkey allows:
 //
 //   - the client the token was issued to (caller client_id == token client_id);
-//   - a resource server whose client_id equals one of the token's aud values;
-//   - a client whose metadata sets "latchkey.introspect" to "all" (an API
-//     gateway of the workspace).
+//   - a confidential resource server whose client_id equals one of the
+//     token's aud values;
+//   - a confidential client whose metadata sets "latchkey.introspect" to
+//     "all" (an API gateway of the workspace).
+//
+// A public client proves nothing but its client_id, so it sees only its
+// own tokens.
 //
 // Any other caller learns only {"active":false}, exactly as for an unknown
 // token, so introspection is no oracle for other clients' tokens. Inactive
@@ -40,8 +44,8 @@
 // # Revocation (RFC 7009)
 //
 // The caller may revoke only tokens issued to itself (RFC 7009 §2.1). A
-// token of another client is answered 200 and left active (SECURITY.md I6:
-// a no-op that reveals nothing). Garbage, expired and unknown tokens are
+// valid token of another client is refused with 400 unauthorized_client
+// and left active (SECURITY.md I6). Garbage, expired and unknown tokens are
 // 200 (RFC 7009 §2.2, I5). token_type_hint is only a hint: every token is
 // looked up by its form (refresh tokens by prefix, access tokens as JWTs)
 // whatever the hint says, and anything else is an invalid token (200), so

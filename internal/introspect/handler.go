@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -98,13 +99,15 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 // authenticate uses the same client authentication as the token endpoint
-// (SECURITY.md B11). Assertions are checked against the token endpoint URL
-// as well as the issuer, exactly as there.
+// (SECURITY.md B11). Assertions may name the issuer, the token endpoint URL
+// or the URL of this endpoint as audience (RFC 7523 §3 item 3): client
+// libraries address them to the endpoint they call.
 func (h *Handler) authenticate(ctx context.Context, r *http.Request, c *call) error {
 	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
 		Workspace:     c.ws,
 		Issuer:        c.issuer,
 		TokenEndpoint: grants.TokenEndpoint(c.issuer),
+		Endpoint:      c.issuer + "/oauth2/" + path.Base(r.URL.Path),
 		Form:          c.form,
 		Authorization: r.Header.Get("Authorization"),
 	}, grants.RemoteIP(r))

@@ -98,10 +98,17 @@ func (h *Handler) introspect(ctx context.Context, c *call) (at tokens.AccessToke
 }
 
 // mayIntrospect is the RFC 7662 §2.2 caller policy (package documentation,
-// SECURITY.md I3).
+// SECURITY.md I3). A public client proves nothing about itself beyond its
+// client_id (RFC 7662 §4: the endpoint must not become an oracle for
+// anyone), so it may see only tokens issued to it.
 func mayIntrospect(caller storage.Client, at tokens.AccessToken) bool {
-	return caller.ID == at.ClientID ||
-		slices.Contains(at.Audience, caller.ID) ||
+	if caller.ID == at.ClientID {
+		return true
+	}
+	if caller.Type == oauth2.ClientPublic || caller.TokenEndpointAuthMethod == oauth2.AuthNone {
+		return false
+	}
+	return slices.Contains(at.Audience, caller.ID) ||
 		caller.Metadata[MetadataIntrospect] == MetadataIntrospectAll
 }
 

@@ -175,6 +175,26 @@ func TestIntrospectCallerPolicy(t *testing.T) {
 	}
 }
 
+// TestIntrospectPublicCaller: a public client proves nothing but its
+// client_id, so even flagged latchkey.introspect=all it sees only
+// {"active":false} for another client's token (RFC 7662 §4, SECURITY.md I3).
+func TestIntrospectPublicCaller(t *testing.T) {
+	f := newFixture(t)
+	f.env.Client(t, "acme", storage.Client{ID: "public-gw", Type: oauth2.ClientPublic, TokenEndpointAuthMethod: oauth2.AuthNone,
+		Metadata: map[string]string{introspect.MetadataIntrospect: introspect.MetadataIntrospectAll}})
+	tok := f.token(t, "acme", "app")
+	resp := f.post(t, "acme", "introspect", "", url.Values{"token": {tok}, "client_id": {"public-gw"}})
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != inactive {
+		t.Fatalf("public caller: %d %s, want 200 %s", resp.StatusCode, body, inactive)
+	}
+	revoke := f.post(t, "acme", "revoke", "", url.Values{"token": {tok}, "client_id": {"public-gw"}})
+	assertError(t, revoke, http.StatusBadRequest, "unauthorized_client")
+	if f.introspect(t, "app", tok) == inactive {
+		t.Fatal("a public client revoked another client's token")
+	}
+}
+
 // TestIntrospectInactive is I2 (and J3, O2, O3): every kind of dead token
 // answers exactly {"active":false}.
 func TestIntrospectInactive(t *testing.T) {
@@ -329,7 +349,7 @@ func TestRevoke(t *testing.T) {
 		{"owner revokes", "app", same, "", false},
 		{"I4 refresh_token hint on an access token", "app", same, "refresh_token", false},
 		{"I9 unknown hint", "app", same, "foo", false},
-		{"I6 another client: 200 no-op", "other-app", same, "", true},
+		{"I6 another client is refused", "other-app", same, "", true},
 		{"I6 the audience may not revoke", ordersAPI, same, "", true},
 		{"I5 garbage", "app", func(string) string { return "garbage" }, "", true},
 		{"I9 garbage with unknown hint", "app", func(string) string { return "garbage" }, "foo", true},
@@ -343,13 +363,19 @@ func TestRevoke(t *testing.T) {
 				form.Set("token_type_hint", tc.hint)
 			}
 			resp := f.post(t, "acme", "revoke", tc.caller, form)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("revoke status %d", resp.StatusCode)
-			}
-			assertNoStore(t, resp)
-			// Revoking twice is fine too.
-			if resp := f.post(t, "acme", "revoke", tc.caller, form); resp.StatusCode != http.StatusOK {
-				t.Fatalf("second revoke status %d", resp.StatusCode)
+			if tc.caller != "app" {
+				// RFC 7009 §2.1: a valid token of another client is
+				// refused, and the client told so (SECURITY.md I6).
+				assertError(t, resp, http.StatusBadRequest, "unauthorized_client")
+			} else {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("revoke status %d", resp.StatusCode)
+				}
+				assertNoStore(t, resp)
+				// Revoking twice is fine too.
+				if resp := f.post(t, "acme", "revoke", tc.caller, form); resp.StatusCode != http.StatusOK {
+					t.Fatalf("second revoke status %d", resp.StatusCode)
+				}
 			}
 			if active := f.introspect(t, "app", tok) != inactive; active != tc.wantActive {
 				t.Fatalf("active = %v after revoke, want %v", active, tc.wantActive)

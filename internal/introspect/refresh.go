@@ -90,7 +90,7 @@ func (h *Handler) revokeRefresh(ctx context.Context, c *call) (string, error) {
 		return "", grants.ErrUnavailable(err)
 	}
 	if fam.ClientID != c.caller.ID {
-		return "refresh token of another client, ignored", nil
+		return "", errNotIssuedToCaller()
 	}
 	if err := h.Store.RevokeTokenFamily(ctx, c.ws.ID, fam.ID, h.now().UTC()); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return "", grants.ErrUnavailable(err)

@@ -26,6 +26,17 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	oauth2.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
+// errNotIssuedToCaller refuses to revoke another client's token. RFC 7009
+// §2.1: the server "verifies whether the token was issued to the client
+// making the revocation request. If this validation fails, the request is
+// refused and the client is informed of the error" (SECURITY.md I6); the
+// token stays active. Only a caller already holding a valid token of
+// another client learns this, so it is no oracle.
+func errNotIssuedToCaller() error {
+	return oauth2.NewError(oauth2.ErrUnauthorizedClient,
+		"this token was not issued to the requesting client, so it may not revoke it")
+}
+
 // revoke marks the caller's own access token revoked until it expires.
 // outcome (for logs) tells what happened; err is set only when storage
 // failed, so a failure never reads as success (SECURITY.md I8).
@@ -40,11 +51,8 @@ func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err erro
 	if !ok {
 		return "not a valid access token, nothing to do", nil
 	}
-	// RFC 7009 §2.1: "verifies whether the token was issued to the client
-	// making the revocation request"; if not, the request is refused
-	// without effect (SECURITY.md I6: 200 no-op).
 	if at.ClientID != c.caller.ID {
-		return "token of another client, ignored", nil
+		return "", errNotIssuedToCaller()
 	}
 	err = h.Store.RevokeToken(ctx, storage.RevokedToken{
 		WorkspaceID: c.ws.ID,

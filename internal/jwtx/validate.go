@@ -2,6 +2,7 @@ package jwtx
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -109,14 +110,33 @@ func (t *Token) checkLifetime(e Expected) error {
 	if e.MaxLifetime <= 0 || c.Expiry == nil {
 		return nil
 	}
-	if c.Expiry.Sub(e.Now) > e.MaxLifetime+e.Skew {
-		return ErrLifetimeTooLong
+	// exp - iat first: it is the lifetime the signer chose, the number its
+	// developer will recognise in the error.
+	if c.IssuedAt != nil {
+		if d := c.Expiry.Sub(*c.IssuedAt); d > e.MaxLifetime {
+			return &LifetimeError{Lifetime: d, Max: e.MaxLifetime}
+		}
 	}
-	if c.IssuedAt != nil && c.Expiry.Sub(*c.IssuedAt) > e.MaxLifetime {
-		return ErrLifetimeTooLong
+	if d := c.Expiry.Sub(e.Now); d > e.MaxLifetime+e.Skew {
+		return &LifetimeError{Lifetime: d, Max: e.MaxLifetime}
 	}
 	return nil
 }
+
+// LifetimeError is an assertion valid for longer than allowed. It matches
+// ErrLifetimeTooLong with errors.Is; callers that know whose bound Max is
+// (a workspace's, a client's) can say so.
+type LifetimeError struct {
+	Lifetime, Max time.Duration
+}
+
+func (e *LifetimeError) Error() string {
+	return fmt.Sprintf("assertion lifetime %d s exceeds the maximum of %d s",
+		int64(e.Lifetime/time.Second), int64(e.Max/time.Second))
+}
+
+// Is makes errors.Is(err, ErrLifetimeTooLong) hold.
+func (e *LifetimeError) Is(target error) bool { return target == ErrLifetimeTooLong }
 
 func (t *Token) checkIdentity(e Expected) error {
 	if e.Issuer != "" && t.Claims.Issuer != e.Issuer {

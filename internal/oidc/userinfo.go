@@ -48,23 +48,20 @@ func (h *UserInfo) Mount(mux *http.ServeMux) {
 // maxUserInfoBody caps a POST body carrying access_token.
 const maxUserInfoBody = 32 << 10
 
+// serve answers UserInfo requests; failures carry the RFC 6750 §3 Bearer
+// challenge with the workspace's issuer as realm.
 func (h *UserInfo) serve(w http.ResponseWriter, r *http.Request) {
 	claims, err := h.userInfo(r)
 	if err != nil {
 		e := oauth2.AsError(err)
-		if e.Code == errInsufficientScope {
-			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
-		}
-		if h.Logger != nil && e.Code != oauth2.ErrInvalidToken {
+		if h.Logger != nil && e.Code != oauth2.ErrInvalidToken && !errors.Is(err, oauth2.ErrNoBearerToken) {
 			h.Logger.LogAttrs(r.Context(), slog.LevelDebug, "userinfo failed", slog.String("error", e.Error()))
 		}
-		oauth2.WriteError(w, e)
+		oauth2.WriteBearerError(w, h.BaseURL+"/w/"+r.PathValue("ws"), err)
 		return
 	}
 	oauth2.WriteJSON(w, http.StatusOK, claims)
 }
-
-const errInsufficientScope oauth2.ErrorCode = "insufficient_scope"
 
 func invalidToken() error {
 	return oauth2.NewError(oauth2.ErrInvalidToken, "the access token is invalid")
@@ -122,7 +119,7 @@ func bearerToken(r *http.Request) (string, error) {
 	case form != "":
 		return form, nil
 	case header == "":
-		return "", oauth2.NewError(oauth2.ErrInvalidToken, "an access token is required").WithStatus(http.StatusUnauthorized)
+		return "", oauth2.ErrNoBearerToken
 	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
 		return "", invalidToken()
 	}
@@ -142,7 +139,7 @@ func (h *UserInfo) validate(ctx context.Context, wsID, issuer, raw string) (toke
 		return at, storage.TokenFamily{}, invalidToken()
 	}
 	if !slices.Contains(strings.Fields(at.Scope), ScopeOpenID) {
-		return at, storage.TokenFamily{}, oauth2.NewError(errInsufficientScope, "the access token lacks the openid scope").WithStatus(http.StatusForbidden)
+		return at, storage.TokenFamily{}, oauth2.NewError(oauth2.ErrInsufficientScope, "the access token lacks the openid scope")
 	}
 	fam, err := ActiveFamily(ctx, h.Store, wsID, at)
 	if err != nil {

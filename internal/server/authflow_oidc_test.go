@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,6 +57,54 @@ func TestUserInfoMethods(t *testing.T) {
 	noOpenID := f.codeTokens(t, "email")
 	if s, _ := f.userinfo(t, noOpenID.AccessToken); s != http.StatusForbidden {
 		t.Fatalf("token without openid: %d", s)
+	}
+}
+
+// TestUserInfoBearerChallenges: RFC 6750 §3 and §3.1. No token: 401 with
+// the bare challenge (realm, no error code, no body); a bad token: 401
+// error="invalid_token"; a malformed request: 400 invalid_request; a
+// token without the openid scope: 403 insufficient_scope.
+func TestUserInfoBearerChallenges(t *testing.T) {
+	f := newFlowFixture(t)
+	good := f.codeTokens(t, "openid email")
+	noOpenID := f.codeTokens(t, "email")
+	realm := `Bearer realm="` + f.issuer + `"`
+	cases := []struct {
+		name, authz, form string
+		status            int
+		challenge, code   string
+	}{
+		{"no token", "", "", http.StatusUnauthorized, realm, ""},
+		{"other scheme", "Basic YTpi", "", http.StatusUnauthorized, realm + `, error="invalid_token", error_description="the access token is invalid"`, "invalid_token"},
+		{"tampered token", "Bearer " + good.AccessToken + "x", "", http.StatusUnauthorized, realm + `, error="invalid_token", error_description="the access token is invalid"`, "invalid_token"},
+		{"header and body", "Bearer " + good.AccessToken, "access_token=" + good.AccessToken, http.StatusBadRequest, realm + `, error="invalid_request", error_description="more than one way of sending the access token"`, "invalid_request"},
+		{"no openid scope", "Bearer " + noOpenID.AccessToken, "", http.StatusForbidden, realm + `, error="insufficient_scope", error_description="the access token lacks the openid scope"`, "insufficient_scope"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.issuer+"/oauth2/userinfo", strings.NewReader(tc.form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.authz != "" {
+				req.Header.Set("Authorization", tc.authz)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			must(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || resp.Header.Get("WWW-Authenticate") != tc.challenge {
+				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), tc.status, tc.challenge)
+			}
+			if tc.code == "" {
+				if len(body) != 0 {
+					t.Fatalf("no-token answer has a body: %s", body)
+				}
+				return
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Error != tc.code {
+				t.Fatalf("body %s, want error %s", body, tc.code)
+			}
+		})
 	}
 }
 

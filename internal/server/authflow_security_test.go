@@ -83,6 +83,16 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"E7 repeated parameter", "invalid_request", func(q url.Values) { q.Add("response_type", "code") }},
 		{"E9 request object", "request_not_supported", func(q url.Values) { q.Set("request", "eyJhbGciOiJub25lIn0.e30.") }},
 		{"E9 request_uri", "request_uri_not_supported", func(q url.Values) { q.Set("request_uri", "https://evil.example/r") }},
+		// The redirect_uri only inside the request object: the client's one
+		// registered URI makes the error redirect safe.
+		{"E9 request object without outer redirect_uri", "request_not_supported", func(q url.Values) {
+			q.Set("request", "eyJhbGciOiJub25lIn0.e30.")
+			q.Del("redirect_uri")
+		}},
+		{"E9 request_uri without outer redirect_uri", "request_uri_not_supported", func(q url.Values) {
+			q.Set("request_uri", "urn:ietf:params:oauth:request_uri:abc")
+			q.Del("redirect_uri")
+		}},
 		{"F2 plain PKCE", "invalid_request", func(q url.Values) { q.Set("code_challenge_method", "plain") }},
 		{"F3 short challenge", "invalid_request", func(q url.Values) { q.Set("code_challenge", "abc") }},
 		{"F1 PKCE required by default", "invalid_request", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }},
@@ -105,6 +115,13 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 			got := loc.Query()
 			if got.Get("error") != tc.want || got.Get("state") != "xyz" || got.Get("iss") != f.issuer {
 				t.Fatalf("redirect %s", loc)
+			}
+			want := q.Get("redirect_uri")
+			if want == "" {
+				want = flowRedirect // the client's only registered URI
+			}
+			if loc.Scheme+"://"+loc.Host+loc.Path != want {
+				t.Fatalf("redirected to %s, not %s", loc, want)
 			}
 		})
 	}
