@@ -14,16 +14,14 @@ import (
 // clientCredentials implements the client credentials grant (RFC 6749
 // §4.4): a confidential client obtains an RFC 9068 JWT access token for
 // itself. The path reads only cached data and signs in memory: no database
-// write (issue 2, item 12).
+// write (docs/benchmarks.md).
 //
 // sub is the client_id, as RFC 9068 §2.2 prescribes for tokens issued to
 // a client on its own behalf, and no extra claim is invented; a client that
-// names a service user (issue 3 point 8) gets that user as sub instead. SECURITY.md J4
-// (a client impersonating a user whose sub equals its client_id) cannot
-// happen while Latchkey issues no user tokens; when user subjects arrive
-// they must live in a namespace disjoint from client IDs (or registration
-// must refuse collisions), and resource servers can already tell the two
-// apart because sub == client_id only on client tokens.
+// names a service user gets that user as sub instead. User and client IDs
+// of a workspace are disjoint (the service refuses a collision at
+// creation, SECURITY.md J4), so a user token never passes for a client's
+// own token: sub == client_id only on client tokens.
 func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenResponse, error) {
 	// RFC 6749 §4.4: "MUST only be used by confidential clients"
 	// (SECURITY.md D6).

@@ -115,6 +115,9 @@ func (s *Service) createClient(ctx context.Context, wsID string, in ClientInput,
 	if err := s.checkSector(ctx, in); err != nil {
 		return ClientWithSecret{}, err
 	}
+	if err := s.checkIDFreeOfUser(ctx, ws.ID, c.ID); err != nil {
+		return ClientWithSecret{}, err
+	}
 	now := s.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	secret, err := s.issueSecretIfNeeded(&c, now)

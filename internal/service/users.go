@@ -74,6 +74,9 @@ func (s *Service) CreateUser(ctx context.Context, wsID string, in UserInput) (st
 	if err := s.validateUser(ctx, &v, u); err != nil {
 		return storage.User{}, err
 	}
+	if err := s.checkIDFreeOfClient(ctx, wsID, u.ID); err != nil {
+		return storage.User{}, err
+	}
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		return storage.User{}, mapStore(err, "user (id, username, email or external id)", u.Username)
 	}
