@@ -15,6 +15,15 @@ func TestDirectoryConformanceThroughCache(t *testing.T) {
 	conformance.RunDirectoryIsolationTests(t, newCached)
 }
 
+// The wrapper passes every suite the SQL backend passes: the sign-in and
+// code flow data and the console's go through it too.
+func TestAuthFlowConformanceThroughCache(t *testing.T) {
+	conformance.RunAuthFlowTests(t, newCached)
+	conformance.RunAuthFlowIsolationTests(t, newCached)
+}
+
+func TestConsoleConformanceThroughCache(t *testing.T) { conformance.RunConsoleTests(t, newCached) }
+
 type dirCounting struct {
 	storage.Storage
 	certs, issuers, salts atomic.Int32
