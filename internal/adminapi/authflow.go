@@ -2,8 +2,8 @@ package adminapi
 
 import (
 	"net/http"
-	"time"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -22,12 +22,8 @@ func (h *Handler) authFlowRoutes(ws string) []route {
 	}
 }
 
-type userPasswordRequest struct {
-	Password string `json:"password"`
-}
-
 func (h *Handler) setUserPassword(w http.ResponseWriter, r *http.Request) {
-	var req userPasswordRequest
+	var req adminclient.PasswordRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -36,34 +32,19 @@ func (h *Handler) setUserPassword(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusNoContent, nil, err)
 }
 
-type passwordLinkJSON struct {
-	SentTo string `json:"sent_to"`
-}
-
 // sendPasswordLink e-mails a set-password link to the user (202: the mail
 // is on its way; the link itself is never in the response).
 func (h *Handler) sendPasswordLink(w http.ResponseWriter, r *http.Request) {
 	ws := r.PathValue("ws")
 	to, err := h.Service.SendPasswordLink(r.Context(), ws, r.PathValue("id"), h.BaseURL+"/w/"+ws+"/password/set")
-	h.respond(w, r, http.StatusAccepted, passwordLinkJSON{SentTo: to}, err)
-}
-
-type consentJSON struct {
-	ClientID  string    `json:"client_id"`
-	Scopes    []string  `json:"scopes"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-type itemsJSON[T any] struct {
-	Items []T `json:"items"`
+	h.respond(w, r, http.StatusAccepted, adminclient.PasswordLinkSent{SentTo: to}, err)
 }
 
 func (h *Handler) listConsents(w http.ResponseWriter, r *http.Request) {
 	list, err := h.Service.ListUserConsents(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	out := itemsJSON[consentJSON]{Items: []consentJSON{}}
+	out := adminclient.List[adminclient.Consent]{Items: []adminclient.Consent{}}
 	for _, c := range list {
-		out.Items = append(out.Items, consentJSON{ClientID: c.ClientID, Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+		out.Items = append(out.Items, adminclient.Consent{ClientID: c.ClientID, Scopes: nonNil(c.Scopes), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
 	}
 	h.respond(w, r, http.StatusOK, out, err)
 }
@@ -73,21 +54,13 @@ func (h *Handler) revokeConsent(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusNoContent, nil, err)
 }
 
-type sessionJSON struct {
-	ID        string    `json:"id"`
-	AuthTime  time.Time `json:"auth_time"`
-	AMR       []string  `json:"amr"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-func sessionView(s storage.BrowserSession) sessionJSON {
-	return sessionJSON{ID: s.ID, AuthTime: s.AuthTime, AMR: nonNil(s.AMR), CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+func sessionView(s storage.BrowserSession) adminclient.BrowserSession {
+	return adminclient.BrowserSession{ID: s.ID, AuthTime: s.AuthTime, AMR: nonNil(s.AMR), CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
 }
 
 func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	list, err := h.Service.ListUserSessions(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	out := itemsJSON[sessionJSON]{Items: []sessionJSON{}}
+	out := adminclient.List[adminclient.BrowserSession]{Items: []adminclient.BrowserSession{}}
 	for _, s := range list {
 		out.Items = append(out.Items, sessionView(s))
 	}

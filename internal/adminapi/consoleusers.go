@@ -2,8 +2,8 @@ package adminapi
 
 import (
 	"net/http"
-	"time"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -25,45 +25,38 @@ func (h *Handler) consoleRoutes(ws string) []route {
 	}
 }
 
-// consoleUserJSON never carries the password hash.
-type consoleUserJSON struct {
-	ID          string    `json:"id"`
-	Username    string    `json:"username"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Role        string    `json:"role"`
-	Workspaces  []string  `json:"workspaces"`
-	Disabled    bool      `json:"disabled"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-func consoleUserView(u storage.AdminUser) consoleUserJSON {
-	return consoleUserJSON{
+func consoleUserView(u storage.AdminUser) adminclient.ConsoleUser {
+	return adminclient.ConsoleUser{
 		ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, Role: u.Role,
 		Workspaces: nonNil(u.Workspaces), Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
 
-type consoleUserRequest struct {
-	ID          *string   `json:"id"`
-	Username    *string   `json:"username"`
-	Email       *string   `json:"email"`
-	DisplayName *string   `json:"display_name"`
-	Password    *string   `json:"password"`
-	Role        *string   `json:"role"`
-	Workspaces  *[]string `json:"workspaces"`
-	Disabled    *bool     `json:"disabled"`
+// consoleUserCreate is the body of a create, plus the id the server
+// refuses by name (it assigns ids).
+type consoleUserCreate struct {
+	ID *string `json:"id"`
+	adminclient.ConsoleUserCreate
 }
 
-func (req consoleUserRequest) input() service.ConsoleUserInput {
+func (req consoleUserCreate) input() service.ConsoleUserInput {
 	return service.ConsoleUserInput{
-		Username: deref(req.Username), Email: deref(req.Email), DisplayName: deref(req.DisplayName),
-		Password: deref(req.Password), Role: deref(req.Role), Workspaces: deref(req.Workspaces), Disabled: deref(req.Disabled),
+		Username: req.Username, Email: req.Email, DisplayName: req.DisplayName, Password: req.Password,
+		Role: req.Role, Workspaces: req.Workspaces, Disabled: req.Disabled,
 	}
 }
 
-func (req consoleUserRequest) patch() service.ConsoleUserPatch {
+// consoleUserUpdate is the body of an update, plus the members the server
+// refuses by name: the id and username are permanent and the password has
+// its own route.
+type consoleUserUpdate struct {
+	ID       *string `json:"id"`
+	Username *string `json:"username"`
+	Password *string `json:"password"`
+	adminclient.ConsoleUserUpdate
+}
+
+func (req consoleUserUpdate) patch() service.ConsoleUserPatch {
 	return service.ConsoleUserPatch{
 		Email: req.Email, DisplayName: req.DisplayName, Role: req.Role, Workspaces: req.Workspaces, Disabled: req.Disabled,
 	}
@@ -76,7 +69,7 @@ func (h *Handler) listConsoleUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) createConsoleUser(w http.ResponseWriter, r *http.Request) {
-	var req consoleUserRequest
+	var req consoleUserCreate
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -98,7 +91,7 @@ func (h *Handler) getConsoleUser(w http.ResponseWriter, r *http.Request) {
 // display name. The username is the sign-in name and stays; the password
 // has its own route so that it never travels with other changes.
 func (h *Handler) updateConsoleUser(w http.ResponseWriter, r *http.Request) {
-	var req consoleUserRequest
+	var req consoleUserUpdate
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -122,12 +115,8 @@ func (h *Handler) deleteConsoleUser(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusNoContent, nil, h.Service.DeleteConsoleUser(r.Context(), r.PathValue("id")))
 }
 
-type passwordRequest struct {
-	Password string `json:"password"`
-}
-
 func (h *Handler) setConsoleUserPassword(w http.ResponseWriter, r *http.Request) {
-	var req passwordRequest
+	var req adminclient.PasswordRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -137,21 +126,6 @@ func (h *Handler) setConsoleUserPassword(w http.ResponseWriter, r *http.Request)
 }
 
 // --- "View secret" by e-mailed code
-
-type secretCodeJSON struct {
-	SentTo    string `json:"sent_to"`
-	ExpiresIn int64  `json:"expires_in"`
-	Tries     int    `json:"tries"`
-}
-
-type revealRequest struct {
-	Code string `json:"code"`
-}
-
-type revealJSON struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-}
 
 // secretHolder binds codes to the calling admin token.
 func secretHolder(r *http.Request) (string, error) {
@@ -172,7 +146,7 @@ func (h *Handler) requestSecretCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to, err := h.Service.RequestSecretCode(r.Context(), r.PathValue("ws"), r.PathValue("id"), holder)
-	h.respond(w, r, http.StatusAccepted, secretCodeJSON{
+	h.respond(w, r, http.StatusAccepted, adminclient.SecretCodeSent{
 		SentTo: to, ExpiresIn: toSeconds(service.CodeLifetime), Tries: service.CodeTries,
 	}, err)
 }
@@ -185,12 +159,12 @@ func (h *Handler) revealSecret(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	var req revealRequest
+	var req adminclient.RevealSecretRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
 	secret, err := h.Service.RevealClientSecret(r.Context(), r.PathValue("ws"), id, holder, req.Code)
-	h.respond(w, r, http.StatusOK, revealJSON{ClientID: id, ClientSecret: secret}, err)
+	h.respond(w, r, http.StatusOK, adminclient.RevealedSecret{ClientID: id, ClientSecret: secret}, err)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -69,12 +70,6 @@ func (h *Handler) openCursor(tok, list, query string) (string, error) {
 	return string(pt), nil
 }
 
-// pageBody is the JSON of one page of a list.
-type pageBody[T any] struct {
-	Items         []T    `json:"items"`
-	NextPageToken string `json:"next_page_token,omitempty"`
-}
-
 func writePage[S, T any](h *Handler, w http.ResponseWriter, r *http.Request, list string, opts storage.ListOptions,
 	page storage.Page[S], conv func(S) T) {
 	tok, err := h.sealCursor(page.Next, list, opts.Query)
@@ -86,5 +81,5 @@ func writePage[S, T any](h *Handler, w http.ResponseWriter, r *http.Request, lis
 	for i, it := range page.Items {
 		items[i] = conv(it)
 	}
-	writeJSON(w, http.StatusOK, pageBody[T]{Items: items, NextPageToken: tok})
+	writeJSON(w, http.StatusOK, adminclient.Page[T]{Items: items, NextPageToken: tok})
 }

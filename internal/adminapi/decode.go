@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -45,7 +46,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return badRequest(jsonErrorMessage(err))
+		return badRequest(jsonErrorMessage(err, reflect.TypeOf(dst)))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("request body must contain a single JSON object")
@@ -149,9 +150,9 @@ func hexEscape(body []byte, i int) (rune, bool) {
 	return rune(n), true
 }
 
-// jsonErrorMessage describes a decoding error in terms of the request,
-// without Go type names.
-func jsonErrorMessage(err error) string {
+// jsonErrorMessage describes a decoding error of a dst in terms of the
+// request, without Go type names.
+func jsonErrorMessage(err error, dst reflect.Type) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -161,7 +162,7 @@ func jsonErrorMessage(err error) string {
 		if te.Field == "" {
 			return "request body must be a JSON object"
 		}
-		return fmt.Sprintf("%s: must be %s", te.Field, jsonKind(te.Type.Kind().String()))
+		return fmt.Sprintf("%s: must be %s", jsonPath(te.Field, dst), jsonKind(te.Type.Kind().String()))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "malformed JSON: unexpected end of input"
 	}
@@ -170,6 +171,41 @@ func jsonErrorMessage(err error) string {
 		return msg
 	}
 	return "malformed JSON"
+}
+
+// jsonPath is the path of a decoding error as the request spells it.
+// encoding/json puts the Go name of an embedded struct before a promoted
+// member ("ClientFlow.trusted"); the document has no such level.
+func jsonPath(field string, dst reflect.Type) string {
+	embedded := map[string]bool{}
+	embeddedNames(dst, embedded, map[reflect.Type]bool{})
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !embedded[p] {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
+}
+
+// embeddedNames adds to names the structs embedded anywhere in t.
+func embeddedNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]bool) {
+	if seen[t] {
+		return
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		embeddedNames(t.Elem(), names, seen)
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if f.Anonymous {
+				names[f.Name] = true
+			}
+			embeddedNames(f.Type, names, seen)
+		}
+	}
 }
 
 func jsonKind(k string) string {

@@ -3,6 +3,8 @@ package adminapi
 import (
 	"net/http"
 	"slices"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
 // directoryRoutes are the routes of issue 3: users, profiles, client
@@ -30,11 +32,11 @@ func (h *Handler) directoryRoutes(ws string) []route {
 
 func (h *Handler) listCertificates(w http.ResponseWriter, r *http.Request) {
 	certs, err := h.Service.ListClientCertificates(r.Context(), r.PathValue("ws"), r.PathValue("id"))
-	items := make([]certificateJSON, len(certs))
+	out := adminclient.List[adminclient.Certificate]{Items: make([]adminclient.Certificate, len(certs))}
 	for i, c := range certs {
-		items[i] = certificateView(c)
+		out.Items[i] = certificateView(c)
 	}
-	h.respond(w, r, http.StatusOK, map[string]any{"items": items}, err)
+	h.respond(w, r, http.StatusOK, out, err)
 }
 
 func (h *Handler) addCertificate(w http.ResponseWriter, r *http.Request) {

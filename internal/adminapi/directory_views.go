@@ -4,51 +4,27 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
-	"time"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
 // --- users
 
-type userJSON struct {
-	ID          string            `json:"id"`
-	Username    string            `json:"username"`
-	Email       string            `json:"email"`
-	DisplayName string            `json:"display_name"`
-	ExternalID  string            `json:"external_id"`
-	Active      bool              `json:"active"`
-	ServiceUser bool              `json:"service_user"`
-	Profiles    []string          `json:"profiles"`
-	Attributes  map[string]string `json:"attributes"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-}
-
-func userView(u storage.User) userJSON {
+func userView(u storage.User) adminclient.User {
 	attrs := u.Attributes
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return userJSON{
+	return adminclient.User{
 		ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, ExternalID: u.ExternalID,
 		Active: u.Active, ServiceUser: u.ServiceUser, Profiles: nonNil(u.Profiles), Attributes: attrs,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
 
-type userRequest struct {
-	ID          *string            `json:"id"`
-	Username    *string            `json:"username"`
-	Email       *string            `json:"email"`
-	DisplayName *string            `json:"display_name"`
-	ExternalID  *string            `json:"external_id"`
-	Active      *bool              `json:"active"`
-	ServiceUser *bool              `json:"service_user"`
-	Profiles    *[]string          `json:"profiles"`
-	Attributes  *map[string]string `json:"attributes"`
-}
+type userRequest adminclient.UserRequest
 
 func (req userRequest) input() service.UserInput {
 	return service.UserInput{
@@ -69,23 +45,11 @@ func (req userRequest) patch() service.UserPatch {
 
 // --- profiles
 
-type profileJSON struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+func profileView(p storage.Profile) adminclient.Profile {
+	return adminclient.Profile{ID: p.ID, Name: p.Name, Description: p.Description, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
-func profileView(p storage.Profile) profileJSON {
-	return profileJSON{ID: p.ID, Name: p.Name, Description: p.Description, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
-}
-
-type profileRequest struct {
-	ID          *string `json:"id"`
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
-}
+type profileRequest adminclient.ProfileRequest
 
 func (req profileRequest) input() service.ProfileInput {
 	return service.ProfileInput{ID: deref(req.ID), Name: deref(req.Name), Description: deref(req.Description)}
@@ -99,21 +63,8 @@ func (req profileRequest) checkID(pathID string) error { return checkSameID(req.
 
 // --- certificates
 
-type certificateJSON struct {
-	KID            string    `json:"kid"`
-	Subject        string    `json:"subject"`
-	Issuer         string    `json:"issuer"`
-	Serial         string    `json:"serial"`
-	NotBefore      time.Time `json:"not_before"`
-	NotAfter       time.Time `json:"not_after"`
-	ThumbprintS256 string    `json:"x5t#S256"`
-	KeyType        string    `json:"key_type"`
-	Warning        string    `json:"warning,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-func certificateView(c service.CertificateView) certificateJSON {
-	return certificateJSON{
+func certificateView(c service.CertificateView) adminclient.Certificate {
+	return adminclient.Certificate{
 		KID: c.KID, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial, NotBefore: c.NotBefore,
 		NotAfter: c.NotAfter, ThumbprintS256: c.ThumbprintS256, KeyType: c.KeyType, Warning: c.Warning,
 		CreatedAt: c.CreatedAt,
@@ -121,10 +72,7 @@ func certificateView(c service.CertificateView) certificateJSON {
 }
 
 // certificateRequest uploads a certificate: PEM text, or DER in base64.
-type certificateRequest struct {
-	Certificate string `json:"certificate"`
-	KID         string `json:"kid"`
-}
+type certificateRequest adminclient.CertificateUpload
 
 // bytes returns the upload: PEM as is, anything else base64-decoded (DER).
 // Undecodable text is passed on so the service names the problem.
@@ -143,22 +91,9 @@ func (req certificateRequest) bytes() []byte {
 
 // --- client JWT bearer settings
 
-type jwtBearerJSON struct {
-	UserField             string   `json:"user_field"`
-	PreAuth               string   `json:"pre_auth"`
-	AllowedProfiles       []string `json:"allowed_profiles"`
-	AllowedUsers          []string `json:"allowed_users"`
-	ExtraAudiences        []string `json:"extra_audiences"`
-	MaxAssertionLifetime  int64    `json:"max_assertion_lifetime"`
-	AllowHS256            bool     `json:"allow_hs256"`
-	RefreshTokens         bool     `json:"refresh_tokens"`
-	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
-	ServiceUserID         string   `json:"service_user_id"`
-}
-
-func jwtBearerView(c storage.Client) jwtBearerJSON {
+func jwtBearerView(c storage.Client) adminclient.JWTBearerSettings {
 	s := service.EffectiveJWTBearer(c)
-	return jwtBearerJSON{
+	return adminclient.JWTBearerSettings{
 		UserField: s.UserField, PreAuth: s.PreAuth, AllowedProfiles: nonNil(s.AllowedProfiles),
 		AllowedUsers: nonNil(s.AllowedUsers), ExtraAudiences: nonNil(s.ExtraAudiences),
 		MaxAssertionLifetime: toSeconds(s.MaxAssertionLifetime), AllowHS256: s.AllowHS256,
@@ -167,18 +102,7 @@ func jwtBearerView(c storage.Client) jwtBearerJSON {
 	}
 }
 
-type jwtBearerRequest struct {
-	UserField             string   `json:"user_field"`
-	PreAuth               string   `json:"pre_auth"`
-	AllowedProfiles       []string `json:"allowed_profiles"`
-	AllowedUsers          []string `json:"allowed_users"`
-	ExtraAudiences        []string `json:"extra_audiences"`
-	MaxAssertionLifetime  int64    `json:"max_assertion_lifetime"`
-	AllowHS256            bool     `json:"allow_hs256"`
-	RefreshTokens         bool     `json:"refresh_tokens"`
-	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
-	ServiceUserID         string   `json:"service_user_id"`
-}
+type jwtBearerRequest adminclient.JWTBearerSettings
 
 func (req jwtBearerRequest) input() service.ClientJWTInput {
 	return service.ClientJWTInput{
@@ -194,25 +118,8 @@ func (req jwtBearerRequest) input() service.ClientJWTInput {
 
 // --- trusted issuers
 
-type trustedIssuerJSON struct {
-	ID                   string          `json:"id"`
-	Name                 string          `json:"name"`
-	Issuer               string          `json:"issuer"`
-	JWKSURI              string          `json:"jwks_uri,omitempty"`
-	JWKS                 json.RawMessage `json:"jwks,omitempty"`
-	Audience             string          `json:"audience"`
-	AllowedClients       []string        `json:"allowed_clients"`
-	MaxAssertionLifetime int64           `json:"max_assertion_lifetime"`
-	Enabled              bool            `json:"enabled"`
-	ServiceUserID        string          `json:"service_user_id,omitempty"`
-	Claim                string          `json:"claim,omitempty"`
-	ClaimFormat          string          `json:"claim_format,omitempty"`
-	CreatedAt            time.Time       `json:"created_at"`
-	UpdatedAt            time.Time       `json:"updated_at"`
-}
-
-func trustedIssuerView(ti storage.TrustedIssuer) trustedIssuerJSON {
-	return trustedIssuerJSON{
+func trustedIssuerView(ti storage.TrustedIssuer) adminclient.TrustedIssuer {
+	return adminclient.TrustedIssuer{
 		ID: ti.ID, Name: ti.Name, Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, JWKS: json.RawMessage(ti.JWKS),
 		Audience: ti.Audience, AllowedClients: nonNil(ti.AllowedClients),
 		MaxAssertionLifetime: toSeconds(ti.MaxAssertionLifetime), Enabled: ti.Enabled,
@@ -221,20 +128,7 @@ func trustedIssuerView(ti storage.TrustedIssuer) trustedIssuerJSON {
 	}
 }
 
-type trustedIssuerRequest struct {
-	ID                   *string         `json:"id"`
-	Name                 *string         `json:"name"`
-	Issuer               *string         `json:"issuer"`
-	JWKSURI              *string         `json:"jwks_uri"`
-	JWKS                 json.RawMessage `json:"jwks"` // absent: unchanged; null: cleared
-	Audience             *string         `json:"audience"`
-	AllowedClients       *[]string       `json:"allowed_clients"`
-	MaxAssertionLifetime *int64          `json:"max_assertion_lifetime"`
-	Enabled              *bool           `json:"enabled"`
-	ServiceUserID        *string         `json:"service_user_id"`
-	Claim                *string         `json:"claim"`
-	ClaimFormat          *string         `json:"claim_format"`
-}
+type trustedIssuerRequest adminclient.TrustedIssuerRequest
 
 func (req trustedIssuerRequest) input() service.TrustedIssuerInput {
 	return service.TrustedIssuerInput{

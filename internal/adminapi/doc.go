@@ -13,4 +13,8 @@
 // master keyring (AES-GCM), bound to the list and query they came from, so
 // a tampered token is a 400 and never reaches a query (SECURITY.md M8).
 // Objects of another workspace answer 404, like missing ones (O1).
+//
+// The JSON documents are the types of the public package adminclient,
+// shared with the CLI and Go users; TestOpenAPIMatchesTypes holds them and
+// openapi.yaml to one contract.
 package adminapi

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -32,10 +33,15 @@ const (
 const retryAfterSeconds = "2"
 
 // errorBody is the JSON body of every error response.
-type errorBody struct {
-	Error       string               `json:"error"`
-	Description string               `json:"error_description,omitempty"`
-	Errors      []service.FieldError `json:"errors,omitempty"`
+type errorBody = adminclient.APIError
+
+// fieldErrors are the service's validation errors as the API lists them.
+func fieldErrors(list []service.FieldError) []adminclient.FieldError {
+	out := make([]adminclient.FieldError, len(list))
+	for i, fe := range list {
+		out[i] = adminclient.FieldError(fe)
+	}
+	return out
 }
 
 // httpError is an error the handler already classified.
@@ -70,27 +76,27 @@ func (h *Handler) classify(r *http.Request, err error) (int, errorBody) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
-		return he.status, errorBody{Error: he.code, Description: he.desc}
+		return he.status, errorBody{Code: he.code, Description: he.desc}
 	case errors.As(err, &ve):
-		return http.StatusBadRequest, errorBody{Error: codeInvalidRequest, Description: ve.Error(), Errors: ve.Errors}
+		return http.StatusBadRequest, errorBody{Code: codeInvalidRequest, Description: ve.Error(), Errors: fieldErrors(ve.Errors)}
 	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge, errorBody{Error: codeTooLarge, Description: "request body exceeds 1 MiB"}
+		return http.StatusRequestEntityTooLarge, errorBody{Code: codeTooLarge, Description: "request body exceeds 1 MiB"}
 	case errors.Is(err, service.ErrNotFound):
-		return http.StatusNotFound, errorBody{Error: codeNotFound, Description: service.PublicMessage(err)}
+		return http.StatusNotFound, errorBody{Code: codeNotFound, Description: service.PublicMessage(err)}
 	case errors.Is(err, service.ErrConflict):
-		return http.StatusConflict, errorBody{Error: codeConflict, Description: service.PublicMessage(err)}
+		return http.StatusConflict, errorBody{Code: codeConflict, Description: service.PublicMessage(err)}
 	case isUnavailable(err):
 		// The database is locked, unreachable or slower than the request's
 		// deadline; the failed write was rolled back (docs/security.md R5,
 		// R6).
 		h.logger().WarnContext(r.Context(), "admin api: storage unavailable",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
-		return http.StatusServiceUnavailable, errorBody{Error: codeUnavailable,
+		return http.StatusServiceUnavailable, errorBody{Code: codeUnavailable,
 			Description: "the database is temporarily unavailable and the request could not be completed; try again after the time in Retry-After"}
 	}
 	h.logger().ErrorContext(r.Context(), "admin api: internal error",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
-	return http.StatusInternalServerError, errorBody{Error: codeServerError, Description: "the server could not complete the request"}
+	return http.StatusInternalServerError, errorBody{Code: codeServerError, Description: "the server could not complete the request"}
 }
 
 // isUnavailable reports a storage failure that a retry may fix: the

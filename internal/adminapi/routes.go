@@ -3,6 +3,7 @@ package adminapi
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -65,12 +66,8 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) {
 
 // --- keys
 
-type keysBody struct {
-	Items []keyJSON `json:"items"`
-}
-
-func keysView(keys []service.KeyInfo) keysBody {
-	out := keysBody{Items: make([]keyJSON, len(keys))}
+func keysView(keys []service.KeyInfo) adminclient.List[adminclient.Key] {
+	out := adminclient.List[adminclient.Key]{Items: make([]adminclient.Key, len(keys))}
 	for i, k := range keys {
 		out.Items[i] = keyView(k)
 	}
@@ -83,7 +80,7 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request) {
-	var req rotateRequest
+	var req adminclient.RotateKeysRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -99,13 +96,9 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 
 // --- initial access tokens
 
-type iatsBody struct {
-	Items []iatJSON `json:"items"`
-}
-
 func (h *Handler) listIATs(w http.ResponseWriter, r *http.Request) {
 	list, err := h.Service.ListInitialAccessTokens(r.Context(), r.PathValue("ws"))
-	out := iatsBody{Items: make([]iatJSON, len(list))}
+	out := adminclient.List[adminclient.InitialAccessToken]{Items: make([]adminclient.InitialAccessToken, len(list))}
 	for i, t := range list {
 		out.Items[i] = iatView(t)
 	}

@@ -4,9 +4,15 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
+
+// The JSON documents of the API are the types of package adminclient, so
+// the server, the CLI and Go users share one contract, which the tests
+// hold against openapi.yaml. The request types here are defined on those
+// types only to carry the conversions to the service layer's inputs.
 
 // Durations travel as whole seconds. Values beyond maxSeconds are clamped
 // (not wrapped by overflow) so that validation rejects them.
@@ -36,37 +42,14 @@ func timePtr(t time.Time) *time.Time {
 
 // --- workspaces
 
-type settingsJSON struct {
-	AccessTokenTTL          int64        `json:"access_token_ttl"`
-	AllowedAuthMethods      []string     `json:"allowed_auth_methods"`
-	SigningAlg              string       `json:"signing_alg"`
-	KeyRotationPeriod       int64        `json:"key_rotation_period"`
-	MaxAssertionLifetime    int64        `json:"max_assertion_lifetime"`
-	StrictAssertionAudience bool         `json:"strict_assertion_audience"`
-	Branding                brandingJSON `json:"branding"`
-}
-
-type workspaceJSON struct {
-	ID        string       `json:"id"`
-	Name      string       `json:"name"`
-	Enabled   bool         `json:"enabled"`
-	Issuer    string       `json:"issuer,omitempty"`
-	Settings  settingsJSON `json:"settings"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
-}
-
-func (h *Handler) workspaceView(w storage.Workspace) workspaceJSON {
+func (h *Handler) workspaceView(w storage.Workspace) adminclient.Workspace {
 	st := w.Settings
-	methods := st.AllowedAuthMethods
-	if methods == nil {
-		methods = []string{}
-	}
-	out := workspaceJSON{
+	out := adminclient.Workspace{
 		ID: w.ID, Name: w.Name, Enabled: w.Enabled, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
-		Settings: settingsJSON{
-			AccessTokenTTL: toSeconds(st.AccessTokenTTL), AllowedAuthMethods: methods, SigningAlg: st.SigningAlg,
-			KeyRotationPeriod: toSeconds(st.KeyRotationPeriod), MaxAssertionLifetime: toSeconds(st.MaxAssertionLifetime),
+		Settings: adminclient.Settings{
+			AccessTokenTTL: toSeconds(st.AccessTokenTTL), AllowedAuthMethods: nonNil(st.AllowedAuthMethods),
+			SigningAlg: st.SigningAlg, KeyRotationPeriod: toSeconds(st.KeyRotationPeriod),
+			MaxAssertionLifetime:    toSeconds(st.MaxAssertionLifetime),
 			StrictAssertionAudience: st.StrictAssertionAudience, Branding: brandingView(st.Branding),
 		},
 	}
@@ -76,22 +59,7 @@ func (h *Handler) workspaceView(w storage.Workspace) workspaceJSON {
 	return out
 }
 
-type settingsRequest struct {
-	AccessTokenTTL          *int64           `json:"access_token_ttl"`
-	AllowedAuthMethods      *[]string        `json:"allowed_auth_methods"`
-	SigningAlg              *string          `json:"signing_alg"`
-	KeyRotationPeriod       *int64           `json:"key_rotation_period"`
-	MaxAssertionLifetime    *int64           `json:"max_assertion_lifetime"`
-	StrictAssertionAudience *bool            `json:"strict_assertion_audience"`
-	Branding                *brandingRequest `json:"branding"`
-}
-
-type workspaceRequest struct {
-	ID       *string          `json:"id"`
-	Name     *string          `json:"name"`
-	Enabled  *bool            `json:"enabled"`
-	Settings *settingsRequest `json:"settings"`
-}
+type workspaceRequest adminclient.WorkspaceRequest
 
 func (req workspaceRequest) input() service.WorkspaceInput {
 	p := req.patch()
@@ -114,7 +82,7 @@ func (req workspaceRequest) input() service.WorkspaceInput {
 		st.MaxAssertionLifetime = *p.MaxAssertionLifetime
 	}
 	if req.Settings != nil && req.Settings.Branding != nil {
-		st.Branding = req.Settings.Branding.branding()
+		st.Branding = brandingValue(req.Settings.Branding)
 	}
 	return in
 }
@@ -129,7 +97,7 @@ func (req workspaceRequest) patch() service.WorkspacePatch {
 		p.MaxAssertionLifetime = secondsPtr(s.MaxAssertionLifetime)
 		p.StrictAssertionAudience = s.StrictAssertionAudience
 		if s.Branding != nil {
-			p.BrandingFields = s.Branding.patch()
+			p.BrandingFields = brandingPatch(s.Branding)
 		}
 	}
 	return p
@@ -145,37 +113,16 @@ func deref[T any](p *T) T {
 
 // --- services
 
-type scopeJSON struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
-type serviceJSON struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	Identifier  string      `json:"identifier"`
-	Scopes      []scopeJSON `json:"scopes"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-}
-
-func serviceView(s storage.Service) serviceJSON {
-	scopes := make([]scopeJSON, len(s.Scopes))
+func serviceView(s storage.Service) adminclient.Service {
+	scopes := make([]adminclient.Scope, len(s.Scopes))
 	for i, sc := range s.Scopes {
-		scopes[i] = scopeJSON(sc)
+		scopes[i] = adminclient.Scope(sc)
 	}
-	return serviceJSON{ID: s.ID, Name: s.Name, Description: s.Description, Identifier: s.Identifier,
+	return adminclient.Service{ID: s.ID, Name: s.Name, Description: s.Description, Identifier: s.Identifier,
 		Scopes: scopes, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
-type serviceRequest struct {
-	ID          *string      `json:"id"`
-	Name        *string      `json:"name"`
-	Description *string      `json:"description"`
-	Identifier  *string      `json:"identifier"`
-	Scopes      *[]scopeJSON `json:"scopes"`
-}
+type serviceRequest adminclient.ServiceRequest
 
 func (req serviceRequest) scopes() *[]storage.Scope {
 	if req.Scopes == nil {
@@ -201,32 +148,6 @@ func (req serviceRequest) patch() service.ServicePatch {
 
 // --- clients
 
-type clientJSON struct {
-	ClientID                    string            `json:"client_id"`
-	Name                        string            `json:"name"`
-	Description                 string            `json:"description"`
-	ContactEmail                string            `json:"contact_email"`
-	Type                        string            `json:"type"`
-	Enabled                     bool              `json:"enabled"`
-	GrantTypes                  []string          `json:"grant_types"`
-	ResponseTypes               []string          `json:"response_types"`
-	RedirectURIs                []string          `json:"redirect_uris"`
-	Scopes                      []string          `json:"scopes"`
-	TokenEndpointAuthMethod     string            `json:"token_endpoint_auth_method"`
-	TokenEndpointAuthSigningAlg string            `json:"token_endpoint_auth_signing_alg,omitempty"`
-	JWKS                        json.RawMessage   `json:"jwks,omitempty"`
-	JWKSURI                     string            `json:"jwks_uri,omitempty"`
-	AccessTokenTTL              int64             `json:"access_token_ttl"`
-	Metadata                    map[string]string `json:"metadata"`
-	Dynamic                     bool              `json:"dynamic,omitempty"`
-	CreatedAt                   time.Time         `json:"created_at"`
-	UpdatedAt                   time.Time         `json:"updated_at"`
-	// ClientSecret is present only in create, rotate-secret and (when a
-	// first secret was issued) update responses (SECURITY.md D3).
-	ClientSecret string `json:"client_secret,omitempty"`
-	clientFlowJSON
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -234,47 +155,31 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func clientView(c storage.Client) clientJSON {
+func clientView(c storage.Client) adminclient.OAuthClient {
 	md := c.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return clientJSON{
+	return adminclient.OAuthClient{
 		ClientID: c.ID, Name: c.Name, Description: c.Description, ContactEmail: c.ContactEmail, Type: c.Type,
 		Enabled: c.Enabled, GrantTypes: nonNil(c.GrantTypes), ResponseTypes: nonNil(c.ResponseTypes),
 		RedirectURIs: nonNil(c.RedirectURIs), Scopes: nonNil(c.Scopes),
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 		JWKS: json.RawMessage(c.JWKS), JWKSURI: c.JWKSURI, AccessTokenTTL: toSeconds(c.AccessTokenTTL),
 		Metadata: md, Dynamic: c.Dynamic, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		clientFlowJSON: clientFlowView(c),
+		ClientFlow: clientFlowView(c),
 	}
 }
 
-func clientSecretView(c service.ClientWithSecret) clientJSON {
+// clientSecretView is the client with its secret: only create,
+// rotate-secret and secret-issuing updates answer it (SECURITY.md D3).
+func clientSecretView(c service.ClientWithSecret) adminclient.OAuthClient {
 	v := clientView(c.Client)
 	v.ClientSecret = c.Secret
 	return v
 }
 
-type clientRequest struct {
-	ClientID                    *string            `json:"client_id"`
-	Name                        *string            `json:"name"`
-	Description                 *string            `json:"description"`
-	ContactEmail                *string            `json:"contact_email"`
-	Type                        *string            `json:"type"`
-	Enabled                     *bool              `json:"enabled"`
-	GrantTypes                  *[]string          `json:"grant_types"`
-	ResponseTypes               *[]string          `json:"response_types"`
-	RedirectURIs                *[]string          `json:"redirect_uris"`
-	Scopes                      *[]string          `json:"scopes"`
-	TokenEndpointAuthMethod     *string            `json:"token_endpoint_auth_method"`
-	TokenEndpointAuthSigningAlg *string            `json:"token_endpoint_auth_signing_alg"`
-	JWKS                        json.RawMessage    `json:"jwks"` // absent: unchanged; null: cleared
-	JWKSURI                     *string            `json:"jwks_uri"`
-	AccessTokenTTL              *int64             `json:"access_token_ttl"`
-	Metadata                    *map[string]string `json:"metadata"`
-	clientFlowJSON
-}
+type clientRequest adminclient.OAuthClientRequest
 
 // patchJWKS reads a PATCH body's "jwks" member: absent is nil (keep the
 // stored key set), null an empty set (clear it), anything else the new set.
@@ -300,7 +205,7 @@ func (req clientRequest) input() service.ClientInput {
 		TokenEndpointAuthSigningAlg: deref(p.TokenEndpointAuthSigningAlg), JWKS: deref(p.JWKS),
 		JWKSURI: deref(p.JWKSURI), AccessTokenTTL: deref(p.AccessTokenTTL), Metadata: deref(p.Metadata),
 	}
-	return req.withFlow(in)
+	return clientFlow(req.ClientFlow).withFlow(in)
 }
 
 // checkID refuses a body that renames the client: client_id is permanent.
@@ -312,82 +217,37 @@ func (req clientRequest) checkID(pathID string) error {
 }
 
 func (req clientRequest) patch() service.ClientPatch {
+	flow := clientFlow(req.ClientFlow)
 	return service.ClientPatch{
 		Name: req.Name, Description: req.Description, ContactEmail: req.ContactEmail, Type: req.Type,
 		Enabled: req.Enabled, GrantTypes: req.GrantTypes, ResponseTypes: req.ResponseTypes,
 		RedirectURIs: req.RedirectURIs, Scopes: req.Scopes, TokenEndpointAuthMethod: req.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: patchJWKS(req.JWKS), JWKSURI: req.JWKSURI,
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
-		PresentationPatch: req.presentationPatch(), AuthFlowPatch: req.authFlowPatch(),
+		PresentationPatch: flow.presentationPatch(), AuthFlowPatch: flow.authFlowPatch(),
 	}
 }
 
 // --- keys
 
-type keyJSON struct {
-	KID         string     `json:"kid"`
-	Alg         string     `json:"alg"`
-	State       string     `json:"state"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ActivatedAt *time.Time `json:"activated_at,omitempty"`
-	RetiredAt   *time.Time `json:"retired_at,omitempty"`
-	RetireUntil *time.Time `json:"retire_until,omitempty"`
-}
-
-func keyView(k service.KeyInfo) keyJSON {
-	return keyJSON{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt,
+func keyView(k service.KeyInfo) adminclient.Key {
+	return adminclient.Key{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt,
 		ActivatedAt: timePtr(k.ActivatedAt), RetiredAt: timePtr(k.RetiredAt), RetireUntil: timePtr(k.RetireUntil)}
-}
-
-type rotateRequest struct {
-	Alg string `json:"alg"`
 }
 
 // --- initial access tokens
 
-type iatJSON struct {
-	ID          string     `json:"id"`
-	Description string     `json:"description"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	// UsesLeft is null for unlimited tokens.
-	UsesLeft  *int      `json:"uses_left"`
-	CreatedAt time.Time `json:"created_at"`
-	// Policy limits what registrations with the token may ask for.
-	Policy policyJSON `json:"policy"`
-	// Token is the bearer value, present only in the create response.
-	Token string `json:"token,omitempty"`
-}
-
-// policyJSON is a registration policy (docs/security.md R2). In responses
-// every list is present; an empty one means "no restriction", except
-// grant_types, which is always filled.
-type policyJSON struct {
-	GrantTypes          []string `json:"grant_types"`
-	Scopes              []string `json:"scopes"`
-	AuthMethods         []string `json:"auth_methods"`
-	ApplicationTypes    []string `json:"application_types"`
-	RedirectURIPatterns []string `json:"redirect_uri_patterns"`
-	AllowImpersonation  bool     `json:"allow_impersonation"`
-}
-
-func policyView(p storage.RegistrationPolicy) policyJSON {
-	return policyJSON{
-		GrantTypes: emptyIfNil(p.GrantTypes), Scopes: emptyIfNil(p.Scopes), AuthMethods: emptyIfNil(p.AuthMethods),
-		ApplicationTypes: emptyIfNil(p.ApplicationTypes), RedirectURIPatterns: emptyIfNil(p.RedirectURIPatterns),
+func policyView(p storage.RegistrationPolicy) adminclient.RegistrationPolicy {
+	return adminclient.RegistrationPolicy{
+		GrantTypes: nonNil(p.GrantTypes), Scopes: nonNil(p.Scopes), AuthMethods: nonNil(p.AuthMethods),
+		ApplicationTypes: nonNil(p.ApplicationTypes), RedirectURIPatterns: nonNil(p.RedirectURIPatterns),
 		AllowImpersonation: p.AllowImpersonation,
 	}
 }
 
-func emptyIfNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
-
-func iatView(t storage.InitialAccessToken) iatJSON {
-	v := iatJSON{ID: t.ID, Description: t.Description, ExpiresAt: timePtr(t.ExpiresAt), CreatedAt: t.CreatedAt,
-		Policy: policyView(t.Policy)}
+func iatView(t storage.InitialAccessToken) adminclient.InitialAccessToken {
+	v := adminclient.InitialAccessToken{ID: t.ID, Description: t.Description, ExpiresAt: timePtr(t.ExpiresAt),
+		CreatedAt: t.CreatedAt, Policy: policyView(t.Policy)}
 	if t.UsesLeft >= 0 {
 		n := t.UsesLeft
 		v.UsesLeft = &n
@@ -395,14 +255,10 @@ func iatView(t storage.InitialAccessToken) iatJSON {
 	return v
 }
 
-type iatRequest struct {
-	Description string `json:"description"`
-	ExpiresIn   int64  `json:"expires_in"`
-	MaxUses     int    `json:"max_uses"`
-	// Policy is optional; absent or empty fields take the narrow defaults.
-	Policy *policyJSON `json:"policy"`
-}
+type iatRequest adminclient.InitialAccessTokenRequest
 
+// policy is the request's registration policy; absent or empty fields take
+// the narrow defaults.
 func (r iatRequest) policy() storage.RegistrationPolicy {
 	if r.Policy == nil {
 		return storage.RegistrationPolicy{}

@@ -56,7 +56,7 @@ func (h *Handler) loadPending(w http.ResponseWriter, r *http.Request, f *flow, i
 		h.errorPage(w, f, oauth2.AsError(unavailable(err)))
 		return nil, false
 	}
-	if !webui.BoundTo(r, req.BrowserHash) {
+	if !h.Sessions.BoundTo(r, req.BrowserHash) {
 		f.page.Title = f.page.T("error_title")
 		f.page.Data = webui.ErrorData{Code: "invalid_request", Description: f.page.T("wrong_browser")}
 		webui.Render(w, h.Logger, http.StatusBadRequest, "error", f.page)
@@ -94,7 +94,7 @@ func (h *Handler) serveConsentPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := r.PostForm
-	if !webui.CheckCSRF(r, form.Get("csrf_token"), consentPurpose(f.ws.ID)) {
+	if !h.Sessions.CheckCSRF(r, form.Get("csrf_token"), consentPurpose(f.ws.ID)) {
 		h.forbidden(w, f)
 		return
 	}
@@ -168,7 +168,7 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, f *flow,
 		name = s.User.Username
 	}
 	f.page.Title = f.page.T("consent_title")
-	f.page.CSRF = webui.CSRFToken(webui.BrowserSecret(w, r), consentPurpose(f.ws.ID))
+	f.page.CSRF = h.Sessions.FormCSRF(w, r, consentPurpose(f.ws.ID))
 	f.page.Data = ConsentData{RequestID: v.req.ID, Client: clientView(v.client), Groups: groups, UserName: name}
 	webui.Render(w, h.Logger, http.StatusOK, "consent", f.page)
 }

@@ -12,7 +12,7 @@
 // E4); after that, errors are redirected to the client with error, state
 // and iss (E5, E6). A valid request is stored server-side as a pending
 // storage.AuthRequest bound to the browser (the SHA-256 of its
-// __Host-lk_b cookie, see package webui; E15), and the browser is sent
+// lk_b cookie, "__Host-lk_b" on https, see package webui; E15), and the browser is sent
 // with 303 to /login?request_id=ID, or to /consent?request_id=ID when it
 // is already signed in, or straight back to the client when nothing needs
 // asking (a trusted client, or a remembered consent covering the scopes).

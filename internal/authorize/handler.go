@@ -9,6 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -32,25 +33,28 @@ type KeySource interface {
 
 // Handler serves the authorization endpoint and the consent page.
 type Handler struct {
-	Store     storage.Storage // the cached store
-	Keys      KeySource
-	Workspace webui.WorkspaceLookup
-	Sessions  *webui.Sessions
-	Subjects  *oidc.Subjects
-	BaseURL   string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Store    storage.Storage // the cached store
+	Keys     KeySource
+	Sessions *webui.Sessions
+	Subjects *oidc.Subjects
+	BaseURL  string
+	Now      func() time.Time
+	Logger   *slog.Logger
 	// CodeTTL and RequestTTL override the defaults when > 0.
 	CodeTTL    time.Duration
 	RequestTTL time.Duration
 }
 
-// Mount registers the endpoints.
+// Mount registers the endpoints behind workspace resolution, whose
+// failures are pages: 404 for an unknown workspace, 503 when storage
+// fails.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /w/{ws}/oauth2/authorize", h.serveAuthorize)
-	mux.HandleFunc("POST /w/{ws}/oauth2/authorize", h.serveAuthorize)
-	mux.HandleFunc("GET /w/{ws}/consent", h.serveConsentPage)
-	mux.HandleFunc("POST /w/{ws}/consent", h.serveConsentPost)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	pageErrors := endpoint.PageErrors(h.BaseURL, h.Logger)
+	mux.Handle("GET /w/{ws}/oauth2/authorize", workspaces.Resolve(h.serveAuthorize, pageErrors))
+	mux.Handle("POST /w/{ws}/oauth2/authorize", workspaces.Resolve(h.serveAuthorize, pageErrors))
+	mux.Handle("GET /w/{ws}/consent", workspaces.Resolve(h.serveConsentPage, pageErrors))
+	mux.Handle("POST /w/{ws}/consent", workspaces.Resolve(h.serveConsentPost, pageErrors))
 }
 
 // flow is one request being served: the workspace, its issuer and the page
@@ -61,15 +65,15 @@ type flow struct {
 	page   webui.Page
 }
 
-// begin resolves the workspace; on failure it has answered 404.
+// begin starts serving the workspace endpoint.Workspaces resolved; false,
+// after a 404, when the route was mounted without it.
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request, uiLocales []string) (*flow, bool) {
-	ws, err := h.Workspace(r.Context(), r.PathValue("ws"))
-	if err != nil {
-		webui.SetPageHeaders(w)
-		http.NotFound(w, r)
+	ws, ok := endpoint.WorkspaceFromContext(r.Context())
+	if !ok {
+		endpoint.PageErrors(h.BaseURL, h.Logger)(w, r, endpoint.ErrUnknownWorkspace())
 		return nil, false
 	}
-	issuer := h.BaseURL + "/w/" + ws.ID
+	issuer := endpoint.IssuerFromContext(r.Context())
 	return &flow{ws: ws, issuer: issuer, page: webui.Page{
 		Localizer: webui.ChooseLanguage(uiLocales, r), Brand: webui.BrandOf(ws), Issuer: issuer, AssetBase: h.BaseURL,
 	}}, true
@@ -91,7 +95,7 @@ func (h *Handler) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, f, v, err)
 		return
 	}
-	v.req.BrowserHash = webui.Hash(webui.BrowserSecret(w, r))
+	v.req.BrowserHash = webui.Hash(h.Sessions.BrowserSecret(w, r))
 	if err := h.Store.CreateAuthRequest(r.Context(), v.req); err != nil {
 		h.fail(w, r, f, nil, unavailable(err))
 		return
@@ -133,23 +137,11 @@ func (h *Handler) errorPage(w http.ResponseWriter, f *flow, e *oauth2.Error) {
 }
 
 func (h *Handler) logFailure(r *http.Request, f *flow, e *oauth2.Error) {
-	if h.Logger == nil {
-		return
-	}
-	level := slog.LevelDebug
-	if e.Code == oauth2.ErrTemporarilyUnavailable || e.Code == oauth2.ErrServerError {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{slog.String("workspace", f.ws.ID), slog.String("error", string(e.Code)), slog.String("description", e.Description)}
-	if e.Cause != nil {
-		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
-	}
-	h.Logger.LogAttrs(r.Context(), level, "authorization request failed", attrs...)
+	endpoint.LogFailure(r.Context(), h.Logger, "authorization request failed", e, slog.String("workspace", f.ws.ID))
 }
 
-func unavailable(cause error) error {
-	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the service is temporarily unavailable", cause)
-}
+// unavailable is the 503 of a storage or key failure.
+func unavailable(cause error) error { return endpoint.ErrUnavailable(cause) }
 
 func (h *Handler) now() time.Time {
 	if h.Now != nil {

@@ -42,8 +42,9 @@ const maxInlineKeys = ssrf.DefaultMaxKeys
 func (a *Authenticator) authenticateAssertion(ctx context.Context, r Request, c credentials, attempted *string) (Result, error) {
 	tok, err := jwtx.Parse(c.assertion, assertionAlgs, jwtx.DefaultMaxSize)
 	if err != nil {
-		// About the caller's own input only, so the detail is safe.
-		return Result{}, invalidClient("client assertion is invalid: "+err.Error(), err)
+		// The public sentence only: the detail quotes the token and goes
+		// to the log as the cause.
+		return Result{}, invalidClient("client assertion is invalid: "+jwtx.Describe(err), err)
 	}
 	id := assertionClientID(c, tok)
 	*attempted = id
@@ -158,7 +159,8 @@ func (a *Authenticator) clientKeys(ctx context.Context, client storage.Client) (
 }
 
 // validateAssertion checks the claims (RFC 7523 §3). The signature has been
-// verified, so the detail is now safe and useful to show.
+// verified, so saying which claim failed now tells the caller nothing it
+// could not learn by signing; the detail still goes only to the log.
 func (a *Authenticator) validateAssertion(r Request, client storage.Client, tok *jwtx.Token) error {
 	if err := tok.Validate(a.expected(r, client.ID)); err != nil {
 		return invalidClient(assertionProblem(err), err)
@@ -206,7 +208,7 @@ func assertionProblem(err error) string {
 		return fmt.Sprintf("assertion lifetime %d s exceeds this workspace's maximum of %d s",
 			int64(le.Lifetime/time.Second), int64(le.Max/time.Second))
 	}
-	return err.Error()
+	return jwtx.Describe(err)
 }
 
 // spendJTI records the jti as used, atomically across processes (B7;

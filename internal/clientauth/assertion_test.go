@@ -1,7 +1,10 @@
 package clientauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,25 +56,25 @@ func TestAssertions(t *testing.T) {
 		{name: "repeated client_assertion", form: func() url.Values { f := af("a.b.c"); f.Add("client_assertion", "a.b.c"); return f }(), wantCode: oauth2.ErrInvalidRequest, wantStatus: 400, wantDesc: "repeated"},
 
 		// Group A through the assertion path.
-		{name: "A1 alg none", form: af(enc(`{"alg":"none"}`) + "." + enc(claimsJSON(claims("ec-client"))) + "."), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `algorithm "none" is not allowed`},
-		{name: "A1 alg NONE", form: af(enc(`{"alg":"NONE"}`) + "." + enc(claimsJSON(claims("ec-client"))) + ".c2ln"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `algorithm "none" is not allowed`},
+		{name: "A1 alg none", form: af(enc(`{"alg":"none"}`) + "." + enc(claimsJSON(claims("ec-client"))) + "."), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: algorithm 'none' is not allowed: the token must be signed"},
+		{name: "A1 alg NONE", form: af(enc(`{"alg":"NONE"}`) + "." + enc(claimsJSON(claims("ec-client"))) + ".c2ln"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: algorithm 'none' is not allowed: the token must be signed"},
 		{name: "A2 RS256 for ES256-pinned client", form: af(rs(claims("pinned-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "RS256 is not allowed for this client"},
 		{name: "A2 HS256 for private_key_jwt client", form: af(hs(jose.HS256, claims("rsa-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client is registered for private_key_jwt"},
 		{name: "A3 HS256 keyed by the client's public JWK", form: af(assertion(t, jose.HS256, pubJSON, signOpts{kid: "rsa-1"}, claims("rsa-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401},
 		{name: "A3 HS256 keyed by RSA modulus, secret client", form: af(assertion(t, jose.HS256, rsaKey.N.Bytes(), signOpts{}, claims("jwt-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: generic},
 		{name: "A4 kid injection", form: af(assertion(t, jose.RS256, rsaKey, signOpts{kid: "' OR '1'='1"}, claims("rsa-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: generic},
 		{name: "A4 kid of another client's key", form: af(assertion(t, jose.ES256, ecKey2, signOpts{kid: "ec-1"}, claims("rsa-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: generic},
-		{name: "A7 embedded jwk header", form: af(assertion(t, jose.ES256, ecKey2, signOpts{headers: map[jose.HeaderKey]any{"jwk": pubJWK(ecKey2, "x")}}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `"jwk" is not allowed`},
-		{name: "A8 crit header", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", headers: map[jose.HeaderKey]any{"crit": []string{"exp-x"}, "exp-x": 1}}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `"crit" is not allowed`},
-		{name: "A9 JSON serialization", form: af(`{"payload":"e30","signatures":[{"protected":"e30","signature":"AA"}]}`), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "not a compact JWS"},
-		{name: "A10 JWE", form: af("a.b.c.d.e"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "not a compact JWS"},
-		{name: "A11 duplicate alg", form: af(enc(`{"alg":"ES256","alg":"none"}`) + "." + enc(claimsJSON(claims("ec-client"))) + ".c2ln"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "duplicate member"},
-		{name: "A12 padded segment", form: af(strings.Replace(es(claims("ec-client")), ".", "=.", 1)), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "not a compact JWS"},
-		{name: "A14 our access token type", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", typ: "at+jwt"}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "token type is not accepted"},
-		{name: "A14 DPoP proof type", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", typ: "dpop+jwt"}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "token type is not accepted"},
-		{name: "A16 M3 100 KiB assertion", form: af(strings.Repeat("a", 100<<10)), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "token is too large"},
-		{name: "A17 exp as string", form: af(es(with(claims("ec-client"), "exp", "123"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `"exp" must be an integer`},
-		{name: "A17 aud object", form: af(es(with(claims("ec-client"), "aud", map[string]any{}))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: `"aud" must be`},
+		{name: "A7 embedded jwk header", form: af(assertion(t, jose.ES256, ecKey2, signOpts{headers: map[jose.HeaderKey]any{"jwk": pubJWK(ecKey2, "x")}}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: header member 'jwk' is not allowed"},
+		{name: "A8 crit header", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", headers: map[jose.HeaderKey]any{"crit": []string{"exp-x"}, "exp-x": 1}}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: header member 'crit' is not allowed"},
+		{name: "A9 JSON serialization", form: af(`{"payload":"e30","signatures":[{"protected":"e30","signature":"AA"}]}`), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: token is not a compact JWS (three base64url parts separated by dots)"},
+		{name: "A10 JWE", form: af("a.b.c.d.e"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: token is not a compact JWS (three base64url parts separated by dots)"},
+		{name: "A11 duplicate alg", form: af(enc(`{"alg":"ES256","alg":"none"}`) + "." + enc(claimsJSON(claims("ec-client"))) + ".c2ln"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: header has the same member name twice"},
+		{name: "A12 padded segment", form: af(strings.Replace(es(claims("ec-client")), ".", "=.", 1)), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: token is not a compact JWS (three base64url parts separated by dots)"},
+		{name: "A14 our access token type", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", typ: "at+jwt"}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "token type is not accepted here"},
+		{name: "A14 DPoP proof type", form: af(assertion(t, jose.ES256, ecKey, signOpts{kid: "ec-1", typ: "dpop+jwt"}, claims("ec-client"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "token type is not accepted here"},
+		{name: "A16 M3 100 KiB assertion", form: af(strings.Repeat("a", 100<<10)), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: token is larger than 16384 bytes"},
+		{name: "A17 exp as string", form: af(es(with(claims("ec-client"), "exp", "123"))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: claim 'exp' must be an integer NumericDate (seconds since 1970, not negative, not quoted)"},
+		{name: "A17 aud object", form: af(es(with(claims("ec-client"), "aud", map[string]any{}))), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client assertion is invalid: claim 'aud' must be a string or an array of strings"},
 
 		// Group B.
 		{name: "B1 sub missing (client_id sent)", form: withID(es(with(claims("ec-client"), "sub", nil)), "ec-client"), wantCode: oauth2.ErrInvalidClient, wantStatus: 401, wantDesc: "client_id does not match the assertion subject"},
@@ -283,5 +286,69 @@ func TestA6JKUNeverDereferenced(t *testing.T) {
 	}
 	if srv.hits.Load() != 0 {
 		t.Fatal("jku/x5u was dereferenced")
+	}
+}
+
+// TestAssertionDescriptions asserts the exact error_description of a
+// representative failure of each class jwtx reports (structure, JSON,
+// header, alg, claim types, claim checks): a fixed sentence for a person,
+// with the token's own content (member names, algs, decoder messages)
+// only in the logged cause.
+func TestAssertionDescriptions(t *testing.T) {
+	genKeys()
+	now := testNow.Unix()
+	es := func(c map[string]any, o signOpts) string {
+		o.kid = "ec-1"
+		return assertion(t, jose.ES256, ecKey, o, c)
+	}
+	unsigned := func(header, claims string) string { return enc(header) + "." + enc(claims) + ".c2ln" }
+	good := claimsJSON(claims("ec-client"))
+	const p = "client assertion is invalid: "
+	cases := []struct {
+		name, assertion, desc, log string
+	}{
+		{"size", strings.Repeat("a", 20<<10), p + "token is larger than 16384 bytes", "20480 bytes"},
+		{"segments", "a.b.c.d.e", p + "token is not a compact JWS (three base64url parts separated by dots)", "4 dots instead of 2"},
+		{"base64", "e." + enc(good) + ".c2ln", p + "header is not unpadded base64url", "illegal base64 data at input byte"},
+		{"JSON syntax", unsigned(`{"alg":"ES256"}`, `{"sub":"ec-client",}`), p + "claim set is not a JSON object", "invalid character '}'"},
+		{"duplicate member", unsigned(`{"alg":"ES256","kid":"ec-1","kid":"x\u0000"}`, good), p + "header has the same member name twice", `duplicate member "kid"`},
+		{"header member", unsigned(`{"alg":"ES256","jku":"https://evil.example/jwks"}`, good), p + "header member 'jku' is not allowed", ""},
+		{"alg none", unsigned(`{"alg":"nOnE"}`, good), p + "algorithm 'none' is not allowed: the token must be signed", `alg "nOnE"`},
+		{"alg off the list", unsigned(`{"alg":"ES512"}`, good), p + "algorithm 'ES512' is not allowed", ""},
+		{"alg unknown", unsigned(`{"alg":"<script>\"x"}`, good), p + "algorithm is not one this server accepts", `alg "<script>\"x"`},
+		{"claim type", unsigned(`{"alg":"ES256"}`, `{"iss":["ec-client"]}`), p + "claim 'iss' must be a string", `value "[\"ec-client\"]"`},
+		{"NumericDate", es(with(claims("ec-client"), "iat", 1.5), signOpts{}), p + "claim 'iat' must be an integer NumericDate (seconds since 1970, not negative, not quoted)", `value "1.5"`},
+		{"control character", es(with(claims("ec-client"), "jti", "a\x00b"), signOpts{}), p + "claim 'jti' contains a control character", `value "a\x00b"`},
+		{"typ", es(claims("ec-client"), signOpts{typ: "oauth-authz-req+jwt"}), "token type is not accepted here", ""},
+		{"expired", es(with(claims("ec-client"), "exp", now-300, "iat", now-360), signOpts{}), "assertion expired", ""},
+		{"not yet valid", es(with(claims("ec-client"), "nbf", now+120, "iat", now, "exp", now+180), signOpts{}), "assertion is not yet valid", ""},
+		{"issued in the future", es(with(claims("ec-client"), "iat", now+120, "exp", now+180), signOpts{}), "assertion was issued in the future", ""},
+		{"lifetime", es(with(claims("ec-client"), "exp", now+7200), signOpts{}), "assertion lifetime 7200 s exceeds this workspace's maximum of 3600 s", ""},
+		{"issuer", es(with(claims("ec-client"), "iss", "other"), signOpts{}), "issuer is invalid", ""},
+		{"audience", es(with(claims("ec-client"), "aud", "https://other.example"), signOpts{}), "audience is invalid", ""},
+		{"jti", es(with(claims("ec-client"), "jti", nil), signOpts{}), "assertion has no jti", ""},
+		{"exp", es(with(claims("ec-client"), "exp", nil), signOpts{}), "assertion has no expiry", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			var logged bytes.Buffer
+			e.auth.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			_, err := e.authenticate(assertionForm(tc.assertion), "")
+			oe := wantErr(t, err, oauth2.ErrInvalidClient, 401, "")
+			if oe.Description != tc.desc {
+				t.Fatalf("description %q, want %q", oe.Description, tc.desc)
+			}
+			if tc.log == "" {
+				return
+			}
+			if strings.Contains(oe.Description, tc.log) || !strings.Contains(oe.Cause.Error(), tc.log) {
+				t.Fatalf("detail %q: want it in the cause %q only, not in the description", tc.log, oe.Cause)
+			}
+			var entry struct{ Msg, Error string }
+			if err := json.Unmarshal(logged.Bytes(), &entry); err != nil || !strings.Contains(entry.Error, tc.log) {
+				t.Fatalf("log %s (%v) lacks the detail %q", logged.Bytes(), err, tc.log)
+			}
+		})
 	}
 }

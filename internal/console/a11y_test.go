@@ -102,6 +102,8 @@ func TestPagesAccessible(t *testing.T) {
 	resp, _ = b.post(ws+"/clients/new", url.Values{"csrf_token": {tok}, "name": {"C"}, "type": {"service"}, "contact_email": {"o@example.com"}})
 	client := strings.TrimSuffix(resp.Request.URL.Path, "/overview")
 	b.post(client+"/action/secret-code", url.Values{"csrf_token": {tok}})
+	b.post(ws+"/initial-access-tokens/new", url.Values{"csrf_token": {tok}, "description": {"D"}, "grant_types": {"client_credentials"},
+		"scopes": {"api"}, "expires_in": {"0"}, "max_uses": {"0"}})
 	_, body := b.get("/console/users")
 	admin := "/console/users/" + between(body, `href="/console/users/`, `"`)
 
@@ -109,7 +111,8 @@ func TestPagesAccessible(t *testing.T) {
 		ws + "/clients", ws + "/clients/new", client + "/overview", client + "/oauth", client + "/scopes", client + "/endpoints",
 		client + "/metadata", client + "/credentials", ws + "/services", ws + "/services/new", ws + "/keys", ws + "/audit",
 		ws + "/settings", ws + "/users", ws + "/users/new", user, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
-		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", "/console/users", admin, "/console/outbox", "/console/workspaces/new",
+		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", ws + "/initial-access-tokens", ws + "/initial-access-tokens/new",
+		"/console/users", admin, "/console/outbox", "/console/workspaces/new",
 	} {
 		resp, body := b.get(p)
 		wantStatus(t, p, resp, 200)

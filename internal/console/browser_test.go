@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/pem"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -250,4 +251,77 @@ func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
 		_, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg)
 		return err
 	})
+}
+
+// TestBrowserInitialAccessTokens creates an initial access token in a
+// real chromium (docs/security.md R2, console part): the form starts as
+// the narrow default policy, a refused pattern is shown next to its
+// field, and the token is shown once. Screenshots of the form, the
+// refusal, the created token and the list go to LATCHKEY_TEST_ARTIFACTS.
+func TestBrowserInitialAccessTokens(t *testing.T) {
+	e2etest.SkipWithoutChromium(t)
+	e := startServer(t)
+	b := e.browser()
+	tok := b.setupAdmin(t)
+	b.post("/console/w/default/services/new", url.Values{"csrf_token": {tok}, "name": {"Orders"},
+		"identifier": {"https://api.example/orders"}, "scopes": {"orders:read Read orders\norders:write Change orders"}})
+	ctx := chromium(t)
+	shots := e2etest.ArtifactsDir(t)
+	submit := chromedp.CSS(`form[action$="/initial-access-tokens/new"] button[type=submit]`)
+
+	steps.Run(t, ctx, "sign in",
+		chromedp.Navigate(e.base+"/console/signin"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("username"), "root"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
+	)
+	steps.Run(t, ctx, "Initial access tokens → New: the narrow default policy",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/initial-access-tokens/new"]`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/initial-access-tokens/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("expires_in")),
+		e2etest.Screenshot(shots, "01-iat-new-form.png"),
+	)
+	for sel, want := range map[string]bool{
+		`input[name=grant_types][value=client_credentials]`: true, `input[name=grant_types][value=authorization_code]`: true,
+		`input[name=grant_types][value=refresh_token]`: true, `input[name=grant_types][value="` + jwtBearerGrant + `"]`: false,
+		`input[name=allow_impersonation]`: false, `input[name=scopes][value="orders:read"]`: false,
+	} {
+		on, err := chromedp.Run(ctx, chromedp.JavascriptAttribute[bool](chromedp.CSS(sel), "checked"))
+		if err != nil || on != want {
+			t.Errorf("%s: checked %v, want %v (%v)", sel, on, want, err)
+		}
+	}
+	steps.Run(t, ctx, "a wildcard pattern is refused next to its field",
+		chromedp.SendKeys(chromedp.ID("description"), "Partner onboarding"),
+		checkbox(`input[name=scopes][value="orders:read"]`, true),
+		checkbox(`input[name=grant_types][value=client_credentials]`, false),
+		chromedp.SendKeys(chromedp.ID("redirect_uri_patterns"), "https://partner.example/*"),
+		chromedp.Click(submit),
+		chromedp.WaitVisible(chromedp.ID("redirect_uri_patterns-error")),
+		chromedp.ScrollIntoView(chromedp.ID("redirect_uri_patterns")),
+		e2etest.ViewportShot(shots, "02-iat-refused-pattern.png"),
+	)
+	steps.Run(t, ctx, "create: the token is shown once",
+		chromedp.SetValue(chromedp.ID("redirect_uri_patterns"), "https://partner.example/cb/"),
+		chromedp.Click(submit),
+		chromedp.WaitVisible(chromedp.ID("iat-token")),
+		e2etest.Screenshot(shots, "03-iat-created.png"),
+	)
+	token, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("iat-token")))
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(token), "lki_") {
+		t.Fatalf("token not shown: %q %v", token, err)
+	}
+	steps.Run(t, ctx, "the list",
+		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
+		e2etest.Screenshot(shots, "04-iat-list.png"),
+	)
+	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil || !strings.Contains(list, "Partner onboarding") || !strings.Contains(list, "orders:read") ||
+		strings.Contains(list, strings.TrimSpace(token)) {
+		t.Errorf("list: %q %v", list, err)
+	}
 }

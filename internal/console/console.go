@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/webui"
 )
 
 // Prefix is the path of the console.
@@ -36,9 +37,9 @@ type Handler struct {
 	Store storage.Storage
 	// BaseURL is the public base URL (issuers, endpoint list).
 	BaseURL string
-	// Secure is true when the server speaks TLS: cookies get Secure and
-	// the "__Host-" prefix.
-	Secure bool
+	// Cookies names and flags the console's cookies from the base URL,
+	// like every other cookie of the server (docs/security.md K6).
+	Cookies webui.Cookies
 	// Bootstrap verifies the bootstrap admin token for "create first
 	// admin"; nil disables that page.
 	Bootstrap func(r *http.Request, token string) bool
@@ -142,6 +143,10 @@ func (h *Handler) routes() []route {
 		{"POST " + cl + "/certificates/{kid}/delete", wsWrite, h.removeCertificate},
 		{"POST " + cl + "/jwt-bearer", wsWrite, h.saveJWTBearer},
 		{"POST " + cl + "/authflow", wsWrite, h.saveAuthFlow},
+		{"GET " + ws + "/initial-access-tokens", wsRead, h.iats},
+		{"GET " + ws + "/initial-access-tokens/new", wsWrite, h.newIATForm},
+		{"POST " + ws + "/initial-access-tokens/new", wsWrite, h.createIAT},
+		{"POST " + ws + "/initial-access-tokens/{tid}/delete", wsWrite, h.deleteIAT},
 		{"GET " + ws + "/services", wsRead, h.services},
 		{"GET " + ws + "/services/new", wsWrite, h.serviceForm},
 		{"POST " + ws + "/services/new", wsWrite, h.saveService},

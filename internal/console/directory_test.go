@@ -57,6 +57,21 @@ func (b *browser) upload(path, tok, filename string, data []byte) (*http.Respons
 	return resp, out.String()
 }
 
+// signedInViewer creates the workspace_viewer "viewer" of the default
+// workspace with the admin's browser and returns the viewer's browser,
+// signed in, and its CSRF token.
+func (b *browser) signedInViewer(t *testing.T, adminCSRF string) (*browser, string) {
+	t.Helper()
+	resp, _ := b.post("/console/users", url.Values{"csrf_token": {adminCSRF}, "username": {"viewer"}, "password": {"viewer password 1"},
+		"role": {"workspace_viewer"}, "workspaces": {"default"}})
+	wantStatus(t, "create viewer", resp, 200)
+	v := b.e.browser()
+	_, body := v.get("/console/signin")
+	resp, body = v.post("/console/signin", url.Values{"csrf_token": {csrf(t, body)}, "username": {"viewer"}, "password": {"viewer password 1"}})
+	wantStatus(t, "viewer signs in", resp, 200)
+	return v, csrf(t, body)
+}
+
 // TestDirectoryPages covers issue 3 in the console: users and profiles,
 // certificates and JWT bearer settings on the OAuth tab, trusted issuers.
 func TestDirectoryPages(t *testing.T) {
@@ -168,14 +183,7 @@ func TestDirectoryPages(t *testing.T) {
 	}
 
 	// O4: a viewer reads these pages and changes nothing.
-	resp, _ = b.post("/console/users", url.Values{"csrf_token": {tok}, "username": {"viewer"}, "password": {"viewer password 1"},
-		"role": {"workspace_viewer"}, "workspaces": {"default"}})
-	wantStatus(t, "create viewer", resp, 200)
-	v := e.browser()
-	_, body = v.get("/console/signin")
-	resp, body = v.post("/console/signin", url.Values{"csrf_token": {csrf(t, body)}, "username": {"viewer"}, "password": {"viewer password 1"}})
-	wantStatus(t, "viewer signs in", resp, 200)
-	vtok := csrf(t, body)
+	v, vtok := b.signedInViewer(t, tok)
 	for _, p := range []string{ws + "/users", userPath, ws + "/profiles", ws + "/trusted-issuers", client + "/oauth"} {
 		resp, _ = v.get(p)
 		wantStatus(t, "viewer reads "+p, resp, 200)

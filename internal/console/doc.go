@@ -6,10 +6,10 @@
 // Security (SECURITY.md K1-K6, K9-K12, O4): sessions live in the database
 // (so several server processes share them) keyed by the SHA-256 of the
 // cookie value; the cookie is "__Host-latchkey_console" (HttpOnly, Secure,
-// Path=/, no Domain, SameSite=Lax) when the server speaks TLS. Browsers
-// refuse "__Host-" cookies without Secure, so on plain http (local
+// Path=/, no Domain, SameSite=Lax) when the base URL is https. Cookie jars
+// do not return Secure cookies over http, so with an http base URL (local
 // installs) the name is "latchkey_console" with the same flags minus
-// Secure. Every form carries a synchronizer CSRF token bound to the
+// Secure: the one decision of webui.Cookies. Every form carries a synchronizer CSRF token bound to the
 // session (an HMAC of a per-session secret); the sign-in and setup forms,
 // which have no session yet, use a double-submit token in a SameSite=Strict
 // cookie. Sign-in issues a new session ID (K4); sessions end after 30

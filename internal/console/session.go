@@ -13,21 +13,13 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// Cookie names. "__Host-" needs Secure, so plain-http installs use the
-// unprefixed names (see the package documentation).
+// Cookie names before h.Cookies.Name, which adds "__Host-" for https
+// base URLs (see the package documentation).
 const (
 	sessionCookie    = "latchkey_console"
 	preSessionCookie = "latchkey_csrf"
-	hostPrefix       = "__Host-"
 	csrfField        = "csrf_token"
 )
-
-func (h *Handler) cookieName(base string) string {
-	if h.Secure {
-		return hostPrefix + base
-	}
-	return base
-}
 
 func randomValue() string {
 	b := make([]byte, 32)
@@ -38,14 +30,6 @@ func randomValue() string {
 func hashID(id string) []byte {
 	s := sha256.Sum256([]byte(id))
 	return s[:]
-}
-
-// setCookie writes a cookie with the flags of SECURITY.md K6.
-func (h *Handler) setCookie(w http.ResponseWriter, base, value string, maxAge int, site http.SameSite) {
-	http.SetCookie(w, &http.Cookie{
-		Name: h.cookieName(base), Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: h.Secure, SameSite: site,
-	})
 }
 
 // startSession creates a fresh session for u and sets its cookie. The ID
@@ -63,21 +47,21 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, sessionCookie, id, 0, http.SameSiteLaxMode)
-	h.setCookie(w, preSessionCookie, "", -1, http.SameSiteStrictMode)
+	h.Cookies.Set(w, sessionCookie, id, 0, http.SameSiteLaxMode)
+	h.Cookies.Clear(w, preSessionCookie, http.SameSiteStrictMode)
 	return nil
 }
 
 // endSession deletes the browser's session, if any, and its cookie.
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
-	ck, err := r.Cookie(h.cookieName(sessionCookie))
+	ck, err := r.Cookie(h.Cookies.Name(sessionCookie))
 	if err != nil || ck.Value == "" {
 		return
 	}
 	if err := h.Store.DeleteConsoleSession(r.Context(), hashID(ck.Value)); err != nil {
 		h.logger().WarnContext(r.Context(), "console: delete session", "error", err)
 	}
-	h.setCookie(w, sessionCookie, "", -1, http.SameSiteLaxMode)
+	h.Cookies.Clear(w, sessionCookie, http.SameSiteLaxMode)
 }
 
 // loadSession returns the live session of the request and its user.
@@ -97,7 +81,7 @@ var errNoSession = errors.New("console: no live session")
 // answers 503 rather than sending a signed-in admin to the sign-in page
 // (docs/security.md R5).
 func (h *Handler) readSession(w http.ResponseWriter, r *http.Request) (storage.ConsoleSession, storage.AdminUser, error) {
-	ck, err := r.Cookie(h.cookieName(sessionCookie))
+	ck, err := r.Cookie(h.Cookies.Name(sessionCookie))
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return storage.ConsoleSession{}, storage.AdminUser{}, errNoSession
 	}
@@ -147,18 +131,18 @@ func (h *Handler) checkCSRF(r *http.Request, want string) bool {
 // preSessionToken returns the double-submit token of the sign-in and
 // setup forms, setting its SameSite=Strict cookie when missing.
 func (h *Handler) preSessionToken(w http.ResponseWriter, r *http.Request) string {
-	if ck, err := r.Cookie(h.cookieName(preSessionCookie)); err == nil && len(ck.Value) == 43 {
+	if ck, err := r.Cookie(h.Cookies.Name(preSessionCookie)); err == nil && len(ck.Value) == 43 {
 		return ck.Value
 	}
 	v := randomValue()
-	h.setCookie(w, preSessionCookie, v, 3600, http.SameSiteStrictMode)
+	h.Cookies.Set(w, preSessionCookie, v, 3600, http.SameSiteStrictMode)
 	return v
 }
 
 // checkPreSession verifies a pre-session form: the field must equal the
 // cookie, which a cross-site page can neither read nor send (Strict).
 func (h *Handler) checkPreSession(r *http.Request) bool {
-	ck, err := r.Cookie(h.cookieName(preSessionCookie))
+	ck, err := r.Cookie(h.Cookies.Name(preSessionCookie))
 	if err != nil || len(ck.Value) != 43 {
 		return false
 	}

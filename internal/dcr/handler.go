@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -29,12 +30,18 @@ type Handler struct {
 	Logger  *slog.Logger
 }
 
-// Mount registers the registration endpoints on mux.
+// Mount registers the registration endpoints on mux, behind workspace
+// resolution: an unknown or disabled workspace is 404, a storage failure
+// 503 (docs/security.md R5).
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("POST /w/{ws}/oauth2/register", h.register)
-	mux.HandleFunc("GET /w/{ws}/oauth2/register/{client_id}", h.read)
-	mux.HandleFunc("PUT /w/{ws}/oauth2/register/{client_id}", h.update)
-	mux.HandleFunc("DELETE /w/{ws}/oauth2/register/{client_id}", h.remove)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	route := func(pattern string, serve http.HandlerFunc) {
+		mux.Handle(pattern, workspaces.Resolve(serve, endpoint.WriteJSONError))
+	}
+	route("POST /w/{ws}/oauth2/register", h.register)
+	route("GET /w/{ws}/oauth2/register/{client_id}", h.read)
+	route("PUT /w/{ws}/oauth2/register/{client_id}", h.update)
+	route("DELETE /w/{ws}/oauth2/register/{client_id}", h.remove)
 }
 
 func (h *Handler) logger() *slog.Logger {
@@ -48,25 +55,11 @@ func errInvalidToken() error {
 	return oauth2.NewError(oauth2.ErrInvalidToken, "a valid access token is required")
 }
 
-// workspace resolves the enabled workspace of the request; unknown or
-// disabled workspaces are 404 (architecture: workspace resolution).
-func (h *Handler) workspace(ctx context.Context, r *http.Request) (storage.Workspace, error) {
-	ws, err := h.Store.GetWorkspace(ctx, r.PathValue("ws"))
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !ws.Enabled) {
-		return ws, oauth2.NewError(oauth2.ErrInvalidRequest, "unknown workspace").WithStatus(http.StatusNotFound)
-	}
-	return ws, err
-}
-
 // register implements RFC 7591 §3.1: authorize with the initial access
 // token, create the client, answer 201 with the client information.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ws, err := h.workspace(ctx, r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	// Authenticate before looking at the body, so that callers without a
 	// token learn nothing from validation errors. Authenticating does not
 	// spend a use: only a successful registration does, atomically with
@@ -228,10 +221,7 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 // exist.
 func (h *Handler) authorizeManagement(r *http.Request) (storage.Client, error) {
 	ctx := r.Context()
-	ws, err := h.workspace(ctx, r)
-	if err != nil {
-		return storage.Client{}, err
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	tok, ok := bearer(r)
 	if !ok {
 		return storage.Client{}, errInvalidToken()
@@ -287,7 +277,9 @@ func decodeMetadata(w http.ResponseWriter, r *http.Request) (metadata, error) {
 
 // writeError maps errors to RFC 7591 §3.2.2 responses: redirect URI
 // problems are invalid_redirect_uri, other validation problems
-// invalid_client_metadata; internal errors are logged and generic.
+// invalid_client_metadata, storage failures 503 temporarily_unavailable
+// (docs/security.md R5); internal errors are generic. Every failure is
+// logged once, with the request ID.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *service.ValidationError
 	switch {
@@ -297,11 +289,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		err = oauth2.NewError(oauth2.ErrInvalidClientMetadata, service.PublicMessage(err))
 	case errors.Is(err, service.ErrNotFound):
 		err = errInvalidToken()
+	case errors.Is(err, storage.ErrUnavailable):
+		err = endpoint.ErrUnavailable(err)
 	}
-	if oe := oauth2.AsError(err); oe.Code == oauth2.ErrServerError {
-		h.logger().ErrorContext(r.Context(), "dcr: internal error", slog.String("path", r.URL.Path), slog.Any("error", err))
-	}
-	oauth2.WriteError(w, err)
+	e := oauth2.AsError(err)
+	endpoint.LogFailure(r.Context(), h.Logger, "registration request failed", e, slog.String("route", r.Pattern))
+	oauth2.WriteError(w, e)
 }
 
 func validationError(ve *service.ValidationError) error {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/signing"
@@ -35,8 +35,9 @@ type Handler struct {
 	Keys    JWKSSource
 	BaseURL string
 	Logger  *slog.Logger
-	// GrantTypes lists the grant types the token endpoint accepts;
-	// nil means grants.Supported.
+	// GrantTypes lists the grant types the token endpoint accepts
+	// (grants.Supported in the server), so what is advertised is what is
+	// accepted (SECURITY.md P1); nil advertises none.
 	GrantTypes func() []string
 	// NoRegistration omits registration_endpoint, for a server that does
 	// not mount dynamic client registration.
@@ -48,11 +49,13 @@ type Handler struct {
 	MaxAge time.Duration
 }
 
-// Mount registers the three GET endpoints.
+// Mount registers the three GET endpoints behind workspace resolution.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /w/{ws}/.well-known/openid-configuration", h.serveMetadata)
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server/w/{ws}", h.serveMetadata)
-	mux.HandleFunc("GET /w/{ws}/oauth2/jwks", h.serveJWKS)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	metadata := workspaces.Resolve(h.serveMetadata, endpoint.WriteJSONError)
+	mux.Handle("GET /w/{ws}/.well-known/openid-configuration", metadata)
+	mux.Handle("GET /.well-known/oauth-authorization-server/w/{ws}", metadata)
+	mux.Handle("GET /w/{ws}/oauth2/jwks", workspaces.Resolve(h.serveJWKS, endpoint.WriteJSONError))
 }
 
 // Metadata is the authorization server metadata document (RFC 8414 §2,
@@ -94,11 +97,7 @@ type Metadata struct {
 
 func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	md, err := h.Build(ctx, ws)
 	if err != nil {
 		h.fail(w, r, err)
@@ -119,12 +118,12 @@ func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, er
 	if err != nil {
 		return Metadata{}, err
 	}
-	issuer := grants.Issuer(h.BaseURL, ws.ID)
+	issuer := endpoint.Issuer(h.BaseURL, ws.ID)
 	methods := AuthMethods(ws)
 	algs := AuthSigningAlgs(methods)
 	md := Metadata{
 		Issuer:                            issuer,
-		TokenEndpoint:                     grants.TokenEndpoint(issuer),
+		TokenEndpoint:                     endpoint.TokenEndpoint(issuer),
 		JWKSURI:                           issuer + "/oauth2/jwks",
 		ScopesSupported:                   scopes,
 		ResponseTypesSupported:            []string{},
@@ -149,7 +148,7 @@ func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, er
 func (h *Handler) scopeNames(ctx context.Context, wsID string) ([]string, error) {
 	refs, err := h.Store.ListScopes(ctx, wsID)
 	if err != nil {
-		return nil, grants.ErrUnavailable(err)
+		return nil, endpoint.ErrUnavailable(err)
 	}
 	names := make([]string, 0, len(refs)+len(oidc.StandardScopes))
 	names = append(names, oidc.StandardScopes...)
@@ -164,7 +163,7 @@ func (h *Handler) grantTypes() []string {
 	if h.GrantTypes != nil {
 		return h.GrantTypes()
 	}
-	return grants.Supported()
+	return []string{}
 }
 
 // AuthMethods are the token endpoint auth methods of ws: its
@@ -202,14 +201,10 @@ func AuthSigningAlgs(methods []string) []string {
 
 func (h *Handler) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	body, err := h.Keys.JWKS(ctx, ws.ID)
 	if err != nil {
-		h.fail(w, r, grants.ErrUnavailable(err))
+		h.fail(w, r, endpoint.ErrUnavailable(err))
 		return
 	}
 	// RFC 7517 §8.5.1 media type.
@@ -234,8 +229,7 @@ func (h *Handler) maxAge() time.Duration {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := oauth2.AsError(err)
-	grants.LogFailure(r.Context(), h.Logger, "discovery request failed", e,
-		slog.String("request_id", grants.RequestIDOf(r, nil)),
+	endpoint.LogFailure(r.Context(), h.Logger, "discovery request failed", e,
 		slog.String("workspace", r.PathValue("ws")))
 	oauth2.WriteError(w, e)
 }

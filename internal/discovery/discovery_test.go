@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{env: env, mux: http.NewServeMux()}
-	f.h = &discovery.Handler{Store: env.Store, Keys: env.Keys, BaseURL: baseURL, Logger: env.Logger}
+	f.h = &discovery.Handler{Store: env.Store, Keys: env.Keys, BaseURL: baseURL, Logger: env.Logger, GrantTypes: grants.Supported}
 	f.h.Mount(f.mux)
 	return f
 }

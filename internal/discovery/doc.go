@@ -16,7 +16,8 @@
 // The document is built from the same sources that gate behaviour, so that
 // what is advertised is exactly what is accepted (SECURITY.md P1):
 // grant_types_supported is the token endpoint's registry
-// (grants.Supported), the auth methods are the workspace's allowed methods,
+// (grants.Supported, which the server hands in as Handler.GrantTypes so
+// that this package needs nothing else of the grants), the auth methods are the workspace's allowed methods,
 // the assertion algorithms are the allowlists client authentication
 // enforces, and scopes_supported lists the workspace's scopes.
 //

@@ -20,7 +20,7 @@ import (
 // Prefixes of the code flow's bearer values (greppable, SECURITY.md Q6).
 const (
 	AuthCodePrefix     = "lkac_"
-	RefreshTokenPrefix = "lkrt_"
+	RefreshTokenPrefix = tokens.RefreshTokenPrefix
 )
 
 // Refresh token lifetimes when neither the client nor Defaults set one.

@@ -2,9 +2,11 @@
 // POST /w/{ws}/oauth2/token (RFC 6749 §3.2).
 //
 // Every request runs the same fixed pipeline, modelled on Dex's
-// server/grants: the form is parsed once (ParseForm: body only, size and
-// parameter caps, no repeated parameters) into a typed request, the
-// workspace is resolved, the grant type is checked against the registry,
+// server/grants: the workspace is resolved by the endpoint middleware
+// before the handler runs (endpoint.Workspaces), the form is parsed once
+// (endpoint.ParseForm with endpoint.TokenForm: body only, size and
+// parameter caps, no repeated parameters) into a typed request, the grant
+// type is checked against the registry,
 // the client is authenticated through clientauth (every grant, public
 // clients too), the grant type is checked against the client's
 // registration, and only then does the grant-specific function run. A grant

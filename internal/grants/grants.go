@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/clientauth"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -59,9 +60,6 @@ type Handler struct {
 	Logger   *slog.Logger
 	Metrics  Metrics // may be nil
 	Defaults Defaults
-	// RequestID returns the request id the server middleware assigned, for
-	// logs. When nil the X-Request-Id header is used.
-	RequestID func(*http.Request) string
 	// JWTBearer holds what only the JWT bearer grant needs (jwtbearer.go).
 	JWTBearer JWTBearerDeps
 	// AuthCode holds what the authorization_code and refresh_token grants
@@ -69,11 +67,19 @@ type Handler struct {
 	AuthCode AuthCodeDeps
 }
 
-// Mount registers POST /w/{ws}/oauth2/token, and a 405 for every other
-// method on that path (SECURITY.md Q1).
+// Mount registers POST /w/{ws}/oauth2/token behind workspace resolution,
+// and a 405 for every other method on that path (SECURITY.md Q1).
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("POST /w/{ws}/oauth2/token", h.serveToken)
-	mux.HandleFunc("/w/{ws}/oauth2/token", MethodNotAllowed)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	mux.Handle("POST /w/{ws}/oauth2/token", workspaces.Resolve(h.serveToken, h.workspaceFailed))
+	mux.HandleFunc("/w/{ws}/oauth2/token", endpoint.MethodNotAllowed)
+}
+
+// workspaceFailed answers a request whose workspace did not resolve
+// (logged by the resolution) and counts it like any failed token request.
+func (h *Handler) workspaceFailed(w http.ResponseWriter, _ *http.Request, e *oauth2.Error) {
+	h.recordRequest(metricLabel(""), string(e.Code))
+	oauth2.WriteError(w, e)
 }
 
 // request is the typed token request every grant receives: the parsed
@@ -125,12 +131,10 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 // that the caller can log and label failures.
 func (h *Handler) process(w http.ResponseWriter, r *http.Request, req *request) (*tokenResponse, error) {
 	ctx := r.Context()
-	ws, err := LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
-	if err != nil {
-		return nil, err
-	}
-	req.ws, req.issuer = ws, Issuer(h.BaseURL, ws.ID)
-	if req.form, err = ParseForm(w, r); err != nil {
+	req.ws, _ = endpoint.WorkspaceFromContext(ctx)
+	req.issuer = endpoint.IssuerFromContext(ctx)
+	var err error
+	if req.form, err = endpoint.ParseForm(w, r, endpoint.TokenForm); err != nil {
 		return nil, err
 	}
 	grant, err := lookupGrant(req)
@@ -176,10 +180,10 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
 		Workspace:     req.ws,
 		Issuer:        req.issuer,
-		TokenEndpoint: TokenEndpoint(req.issuer),
+		TokenEndpoint: endpoint.TokenEndpoint(req.issuer),
 		Form:          req.form,
 		Authorization: r.Header.Get("Authorization"),
-	}, RemoteIP(r))
+	}, endpoint.RemoteIP(r))
 	if err != nil {
 		return err
 	}
@@ -221,51 +225,11 @@ func (h *Handler) now() time.Time {
 }
 
 // logFailure logs a failed request with its request id and the error
-// code; never a credential or a token. Storage and key failures are
-// errors, client authentication failures info (they matter for abuse
-// monitoring), everything else debug.
+// code; never a credential or a token (endpoint.LogFailure picks the
+// level).
 func (h *Handler) logFailure(r *http.Request, req *request, e *oauth2.Error) {
-	LogFailure(r.Context(), h.Logger, "token request failed", e,
-		slog.String("request_id", RequestIDOf(r, h.RequestID)),
+	endpoint.LogFailure(r.Context(), h.Logger, "token request failed", e,
 		slog.String("workspace", req.ws.ID),
 		slog.String("grant_type", metricLabel(req.grantType)),
 		slog.String("client_id", req.client.ID))
-}
-
-// LogFailure logs a protocol error at a level that fits its code. The
-// cause is logged; it never holds secrets (callers wrap storage and crypto
-// errors, not request values).
-func LogFailure(ctx context.Context, logger *slog.Logger, msg string, e *oauth2.Error, attrs ...slog.Attr) {
-	if logger == nil {
-		return
-	}
-	level := slog.LevelDebug
-	switch e.Code {
-	case oauth2.ErrServerError, oauth2.ErrTemporarilyUnavailable:
-		level = slog.LevelError
-	case oauth2.ErrInvalidClient:
-		level = slog.LevelInfo
-	}
-	attrs = append(attrs, slog.String("error", string(e.Code)), slog.String("description", e.Description))
-	if e.Cause != nil {
-		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
-	}
-	logger.LogAttrs(ctx, level, msg, attrs...)
-}
-
-// maxRequestIDLen bounds a request id taken from a header, which may be
-// client input when no middleware set it.
-const maxRequestIDLen = 128
-
-// RequestIDOf returns the request id of r: fn(r) when fn is set, else the
-// X-Request-Id header (set by the server middleware), truncated.
-func RequestIDOf(r *http.Request, fn func(*http.Request) string) string {
-	if fn != nil {
-		return fn(r)
-	}
-	id := r.Header.Get("X-Request-Id")
-	if len(id) > maxRequestIDLen {
-		id = id[:maxRequestIDLen]
-	}
-	return id
 }

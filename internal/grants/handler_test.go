@@ -73,7 +73,7 @@ func newFixture(t testing.TB, alg string) *fixture {
 		Defaults: grants.Defaults{AccessTokenTTL: time.Hour},
 	}
 	f.handler.Mount(env.Mux)
-	(&discovery.Handler{Store: env.Store, Keys: env.Keys, BaseURL: env.BaseURL}).Mount(env.Mux)
+	(&discovery.Handler{Store: env.Store, Keys: env.Keys, BaseURL: env.BaseURL, GrantTypes: grants.Supported}).Mount(env.Mux)
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/ssrf"
@@ -159,8 +160,9 @@ func parseBearerAssertion(form url.Values) (*jwtx.Token, error) {
 	}
 	tok, err := jwtx.Parse(values[0], bearerAlgs, maxBearerAssertionSize)
 	if err != nil {
-		// About the caller's own input only, so the detail is safe.
-		return nil, oauth2.Wrap(oauth2.ErrInvalidGrant, "assertion is invalid: "+err.Error(), err)
+		// The public sentence only: the detail quotes the token and goes
+		// to the log as the cause.
+		return nil, oauth2.Wrap(oauth2.ErrInvalidGrant, "assertion is invalid: "+jwtx.Describe(err), err)
 	}
 	return tok, nil
 }
@@ -275,7 +277,8 @@ func issuerAllowedFor(ti storage.TrustedIssuer, c storage.Client) bool {
 }
 
 // validateBearer checks the claims (RFC 7523 §3 items 2–6) once the
-// signature has been verified, so the detail is safe to show.
+// signature has been verified, so saying which claim failed tells the
+// caller nothing it could not learn by signing.
 func validateBearer(req *request, src assertionSource, tok *jwtx.Token, now time.Time) error {
 	exp := jwtx.Expected{
 		Issuer:    tok.Claims.Issuer,
@@ -286,7 +289,7 @@ func validateBearer(req *request, src assertionSource, tok *jwtx.Token, now time
 		RejectTypes: bearerRejectTypes,
 	}
 	if err := tok.Validate(exp); err != nil {
-		return oauth2.Wrap(oauth2.ErrInvalidGrant, err.Error(), err)
+		return oauth2.Wrap(oauth2.ErrInvalidGrant, jwtx.Describe(err), err)
 	}
 	if subjectOf(tok) == "" {
 		return oauth2.NewError(oauth2.ErrInvalidGrant, "assertion has no subject")
@@ -302,7 +305,7 @@ func validateBearer(req *request, src assertionSource, tok *jwtx.Token, now time
 // assertions also its client_id (ServiceNow) and its extra audiences; for
 // a trusted issuer also its configured audience (App ID).
 func bearerAudiences(req *request, src assertionSource) []string {
-	auds := []string{req.issuer, TokenEndpoint(req.issuer)}
+	auds := []string{req.issuer, endpoint.TokenEndpoint(req.issuer)}
 	if src.issuer != nil {
 		if src.issuer.Audience != "" {
 			auds = append(auds, src.issuer.Audience)

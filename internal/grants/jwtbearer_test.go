@@ -5,19 +5,13 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2/jwt"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -127,147 +121,6 @@ func decodeClaims(t *testing.T, raw string) tokenClaims {
 
 func b64Decode(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(s)
-}
-
-func mustRun(t *testing.T, dir, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s is not installed: skipping the guide test that needs it", name)
-	}
-}
-
-func readPrivateKey(t *testing.T, path string) any {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			t.Fatalf("no private key in %s", path)
-		}
-		if block.Type == "PRIVATE KEY" {
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}
-		if block.Type == "RSA PRIVATE KEY" {
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}
-	}
-}
-
-// TestJWTBearerServiceNowGuide follows seed guide 003 literally: a JKS
-// keystore from keytool, the certificate exported and converted to PEM
-// with openssl, uploaded with a chosen kid (the "verifier map"); the
-// assertion carries that kid, aud = iss = client_id, sub = the user's
-// email (user field = email); the request sends client_id, client_secret,
-// grant_type and assertion.
-func TestJWTBearerServiceNowGuide(t *testing.T) {
-	requireTool(t, "keytool")
-	requireTool(t, "openssl")
-	f := newBearerFixture(t)
-	dir := t.TempDir()
-	mustRun(t, dir, "keytool", "-genkey", "-alias", "snclient", "-keyalg", "RSA", "-keysize", "2048", "-validity", "365",
-		"-keystore", "snclient.keystore", "-storepass", "abcd1234", "-keypass", "abcd1234", "-dname", "CN=snclient, O=Example")
-	mustRun(t, dir, "keytool", "-exportcert", "-alias", "snclient", "-keystore", "snclient.keystore", "-storepass", "abcd1234", "-file", "snclient.cer")
-	mustRun(t, dir, "openssl", "x509", "-inform", "der", "-in", "snclient.cer", "-out", "certificate.pem")
-	// The private key, to sign as ServiceNow would: convert the keystore
-	// to PKCS#12 (a no-op for modern JDKs) and extract the key.
-	mustRun(t, dir, "keytool", "-importkeystore", "-srckeystore", "snclient.keystore", "-srcstorepass", "abcd1234",
-		"-destkeystore", "snclient.p12", "-deststoretype", "PKCS12", "-deststorepass", "abcd1234", "-noprompt")
-	mustRun(t, dir, "openssl", "pkcs12", "-in", "snclient.p12", "-nocerts", "-nodes", "-passin", "pass:abcd1234", "-out", "key.pem")
-	pemCert, err := os.ReadFile(filepath.Join(dir, "certificate.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := readPrivateKey(t, filepath.Join(dir, "key.pem"))
-
-	const kid = "sn-verifier-1"
-	f.client(t, storage.Client{ID: "servicenow-app", Scopes: allScopes, GrantTypes: []string{oauth2.GrantJWTBearer},
-		TokenEndpointAuthMethod: oauth2.AuthClientSecretPost,
-		JWTBearer:               &storage.JWTBearerSettings{UserField: storage.UserFieldEmail}})
-	f.uploadCert(t, "servicenow-app", kid, pemCert)
-
-	assertion := sign(t, jose.RS256, key, kid, bearerClaims("servicenow-app", "alice@example.com", "servicenow-app"))
-	form := url.Values{
-		"client_id": {"servicenow-app"}, "client_secret": {f.secrets["servicenow-app"]},
-		"grant_type": {oauth2.GrantJWTBearer}, "assertion": {assertion},
-	}
-	tb := decodeToken(t, f.post(t, "acme", form, "", ""))
-	if tb.AccessToken == "" || tb.ExpiresIn <= 0 || *tb.Scope != strings.Join(allScopes, " ") {
-		t.Fatalf("response: %+v", tb)
-	}
-	claims, _ := verifyWithOIDC(t, f.fixture, tb.AccessToken, oauth2.AlgRS256)
-	if claims.Subject != "usr-alice" || claims.ClientID != "servicenow-app" {
-		t.Fatalf("token sub %q client_id %q; want the user and the client", claims.Subject, claims.ClientID)
-	}
-	// The ServiceNow client sends client credentials: a wrong secret fails
-	// even with a valid assertion (RFC 7521 §4.1).
-	form.Set("client_secret", "wrong")
-	form.Set("assertion", sign(t, jose.RS256, key, kid, bearerClaims("servicenow-app", "alice@example.com", "servicenow-app")))
-	assertError(t, f.post(t, "acme", form, "", ""), http.StatusUnauthorized, "invalid_client")
-}
-
-// TestJWTBearerSalesforceGuide follows seed guide 000: a certificate from
-// openssl req -x509 with Digital Signature key usage, and an assertion-only
-// request made by golang.org/x/oauth2/jwt with its defaults (iss = the
-// client_id, aud = the token URL, exp = iat + 1h, no jti). Pre-authorization
-// by profile admits alice and refuses bob.
-func TestJWTBearerSalesforceGuide(t *testing.T) {
-	requireTool(t, "openssl")
-	f := newBearerFixture(t)
-	dir := t.TempDir()
-	mustRun(t, dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-keyout", "server.key", "-out", "server.crt",
-		"-days", "365", "-nodes", "-subj", "/CN=salesforce-app", "-addext", "keyUsage=digitalSignature")
-	crt, err := os.ReadFile(filepath.Join(dir, "server.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, "server.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.client(t, storage.Client{ID: "sf-app", Scopes: []string{"orders:read"}, GrantTypes: []string{oauth2.GrantJWTBearer},
-		JWTBearer: &storage.JWTBearerSettings{PreAuth: storage.PreAuthAdminApproved, AllowedProfiles: []string{integrationProfile}}})
-	f.uploadCert(t, "sf-app", "", crt)
-
-	cfg := func(sub string) *jwt.Config {
-		return &jwt.Config{Email: "sf-app", PrivateKey: keyPEM, Subject: sub, TokenURL: f.tokenURL("acme"), Scopes: []string{"orders:read"}}
-	}
-	tok, err := cfg("alice").TokenSource(context.Background()).Token()
-	if err != nil {
-		t.Fatalf("x/oauth2/jwt: %v", err)
-	}
-	claims, _ := verifyWithOIDC(t, f.fixture, tok.AccessToken, oauth2.AlgRS256)
-	if claims.Subject != "usr-alice" || claims.ClientID != "sf-app" || claims.Scope != "orders:read" || tok.TokenType != "Bearer" {
-		t.Fatalf("claims %+v, token type %q", claims, tok.TokenType)
-	}
-	if tok.RefreshToken != "" {
-		t.Fatal("no refresh token unless the client enables it")
-	}
-	_, err = cfg("bob").TokenSource(context.Background()).Token()
-	// x/oauth2/jwt reports the error body as text.
-	if err == nil || !strings.Contains(err.Error(), `"error":"invalid_grant","error_description":"user is not pre-authorized for this app"`) {
-		t.Fatalf("bob: got %v", err)
-	}
 }
 
 // TestJWTBearerCMiCFlow: an external IdP (an HTTPS server publishing its

@@ -3,10 +3,11 @@
 // POST /w/{ws}/oauth2/revoke, for the RFC 9068 JWT access tokens that the
 // token endpoint issues.
 //
-// Both endpoints share the token endpoint's request hygiene
-// (grants.ParseForm: form body only, 64 KiB cap, no repeated parameters)
-// and its client authentication: an unauthenticated caller gets
-// 401 invalid_client (RFC 7662 §2.1, SECURITY.md I1).
+// Both endpoints share the token endpoint's workspace resolution and
+// request hygiene (package endpoint: ParseForm with TokenForm, form body
+// only, 64 KiB cap, no repeated parameters) and its client
+// authentication: an unauthenticated caller gets 401 invalid_client
+// (RFC 7662 §2.1, SECURITY.md I1).
 //
 // # Introspection policy (RFC 7662 §2.2, SECURITY.md I2, I3)
 //

@@ -12,7 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/latchkey/latchkey/internal/clientauth"
-	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/signing"
@@ -26,6 +26,12 @@ type KeySource interface {
 	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
 }
 
+// Authenticator authenticates the calling client (SECURITY.md B11).
+// *clientauth.Authenticator implements it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r clientauth.Request, remoteIP string) (clientauth.Result, error)
+}
+
 // Limiter is a per-caller request budget (SECURITY.md N2).
 // *ratelimit.Limiter implements it.
 type Limiter interface {
@@ -34,34 +40,34 @@ type Limiter interface {
 
 // The production implementations.
 var (
-	_ KeySource = (*signing.Manager)(nil)
-	_ Limiter   = (*ratelimit.Limiter)(nil)
+	_ Authenticator = (*clientauth.Authenticator)(nil)
+	_ KeySource     = (*signing.Manager)(nil)
+	_ Limiter       = (*ratelimit.Limiter)(nil)
 )
 
 // Handler serves introspection and revocation for every workspace.
 type Handler struct {
 	Store   storage.Storage // the cached store; IsTokenRevoked/RevokeToken go to the database
-	Auth    grants.Authenticator
+	Auth    Authenticator
 	Keys    KeySource
 	BaseURL string
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Limiter Limiter // may be nil
-	// RequestID returns the request id the server middleware assigned, for
-	// logs. When nil the X-Request-Id header is used.
-	RequestID func(*http.Request) string
 
 	// verified caches signature checks; Mount creates it (nil: no cache).
 	verified *verifiedCache
 }
 
-// Mount registers both endpoints, and 405 for other methods on their paths.
+// Mount registers both endpoints behind workspace resolution, and 405 for
+// other methods on their paths.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	h.verified = newVerifiedCache()
-	mux.HandleFunc("POST /w/{ws}/oauth2/introspect", h.serveIntrospect)
-	mux.HandleFunc("/w/{ws}/oauth2/introspect", grants.MethodNotAllowed)
-	mux.HandleFunc("POST /w/{ws}/oauth2/revoke", h.serveRevoke)
-	mux.HandleFunc("/w/{ws}/oauth2/revoke", grants.MethodNotAllowed)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	mux.Handle("POST /w/{ws}/oauth2/introspect", workspaces.Resolve(h.serveIntrospect, endpoint.WriteJSONError))
+	mux.HandleFunc("/w/{ws}/oauth2/introspect", endpoint.MethodNotAllowed)
+	mux.Handle("POST /w/{ws}/oauth2/revoke", workspaces.Resolve(h.serveRevoke, endpoint.WriteJSONError))
+	mux.HandleFunc("/w/{ws}/oauth2/revoke", endpoint.MethodNotAllowed)
 }
 
 // call is one authenticated request to either endpoint.
@@ -73,16 +79,15 @@ type call struct {
 	token  string
 }
 
-// begin runs the shared front of both pipelines: workspace, form, client
-// authentication (I1), rate limit, and the required token parameter.
+// begin runs the shared front of both pipelines after the resolved
+// workspace: form, client authentication (I1), rate limit, and the
+// required token parameter.
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	ws, err := grants.LookupWorkspace(ctx, h.Store, r.PathValue("ws"))
-	if err != nil {
-		return err
-	}
-	c.ws, c.issuer = ws, grants.Issuer(h.BaseURL, ws.ID)
-	if c.form, err = grants.ParseForm(w, r); err != nil {
+	c.ws, _ = endpoint.WorkspaceFromContext(ctx)
+	c.issuer = endpoint.IssuerFromContext(ctx)
+	var err error
+	if c.form, err = endpoint.ParseForm(w, r, endpoint.TokenForm); err != nil {
 		return err
 	}
 	if err := h.authenticate(ctx, r, c); err != nil {
@@ -106,11 +111,11 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, c *call) er
 	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
 		Workspace:     c.ws,
 		Issuer:        c.issuer,
-		TokenEndpoint: grants.TokenEndpoint(c.issuer),
+		TokenEndpoint: endpoint.TokenEndpoint(c.issuer),
 		Endpoint:      c.issuer + "/oauth2/" + path.Base(r.URL.Path),
 		Form:          c.form,
 		Authorization: r.Header.Get("Authorization"),
-	}, grants.RemoteIP(r))
+	}, endpoint.RemoteIP(r))
 	if err != nil {
 		return err
 	}
@@ -142,7 +147,7 @@ func (h *Handler) limit(c *call) error {
 func (h *Handler) verify(ctx context.Context, c *call) (at tokens.AccessToken, ok bool, err error) {
 	keys, err := h.Keys.PublicKeys(ctx, c.ws.ID)
 	if err != nil {
-		return tokens.AccessToken{}, false, grants.ErrUnavailable(err)
+		return tokens.AccessToken{}, false, endpoint.ErrUnavailable(err)
 	}
 	now := h.now()
 	key, set := cacheKey(c.ws.ID, c.token), keySetID(keys)
@@ -166,8 +171,7 @@ func (h *Handler) now() time.Time {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, msg string, c *call, err error) {
 	e := oauth2.AsError(err)
-	grants.LogFailure(r.Context(), h.Logger, msg, e,
-		slog.String("request_id", grants.RequestIDOf(r, h.RequestID)),
+	endpoint.LogFailure(r.Context(), h.Logger, msg, e,
 		slog.String("workspace", c.ws.ID),
 		slog.String("client_id", c.caller.ID))
 	oauth2.WriteError(w, e)
@@ -178,7 +182,7 @@ func (h *Handler) debug(r *http.Request, msg string, c *call, attrs ...slog.Attr
 		return
 	}
 	attrs = append(attrs,
-		slog.String("request_id", grants.RequestIDOf(r, h.RequestID)),
+		slog.String("request_id", endpoint.RequestID(r)),
 		slog.String("workspace", c.ws.ID),
 		slog.String("client_id", c.caller.ID))
 	h.Logger.LogAttrs(r.Context(), slog.LevelDebug, msg, attrs...)

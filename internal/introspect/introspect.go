@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
@@ -86,7 +86,7 @@ func (h *Handler) introspect(ctx context.Context, c *call) (at tokens.AccessToke
 	}
 	revoked, err := h.Store.IsTokenRevoked(ctx, c.ws.ID, at.JTI)
 	if err != nil {
-		return at, false, "", grants.ErrUnavailable(err)
+		return at, false, "", endpoint.ErrUnavailable(err)
 	}
 	if revoked {
 		return at, false, "revoked", nil
@@ -123,7 +123,7 @@ func (h *Handler) clientState(ctx context.Context, wsID string, at tokens.Access
 		return "client no longer exists", nil
 	}
 	if err != nil {
-		return "", grants.ErrUnavailable(err)
+		return "", endpoint.ErrUnavailable(err)
 	}
 	if !client.Enabled {
 		return "client disabled", nil

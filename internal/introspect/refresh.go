@@ -6,7 +6,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
@@ -24,7 +24,7 @@ import (
 // isRefreshToken tells refresh tokens apart by their prefix; the hint
 // never decides (SECURITY.md I4).
 func isRefreshToken(raw string) bool {
-	return strings.HasPrefix(raw, grants.RefreshTokenPrefix) && len(raw) <= 256
+	return strings.HasPrefix(raw, tokens.RefreshTokenPrefix) && len(raw) <= 256
 }
 
 // refreshResponse is the RFC 7662 §2.2 answer for an active refresh token.
@@ -47,7 +47,7 @@ func (h *Handler) liveRefresh(ctx context.Context, c *call) (storage.TokenFamily
 		return fam, false, nil
 	}
 	if err != nil {
-		return fam, false, grants.ErrUnavailable(err)
+		return fam, false, endpoint.ErrUnavailable(err)
 	}
 	return fam, gen == fam.Generation && fam.Live(h.now()), nil
 }
@@ -68,7 +68,7 @@ func (h *Handler) introspectRefresh(ctx context.Context, c *call) (any, error) {
 	}
 	sub, err := (&oidc.Subjects{Store: h.Store}).Subject(ctx, client, fam.UserID)
 	if err != nil {
-		return nil, grants.ErrUnavailable(err)
+		return nil, endpoint.ErrUnavailable(err)
 	}
 	resp := refreshResponse{
 		Active: true, Scope: strings.Join(fam.Scopes, " "), ClientID: fam.ClientID, Subject: sub,
@@ -87,13 +87,13 @@ func (h *Handler) revokeRefresh(ctx context.Context, c *call) (string, error) {
 		return "unknown refresh token, nothing to do", nil
 	}
 	if err != nil {
-		return "", grants.ErrUnavailable(err)
+		return "", endpoint.ErrUnavailable(err)
 	}
 	if fam.ClientID != c.caller.ID {
 		return "", errNotIssuedToCaller()
 	}
 	if err := h.Store.RevokeTokenFamily(ctx, c.ws.ID, fam.ID, h.now().UTC()); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return "", grants.ErrUnavailable(err)
+		return "", endpoint.ErrUnavailable(err)
 	}
 	return "refresh token family revoked", nil
 }
@@ -110,7 +110,7 @@ func (h *Handler) familyRevoked(ctx context.Context, wsID string, at tokens.Acce
 		return true, nil
 	}
 	if err != nil {
-		return false, grants.ErrUnavailable(err)
+		return false, endpoint.ErrUnavailable(err)
 	}
 	return !fam.RevokedAt.IsZero(), nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/latchkey/latchkey/internal/grants"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -62,7 +62,7 @@ func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err erro
 		RevokedAt:   h.now().UTC(),
 	})
 	if err != nil {
-		return "", grants.ErrUnavailable(err)
+		return "", endpoint.ErrUnavailable(err)
 	}
 	return "revoked", nil
 }

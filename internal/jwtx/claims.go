@@ -2,7 +2,6 @@ package jwtx
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +26,7 @@ func (t *Token) parseClaims(m map[string]json.RawMessage) error {
 			// Identifiers go to storage and logs; a NUL or control
 			// character is never part of a legitimate one
 			// (docs/security.md R4).
-			return fmt.Errorf("%w: claim %q contains a control character", ErrMalformed, name)
+			return malformed("claim '"+name+"' contains a control character", "value %s", quote(*dst))
 		}
 	}
 	if c.Audience, t.audSingle, err = parseAudience(m["aud"]); err != nil {
@@ -67,7 +66,11 @@ func parseAudience(v json.RawMessage) (aud []string, single bool, err error) {
 			return aud, false, err
 		}
 	}
-	return nil, false, fmt.Errorf("%w: claim \"aud\" must be a string or an array of strings", ErrMalformed)
+	return nil, false, errAudienceType(v)
+}
+
+func errAudienceType(v json.RawMessage) error {
+	return malformed("claim 'aud' must be a string or an array of strings", "value %s", quote(string(v)))
 }
 
 func audienceList(list []json.RawMessage) ([]string, error) {
@@ -75,7 +78,7 @@ func audienceList(list []json.RawMessage) ([]string, error) {
 	for _, item := range list {
 		var s string
 		if len(item) == 0 || item[0] != '"' || json.Unmarshal(item, &s) != nil {
-			return nil, fmt.Errorf("%w: claim \"aud\" must be a string or an array of strings", ErrMalformed)
+			return nil, errAudienceType(item)
 		}
 		aud = append(aud, s)
 	}
@@ -90,7 +93,7 @@ func parseNumericDate(m map[string]json.RawMessage, name string) (*time.Time, er
 	if !ok {
 		return nil, nil
 	}
-	bad := fmt.Errorf("%w: claim %q must be an integer NumericDate", ErrMalformed, name)
+	bad := malformed("claim '"+name+"' must be an integer NumericDate (seconds since 1970, not negative, not quoted)", "value %s", quote(string(v)))
 	if len(v) == 0 || len(v) > 12 {
 		return nil, bad
 	}

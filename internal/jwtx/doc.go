@@ -18,7 +18,11 @@
 //  3. Validate: the claims — but only after a signature check succeeded, so
 //     an "expired" result can never stand in for "authentic" (A13).
 //
-// Errors are plain errors with short texts that are safe to show to the
-// caller ("assertion expired", "audience is invalid"); callers map them to
-// invalid_client or invalid_grant.
+// Every error is an *Error that matches one of the exported sentinels with
+// errors.Is. Describe returns its public description, a fixed sentence
+// written for the developer who built the token ("assertion expired",
+// "header member 'jku' is not allowed"), which callers send as the
+// error_description of invalid_client or invalid_grant. What exactly was
+// found (a member name, a kid, a decoder message) is token content: it is
+// only in Error(), which callers log with the request ID.
 package jwtx

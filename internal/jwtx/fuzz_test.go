@@ -1,6 +1,7 @@
 package jwtx
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -9,8 +10,9 @@ import (
 
 // FuzzParse feeds arbitrary strings through Parse, Verify and Validate. The
 // seeds run as a normal unit test. Properties: no panic, Validate never
-// succeeds on an unverified token, and anything Parse accepts is a compact
-// JWS within the size cap whose alg is on the allowlist.
+// succeeds on an unverified token, anything Parse accepts is a compact
+// JWS within the size cap whose alg is on the allowlist, and every refusal
+// has a public description of this package fit for error_description.
 func FuzzParse(f *testing.F) {
 	testKeys(f)
 	good := claimsJSON(f, goodClaims())
@@ -30,6 +32,10 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		tok, err := Parse(raw, asym, 0)
 		if err != nil {
+			var e *Error
+			if desc := Describe(err); !errors.As(err, &e) || !fitForErrorDescription(desc) {
+				t.Fatalf("Parse(%q) = %v, described as %q", raw, err, desc)
+			}
 			return
 		}
 		if len(raw) > DefaultMaxSize || strings.Count(raw, ".") != 2 {

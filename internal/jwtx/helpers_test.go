@@ -11,7 +11,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,3 +157,40 @@ func claimsJSON(t testing.TB, m map[string]any) string {
 }
 
 func hdr(alg, extra string) string { return fmt.Sprintf(`{"alg":%q%s}`, alg, extra) }
+
+// assertDescription checks err against its sentinel, its exact public
+// description, and that the description is fit for error_description
+// (RFC 6749 §5.2: printable ASCII without '"' and '\'); wantLog, when
+// set, must appear in Error() (the logged text) and never in Describe.
+func assertDescription(t *testing.T, err error, kind error, want, wantLog string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Errorf("error %q is not %q", err, kind)
+	}
+	got := Describe(err)
+	if got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if !fitForErrorDescription(got) {
+		t.Errorf("Describe = %q has characters outside RFC 6749 §5.2 error_description", got)
+	}
+	if wantLog == "" {
+		return
+	}
+	if !strings.Contains(err.Error(), wantLog) {
+		t.Errorf("Error() = %q does not contain the detail %q", err.Error(), wantLog)
+	}
+	if strings.Contains(got, wantLog) {
+		t.Errorf("Describe = %q carries the detail %q", got, wantLog)
+	}
+}
+
+// fitForErrorDescription: RFC 6749 §5.2 allows %x20-21 / %x23-5B / %x5D-7E.
+func fitForErrorDescription(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -13,17 +13,44 @@ import (
 // or three levels, and the size cap already bounds the total work.
 const maxJSONDepth = 32
 
-// objectMembers decodes a JSON object after checkJSON proved it is a single
-// object with no duplicate member names at any depth.
+// Why CheckJSONObject refused a document. The texts go to logs (and, for
+// key sets, wrapped into their own errors); objectMembers maps each to a
+// public description.
+var (
+	errNotUTF8   = errors.New("invalid UTF-8")
+	errNotObject = errors.New("not a JSON object")
+	errInvalid   = errors.New("invalid JSON")
+	errTrailing  = errors.New("trailing data after JSON object")
+	errTooDeep   = errors.New("JSON nested too deeply")
+	errDuplicate = errors.New("duplicate member")
+)
+
+// objectMembers decodes a JSON object after CheckJSONObject proved it is a
+// single object with no duplicate member names at any depth. what names
+// the part in the description ("header", "claim set").
 func objectMembers(data []byte, what string) (map[string]json.RawMessage, error) {
 	if err := CheckJSONObject(data); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
+		return nil, malformed(what+" "+jsonProblem(err), "%v", err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%w: %s is not a JSON object", ErrMalformed, what)
+		return nil, malformed(what+" is not a JSON object", "%v", err)
 	}
 	return m, nil
+}
+
+// jsonProblem is the public description of a CheckJSONObject failure,
+// never the decoder's own text.
+func jsonProblem(err error) string {
+	switch {
+	case errors.Is(err, errNotUTF8):
+		return "is not valid UTF-8"
+	case errors.Is(err, errDuplicate):
+		return "has the same member name twice"
+	case errors.Is(err, errTooDeep):
+		return fmt.Sprintf("is nested more than %d levels deep", maxJSONDepth)
+	}
+	return "is not a JSON object"
 }
 
 // CheckJSONObject reports whether data is exactly one JSON object, valid
@@ -37,11 +64,11 @@ func objectMembers(data []byte, what string) (map[string]json.RawMessage, error)
 // silently, another parser might not.
 func CheckJSONObject(data []byte) error {
 	if !utf8.Valid(data) {
-		return errors.New("invalid UTF-8")
+		return errNotUTF8
 	}
 	data = bytes.TrimLeft(data, " \t\r\n")
 	if len(data) == 0 || data[0] != '{' {
-		return errors.New("not a JSON object")
+		return errNotObject
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -49,7 +76,7 @@ func CheckJSONObject(data []byte) error {
 		return err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("trailing data after JSON object")
+		return errTrailing
 	}
 	return nil
 }
@@ -68,7 +95,7 @@ func walkValue(dec *json.Decoder) error {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return errors.New("invalid JSON")
+			return fmt.Errorf("%w: %w", errInvalid, err)
 		}
 		if top := topFrame(stack); top != nil && top.keys != nil && tok != json.Delim('}') {
 			if top.wantKey {
@@ -88,7 +115,7 @@ func walkValue(dec *json.Decoder) error {
 			stack = stack[:len(stack)-1]
 		}
 		if len(stack) > maxJSONDepth {
-			return errors.New("JSON nested too deeply")
+			return errTooDeep
 		}
 		if len(stack) == 0 {
 			return nil
@@ -107,10 +134,10 @@ func topFrame(stack []*frame) *frame {
 func (f *frame) addKey(tok json.Token) error {
 	name, ok := tok.(string)
 	if !ok {
-		return errors.New("invalid JSON")
+		return errInvalid
 	}
 	if _, dup := f.keys[name]; dup {
-		return fmt.Errorf("duplicate member %q", name)
+		return fmt.Errorf("%w %s", errDuplicate, quote(name))
 	}
 	f.keys[name] = struct{}{}
 	f.wantKey = false

@@ -3,7 +3,6 @@ package jwtx
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,32 +42,19 @@ type Claims struct {
 	Raw                  map[string]json.RawMessage
 }
 
-// Errors callers may want to tell apart with errors.Is. Their texts are safe
-// to show on the wire.
+// Errors callers may want to tell apart with errors.Is. Every error this
+// package returns is one of them or a case of one (an *Error); Describe
+// gives its public description.
 var (
-	ErrTooLarge         = errors.New("token is too large")
-	ErrMalformed        = errors.New("token is malformed")
-	ErrNoMatchingKey    = errors.New("no key matches")
-	ErrSignatureInvalid = errors.New("signature is invalid")
-	ErrExpired          = errors.New("assertion expired")
-	ErrAudienceInvalid  = errors.New("audience is invalid")
-	ErrNotVerified      = errors.New("signature has not been verified")
-	ErrAlgorithm        = errors.New("algorithm is not allowed")
+	ErrTooLarge         = sentinel("token is too large")
+	ErrMalformed        = sentinel("token is malformed")
+	ErrNoMatchingKey    = sentinel("no key matches")
+	ErrSignatureInvalid = sentinel("signature is invalid")
+	ErrExpired          = sentinel("assertion expired")
+	ErrAudienceInvalid  = sentinel("audience is invalid")
+	ErrNotVerified      = sentinel("signature has not been verified")
+	ErrAlgorithm        = sentinel("algorithm is not allowed")
 )
-
-// detailError carries a precise, wire-safe message while still matching its
-// sentinel with errors.Is.
-type detailError struct {
-	kind error
-	msg  string
-}
-
-func (e *detailError) Error() string { return e.msg }
-func (e *detailError) Unwrap() error { return e.kind }
-
-func detail(kind error, format string, args ...any) error {
-	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
 
 // forbiddenHeaders are header members we never honour. jku and x5u would make
 // us fetch keys from a URL the attacker chose (RFC 8725 §3.10, A6); jwk and
@@ -100,18 +86,21 @@ func Parse(raw string, allowedAlgs []string, maxSize int) (*Token, error) {
 	if t.Header, err = parseHeader(header, allowedAlgs); err != nil {
 		return nil, err
 	}
-	if t.payload, err = decodeSegment(parts[1], "claims"); err != nil {
+	if t.payload, err = decodeSegment(parts[1], "claim set"); err != nil {
 		return nil, err
 	}
-	claims, err := objectMembers(t.payload, "claims")
+	claims, err := objectMembers(t.payload, "claim set")
 	if err != nil {
 		return nil, err
 	}
 	if err := t.parseClaims(claims); err != nil {
 		return nil, err
 	}
-	if _, err := decodeSegment(parts[2], "signature"); err != nil || parts[2] == "" {
-		return nil, fmt.Errorf("%w: signature is missing or not base64url", ErrMalformed)
+	if parts[2] == "" {
+		return nil, malformed("signature is missing", "empty third part")
+	}
+	if _, err := decodeSegment(parts[2], "signature"); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -125,7 +114,7 @@ func splitCompact(raw string, maxSize int) ([]string, error) {
 		maxSize = DefaultMaxSize
 	}
 	if len(raw) > maxSize {
-		return nil, ErrTooLarge
+		return nil, fail(ErrTooLarge, fmt.Sprintf("token is larger than %d bytes", maxSize), "%d bytes", len(raw))
 	}
 	dots := 0
 	for i := 0; i < len(raw); i++ {
@@ -134,23 +123,31 @@ func splitCompact(raw string, maxSize int) ([]string, error) {
 		case c == '.':
 			dots++
 		case !isBase64URLChar(c):
-			return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+			return nil, notCompact("byte 0x%02x at offset %d is not base64url", c, i)
 		}
 	}
 	if dots != 2 {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return nil, notCompact("%d dots instead of 2", dots)
 	}
 	return strings.SplitN(raw, ".", 3), nil
+}
+
+// notCompact is the public description for every token that is not the
+// JWS compact serialization, JWE and JSON serializations included.
+func notCompact(format string, args ...any) error {
+	return malformed("token is not a compact JWS (three base64url parts separated by dots)", format, args...)
 }
 
 func isBase64URLChar(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
+// decodeSegment decodes one part; what names it in the description
+// ("header", "claim set", "signature").
 func decodeSegment(seg, what string) ([]byte, error) {
 	b, err := b64.DecodeString(seg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not base64url", ErrMalformed, what)
+		return nil, malformed(what+" is not unpadded base64url", "%v", err)
 	}
 	return b, nil
 }
@@ -166,21 +163,21 @@ func decodeObject(seg, what string) (map[string]json.RawMessage, error) {
 func parseHeader(h map[string]json.RawMessage, allowedAlgs []string) (Header, error) {
 	for _, name := range forbiddenHeaders {
 		if _, ok := h[name]; ok {
-			return Header{}, fmt.Errorf("%w: header %q is not allowed", ErrMalformed, name)
+			return Header{}, malformed("header member '"+name+"' is not allowed", "")
 		}
 	}
 	var hd Header
 	var err error
-	if hd.Alg, err = requiredString(h, "alg", "header"); err != nil {
+	if hd.Alg, err = requiredString(h, "alg", "header member"); err != nil {
 		return Header{}, err
 	}
 	if err := checkAlg(hd.Alg, allowedAlgs); err != nil {
 		return Header{}, err
 	}
-	if hd.Kid, err = optionalString(h, "kid", "header"); err != nil {
+	if hd.Kid, err = optionalString(h, "kid", "header member"); err != nil {
 		return Header{}, err
 	}
-	if hd.Typ, err = optionalString(h, "typ", "header"); err != nil {
+	if hd.Typ, err = optionalString(h, "typ", "header member"); err != nil {
 		return Header{}, err
 	}
 	return hd, nil
@@ -191,17 +188,17 @@ func parseHeader(h map[string]json.RawMessage, allowedAlgs []string) (Header, er
 // it on the list (RFC 8725 §3.1, A1).
 func checkAlg(alg string, allowed []string) error {
 	if strings.EqualFold(alg, "none") {
-		return detail(ErrAlgorithm, "algorithm %q is not allowed", "none")
+		return fail(ErrAlgorithm, "algorithm 'none' is not allowed: the token must be signed", "alg %s", quote(alg))
 	}
 	if !slices.Contains(allowed, alg) {
-		return detail(ErrAlgorithm, "algorithm %q is not allowed", alg)
+		return algNotAllowed(alg)
 	}
 	return nil
 }
 
 func requiredString(m map[string]json.RawMessage, name, where string) (string, error) {
 	if _, ok := m[name]; !ok {
-		return "", fmt.Errorf("%w: %s member %q is missing", ErrMalformed, where, name)
+		return "", malformed(where+" '"+name+"' is missing", "")
 	}
 	return optionalString(m, name, where)
 }
@@ -213,7 +210,7 @@ func optionalString(m map[string]json.RawMessage, name, where string) (string, e
 	}
 	var s string
 	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
-		return "", fmt.Errorf("%w: %s member %q must be a string", ErrMalformed, where, name)
+		return "", malformed(where+" '"+name+"' must be a string", "value %s", quote(string(v)))
 	}
 	return s, nil
 }

@@ -1,7 +1,6 @@
 package jwtx
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,16 +24,16 @@ type Expected struct {
 	RejectTypes          []string // e.g. "at+jwt", "dpop+jwt", ... (A14)
 }
 
-// Validation errors. Their texts are safe to show on the wire.
+// Validation errors. Their texts are their public descriptions.
 var (
-	ErrNoExpiry        = errors.New("assertion has no expiry")
-	ErrNotYetValid     = errors.New("assertion is not yet valid")
-	ErrIssuedInFuture  = errors.New("assertion was issued in the future")
-	ErrLifetimeTooLong = errors.New("assertion lifetime is too long")
-	ErrIssuerInvalid   = errors.New("issuer is invalid")
-	ErrSubjectInvalid  = errors.New("subject is invalid")
-	ErrNoJTI           = errors.New("assertion has no jti")
-	ErrTypeRejected    = errors.New("token type is not accepted here")
+	ErrNoExpiry        = sentinel("assertion has no expiry")
+	ErrNotYetValid     = sentinel("assertion is not yet valid")
+	ErrIssuedInFuture  = sentinel("assertion was issued in the future")
+	ErrLifetimeTooLong = sentinel("assertion lifetime is too long")
+	ErrIssuerInvalid   = sentinel("issuer is invalid")
+	ErrSubjectInvalid  = sentinel("subject is invalid")
+	ErrNoJTI           = sentinel("assertion has no jti")
+	ErrTypeRejected    = sentinel("token type is not accepted here")
 )
 
 // Validate checks the claims against e. It refuses to run before a

@@ -55,7 +55,7 @@ func (t *Token) Verify(keys []jose.JSONWebKey) error {
 // refuses secrets shorter than the hash output (RFC 7518 §3.2).
 func (t *Token) VerifyHMAC(secret []byte) error {
 	if !isHMAC(t.Header.Alg) {
-		return detail(ErrAlgorithm, "algorithm %q is not an HMAC algorithm", t.Header.Alg)
+		return fail(ErrAlgorithm, "algorithm is not an HMAC algorithm", "alg %s", quote(t.Header.Alg))
 	}
 	if len(secret) == 0 {
 		return ErrSignatureInvalid
@@ -85,7 +85,7 @@ func (t *Token) candidates(keys []jose.JSONWebKey) ([]any, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, detail(ErrNoMatchingKey, "no key fits algorithm %q", t.Header.Alg)
+		return nil, fail(ErrNoMatchingKey, "no registered key fits the token's algorithm", "alg %s", quote(t.Header.Alg))
 	}
 	return out, nil
 }
@@ -103,10 +103,10 @@ func (t *Token) candidatesByKid(keys []jose.JSONWebKey) ([]any, error) {
 		}
 	}
 	if !found {
-		return nil, detail(ErrNoMatchingKey, "no key matches kid %q", t.Header.Kid)
+		return nil, fail(ErrNoMatchingKey, "no registered key matches the token's kid", "kid %s", quote(t.Header.Kid))
 	}
 	if len(out) == 0 {
-		return nil, detail(ErrAlgorithm, "key %q cannot be used with algorithm %q", t.Header.Kid, t.Header.Alg)
+		return nil, fail(ErrAlgorithm, "the key named by kid cannot be used with the token's algorithm", "kid %s, alg %s", quote(t.Header.Kid), quote(t.Header.Alg))
 	}
 	if len(out) > maxCandidateKeys {
 		out = out[:maxCandidateKeys]

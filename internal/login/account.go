@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
@@ -29,13 +30,8 @@ func (h *Handler) serveAccount(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, in, err := h.Sessions.Current(r.Context(), r, pg.ws.ID)
-	if err != nil {
-		h.unavailable(w, r, pg, err)
-		return
-	}
-	if !in {
-		seeOther(w, pg.issuer+"/login")
+	s, ok := h.signedIn(w, r, pg)
+	if !ok {
 		return
 	}
 	h.renderAccount(w, r, pg, s, http.StatusOK, "", "")
@@ -58,7 +54,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, pg *page
 		pg.p.Error = pg.p.T(errID)
 	}
 	pg.p.Title = pg.p.T("account_title")
-	pg.p.CSRF = webui.CSRFToken(webui.BrowserSecret(w, r), accountPurpose(pg.ws.ID))
+	pg.p.CSRF = h.Sessions.FormCSRF(w, r, accountPurpose(pg.ws.ID))
 	pg.p.Data = data
 	webui.Render(w, h.Logger, status, "account", pg.p)
 }
@@ -74,25 +70,12 @@ func displayName(u storage.User) string {
 // the password, or sign out. Every action needs the CSRF token (K1) and a
 // session; nothing changes on GET (K3).
 func (h *Handler) serveAccountPost(w http.ResponseWriter, r *http.Request) {
-	pg, ok := h.begin(w, r)
+	pg, form, ok := h.postedForm(w, r, accountPurpose)
 	if !ok {
 		return
 	}
-	form, ok := h.parseForm(w, r, pg)
+	s, ok := h.signedIn(w, r, pg)
 	if !ok {
-		return
-	}
-	if !webui.CheckCSRF(r, form.Get("csrf_token"), accountPurpose(pg.ws.ID)) {
-		h.forbidden(w, pg)
-		return
-	}
-	s, in, err := h.Sessions.Current(r.Context(), r, pg.ws.ID)
-	if err != nil {
-		h.unavailable(w, r, pg, err)
-		return
-	}
-	if !in {
-		seeOther(w, pg.issuer+"/login")
 		return
 	}
 	switch form.Get("action") {
@@ -129,7 +112,7 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request, pg *page, s 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *page, s webui.Signed, current, next, confirm string) {
 	ctx := r.Context()
 	att, retry, err := h.counters().admit(ctx, pg.ws.ID, []counter{
-		{key: ipKey(remoteIP(r)), policy: h.ipPolicy()},
+		{key: ipKey(endpoint.RemoteIP(r)), policy: h.ipPolicy()},
 		{key: accountKey(s.User.Username), policy: h.accountPolicy(), resetOnSuccess: true},
 	})
 	if err != nil {

@@ -23,14 +23,15 @@ type DeviceSealer interface {
 }
 
 const (
-	deviceCookiePrefix = "__Host-lk_d_"
+	deviceCookiePrefix = "lk_d_"
 	// DeviceCookieLifetime is how long a device cookie is honoured.
 	DeviceCookieLifetime = 365 * 24 * time.Hour
 	// maxDeviceCookie bounds what is decoded from the cookie.
 	maxDeviceCookie = 1024
 )
 
-// DeviceCookieName is the device cookie of workspace wsID.
+// DeviceCookieName is the device cookie of workspace wsID, before
+// webui.Cookies.Name adds the "__Host-" prefix of https base URLs.
 func DeviceCookieName(wsID string) string { return deviceCookiePrefix + wsID }
 
 // device is the content of a device cookie.
@@ -50,11 +51,11 @@ func (h *Handler) readDevice(r *http.Request, wsID, userID string) (device, bool
 	if h.Devices == nil || userID == "" {
 		return device{}, false
 	}
-	ck, err := r.Cookie(DeviceCookieName(wsID))
-	if err != nil || len(ck.Value) == 0 || len(ck.Value) > maxDeviceCookie {
+	value := h.Sessions.Read(r, DeviceCookieName(wsID), maxDeviceCookie)
+	if value == "" {
 		return device{}, false
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil {
 		return device{}, false
 	}
@@ -93,17 +94,12 @@ func (h *Handler) setDevice(w http.ResponseWriter, wsID, userID string, previous
 	if err != nil {
 		return // no cookie: the browser simply stays unknown
 	}
-	// __Host- requires Secure, Path=/ and no Domain; browsers accept
-	// Secure cookies from http://localhost, as for the session cookie.
-	http.SetCookie(w, &http.Cookie{
-		Name: DeviceCookieName(wsID), Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
-		MaxAge: int(DeviceCookieLifetime / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+	// Named and flagged like the session cookie (docs/security.md K6).
+	h.Sessions.Set(w, DeviceCookieName(wsID), base64.RawURLEncoding.EncodeToString(sealed),
+		int(DeviceCookieLifetime/time.Second), http.SameSiteLaxMode)
 }
 
 // dropDevice deletes the browser's device cookie (it kept failing).
-func dropDevice(w http.ResponseWriter, wsID string) {
-	http.SetCookie(w, &http.Cookie{
-		Name: DeviceCookieName(wsID), Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+func (h *Handler) dropDevice(w http.ResponseWriter, wsID string) {
+	h.Sessions.Clear(w, DeviceCookieName(wsID), http.SameSiteLaxMode)
 }

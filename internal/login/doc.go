@@ -33,8 +33,9 @@
 //
 // Device cookies (OWASP Authentication Cheat Sheet, "device cookies"): a
 // successful sign-in also gives the browser a cookie __Host-lk_d_{ws}
-// (Secure, HttpOnly, SameSite=Lax, one year) naming the user and a random
-// device ID, sealed with the master keyring (AES-GCM, bound to the
+// (Secure, HttpOnly, SameSite=Lax, one year; named and flagged by
+// webui.Cookies, so lk_d_{ws} without Secure on an http base URL) naming
+// the user and a random device ID, sealed with the master keyring (AES-GCM, bound to the
 // workspace), so it cannot be forged or moved to another account. An
 // attempt for that user from a browser presenting it is counted on the
 // device's own counter (5 failures a day) instead of the account name's,

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -20,12 +20,11 @@ import (
 
 // Handler serves the sign-in, account and set-password pages.
 type Handler struct {
-	Store     storage.Storage
-	Workspace webui.WorkspaceLookup
-	Sessions  *webui.Sessions
-	BaseURL   string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Store    storage.Storage
+	Sessions *webui.Sessions
+	BaseURL  string
+	Now      func() time.Time
+	Logger   *slog.Logger
 	// AccountPolicy, IPPolicy and DevicePolicy override the default
 	// failure budgets when their Free is > 0.
 	AccountPolicy Policy
@@ -38,14 +37,20 @@ type Handler struct {
 	gates gates // attempts in flight per counter
 }
 
-// Mount registers the pages.
+// Mount registers the pages behind workspace resolution, whose failures
+// are pages: 404 for an unknown workspace, 503 when storage fails.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /w/{ws}/login", h.serveLoginPage)
-	mux.HandleFunc("POST /w/{ws}/login", h.serveLoginPost)
-	mux.HandleFunc("GET /w/{ws}/account", h.serveAccount)
-	mux.HandleFunc("POST /w/{ws}/account", h.serveAccountPost)
-	mux.HandleFunc("GET /w/{ws}/password/set", h.servePasswordPage)
-	mux.HandleFunc("POST /w/{ws}/password/set", h.servePasswordPost)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	pageErrors := endpoint.PageErrors(h.BaseURL, h.Logger)
+	route := func(pattern string, serve http.HandlerFunc) {
+		mux.Handle(pattern, workspaces.Resolve(serve, pageErrors))
+	}
+	route("GET /w/{ws}/login", h.serveLoginPage)
+	route("POST /w/{ws}/login", h.serveLoginPost)
+	route("GET /w/{ws}/account", h.serveAccount)
+	route("POST /w/{ws}/account", h.serveAccountPost)
+	route("GET /w/{ws}/password/set", h.servePasswordPage)
+	route("POST /w/{ws}/password/set", h.servePasswordPost)
 }
 
 // maxForm caps the body of every form of this package.
@@ -65,14 +70,15 @@ type page struct {
 	p      webui.Page
 }
 
+// begin starts serving the workspace endpoint.Workspaces resolved; false,
+// after a 404, when the route was mounted without it.
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (*page, bool) {
-	ws, err := h.Workspace(r.Context(), r.PathValue("ws"))
-	if err != nil {
-		webui.SetPageHeaders(w)
-		http.NotFound(w, r)
+	ws, ok := endpoint.WorkspaceFromContext(r.Context())
+	if !ok {
+		endpoint.PageErrors(h.BaseURL, h.Logger)(w, r, endpoint.ErrUnknownWorkspace())
 		return nil, false
 	}
-	issuer := h.BaseURL + "/w/" + ws.ID
+	issuer := endpoint.IssuerFromContext(r.Context())
 	return &page{ws: ws, issuer: issuer, p: webui.Page{
 		Localizer: webui.ChooseLanguage(nil, r), Brand: webui.BrandOf(ws), Issuer: issuer, AssetBase: h.BaseURL,
 	}}, true
@@ -106,11 +112,13 @@ func (h *Handler) forbidden(w http.ResponseWriter, pg *page) {
 	h.errorPage(w, pg, http.StatusForbidden, "access_denied", pg.p.T("forbidden"))
 }
 
+// unavailable answers a storage failure: the error page with 503 and
+// Retry-After (docs/security.md R5), logged once.
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, pg *page, err error) {
-	if h.Logger != nil {
-		h.Logger.ErrorContext(r.Context(), "login: storage failure", "workspace", pg.ws.ID, "err", err)
-	}
-	h.errorPage(w, pg, http.StatusServiceUnavailable, string(oauth2.ErrTemporarilyUnavailable), "the service is temporarily unavailable")
+	e := endpoint.ErrUnavailable(err)
+	endpoint.LogFailure(r.Context(), h.Logger, "sign-in page failed", e, slog.String("workspace", pg.ws.ID))
+	w.Header().Set("Retry-After", strconv.Itoa(oauth2.DefaultRetryAfterSeconds))
+	h.errorPage(w, pg, e.HTTPStatus(), string(e.Code), e.Description)
 }
 
 func seeOther(w http.ResponseWriter, target string) {
@@ -140,16 +148,6 @@ func policyOr(p, def Policy) Policy {
 func (h *Handler) accountPolicy() Policy { return policyOr(h.AccountPolicy, DefaultAccountPolicy) }
 func (h *Handler) ipPolicy() Policy      { return policyOr(h.IPPolicy, DefaultIPPolicy) }
 func (h *Handler) devicePolicy() Policy  { return policyOr(h.DevicePolicy, DefaultDevicePolicy) }
-
-// remoteIP is the peer address; forwarded headers are not trusted
-// (SECURITY.md J2).
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(int(math.Max(1, math.Ceil(d.Seconds()))))

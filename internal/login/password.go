@@ -32,7 +32,7 @@ func (h *Handler) servePasswordPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderPasswordSet(w http.ResponseWriter, r *http.Request, pg *page, status int, token, errID string) {
 	pg.p.Title = pg.p.T("set_password_title")
-	pg.p.CSRF = webui.CSRFToken(webui.BrowserSecret(w, r), passwordPurpose(pg.ws.ID))
+	pg.p.CSRF = h.Sessions.FormCSRF(w, r, passwordPurpose(pg.ws.ID))
 	pg.p.Data = PasswordSetData{Token: token}
 	if errID != "" {
 		pg.p.Error = pg.p.T(errID)
@@ -41,16 +41,8 @@ func (h *Handler) renderPasswordSet(w http.ResponseWriter, r *http.Request, pg *
 }
 
 func (h *Handler) servePasswordPost(w http.ResponseWriter, r *http.Request) {
-	pg, ok := h.begin(w, r)
+	pg, form, ok := h.postedForm(w, r, passwordPurpose)
 	if !ok {
-		return
-	}
-	form, ok := h.parseForm(w, r, pg)
-	if !ok {
-		return
-	}
-	if !webui.CheckCSRF(r, form.Get("csrf_token"), passwordPurpose(pg.ws.ID)) {
-		h.forbidden(w, pg)
 		return
 	}
 	token, pw := form.Get("token"), form.Get("new_password")

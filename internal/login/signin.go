@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
 )
@@ -34,7 +35,7 @@ func (h *Handler) pending(w http.ResponseWriter, r *http.Request, pg *page, id s
 		h.unavailable(w, r, pg, err)
 		return nil, false
 	}
-	if !webui.BoundTo(r, req.BrowserHash) {
+	if !h.Sessions.BoundTo(r, req.BrowserHash) {
 		h.errorPage(w, pg, http.StatusBadRequest, "invalid_request", pg.p.T("wrong_browser"))
 		return nil, false
 	}
@@ -69,7 +70,7 @@ func (h *Handler) clientName(r *http.Request, wsID, clientID string) string {
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, pg *page, status int, data LoginData, errID string) {
 	pg.p.Title = pg.p.T("sign_in_title")
-	pg.p.CSRF = webui.CSRFToken(webui.BrowserSecret(w, r), loginPurpose(pg.ws.ID))
+	pg.p.CSRF = h.Sessions.FormCSRF(w, r, loginPurpose(pg.ws.ID))
 	pg.p.Data = data
 	if errID != "" {
 		pg.p.Error = pg.p.T(errID)
@@ -78,16 +79,8 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, pg *page, 
 }
 
 func (h *Handler) serveLoginPost(w http.ResponseWriter, r *http.Request) {
-	pg, ok := h.begin(w, r)
+	pg, form, ok := h.postedForm(w, r, loginPurpose)
 	if !ok {
-		return
-	}
-	form, ok := h.parseForm(w, r, pg)
-	if !ok {
-		return
-	}
-	if !webui.CheckCSRF(r, form.Get("csrf_token"), loginPurpose(pg.ws.ID)) {
-		h.forbidden(w, pg)
 		return
 	}
 	req, ok := h.pending(w, r, pg, form.Get("request_id"))
@@ -160,7 +153,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, pg *page, data 
 // has used up its failures loses its cookie and counts as unknown
 // (docs/security.md R10).
 func (h *Handler) attemptCounters(w http.ResponseWriter, r *http.Request, wsID, name string, user storage.User, found bool) ([]counter, device, error) {
-	list := []counter{{key: ipKey(remoteIP(r)), policy: h.ipPolicy()}}
+	list := []counter{{key: ipKey(endpoint.RemoteIP(r)), policy: h.ipPolicy()}}
 	account := counter{key: accountKey(name), policy: h.accountPolicy(), resetOnSuccess: true}
 	if !found {
 		return append(list, account), device{}, nil
@@ -175,7 +168,7 @@ func (h *Handler) attemptCounters(w http.ResponseWriter, r *http.Request, wsID, 
 		return nil, device{}, err
 	}
 	if devCounter.policy.failures(cur, h.now()) >= devCounter.policy.Free {
-		dropDevice(w, wsID)
+		h.dropDevice(w, wsID)
 		return append(list, account), device{}, nil
 	}
 	return append(list, devCounter), dev, nil

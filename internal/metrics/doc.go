@@ -1,8 +1,9 @@
 // Package metrics holds Latchkey's Prometheus metrics in one small struct
 // that the server creates and hands to the packages that record events
 // (the token endpoint records TokenIssued and TokenRequest; the server's
-// middleware records HTTP requests; InstrumentStorage counts storage
-// errors).
+// middleware records HTTP requests, and apart from them the requests
+// whose client went away; InstrumentStorage counts storage errors, but not
+// the calls of such requests).
 //
 // Each Metrics owns its own prometheus.Registry rather than the global
 // default, so several servers can run in one test process. Every method is

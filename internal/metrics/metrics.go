@@ -18,6 +18,7 @@ type Metrics struct {
 	tokensIssued  *prometheus.CounterVec
 	tokenRequests *prometheus.CounterVec
 	storageErrors prometheus.Counter
+	canceled      *prometheus.CounterVec
 }
 
 // New creates the collectors in a fresh registry, together with the
@@ -44,10 +45,14 @@ func New() *Metrics {
 		}, []string{"grant_type", "outcome"}),
 		storageErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "latchkey_storage_errors_total",
-			Help: "Storage operations that failed (not counting not-found and already-exists answers).",
+			Help: "Storage operations that failed (not counting not-found and already-exists answers, nor calls of requests whose client went away).",
 		}),
+		canceled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_http_requests_canceled_total",
+			Help: "HTTP requests by route pattern whose client went away before the answer.",
+		}, []string{"endpoint"}),
 	}
-	m.registry.MustRegister(m.httpRequests, m.httpDuration, m.tokensIssued, m.tokenRequests, m.storageErrors,
+	m.registry.MustRegister(m.httpRequests, m.httpDuration, m.tokensIssued, m.tokenRequests, m.storageErrors, m.canceled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,6 +88,20 @@ func (m *Metrics) StorageError() {
 		return
 	}
 	m.storageErrors.Inc()
+}
+
+// RequestCanceled counts one request whose client went away before the
+// answer, by route pattern ("" for requests no route matched). Such a
+// request is no failure of the server, so its storage calls are not
+// counted as storage errors.
+func (m *Metrics) RequestCanceled(endpoint string) {
+	if m == nil {
+		return
+	}
+	if endpoint == "" {
+		endpoint = "unmatched"
+	}
+	m.canceled.WithLabelValues(endpoint).Inc()
 }
 
 // ObserveHTTP records one HTTP request. endpoint is the route pattern

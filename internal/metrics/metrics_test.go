@@ -117,3 +117,57 @@ func TestInstrumentStorage(t *testing.T) {
 		})
 	}
 }
+
+// TestCanceledRequestsCountedApart: a storage call of a request whose
+// client went away is not a storage error, even when the driver reports
+// it in its own words rather than as context.Canceled; the request is
+// counted in latchkey_http_requests_canceled_total instead. A deadline
+// that passed is the server's failure and still counts.
+func TestCanceledRequestsCountedApart(t *testing.T) {
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancelExpired := context.WithTimeout(context.Background(), 0)
+	defer cancelExpired()
+	<-expired.Done()
+	interrupted := errors.New("interrupted (9)")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want string
+	}{
+		{"client gone, driver's words", gone, interrupted, "0"},
+		{"deadline passed", expired, fmt.Errorf("x: %w: %w", storage.ErrUnavailable, context.DeadlineExceeded), "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			s := InstrumentStorage(failing{err: tt.err}, m)
+			_ = s.Ping(tt.ctx)
+			if !strings.Contains(scrape(t, m), "latchkey_storage_errors_total "+tt.want+"\n") {
+				t.Errorf("want storage errors %s", tt.want)
+			}
+		})
+	}
+	t.Run("update of a canceled request", func(t *testing.T) {
+		m := New()
+		_, _ = InstrumentStorage(failing{err: interrupted}, m).UpdateClient(gone, "w", "c", func(c storage.Client) (storage.Client, error) { return c, nil })
+		if !strings.Contains(scrape(t, m), "latchkey_storage_errors_total 0\n") {
+			t.Error("a canceled update counted as a storage error")
+		}
+	})
+	m := New()
+	m.RequestCanceled("/w/{ws}/oauth2/token")
+	m.RequestCanceled("")
+	out := scrape(t, m)
+	for _, want := range []string{
+		`latchkey_http_requests_canceled_total{endpoint="/w/{ws}/oauth2/token"} 1`,
+		`latchkey_http_requests_canceled_total{endpoint="unmatched"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics output lacks %s", want)
+		}
+	}
+	var none *Metrics
+	none.RequestCanceled("/x")
+}

@@ -28,6 +28,11 @@ var AllAuthMethods = []string{
 	AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthNone,
 }
 
+// StandardScopes are the OpenID Connect scopes (OIDC Core §5.4, §11) that
+// every workspace supports besides the scopes of its services: discovery
+// lists them in scopes_supported and client registration accepts them.
+var StandardScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
+
 // Client types (RFC 6749 §2.1).
 const (
 	ClientConfidential = "confidential"

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -21,8 +22,9 @@ const (
 )
 
 // StandardScopes are the scopes every workspace supports besides the
-// scopes of its services.
-var StandardScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeAddress, ScopePhone, ScopeOfflineAccess}
+// scopes of its services: the list of package oauth2, which client
+// registration (package service) shares.
+var StandardScopes = oauth2.StandardScopes
 
 // scopeClaims maps each standard scope to the claims it requests (§5.4).
 var scopeClaims = map[string][]string{

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
@@ -16,18 +17,20 @@ import (
 // Logout serves RP-initiated logout (OpenID Connect RP-Initiated Logout
 // 1.0 §2, §3) at the end_session_endpoint.
 type Logout struct {
-	Store     storage.Storage
-	Keys      KeySource
-	Workspace WorkspaceLookup
-	Sessions  *webui.Sessions
-	BaseURL   string
-	Logger    *slog.Logger
+	Store    storage.Storage
+	Keys     KeySource
+	Sessions *webui.Sessions
+	BaseURL  string
+	Logger   *slog.Logger
 }
 
-// Mount registers GET and POST /w/{ws}/oauth2/logout.
+// Mount registers GET and POST /w/{ws}/oauth2/logout behind workspace
+// resolution, whose failures are pages.
 func (h *Logout) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /w/{ws}/oauth2/logout", h.serve)
-	mux.HandleFunc("POST /w/{ws}/oauth2/logout", h.serve)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	pageErrors := endpoint.PageErrors(h.BaseURL, h.Logger)
+	mux.Handle("GET /w/{ws}/oauth2/logout", workspaces.Resolve(h.serve, pageErrors))
+	mux.Handle("POST /w/{ws}/oauth2/logout", workspaces.Resolve(h.serve, pageErrors))
 }
 
 // maxLogoutBody caps a POSTed logout request.
@@ -42,14 +45,10 @@ type logoutRequest struct {
 
 func (h *Logout) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ws, err := h.Workspace(ctx, r.PathValue("ws"))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	page := webui.Page{
 		Localizer: webui.ChooseLanguage(nil, r), Brand: webui.BrandOf(ws),
-		Issuer: h.BaseURL + "/w/" + ws.ID, AssetBase: h.BaseURL,
+		Issuer: endpoint.IssuerFromContext(ctx), AssetBase: h.BaseURL,
 	}
 	lr, err := h.parse(r, ws, page.Issuer)
 	if err != nil {

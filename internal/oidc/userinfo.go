@@ -11,6 +11,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
@@ -24,25 +25,25 @@ type KeySource interface {
 	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
 }
 
-// WorkspaceLookup resolves an enabled workspace (grants.LookupWorkspace);
-// its errors are *oauth2.Error.
-type WorkspaceLookup func(ctx context.Context, id string) (storage.Workspace, error)
-
 // UserInfo serves the UserInfo endpoint (OIDC Core §5.3).
 type UserInfo struct {
-	Store     storage.Storage
-	Keys      KeySource
-	Workspace WorkspaceLookup
-	Subjects  *Subjects
-	BaseURL   string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Store    storage.Storage
+	Keys     KeySource
+	Subjects *Subjects
+	BaseURL  string
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
-// Mount registers GET and POST /w/{ws}/oauth2/userinfo.
+// Mount registers GET and POST /w/{ws}/oauth2/userinfo behind workspace
+// resolution, whose failures carry the Bearer challenge too.
 func (h *UserInfo) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /w/{ws}/oauth2/userinfo", h.serve)
-	mux.HandleFunc("POST /w/{ws}/oauth2/userinfo", h.serve)
+	workspaces := endpoint.Workspaces{Store: h.Store, BaseURL: h.BaseURL, Logger: h.Logger}
+	fail := func(w http.ResponseWriter, r *http.Request, e *oauth2.Error) {
+		oauth2.WriteBearerError(w, endpoint.Issuer(h.BaseURL, r.PathValue("ws")), e)
+	}
+	mux.Handle("GET /w/{ws}/oauth2/userinfo", workspaces.Resolve(h.serve, fail))
+	mux.Handle("POST /w/{ws}/oauth2/userinfo", workspaces.Resolve(h.serve, fail))
 }
 
 // maxUserInfoBody caps a POST body carrying access_token.
@@ -53,11 +54,12 @@ const maxUserInfoBody = 32 << 10
 func (h *UserInfo) serve(w http.ResponseWriter, r *http.Request) {
 	claims, err := h.userInfo(r)
 	if err != nil {
-		e := oauth2.AsError(err)
-		if h.Logger != nil && e.Code != oauth2.ErrInvalidToken && !errors.Is(err, oauth2.ErrNoBearerToken) {
-			h.Logger.LogAttrs(r.Context(), slog.LevelDebug, "userinfo failed", slog.String("error", e.Error()))
+		// A request without a token is the normal first step of RFC 6750
+		// §3, not a failure.
+		if !errors.Is(err, oauth2.ErrNoBearerToken) {
+			endpoint.LogFailure(r.Context(), h.Logger, "userinfo request failed", oauth2.AsError(err))
 		}
-		oauth2.WriteBearerError(w, h.BaseURL+"/w/"+r.PathValue("ws"), err)
+		oauth2.WriteBearerError(w, endpoint.IssuerFromContext(r.Context()), err)
 		return
 	}
 	oauth2.WriteJSON(w, http.StatusOK, claims)
@@ -69,16 +71,12 @@ func invalidToken() error {
 
 func (h *UserInfo) userInfo(r *http.Request) (map[string]any, error) {
 	ctx := r.Context()
-	ws, err := h.Workspace(ctx, r.PathValue("ws"))
-	if err != nil {
-		return nil, err
-	}
+	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	raw, err := bearerToken(r)
 	if err != nil {
 		return nil, err
 	}
-	issuer := h.BaseURL + "/w/" + ws.ID
-	at, fam, err := h.validate(ctx, ws.ID, issuer, raw)
+	at, fam, err := h.validate(ctx, ws.ID, endpoint.IssuerFromContext(ctx), raw)
 	if err != nil {
 		return nil, err
 	}
@@ -177,9 +175,8 @@ func ActiveFamily(ctx context.Context, store storage.Storage, wsID string, at to
 	return fam, nil
 }
 
-func unavailable(cause error) error {
-	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the service is temporarily unavailable", cause)
-}
+// unavailable is the 503 of a storage or key failure.
+func unavailable(cause error) error { return endpoint.ErrUnavailable(cause) }
 
 func (h *UserInfo) now() time.Time {
 	if h.Now != nil {

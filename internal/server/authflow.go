@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/authorize"
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/login"
 	"github.com/latchkey/latchkey/internal/oidc"
@@ -18,9 +19,9 @@ import (
 )
 
 // lookupWorkspace resolves an enabled workspace through the cache, for
-// the browser-facing packages.
+// the workspace themes.
 func (s *Server) lookupWorkspace(ctx context.Context, id string) (storage.Workspace, error) {
-	return grants.LookupWorkspace(ctx, s.store, id)
+	return endpoint.LookupWorkspace(ctx, s.store, id)
 }
 
 // authCodeDeps are the token endpoint's dependencies for the
@@ -34,23 +35,23 @@ func (s *Server) authCodeDeps() grants.AuthCodeDeps {
 // consent, account and set-password pages, UserInfo, logout and the page
 // assets (issue 5, docs/authorization-flow.md).
 func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
-	sessions := &webui.Sessions{Store: s.store, Now: s.opts.now}
+	sessions := &webui.Sessions{Cookies: webui.CookiesFor(s.baseURL), Store: s.store, Now: s.opts.now}
 	subjects := &oidc.Subjects{Store: s.store}
 	(&webui.Assets{Workspace: s.lookupWorkspace}).Mount(mux)
 	(&authorize.Handler{
-		Store: s.store, Keys: s.keys, Workspace: s.lookupWorkspace, Sessions: sessions, Subjects: subjects,
+		Store: s.store, Keys: s.keys, Sessions: sessions, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "authorize"),
 	}).Mount(mux)
 	(&login.Handler{
-		Store: s.store, Workspace: s.lookupWorkspace, Sessions: sessions, Devices: s.keyring,
+		Store: s.store, Sessions: sessions, Devices: s.keyring,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "login"),
 	}).Mount(mux)
 	(&oidc.UserInfo{
-		Store: s.store, Keys: s.keys, Workspace: oidc.WorkspaceLookup(s.lookupWorkspace), Subjects: subjects,
+		Store: s.store, Keys: s.keys, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "userinfo"),
 	}).Mount(mux)
 	(&oidc.Logout{
-		Store: s.store, Keys: s.keys, Workspace: oidc.WorkspaceLookup(s.lookupWorkspace), Sessions: sessions,
+		Store: s.store, Keys: s.keys, Sessions: sessions,
 		BaseURL: s.baseURL, Logger: s.logger.With("component", "logout"),
 	}).Mount(mux)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/grants/grantstest"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -134,14 +135,15 @@ func TestResponseModes(t *testing.T) {
 // TestPromptLoginAndMaxAge is E14: prompt=login and an exceeded max_age
 // send a signed-in browser back to the sign-in page.
 func TestPromptLoginAndMaxAge(t *testing.T) {
-	f := newFlowFixture(t)
+	clock := &grantstest.Clock{}
+	f := newFlowFixtureWith(t, testConfig(t, seededDataDir(t), nil), WithClock(clock.Now))
 	_, challenge := pkce()
 	f.authorize(t, "openid", challenge, "warm-up")
 	for name, mod := range map[string]func(url.Values){
 		"prompt=login": func(q url.Values) { q.Set("prompt", "login") },
 		"max_age=0":    func(q url.Values) { q.Set("max_age", "0") },
 	} {
-		time.Sleep(1100 * time.Millisecond) // so max_age=0 is surely exceeded
+		clock.Advance(1100 * time.Millisecond) // so max_age=0 is surely exceeded
 		resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+authQuery(mod).Encode(), nil)
 		expectStatus(t, resp, body, http.StatusSeeOther)
 		if !strings.Contains(resp.Header.Get("Location"), "/login?request_id=") {

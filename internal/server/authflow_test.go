@@ -19,7 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/grants/grantstest"
 	"github.com/latchkey/latchkey/internal/oauth2"
-	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/service/servicetest"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -36,7 +36,7 @@ type flowFixture struct {
 
 func newFlowFixture(t testing.TB) *flowFixture {
 	t.Helper()
-	return newFlowFixtureWith(t, testConfig(t, t.TempDir(), nil))
+	return newFlowFixtureWith(t, testConfig(t, seededDataDir(t), nil))
 }
 
 func newFlowFixtureWith(t testing.TB, cfg config.Resolved, opts ...Option) *flowFixture {
@@ -60,7 +60,7 @@ func newFlowFixtureWith(t testing.TB, cfg config.Resolved, opts ...Option) *flow
 		Active: true, Attributes: map[string]string{"given_name": "Alice", "email_verified": "true"}, CreatedAt: now, UpdatedAt: now,
 	}))
 	must(t, r.srv.store.SetUserPassword(ctx, storage.UserPassword{WorkspaceID: "default", UserID: "u-alice",
-		Hash: service.HashPassword("correct-horse"), ChangedAt: now}))
+		Hash: servicetest.PasswordHash("correct-horse"), ChangedAt: now}))
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &flowFixture{r: r, secret: secret, browser: browser, issuer: r.srv.BaseURL() + "/w/default"}

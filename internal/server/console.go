@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/webui"
 )
 
 // mailer builds the outbox of console mail: SMTP delivers when configured,
@@ -26,7 +27,7 @@ func (s *Server) mailer() *mail.Outbox {
 // serves the console's in-process discovery reads (Endpoints tab).
 func (s *Server) mountConsole(mux *http.ServeMux, mailDelivers bool, tokenFailures *ratelimit.Limiter) {
 	(&console.Handler{
-		Service: s.svc, Store: s.db, BaseURL: s.baseURL, Secure: s.cfg.TLS.Enabled(),
+		Service: s.svc, Store: s.db, BaseURL: s.baseURL, Cookies: webui.CookiesFor(s.baseURL),
 		Bootstrap: s.bootstrapCheck, TokenFailures: tokenFailures, Discovery: mux, MailDelivers: mailDelivers,
 		Now: s.opts.now, Logger: s.logger.With("component", "console"),
 	}).Mount(mux)

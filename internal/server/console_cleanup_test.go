@@ -14,7 +14,7 @@ import (
 // keeps live ones.
 func TestCleanupDeletesExpiredConsoleData(t *testing.T) {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	srv, err := New(t.Context(), testConfig(t, t.TempDir(), nil), nil, WithStderr(io.Discard),
+	srv, err := New(t.Context(), testConfig(t, seededDataDir(t), nil), nil, WithStderr(io.Discard),
 		func(o *options) { o.now = func() time.Time { return now } })
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,8 @@ import (
 // bounds how long a client may take to send its headers and body, so a
 // slowloris client cannot hold connections open indefinitely.
 func TestOversizedHeadersAndSlowClients(t *testing.T) {
-	r := start(t, testConfig(t, t.TempDir(), nil))
+	t.Parallel() // mostly net/http's wait before closing a refused connection
+	r := start(t, testConfig(t, seededDataDir(t), nil))
 	conn, err := net.DialTimeout("tcp", r.srv.Addr(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/oauth2"
 )
@@ -20,8 +19,6 @@ const (
 	MaxProtocolBody = 64 << 10
 	MaxAdminBody    = 1 << 20
 	adminPrefix     = "/admin/"
-	maxRequestIDLen = 128
-	requestIDHeader = "X-Request-Id"
 	consolePrefix   = "/console"
 )
 
@@ -52,15 +49,10 @@ func (d requestDeadlines) forPath(path string) time.Duration {
 	return d.protocol
 }
 
-type ctxKey struct{}
-
 // RequestID returns the request id the middleware assigned to r ("" when
-// r did not pass through it). Handler packages take it as their RequestID
-// function so that their logs carry the same id as the access log.
-func RequestID(r *http.Request) string {
-	id, _ := r.Context().Value(ctxKey{}).(string)
-	return id
-}
+// r did not pass through it): endpoint.RequestID, which handler packages
+// read too, so that their logs carry the same id as the access log.
+func RequestID(r *http.Request) string { return endpoint.RequestID(r) }
 
 // middleware is the one wrapper around the mux. It is a single function
 // rather than a chain so that the *http.Request the mux fills in (its
@@ -74,8 +66,8 @@ type middleware struct {
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestID(r.Header.Get(requestIDHeader))
-	ctx := context.WithValue(r.Context(), ctxKey{}, id)
+	id := endpoint.AssignRequestID(r.Header.Get(endpoint.RequestIDHeader))
+	ctx := endpoint.WithRequestID(r.Context(), id)
 	if d := m.deadlines.forPath(r.URL.Path); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -93,6 +85,8 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // finish recovers a panic, then records the request in the access log and
 // the metrics. It runs deferred so that a panicking handler is logged too.
+// A request whose client went away before the answer is counted apart
+// (latchkey_http_requests_canceled_total): it is no failure of the server.
 func (m *middleware) finish(rec *recorder, r *http.Request, start time.Time) {
 	if p := recover(); p != nil {
 		if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared by identity, as net/http does
@@ -106,13 +100,17 @@ func (m *middleware) finish(rec *recorder, r *http.Request, start time.Time) {
 			oauth2.WriteError(rec, oauth2.NewError(oauth2.ErrServerError, "the server could not complete the request"))
 		}
 	}
-	endpoint := routeOf(r.Pattern)
+	route := routeOf(r.Pattern)
 	d := time.Since(start)
-	m.metrics.ObserveHTTP(endpoint, r.Method, rec.status(), d)
-	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-		slog.String("request_id", RequestID(r)), slog.String("method", r.Method),
-		slog.String("route", endpoint), slog.Int("status", rec.status()),
-		slog.Int64("bytes", rec.bytes), slog.Duration("duration", d))
+	m.metrics.ObserveHTTP(route, r.Method, rec.status(), d)
+	attrs := []slog.Attr{slog.String("request_id", RequestID(r)), slog.String("method", r.Method),
+		slog.String("route", route), slog.Int("status", rec.status()),
+		slog.Int64("bytes", rec.bytes), slog.Duration("duration", d)}
+	if endpoint.ClientGone(r.Context()) {
+		m.metrics.RequestCanceled(route)
+		attrs = append(attrs, slog.Bool("canceled", true))
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
 }
 
 // routeOf strips the method from a ServeMux pattern ("POST /w/{ws}/x" →
@@ -125,28 +123,8 @@ func routeOf(pattern string) string {
 	return pattern
 }
 
-// requestID keeps a caller's X-Request-Id when it is short and made of
-// safe characters (it ends up in logs), and otherwise makes a new one.
-func requestID(given string) string {
-	if given != "" && len(given) <= maxRequestIDLen && safeID(given) {
-		return given
-	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func safeID(s string) bool {
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
-			return false
-		}
-	}
-	return true
-}
-
 func setSecurityHeaders(h http.Header, id string) {
-	h.Set(requestIDHeader, id)
+	h.Set(endpoint.RequestIDHeader, id)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }

@@ -23,18 +23,18 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 	(&grants.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
-		Defaults: grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL}, RequestID: RequestID,
+		Defaults:  grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL},
 		JWTBearer: grants.JWTBearerDeps{Secrets: s.keyring, JWKS: jwks},
 		AuthCode:  s.authCodeDeps(),
 	}).Mount(mux)
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
-		Logger: s.logger.With("component", "introspect"), RequestID: RequestID,
+		Logger: s.logger.With("component", "introspect"),
 	}).Mount(mux)
 	registration := s.mountRegistration(mux)
 	(&discovery.Handler{
 		Store: s.store, Keys: s.keys, BaseURL: s.baseURL, Logger: s.logger.With("component", "discovery"),
-		NoRegistration: !registration,
+		GrantTypes: grants.Supported, NoRegistration: !registration,
 	}).Mount(mux)
 	s.mountAuthorizationFlow(mux)
 	// One failed-token budget per address for the admin API and the

@@ -218,7 +218,7 @@ func assertAdminAccess(t *testing.T, r *running, token string, want int) {
 }
 
 func TestOpsEndpoints(t *testing.T) {
-	r := start(t, testConfig(t, t.TempDir(), nil))
+	r := start(t, testConfig(t, seededDataDir(t), nil))
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, body := get(t, r.url(path), nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, `"status":"ok"`) {
@@ -260,7 +260,7 @@ func TestReadyzFailsWhenStorageIsClosed(t *testing.T) {
 // TestIssuerIgnoresHostHeaders (SECURITY.md J1, J2): discovery's issuer is
 // the configured one whatever Host and forwarding headers say.
 func TestIssuerIgnoresHostHeaders(t *testing.T) {
-	cfg := testConfig(t, t.TempDir(), map[string]string{"LATCHKEY_BASE_URL": "https://id.example.test"})
+	cfg := testConfig(t, seededDataDir(t), map[string]string{"LATCHKEY_BASE_URL": "https://id.example.test"})
 	r := start(t, cfg)
 	want := "https://id.example.test/w/default"
 	headers := []map[string]string{
@@ -287,7 +287,8 @@ func TestIssuerIgnoresHostHeaders(t *testing.T) {
 // TestLargeBodyAnswersQuickly (SECURITY.md M1) against the real token
 // endpoint, over a real connection.
 func TestLargeBodyAnswersQuickly(t *testing.T) {
-	r := start(t, testConfig(t, t.TempDir(), nil))
+	t.Parallel() // mostly net/http's wait before closing a connection with unread body
+	r := start(t, testConfig(t, seededDataDir(t), nil))
 	body := strings.Repeat("a", 1<<20)
 	for _, chunked := range []bool{false, true} {
 		var rd io.Reader = strings.NewReader(body)
@@ -328,7 +329,7 @@ func TestGracefulShutdown(t *testing.T) {
 			_, _ = io.WriteString(w, "finished")
 		})
 	})
-	r := start(t, testConfig(t, t.TempDir(), nil), slow)
+	r := start(t, testConfig(t, seededDataDir(t), nil), slow)
 	type result struct {
 		code int
 		body string
@@ -376,7 +377,7 @@ func TestPanicInRealServer(t *testing.T) {
 	boom := withExtraRoutes(func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic(errors.New("secret internal detail")) })
 	})
-	r := start(t, testConfig(t, t.TempDir(), nil), boom)
+	r := start(t, testConfig(t, seededDataDir(t), nil), boom)
 	resp, body := get(t, r.url("/test/panic"), nil)
 	assertServerError(t, resp.StatusCode, resp.Header, body)
 	if resp2, _ := get(t, r.url("/healthz"), nil); resp2.StatusCode != 200 {
@@ -385,7 +386,7 @@ func TestPanicInRealServer(t *testing.T) {
 }
 
 func TestBoundBaseURL(t *testing.T) {
-	r := start(t, testConfig(t, t.TempDir(), nil))
+	r := start(t, testConfig(t, seededDataDir(t), nil))
 	if r.srv.BaseURL() != "http://"+r.srv.Addr() {
 		t.Fatalf("base URL %q does not follow the bound address %q", r.srv.BaseURL(), r.srv.Addr())
 	}
@@ -403,8 +404,8 @@ func TestNewFailsCleanly(t *testing.T) {
 	}
 	// A listen address in use fails after storage was opened; storage is
 	// closed again (the data directory can be removed by TempDir cleanup).
-	r := start(t, testConfig(t, t.TempDir(), nil))
-	busy := testConfig(t, t.TempDir(), nil)
+	r := start(t, testConfig(t, seededDataDir(t), nil))
+	busy := testConfig(t, seededDataDir(t), nil)
 	busy.Listen = r.srv.Addr()
 	if _, err := New(t.Context(), busy, nil, WithStderr(io.Discard)); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("err = %v", err)

@@ -16,7 +16,7 @@ import (
 // count the issue.
 func TestWiringEndToEnd(t *testing.T) {
 	admin := strings.Repeat("a", 40)
-	r := start(t, testConfig(t, t.TempDir(), map[string]string{"LATCHKEY_ADMIN_TOKEN": admin}))
+	r := start(t, testConfig(t, seededDataDir(t), map[string]string{"LATCHKEY_ADMIN_TOKEN": admin}))
 	call := func(method, path, contentType, body string, header map[string]string) (int, map[string]any) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(t.Context(), method, r.url(path), strings.NewReader(body))

@@ -131,17 +131,29 @@ func validateClientScopes(v *validator, want []string, have []storage.ScopeRef) 
 	if !v.maxItems("scopes", len(want), MaxClientScopes) {
 		return
 	}
-	exists := make(map[string]bool, len(have))
-	for _, r := range have {
-		exists[r.Name] = true
-	}
+	exists := knownScopes(have)
 	seen := map[string]bool{}
 	for i, sc := range want {
 		f := fmt.Sprintf("scopes[%d]", i)
-		v.check(exists[sc], f, "exists", "scope %q is not defined by any service of this workspace", truncate(sc, 128))
+		v.check(exists[sc], f, "exists", "scope %q is not an OpenID Connect scope and is not defined by any service of this workspace", truncate(sc, 128))
 		v.check(!seen[sc], f, "unique", "duplicate scope %q", truncate(sc, 128))
 		seen[sc] = true
 	}
+}
+
+// knownScopes are the scopes a client may be registered with: the
+// OpenID Connect scopes, which every workspace supports, and the scopes of
+// the workspace's services (have). It is what discovery lists in
+// scopes_supported (RFC 8414 §2, OIDC Discovery §3).
+func knownScopes(have []storage.ScopeRef) map[string]bool {
+	known := make(map[string]bool, len(have)+len(oauth2.StandardScopes))
+	for _, sc := range oauth2.StandardScopes {
+		known[sc] = true
+	}
+	for _, r := range have {
+		known[r.Name] = true
+	}
+	return known
 }
 
 // truncate bounds echoed input in messages.

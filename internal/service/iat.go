@@ -154,9 +154,10 @@ func (s *Service) validatePolicy(ctx context.Context, v *validator, wsID string,
 	if err != nil {
 		return err
 	}
+	known := knownScopes(have)
 	for i, sc := range p.Scopes {
-		v.check(slices.ContainsFunc(have, func(r storage.ScopeRef) bool { return r.Name == sc }),
-			fmt.Sprintf("scopes[%d]", i), "exists", "scope %q is not defined by any service of the workspace", truncate(sc, 128))
+		v.check(known[sc], fmt.Sprintf("scopes[%d]", i), "exists",
+			"scope %q is not an OpenID Connect scope and is not defined by any service of the workspace", truncate(sc, 128))
 	}
 	return nil
 }

@@ -17,10 +17,16 @@ func CSRFToken(browserSecret, purpose string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// FormCSRF returns the CSRF token of a form for purpose, giving the
+// browser its binding secret when it has none yet.
+func (c Cookies) FormCSRF(w http.ResponseWriter, r *http.Request, purpose string) string {
+	return CSRFToken(c.BrowserSecret(w, r), purpose)
+}
+
 // CheckCSRF reports whether the form's csrf_token matches the browser's
 // secret for purpose. A browser without the cookie never passes.
-func CheckCSRF(r *http.Request, token, purpose string) bool {
-	secret := ExistingBrowserSecret(r)
+func (c Cookies) CheckCSRF(r *http.Request, token, purpose string) bool {
+	secret := c.ExistingBrowserSecret(r)
 	if secret == "" || token == "" {
 		return false
 	}
@@ -29,7 +35,7 @@ func CheckCSRF(r *http.Request, token, purpose string) bool {
 
 // BoundTo reports whether r comes from the browser whose binding-secret
 // hash is want (SECURITY.md E15).
-func BoundTo(r *http.Request, want []byte) bool {
-	secret := ExistingBrowserSecret(r)
+func (c Cookies) BoundTo(r *http.Request, want []byte) bool {
+	secret := c.ExistingBrowserSecret(r)
 	return secret != "" && len(want) > 0 && hmac.Equal(Hash(secret), want)
 }

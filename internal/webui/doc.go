@@ -12,9 +12,13 @@
 //
 // # Cookies (SECURITY.md K6)
 //
-// All cookies carry the __Host- prefix, Secure, HttpOnly and Path=/ with
-// no Domain. Browsers (and Go's cookie jar) treat loopback as a secure
-// origin, so this works on http://127.0.0.1 during development.
+// Cookies (built by CookiesFor from the base URL) names and flags every
+// cookie of the flow, of the login device cookie and of the console. With
+// an https base URL they carry the __Host- prefix, Secure, HttpOnly and
+// Path=/ with no Domain. With an http base URL (a developer's first run on
+// http://localhost, http://127.0.0.1 or http://[::1]) they lose the prefix
+// and Secure, and keep the rest: standard cookie jars (curl, Python
+// requests) never send a Secure cookie back over http.
 //
 //   - __Host-lk_b binds pending authorization requests to the browser that
 //     started them (E15) and keys the CSRF tokens of every form (K1). It is

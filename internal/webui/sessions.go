@@ -12,8 +12,11 @@ import (
 // DefaultSessionTTL is how long a browser stays signed in.
 const DefaultSessionTTL = 12 * time.Hour
 
-// Sessions manages browser sessions of the workspaces' users.
+// Sessions manages browser sessions of the workspaces' users. The pages
+// of the flow reach the browser-binding cookie and CSRF tokens through its
+// Cookies, so that every cookie follows the one decision of CookiesFor.
 type Sessions struct {
+	Cookies
 	Store storage.Storage
 	Now   func() time.Time
 	TTL   time.Duration // 0: DefaultSessionTTL
@@ -44,7 +47,7 @@ type Signed struct {
 // user no longer exists or is inactive (SECURITY.md O3); err only for
 // storage failures.
 func (s *Sessions) Current(ctx context.Context, r *http.Request, wsID string) (Signed, bool, error) {
-	v := readCookie(r, SessionCookieName(wsID))
+	v := s.Read(r, SessionCookieName(wsID), maxCookieValue)
 	if v == "" {
 		return Signed{}, false, nil
 	}
@@ -87,17 +90,17 @@ func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := s.Store.CreateBrowserSession(ctx, bs); err != nil {
 		return storage.BrowserSession{}, err
 	}
-	setCookie(w, SessionCookieName(user.WorkspaceID), value, s.ttl())
+	s.Set(w, SessionCookieName(user.WorkspaceID), value, seconds(s.ttl()), http.SameSiteLaxMode)
 	return bs, nil
 }
 
 // End deletes the browser's session in wsID (if any) and clears its cookie.
 func (s *Sessions) End(ctx context.Context, w http.ResponseWriter, r *http.Request, wsID string) error {
-	v := readCookie(r, SessionCookieName(wsID))
+	v := s.Read(r, SessionCookieName(wsID), maxCookieValue)
 	if v == "" {
 		return nil
 	}
-	clearCookie(w, SessionCookieName(wsID))
+	s.Clear(w, SessionCookieName(wsID), http.SameSiteLaxMode)
 	bs, err := s.Store.GetBrowserSession(ctx, wsID, Hash(v))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil

@@ -10,24 +10,65 @@ import (
 )
 
 func TestCSRF(t *testing.T) {
+	var c Cookies // zero value: the https form
 	r := httptest.NewRequest("POST", "/", nil)
 	r.AddCookie(&httptestCookie)
 	tok := CSRFToken(httptestCookie.Value, "login\x00ws")
-	if !CheckCSRF(r, tok, "login\x00ws") {
+	if !c.CheckCSRF(r, tok, "login\x00ws") {
 		t.Fatal("own token refused")
 	}
-	if CheckCSRF(r, tok, "consent\x00ws") || CheckCSRF(r, "", "login\x00ws") {
+	if c.CheckCSRF(r, tok, "consent\x00ws") || c.CheckCSRF(r, "", "login\x00ws") {
 		t.Fatal("token accepted for another purpose or empty (K1)")
 	}
-	if CheckCSRF(httptest.NewRequest("POST", "/", nil), tok, "login\x00ws") {
+	if c.CheckCSRF(httptest.NewRequest("POST", "/", nil), tok, "login\x00ws") {
 		t.Fatal("token accepted without the cookie")
 	}
-	if !BoundTo(r, Hash(httptestCookie.Value)) || BoundTo(r, Hash("other")) {
+	if !c.BoundTo(r, Hash(httptestCookie.Value)) || c.BoundTo(r, Hash("other")) {
 		t.Fatal("browser binding wrong (E15)")
+	}
+	if CookiesFor("http://127.0.0.1:8080").CheckCSRF(r, tok, "login\x00ws") {
+		t.Fatal("a plain-http server read the __Host- cookie")
 	}
 }
 
-var httptestCookie = httpCookie(BrowserCookie, "secret-value")
+var httptestCookie = httpCookie("__Host-"+BrowserCookie, "secret-value")
+
+// TestCookiesFor: one decision from the base URL (docs/security.md K6):
+// __Host- + Secure for https, plain names without Secure for http, and
+// HttpOnly, Path=/, no Domain and the given SameSite always.
+func TestCookiesFor(t *testing.T) {
+	for _, tc := range []struct {
+		base, name string
+		secure     bool
+	}{
+		{"https://auth.example.com", "__Host-lk_b", true},
+		{"https://127.0.0.1:8443/prefix", "__Host-lk_b", true},
+		{"HTTPS://auth.example.com", "__Host-lk_b", true},
+		{"http://127.0.0.1:8080", "lk_b", false},
+		{"http://localhost:8080", "lk_b", false},
+		{"http://[::1]:8080", "lk_b", false},
+		{"http://localhost", "lk_b", false},
+		{"", "__Host-lk_b", true},
+		{"::not a url", "__Host-lk_b", true},
+	} {
+		c := CookiesFor(tc.base)
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		secret := c.BrowserSecret(rec, r)
+		got := rec.Result().Cookies()
+		if len(got) != 1 {
+			t.Fatalf("%q: %d cookies set, want 1", tc.base, len(got))
+		}
+		ck := got[0]
+		if ck.Name != tc.name || ck.Secure != tc.secure || c.Secure() != tc.secure || !ck.HttpOnly || ck.Path != "/" ||
+			ck.Domain != "" || ck.SameSite != http.SameSiteLaxMode || ck.Value != secret {
+			t.Errorf("%q: cookie %+v, want name %s, Secure=%v, HttpOnly, Path=/, no Domain, SameSite=Lax", tc.base, ck, tc.name, tc.secure)
+		}
+		if again := c.ExistingBrowserSecret(r); again != secret {
+			t.Errorf("%q: the secret set in this request reads back as %q", tc.base, again)
+		}
+	}
+}
 
 func TestThemeCSSRejectsInjection(t *testing.T) {
 	css := ThemeCSS(&storage.Branding{PrimaryColor: "#123abc", BackgroundColor: "red;} body{background:url(//evil)"})

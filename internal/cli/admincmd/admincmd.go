@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
 // Defaults of the global flags.
@@ -25,7 +27,7 @@ type globals struct {
 	token     string
 	workspace string
 	output    string
-	client    *apiClient
+	client    *adminclient.Client
 }
 
 // NewCommand returns the "admin" command with all its subcommands.
@@ -46,7 +48,7 @@ func NewCommand() *cobra.Command {
 				// token never appears in --help output.
 				g.token = os.Getenv("LATCHKEY_ADMIN_TOKEN")
 			}
-			g.client = &apiClient{server: g.server, token: g.token}
+			g.client = adminclient.New(g.server, g.token)
 			return nil
 		},
 		SilenceUsage: true,
@@ -109,6 +111,7 @@ func kv(w io.Writer, pairs ...string) {
 	}
 }
 
+// decode reads a response into its adminclient type.
 func decode[T any](raw []byte) (T, error) {
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -138,21 +141,6 @@ func join(list []string) string {
 	return strings.Join(list, ",")
 }
 
-// listQuery builds the pagination query of list commands.
-func listQuery(limit int, pageToken, q string) url.Values {
-	v := url.Values{}
-	if limit > 0 {
-		v.Set("limit", fmt.Sprint(limit))
-	}
-	if pageToken != "" {
-		v.Set("page_token", pageToken)
-	}
-	if q != "" {
-		v.Set("q", q)
-	}
-	return v
-}
-
 type listFlags struct {
 	limit     int
 	pageToken string
@@ -165,7 +153,9 @@ func (l *listFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&l.query, "query", "q", "", "keep items whose ID or name contains this text")
 }
 
-func (l *listFlags) values() url.Values { return listQuery(l.limit, l.pageToken, l.query) }
+func (l *listFlags) values() url.Values {
+	return adminclient.ListOptions{Limit: l.limit, PageToken: l.pageToken, Query: l.query}.Values()
+}
 
 // nextPage prints the token of the next page under a table.
 func nextPage(w io.Writer, token string) {
@@ -185,6 +175,15 @@ func parsePairs(flag string, pairs []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// ifChanged is &v when the flag was given, nil otherwise: requests carry
+// only what the user asked for, so an update changes nothing else.
+func ifChanged[T any](cmd *cobra.Command, flag string, v T) *T {
+	if cmd.Flags().Changed(flag) {
+		return &v
+	}
+	return nil
 }
 
 // durationSeconds converts a duration flag to API seconds.

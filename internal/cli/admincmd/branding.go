@@ -4,17 +4,12 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
-// brandingView is settings.branding of a workspace response.
-type brandingView struct {
-	DisplayName     string `json:"display_name"`
-	LogoURI         string `json:"logo_uri"`
-	PrimaryColor    string `json:"primary_color"`
-	BackgroundColor string `json:"background_color"`
-}
-
-func (b brandingView) print(w io.Writer) {
+// printBranding prints settings.branding of a workspace response.
+func printBranding(w io.Writer, b adminclient.Branding) {
 	kv(w, "Brand name", orDash(b.DisplayName), "Brand logo", orDash(b.LogoURI),
 		"Brand primary colour", orDash(b.PrimaryColor), "Brand background colour", orDash(b.BackgroundColor))
 }
@@ -33,13 +28,6 @@ type brandFlags struct {
 	name, logo, primary, background string
 }
 
-var brandFlagMembers = []struct{ flag, member string }{
-	{"brand-name", "display_name"},
-	{"brand-logo", "logo_uri"},
-	{"brand-primary-color", "primary_color"},
-	{"brand-background-color", "background_color"},
-}
-
 func (b *brandFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&b.name, "brand-name", "", `name shown on the sign-in and consent pages ("" = the workspace name)`)
@@ -49,17 +37,15 @@ func (b *brandFlags) add(cmd *cobra.Command) {
 }
 
 // body returns the branding object of the request: the members whose
-// flags were given.
-func (b *brandFlags) body(cmd *cobra.Command) map[string]string {
-	f := cmd.Flags()
-	values := map[string]string{
-		"brand-name": b.name, "brand-logo": b.logo, "brand-primary-color": b.primary, "brand-background-color": b.background,
+// flags were given, or nil when none was.
+func (b *brandFlags) body(cmd *cobra.Command) *adminclient.BrandingRequest {
+	out := adminclient.BrandingRequest{
+		DisplayName: ifChanged(cmd, "brand-name", b.name), LogoURI: ifChanged(cmd, "brand-logo", b.logo),
+		PrimaryColor:    ifChanged(cmd, "brand-primary-color", b.primary),
+		BackgroundColor: ifChanged(cmd, "brand-background-color", b.background),
 	}
-	out := map[string]string{}
-	for _, m := range brandFlagMembers {
-		if f.Changed(m.flag) {
-			out[m.member] = values[m.flag]
-		}
+	if out == (adminclient.BrandingRequest{}) {
+		return nil
 	}
-	return out
+	return &out
 }

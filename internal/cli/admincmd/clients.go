@@ -9,32 +9,16 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-)
 
-type clientView struct {
-	ClientID                string            `json:"client_id"`
-	Name                    string            `json:"name"`
-	Description             string            `json:"description"`
-	ContactEmail            string            `json:"contact_email"`
-	Type                    string            `json:"type"`
-	Enabled                 bool              `json:"enabled"`
-	GrantTypes              []string          `json:"grant_types"`
-	RedirectURIs            []string          `json:"redirect_uris"`
-	Scopes                  []string          `json:"scopes"`
-	TokenEndpointAuthMethod string            `json:"token_endpoint_auth_method"`
-	JWKSURI                 string            `json:"jwks_uri"`
-	JWKS                    json.RawMessage   `json:"jwks"`
-	AccessTokenTTL          int64             `json:"access_token_ttl"`
-	Metadata                map[string]string `json:"metadata"`
-	ClientSecret            string            `json:"client_secret"`
-}
+	"github.com/latchkey/latchkey/adminclient"
+)
 
 func clientsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "clients", Aliases: []string{"client"}, Short: "Manage OAuth clients"}
 	var lf listFlags
 	list := &cobra.Command{Use: "list", Short: "List clients", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/clients", lf.values(), nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+"/clients", lf.values(), nil)
 			if err != nil {
 				return err
 			}
@@ -56,7 +40,7 @@ func clientsCmd(g *globals) *cobra.Command {
 func clientActionCmd(g *globals, use, short, method, suffix string) *cobra.Command {
 	return &cobra.Command{Use: use + " CLIENT_ID", Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := g.client.do(cmd.Context(), method, g.wsPath()+"/clients/"+seg(args[0])+suffix, nil, nil)
+			raw, err := g.do(cmd.Context(), method, g.wsPath()+"/clients/"+seg(args[0])+suffix, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -67,7 +51,7 @@ func clientActionCmd(g *globals, use, short, method, suffix string) *cobra.Comma
 func clientDeleteCmd(g *globals) *cobra.Command {
 	return &cobra.Command{Use: "delete CLIENT_ID", Short: "Delete a client", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/clients/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", g.wsPath()+"/clients/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "deleted client "+args[0])
@@ -102,42 +86,33 @@ func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
 
 // body builds the request from the flags that were given (all of them on
 // create), so update changes only what the user asked for.
-func (cf *clientFlags) body(cmd *cobra.Command) (map[string]any, error) {
-	fl := cmd.Flags()
-	body := map[string]any{}
-	set := func(flag, key string, v any) {
-		if fl.Changed(flag) {
-			body[key] = v
-		}
+func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest, error) {
+	body := adminclient.OAuthClientRequest{
+		ClientID: ifChanged(cmd, "client-id", cf.id), Name: ifChanged(cmd, "name", cf.name),
+		Description: ifChanged(cmd, "description", cf.desc), ContactEmail: ifChanged(cmd, "contact-email", cf.email),
+		Type: ifChanged(cmd, "type", cf.typ), GrantTypes: ifChanged(cmd, "grant-type", cf.grants),
+		Scopes: ifChanged(cmd, "scope", cf.scopes), RedirectURIs: ifChanged(cmd, "redirect-uri", cf.redirects),
+		TokenEndpointAuthMethod:     ifChanged(cmd, "auth-method", cf.method),
+		TokenEndpointAuthSigningAlg: ifChanged(cmd, "auth-signing-alg", cf.alg),
+		JWKSURI:                     ifChanged(cmd, "jwks-uri", cf.jwksURI),
+		AccessTokenTTL:              ifChanged(cmd, "access-token-ttl", durationSeconds(cf.ttl)),
 	}
-	set("client-id", "client_id", cf.id)
-	set("name", "name", cf.name)
-	set("description", "description", cf.desc)
-	set("contact-email", "contact_email", cf.email)
-	set("type", "type", cf.typ)
-	set("grant-type", "grant_types", cf.grants)
-	set("scope", "scopes", cf.scopes)
-	set("redirect-uri", "redirect_uris", cf.redirects)
-	set("auth-method", "token_endpoint_auth_method", cf.method)
-	set("auth-signing-alg", "token_endpoint_auth_signing_alg", cf.alg)
-	set("jwks-uri", "jwks_uri", cf.jwksURI)
-	set("access-token-ttl", "access_token_ttl", durationSeconds(cf.ttl))
-	if fl.Changed("metadata") {
+	if cmd.Flags().Changed("metadata") {
 		md, err := parsePairs("metadata", cf.metadata)
 		if err != nil {
-			return nil, err
+			return body, err
 		}
-		body["metadata"] = md
+		body.Metadata = &md
 	}
 	if cf.jwksFile != "" {
 		b, err := os.ReadFile(cf.jwksFile)
 		if err != nil {
-			return nil, fmt.Errorf("read --jwks-file: %w", err)
+			return body, fmt.Errorf("read --jwks-file: %w", err)
 		}
 		if !json.Valid(b) {
-			return nil, fmt.Errorf("--jwks-file %s is not valid JSON", cf.jwksFile)
+			return body, fmt.Errorf("--jwks-file %s is not valid JSON", cf.jwksFile)
 		}
-		body["jwks"] = json.RawMessage(b)
+		body.JWKS = b
 	}
 	return body, nil
 }
@@ -157,7 +132,7 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 		if !create {
 			method, path = "PATCH", path+"/"+seg(args[0])
 		}
-		raw, err := g.client.do(cmd.Context(), method, path, nil, body)
+		raw, err := g.do(cmd.Context(), method, path, nil, body)
 		if err != nil {
 			return err
 		}
@@ -168,7 +143,7 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 }
 
 func clientTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[clientView]](raw)
+	p, err := decode[adminclient.Page[adminclient.OAuthClient]](raw)
 	if err != nil {
 		return err
 	}
@@ -181,7 +156,7 @@ func clientTable(w io.Writer, raw []byte) error {
 }
 
 func clientDetail(w io.Writer, raw []byte) error {
-	c, err := decode[clientView](raw)
+	c, err := decode[adminclient.OAuthClient](raw)
 	if err != nil {
 		return err
 	}

@@ -5,27 +5,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
 // Commands of issue 4: console users, "latchkey admin users create
 // --admin" for the first console admin, and the CLI side of the
 // console's "View secret" (a code e-mailed to the client's contact, then
 // the secret), so nothing the console does is impossible here.
-
-type consoleUserView struct {
-	ID          string     `json:"id"`
-	Username    string     `json:"username"`
-	Email       string     `json:"email"`
-	DisplayName string     `json:"display_name"`
-	Role        string     `json:"role"`
-	Workspaces  []string   `json:"workspaces"`
-	Disabled    bool       `json:"disabled"`
-	CreatedAt   *time.Time `json:"created_at"`
-	UpdatedAt   *time.Time `json:"updated_at"`
-}
 
 const consoleUsersPath = "/console-users"
 
@@ -52,7 +41,7 @@ func consoleUsersCmd(g *globals) *cobra.Command {
 	var lf listFlags
 	list := &cobra.Command{Use: "list", Short: "List console users", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", consoleUsersPath, lf.values(), nil)
+			raw, err := g.do(cmd.Context(), "GET", consoleUsersPath, lf.values(), nil)
 			if err != nil {
 				return err
 			}
@@ -61,7 +50,7 @@ func consoleUsersCmd(g *globals) *cobra.Command {
 	lf.add(list)
 	get := &cobra.Command{Use: "get ID", Short: "Show a console user", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", consoleUsersPath+"/"+seg(args[0]), nil, nil)
+			raw, err := g.do(cmd.Context(), "GET", consoleUsersPath+"/"+seg(args[0]), nil, nil)
 			if err != nil {
 				return err
 			}
@@ -69,7 +58,7 @@ func consoleUsersCmd(g *globals) *cobra.Command {
 		}}
 	del := &cobra.Command{Use: "delete ID", Short: "Delete a console user and sign it out", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", consoleUsersPath+"/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", consoleUsersPath+"/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "deleted console user "+args[0])
@@ -94,22 +83,19 @@ func (cf *consoleUserFlags) add(cmd *cobra.Command, roleDefault string) {
 	f.BoolVar(&cf.disabled, "disabled", false, "disabled users cannot sign in")
 }
 
-// body holds the flags given, plus the role on create (its default).
-func (cf *consoleUserFlags) body(cmd *cobra.Command, create bool) map[string]any {
-	fl := cmd.Flags()
-	body := map[string]any{}
-	for _, f := range []struct {
-		flag, field string
-		v           any
-	}{
-		{"email", "email", cf.email}, {"display-name", "display_name", cf.display}, {"role", "role", cf.role},
-		{"workspaces", "workspaces", cf.workspaces}, {"disabled", "disabled", cf.disabled},
-	} {
-		if fl.Changed(f.flag) || create && f.flag == "role" {
-			body[f.field] = f.v
-		}
+// create is the body of a create: the flags, the role defaulted.
+func (cf *consoleUserFlags) create() adminclient.ConsoleUserCreate {
+	return adminclient.ConsoleUserCreate{Email: cf.email, DisplayName: cf.display, Role: cf.role,
+		Workspaces: cf.workspaces, Disabled: cf.disabled}
+}
+
+// update is the body of an update: the flags given.
+func (cf *consoleUserFlags) update(cmd *cobra.Command) adminclient.ConsoleUserUpdate {
+	return adminclient.ConsoleUserUpdate{
+		Email: ifChanged(cmd, "email", cf.email), DisplayName: ifChanged(cmd, "display-name", cf.display),
+		Role: ifChanged(cmd, "role", cf.role), Workspaces: ifChanged(cmd, "workspaces", cf.workspaces),
+		Disabled: ifChanged(cmd, "disabled", cf.disabled),
 	}
-	return body
 }
 
 func consoleUserCreateCmd(g *globals) *cobra.Command {
@@ -120,8 +106,9 @@ func consoleUserCreateCmd(g *globals) *cobra.Command {
 		Example: `  latchkey admin console-users create --username alice --email alice@example.com
   printf '%s\n' "$PW" | latchkey admin console-users create --username bob --role workspace_viewer --workspaces default --password-stdin`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body := cf.body(cmd, true)
-			return createConsoleUser(cmd, g, username, fromStdin, body)
+			body := cf.create()
+			body.Username = username
+			return createConsoleUser(cmd, g, fromStdin, body)
 		}}
 	cmd.Flags().StringVar(&username, "username", "", "sign-in name (lower-cased)")
 	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
@@ -132,16 +119,16 @@ func consoleUserCreateCmd(g *globals) *cobra.Command {
 // createConsoleUser reads the password (prompt or stdin, never a flag:
 // it would show in shell history and the process list) and creates the
 // console user.
-func createConsoleUser(cmd *cobra.Command, g *globals, username string, fromStdin bool, body map[string]any) error {
-	if username == "" {
+func createConsoleUser(cmd *cobra.Command, g *globals, fromStdin bool, body adminclient.ConsoleUserCreate) error {
+	if body.Username == "" {
 		return errors.New("--username is required")
 	}
 	pw, err := readNewPassword(cmd, fromStdin)
 	if err != nil {
 		return err
 	}
-	body["username"], body["password"] = username, pw
-	raw, err := g.client.do(cmd.Context(), "POST", consoleUsersPath, nil, body)
+	body.Password = pw
+	raw, err := g.do(cmd.Context(), "POST", consoleUsersPath, nil, body)
 	if err != nil {
 		return err
 	}
@@ -153,11 +140,11 @@ func consoleUserUpdateCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "update ID", Short: "Change role, workspaces, disabled, e-mail or display name (only the flags given)",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := cf.body(cmd, false)
-			if len(body) == 0 {
+			body := cf.update(cmd)
+			if body == (adminclient.ConsoleUserUpdate{}) {
 				return errors.New("nothing to change: give at least one of --email, --display-name, --role, --workspaces, --disabled")
 			}
-			raw, err := g.client.do(cmd.Context(), "PATCH", consoleUsersPath+"/"+seg(args[0]), nil, body)
+			raw, err := g.do(cmd.Context(), "PATCH", consoleUsersPath+"/"+seg(args[0]), nil, body)
 			if err != nil {
 				return err
 			}
@@ -176,8 +163,8 @@ func consoleUserPasswordCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := g.client.do(cmd.Context(), "PUT", consoleUsersPath+"/"+seg(args[0])+"/password", nil,
-				map[string]string{"password": pw}); err != nil {
+			if _, err := g.do(cmd.Context(), "PUT", consoleUsersPath+"/"+seg(args[0])+"/password", nil,
+				adminclient.PasswordRequest{Password: pw}); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "password set for console user "+args[0])
@@ -220,25 +207,20 @@ func addAdminFlag(g *globals, create *cobra.Command) {
 				return fmt.Errorf("--%s is for directory users; it cannot be used with --admin", name)
 			}
 		}
-		username, _ := fl.GetString("username")
-		role, _ := fl.GetString("role")
-		body := map[string]any{"role": role}
-		if fl.Changed("workspaces") {
-			body["workspaces"], _ = fl.GetStringSlice("workspaces")
-		}
-		for flag, field := range map[string]string{"email": "email", "display-name": "display_name"} {
-			if v, err := fl.GetString(flag); err == nil && fl.Changed(flag) {
-				body[field] = v
-			}
-		}
+		var body adminclient.ConsoleUserCreate
+		body.Username, _ = fl.GetString("username")
+		body.Role, _ = fl.GetString("role")
+		body.Workspaces, _ = fl.GetStringSlice("workspaces")
+		body.Email, _ = fl.GetString("email")
+		body.DisplayName, _ = fl.GetString("display-name")
 		stdin, _ := fl.GetBool("password-stdin")
-		return createConsoleUser(cmd, g, username, stdin, body)
+		return createConsoleUser(cmd, g, stdin, body)
 	}
 	create.Example = strings.TrimSpace(create.Example + "\n  latchkey admin users create --admin --username admin --email admin@example.com")
 }
 
 func consoleUserTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[consoleUserView]](raw)
+	p, err := decode[adminclient.Page[adminclient.ConsoleUser]](raw)
 	if err != nil {
 		return err
 	}
@@ -251,12 +233,12 @@ func consoleUserTable(w io.Writer, raw []byte) error {
 }
 
 func consoleUserDetail(w io.Writer, raw []byte) error {
-	u, err := decode[consoleUserView](raw)
+	u, err := decode[adminclient.ConsoleUser](raw)
 	if err != nil {
 		return err
 	}
 	kv(w, "ID", u.ID, "Username", u.Username, "E-mail", u.Email, "Display name", u.DisplayName, "Role", u.Role,
-		"Workspaces", join(u.Workspaces), "Disabled", yesNo(u.Disabled), "Created", fmtTime(u.CreatedAt), "Updated", fmtTime(u.UpdatedAt))
+		"Workspaces", join(u.Workspaces), "Disabled", yesNo(u.Disabled), "Created", fmtTime(&u.CreatedAt), "Updated", fmtTime(&u.UpdatedAt))
 	return nil
 }
 
@@ -266,16 +248,12 @@ func secretCodeCmd(g *globals) *cobra.Command {
 	return &cobra.Command{Use: "secret-code CLIENT_ID", Short: "E-mail a one-time code to the client's contact, to view its secret",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := g.client.do(cmd.Context(), "POST", g.wsPath()+"/clients/"+seg(args[0])+"/secret/code", nil, nil)
+			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/clients/"+seg(args[0])+"/secret/code", nil, nil)
 			if err != nil {
 				return err
 			}
 			return g.print(cmd, raw, func(w io.Writer, raw []byte) error {
-				v, err := decode[struct {
-					SentTo    string `json:"sent_to"`
-					ExpiresIn int64  `json:"expires_in"`
-					Tries     int    `json:"tries"`
-				}](raw)
+				v, err := decode[adminclient.SecretCodeSent](raw)
 				if err != nil {
 					return err
 				}
@@ -294,16 +272,13 @@ func revealSecretCmd(g *globals) *cobra.Command {
 			if code == "" {
 				return errors.New("--code is required: run secret-code first and enter the code from the e-mail")
 			}
-			raw, err := g.client.do(cmd.Context(), "POST", g.wsPath()+"/clients/"+seg(args[0])+"/secret/reveal", nil,
-				map[string]string{"code": strings.TrimSpace(code)})
+			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/clients/"+seg(args[0])+"/secret/reveal", nil,
+				adminclient.RevealSecretRequest{Code: strings.TrimSpace(code)})
 			if err != nil {
 				return err
 			}
 			return g.print(cmd, raw, func(w io.Writer, raw []byte) error {
-				v, err := decode[struct {
-					ClientID     string `json:"client_id"`
-					ClientSecret string `json:"client_secret"`
-				}](raw)
+				v, err := decode[adminclient.RevealedSecret](raw)
 				if err != nil {
 					return err
 				}

@@ -6,26 +6,14 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
 // Commands of issue 3: users, profiles, client certificates, trusted
 // issuers and client JWT bearer settings.
-
-type userView struct {
-	ID          string            `json:"id"`
-	Username    string            `json:"username"`
-	Email       string            `json:"email"`
-	DisplayName string            `json:"display_name"`
-	ExternalID  string            `json:"external_id"`
-	Active      bool              `json:"active"`
-	ServiceUser bool              `json:"service_user"`
-	Profiles    []string          `json:"profiles"`
-	Attributes  map[string]string `json:"attributes"`
-	CreatedAt   *time.Time        `json:"created_at"`
-}
 
 // simpleCmd runs one request and prints its result.
 func simpleCmd(g *globals, use, short string, nargs int, method string, path func(args []string) string,
@@ -39,7 +27,7 @@ func simpleCmd(g *globals, use, short string, nargs int, method string, path fun
 					return err
 				}
 			}
-			raw, err := g.client.do(cmd.Context(), method, g.wsPath()+path(args), nil, b)
+			raw, err := g.do(cmd.Context(), method, g.wsPath()+path(args), nil, b)
 			if err != nil {
 				return err
 			}
@@ -55,7 +43,7 @@ func listCmd(g *globals, short, path string, table func(io.Writer, []byte) error
 	var lf listFlags
 	cmd := &cobra.Command{Use: "list", Short: short, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+path, lf.values(), nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+path, lf.values(), nil)
 			if err != nil {
 				return err
 			}
@@ -69,23 +57,6 @@ func fixed(p string) func([]string) string { return func([]string) string { retu
 
 func withID(prefix string) func([]string) string {
 	return func(args []string) string { return prefix + "/" + seg(args[0]) }
-}
-
-// changedBody collects the flags the user set into a JSON body, under the
-// API's field names.
-type fieldFlag struct {
-	flag, field string
-	get         func() any
-}
-
-func changedBody(cmd *cobra.Command, fields []fieldFlag) map[string]any {
-	body := map[string]any{}
-	for _, f := range fields {
-		if cmd.Flags().Changed(f.flag) {
-			body[f.field] = f.get()
-		}
-	}
-	return body
 }
 
 // --- users
@@ -106,24 +77,23 @@ func userWriteCmd(g *globals, use, short string, nargs int) *cobra.Command {
 	var id, username, email, display, external string
 	var active, service bool
 	var profiles, attrs []string
-	fields := []fieldFlag{
-		{"id", "id", func() any { return id }}, {"username", "username", func() any { return username }},
-		{"email", "email", func() any { return email }}, {"display-name", "display_name", func() any { return display }},
-		{"external-id", "external_id", func() any { return external }}, {"active", "active", func() any { return active }},
-		{"service-user", "service_user", func() any { return service }}, {"profile", "profiles", func() any { return profiles }},
-	}
 	method, path := "POST", fixed("/users")
 	if nargs == 1 {
 		method, path = "PATCH", withID("/users")
 	}
 	cmd := simpleCmd(g, use, short, nargs, method, path, func(cmd *cobra.Command) (any, error) {
-		body := changedBody(cmd, fields)
+		body := adminclient.UserRequest{
+			ID: ifChanged(cmd, "id", id), Username: ifChanged(cmd, "username", username), Email: ifChanged(cmd, "email", email),
+			DisplayName: ifChanged(cmd, "display-name", display), ExternalID: ifChanged(cmd, "external-id", external),
+			Active: ifChanged(cmd, "active", active), ServiceUser: ifChanged(cmd, "service-user", service),
+			Profiles: ifChanged(cmd, "profile", profiles),
+		}
 		if cmd.Flags().Changed("attribute") {
 			m, err := parsePairs("--attribute", attrs)
 			if err != nil {
 				return nil, err
 			}
-			body["attributes"] = m
+			body.Attributes = &m
 		}
 		return body, nil
 	}, userDetail)
@@ -145,7 +115,7 @@ func userWriteCmd(g *globals, use, short string, nargs int) *cobra.Command {
 }
 
 func userTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[userView]](raw)
+	p, err := decode[adminclient.Page[adminclient.User]](raw)
 	if err != nil {
 		return err
 	}
@@ -158,7 +128,7 @@ func userTable(w io.Writer, raw []byte) error {
 }
 
 func userDetail(w io.Writer, raw []byte) error {
-	u, err := decode[userView](raw)
+	u, err := decode[adminclient.User](raw)
 	if err != nil {
 		return err
 	}
@@ -168,7 +138,7 @@ func userDetail(w io.Writer, raw []byte) error {
 	}
 	kv(w, "ID", u.ID, "Username", u.Username, "Email", dash(u.Email), "Display name", dash(u.DisplayName),
 		"External ID", dash(u.ExternalID), "Active", fmt.Sprint(u.Active), "Service user", fmt.Sprint(u.ServiceUser),
-		"Profiles", join(u.Profiles), "Attributes", join(attrs), "Created", fmtTime(u.CreatedAt))
+		"Profiles", join(u.Profiles), "Attributes", join(attrs), "Created", fmtTime(&u.CreatedAt))
 	return nil
 }
 
@@ -181,19 +151,13 @@ func dash(s string) string {
 
 // --- profiles
 
-type profileView struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
 func profilesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "profiles", Aliases: []string{"profile"}, Short: "Manage profiles (named groups of users)"}
 	var id, name, desc string
 	create := simpleCmd(g, "create", "Create a profile", 0, "POST", fixed("/profiles"), func(*cobra.Command) (any, error) {
-		body := map[string]any{"name": name, "description": desc}
+		body := adminclient.ProfileRequest{Name: &name, Description: &desc}
 		if id != "" {
-			body["id"] = id
+			body.ID = &id
 		}
 		return body, nil
 	}, profileDetail)
@@ -210,7 +174,7 @@ func profilesCmd(g *globals) *cobra.Command {
 }
 
 func profileTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[profileView]](raw)
+	p, err := decode[adminclient.Page[adminclient.Profile]](raw)
 	if err != nil {
 		return err
 	}
@@ -223,7 +187,7 @@ func profileTable(w io.Writer, raw []byte) error {
 }
 
 func profileDetail(w io.Writer, raw []byte) error {
-	p, err := decode[profileView](raw)
+	p, err := decode[adminclient.Profile](raw)
 	if err != nil {
 		return err
 	}
@@ -232,18 +196,6 @@ func profileDetail(w io.Writer, raw []byte) error {
 }
 
 // --- certificates
-
-type certView struct {
-	KID        string     `json:"kid"`
-	Subject    string     `json:"subject"`
-	Issuer     string     `json:"issuer"`
-	Serial     string     `json:"serial"`
-	NotBefore  *time.Time `json:"not_before"`
-	NotAfter   *time.Time `json:"not_after"`
-	Thumbprint string     `json:"x5t#S256"`
-	KeyType    string     `json:"key_type"`
-	Warning    string     `json:"warning"`
-}
 
 func certificatesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "certificates", Aliases: []string{"certificate", "certs", "cert"},
@@ -260,7 +212,7 @@ func certificatesCmd(g *globals) *cobra.Command {
 			if !strings.Contains(cert, "-----BEGIN") {
 				cert = base64.StdEncoding.EncodeToString(data) // DER
 			}
-			return map[string]any{"certificate": cert, "kid": kid}, nil
+			return adminclient.CertificateUpload{Certificate: cert, KID: kid}, nil
 		}, certDetail)
 	upload.Example = `  latchkey admin certificates upload servicenow-app --file certificate.pem --kid sn-verifier-1`
 	upload.Flags().StringVarP(&file, "file", "f", "", "certificate file (.pem, .crt, .cer, .der)")
@@ -277,23 +229,23 @@ func certificatesCmd(g *globals) *cobra.Command {
 }
 
 func certTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[certView]](raw)
+	p, err := decode[adminclient.List[adminclient.Certificate]](raw)
 	if err != nil {
 		return err
 	}
 	row(w, "KID", "SUBJECT", "KEY", "NOT AFTER", "WARNING")
 	for _, c := range p.Items {
-		row(w, c.KID, c.Subject, c.KeyType, fmtTime(c.NotAfter), dash(c.Warning))
+		row(w, c.KID, c.Subject, c.KeyType, fmtTime(&c.NotAfter), dash(c.Warning))
 	}
 	return nil
 }
 
 func certDetail(w io.Writer, raw []byte) error {
-	c, err := decode[certView](raw)
+	c, err := decode[adminclient.Certificate](raw)
 	if err != nil {
 		return err
 	}
 	kv(w, "KID", c.KID, "Subject", c.Subject, "Issuer", c.Issuer, "Serial", c.Serial, "Key", c.KeyType,
-		"Not before", fmtTime(c.NotBefore), "Not after", fmtTime(c.NotAfter), "x5t#S256", c.Thumbprint, "Warning", dash(c.Warning))
+		"Not before", fmtTime(&c.NotBefore), "Not after", fmtTime(&c.NotAfter), "x5t#S256", c.ThumbprintS256, "Warning", dash(c.Warning))
 	return nil
 }

@@ -6,27 +6,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
-
-type iatView struct {
-	ID          string     `json:"id"`
-	Description string     `json:"description"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	UsesLeft    *int       `json:"uses_left"`
-	CreatedAt   *time.Time `json:"created_at"`
-	Policy      iatPolicy  `json:"policy"`
-	Token       string     `json:"token"`
-}
-
-// iatPolicy is the registration policy of a token (admin API "policy").
-type iatPolicy struct {
-	GrantTypes          []string `json:"grant_types"`
-	Scopes              []string `json:"scopes"`
-	AuthMethods         []string `json:"auth_methods"`
-	ApplicationTypes    []string `json:"application_types"`
-	RedirectURIPatterns []string `json:"redirect_uri_patterns"`
-	AllowImpersonation  bool     `json:"allow_impersonation"`
-}
 
 // anyIfEmpty shows an unrestricted policy list as "any".
 func anyIfEmpty(l []string) string {
@@ -41,7 +23,7 @@ func iatCmd(g *globals) *cobra.Command {
 		Short: "Manage initial access tokens for dynamic client registration (RFC 7591)"}
 	list := &cobra.Command{Use: "list", Short: "List initial access tokens", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/initial-access-tokens", nil, nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+"/initial-access-tokens", nil, nil)
 			if err != nil {
 				return err
 			}
@@ -50,7 +32,7 @@ func iatCmd(g *globals) *cobra.Command {
 	var desc string
 	var expires time.Duration
 	var uses int
-	var policy iatPolicy
+	var policy adminclient.RegistrationPolicy
 	create := &cobra.Command{Use: "create", Short: "Create an initial access token (printed once)", Args: cobra.NoArgs,
 		Long: `Create an initial access token for dynamic client registration (RFC 7591).
 
@@ -71,8 +53,8 @@ it only with --allow-impersonation.`,
     --grant-type authorization_code --grant-type refresh_token --scope orders:read \
     --application-type web --redirect-uri-pattern https://partner.example.com/oauth/ --max-uses 5`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body := map[string]any{"description": desc, "expires_in": durationSeconds(expires), "max_uses": uses, "policy": policy}
-			raw, err := g.client.do(cmd.Context(), "POST", g.wsPath()+"/initial-access-tokens", nil, body)
+			body := adminclient.InitialAccessTokenRequest{Description: desc, ExpiresIn: durationSeconds(expires), MaxUses: uses, Policy: &policy}
+			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/initial-access-tokens", nil, body)
 			if err != nil {
 				return err
 			}
@@ -92,7 +74,7 @@ it only with --allow-impersonation.`,
 		"allow grants that issue tokens for users (the JWT bearer grant)")
 	del := &cobra.Command{Use: "delete ID", Short: "Revoke an initial access token", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/initial-access-tokens/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", g.wsPath()+"/initial-access-tokens/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "deleted initial access token "+args[0])
@@ -109,20 +91,20 @@ func usesLeft(n *int) string {
 }
 
 func iatTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[iatView]](raw)
+	p, err := decode[adminclient.List[adminclient.InitialAccessToken]](raw)
 	if err != nil {
 		return err
 	}
 	row(w, "ID", "DESCRIPTION", "USES LEFT", "EXPIRES", "GRANT TYPES", "IMPERSONATION", "CREATED")
 	for _, t := range p.Items {
 		row(w, t.ID, t.Description, usesLeft(t.UsesLeft), fmtTime(t.ExpiresAt), join(t.Policy.GrantTypes),
-			fmt.Sprint(t.Policy.AllowImpersonation), fmtTime(t.CreatedAt))
+			fmt.Sprint(t.Policy.AllowImpersonation), fmtTime(&t.CreatedAt))
 	}
 	return nil
 }
 
 func iatDetail(w io.Writer, raw []byte) error {
-	t, err := decode[iatView](raw)
+	t, err := decode[adminclient.InitialAccessToken](raw)
 	if err != nil {
 		return err
 	}

@@ -8,28 +8,16 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-)
 
-type issuerView struct {
-	ID                   string   `json:"id"`
-	Name                 string   `json:"name"`
-	Issuer               string   `json:"issuer"`
-	JWKSURI              string   `json:"jwks_uri"`
-	Audience             string   `json:"audience"`
-	AllowedClients       []string `json:"allowed_clients"`
-	MaxAssertionLifetime int64    `json:"max_assertion_lifetime"`
-	Enabled              bool     `json:"enabled"`
-	ServiceUserID        string   `json:"service_user_id"`
-	Claim                string   `json:"claim"`
-	ClaimFormat          string   `json:"claim_format"`
-}
+	"github.com/latchkey/latchkey/adminclient"
+)
 
 func issuersCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "issuers", Aliases: []string{"issuer", "trusted-issuers"},
 		Short: "Manage trusted external issuers for the JWT bearer grant"}
 	enable := func(use string, on bool) *cobra.Command {
 		return simpleCmd(g, use+" ID", use+" a trusted issuer", 1, "PATCH", withID("/trusted-issuers"),
-			func(*cobra.Command) (any, error) { return map[string]any{"enabled": on}, nil }, issuerDetail)
+			func(*cobra.Command) (any, error) { return adminclient.TrustedIssuerRequest{Enabled: &on}, nil }, issuerDetail)
 	}
 	cmd.AddCommand(
 		listCmd(g, "List trusted issuers", "/trusted-issuers", issuerTable),
@@ -47,20 +35,19 @@ func issuerWriteCmd(g *globals, use, short string, nargs int) *cobra.Command {
 	var clients []string
 	var lifetime time.Duration
 	var enabled bool
-	fields := []fieldFlag{
-		{"id", "id", func() any { return id }}, {"name", "name", func() any { return name }},
-		{"issuer", "issuer", func() any { return issuer }}, {"jwks-uri", "jwks_uri", func() any { return jwksURI }},
-		{"audience", "audience", func() any { return audience }}, {"allowed-client", "allowed_clients", func() any { return clients }},
-		{"max-assertion-lifetime", "max_assertion_lifetime", func() any { return durationSeconds(lifetime) }},
-		{"enabled", "enabled", func() any { return enabled }}, {"service-user", "service_user_id", func() any { return serviceUser }},
-		{"claim", "claim", func() any { return claim }}, {"claim-format", "claim_format", func() any { return format }},
-	}
 	method, path := "POST", fixed("/trusted-issuers")
 	if nargs == 1 {
 		method, path = "PATCH", withID("/trusted-issuers")
 	}
 	cmd := simpleCmd(g, use, short, nargs, method, path, func(cmd *cobra.Command) (any, error) {
-		body := changedBody(cmd, fields)
+		body := adminclient.TrustedIssuerRequest{
+			ID: ifChanged(cmd, "id", id), Name: ifChanged(cmd, "name", name), Issuer: ifChanged(cmd, "issuer", issuer),
+			JWKSURI: ifChanged(cmd, "jwks-uri", jwksURI), Audience: ifChanged(cmd, "audience", audience),
+			AllowedClients:       ifChanged(cmd, "allowed-client", clients),
+			MaxAssertionLifetime: ifChanged(cmd, "max-assertion-lifetime", durationSeconds(lifetime)),
+			Enabled:              ifChanged(cmd, "enabled", enabled), ServiceUserID: ifChanged(cmd, "service-user", serviceUser),
+			Claim: ifChanged(cmd, "claim", claim), ClaimFormat: ifChanged(cmd, "claim-format", format),
+		}
 		if jwksFile != "" {
 			data, err := os.ReadFile(jwksFile)
 			if err != nil {
@@ -69,7 +56,7 @@ func issuerWriteCmd(g *globals, use, short string, nargs int) *cobra.Command {
 			if !json.Valid(data) {
 				return nil, fmt.Errorf("--jwks-file %s is not JSON", jwksFile)
 			}
-			body["jwks"] = json.RawMessage(data)
+			body.JWKS = data
 		}
 		return body, nil
 	}, issuerDetail)
@@ -95,7 +82,7 @@ func issuerWriteCmd(g *globals, use, short string, nargs int) *cobra.Command {
 }
 
 func issuerTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[issuerView]](raw)
+	p, err := decode[adminclient.Page[adminclient.TrustedIssuer]](raw)
 	if err != nil {
 		return err
 	}
@@ -107,7 +94,7 @@ func issuerTable(w io.Writer, raw []byte) error {
 	return nil
 }
 
-func mapping(ti issuerView) string {
+func mapping(ti adminclient.TrustedIssuer) string {
 	if ti.ServiceUserID != "" {
 		return "service user " + ti.ServiceUserID
 	}
@@ -115,7 +102,7 @@ func mapping(ti issuerView) string {
 }
 
 func issuerDetail(w io.Writer, raw []byte) error {
-	ti, err := decode[issuerView](raw)
+	ti, err := decode[adminclient.TrustedIssuer](raw)
 	if err != nil {
 		return err
 	}
@@ -127,22 +114,9 @@ func issuerDetail(w io.Writer, raw []byte) error {
 
 // --- client JWT bearer settings
 
-type jwtBearerView struct {
-	UserField             string   `json:"user_field"`
-	PreAuth               string   `json:"pre_auth"`
-	AllowedProfiles       []string `json:"allowed_profiles"`
-	AllowedUsers          []string `json:"allowed_users"`
-	ExtraAudiences        []string `json:"extra_audiences"`
-	MaxAssertionLifetime  int64    `json:"max_assertion_lifetime"`
-	AllowHS256            bool     `json:"allow_hs256"`
-	RefreshTokens         bool     `json:"refresh_tokens"`
-	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
-	ServiceUserID         string   `json:"service_user_id"`
-}
-
 func jwtBearerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "jwt-bearer", Short: "Show or set a client's JWT bearer grant settings and service user"}
-	var s jwtBearerView
+	var s adminclient.JWTBearerSettings
 	var lifetime time.Duration
 	set := simpleCmd(g, "set CLIENT_ID", "Replace a client's JWT bearer settings", 1, "PUT",
 		func(args []string) string { return "/clients/" + seg(args[0]) + "/jwt-bearer" },
@@ -172,7 +146,7 @@ func jwtBearerCmd(g *globals) *cobra.Command {
 }
 
 func jwtBearerDetail(w io.Writer, raw []byte) error {
-	s, err := decode[jwtBearerView](raw)
+	s, err := decode[adminclient.JWTBearerSettings](raw)
 	if err != nil {
 		return err
 	}

@@ -2,25 +2,17 @@ package admincmd
 
 import (
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
-)
 
-type keyView struct {
-	KID         string     `json:"kid"`
-	Alg         string     `json:"alg"`
-	State       string     `json:"state"`
-	CreatedAt   *time.Time `json:"created_at"`
-	ActivatedAt *time.Time `json:"activated_at"`
-	RetireUntil *time.Time `json:"retire_until"`
-}
+	"github.com/latchkey/latchkey/adminclient"
+)
 
 func keysCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Aliases: []string{"key"}, Short: "Manage a workspace's signing keys"}
 	list := &cobra.Command{Use: "list", Short: "List signing keys (metadata only)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/keys", nil, nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+"/keys", nil, nil)
 			if err != nil {
 				return err
 			}
@@ -31,9 +23,9 @@ func keysCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var body any
 			if alg != "" {
-				body = map[string]string{"alg": alg}
+				body = adminclient.RotateKeysRequest{Alg: alg}
 			}
-			raw, err := g.client.do(cmd.Context(), "POST", g.wsPath()+"/keys/rotate", nil, body)
+			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/keys/rotate", nil, body)
 			if err != nil {
 				return err
 			}
@@ -42,7 +34,7 @@ func keysCmd(g *globals) *cobra.Command {
 	rotate.Flags().StringVar(&alg, "alg", "", "algorithm of the new key (RS256, ES256, PS256, EdDSA); default: unchanged")
 	remove := &cobra.Command{Use: "remove KID", Short: "Remove a next or retired key at once (emergency)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/keys/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", g.wsPath()+"/keys/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "removed key "+args[0])
@@ -52,13 +44,13 @@ func keysCmd(g *globals) *cobra.Command {
 }
 
 func keyTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[keyView]](raw)
+	p, err := decode[adminclient.List[adminclient.Key]](raw)
 	if err != nil {
 		return err
 	}
 	row(w, "KID", "ALG", "STATE", "CREATED", "ACTIVATED", "PUBLISHED UNTIL")
 	for _, k := range p.Items {
-		row(w, k.KID, k.Alg, k.State, fmtTime(k.CreatedAt), fmtTime(k.ActivatedAt), fmtTime(k.RetireUntil))
+		row(w, k.KID, k.Alg, k.State, fmtTime(&k.CreatedAt), fmtTime(k.ActivatedAt), fmtTime(k.RetireUntil))
 	}
 	return nil
 }

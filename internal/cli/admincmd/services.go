@@ -7,25 +7,16 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-)
 
-type serviceView struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Identifier  string `json:"identifier"`
-	Scopes      []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	} `json:"scopes"`
-}
+	"github.com/latchkey/latchkey/adminclient"
+)
 
 func servicesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "services", Aliases: []string{"service", "svc"}, Short: "Manage services (resource servers) and scopes"}
 	var lf listFlags
 	list := &cobra.Command{Use: "list", Short: "List services", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/services", lf.values(), nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+"/services", lf.values(), nil)
 			if err != nil {
 				return err
 			}
@@ -34,7 +25,7 @@ func servicesCmd(g *globals) *cobra.Command {
 	lf.add(list)
 	get := &cobra.Command{Use: "get ID", Short: "Show a service and its scopes", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", g.wsPath()+"/services/"+seg(args[0]), nil, nil)
+			raw, err := g.do(cmd.Context(), "GET", g.wsPath()+"/services/"+seg(args[0]), nil, nil)
 			if err != nil {
 				return err
 			}
@@ -42,7 +33,7 @@ func servicesCmd(g *globals) *cobra.Command {
 		}}
 	del := &cobra.Command{Use: "delete ID", Short: "Delete a service and its scopes", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/services/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", g.wsPath()+"/services/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "deleted service "+args[0])
@@ -62,11 +53,11 @@ func serviceCreateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"name": name, "description": desc, "identifier": identifier, "scopes": pairs}
+			body := adminclient.ServiceRequest{Name: &name, Description: &desc, Identifier: &identifier, Scopes: &pairs}
 			if id != "" {
-				body["id"] = id
+				body.ID = &id
 			}
-			raw, err := g.client.do(cmd.Context(), "POST", g.wsPath()+"/services", nil, body)
+			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/services", nil, body)
 			if err != nil {
 				return err
 			}
@@ -82,20 +73,20 @@ func serviceCreateCmd(g *globals) *cobra.Command {
 }
 
 // parseScopes reads --scope name=description; the description is optional.
-func parseScopes(list []string) ([]map[string]string, error) {
-	out := make([]map[string]string, 0, len(list))
+func parseScopes(list []string) ([]adminclient.Scope, error) {
+	out := make([]adminclient.Scope, 0, len(list))
 	for _, s := range list {
 		name, desc, _ := strings.Cut(s, "=")
 		if name == "" {
 			return nil, fmt.Errorf("--scope must be name=description, got %q", s)
 		}
-		out = append(out, map[string]string{"name": name, "description": desc})
+		out = append(out, adminclient.Scope{Name: name, Description: desc})
 	}
 	return out, nil
 }
 
 func serviceTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[serviceView]](raw)
+	p, err := decode[adminclient.Page[adminclient.Service]](raw)
 	if err != nil {
 		return err
 	}
@@ -113,7 +104,7 @@ func serviceTable(w io.Writer, raw []byte) error {
 }
 
 func serviceDetail(w io.Writer, raw []byte) error {
-	s, err := decode[serviceView](raw)
+	s, err := decode[adminclient.Service](raw)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package admincmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
 
 // Commands of issue 5 under "users": passwords, consents and sessions
@@ -49,7 +50,7 @@ func setPasswordCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = g.client.do(cmd.Context(), "PUT", g.wsPath()+"/users/"+seg(args[0])+"/password", nil, map[string]string{"password": pw})
+			_, err = g.do(cmd.Context(), "PUT", g.wsPath()+"/users/"+seg(args[0])+"/password", nil, adminclient.PasswordRequest{Password: pw})
 			if err != nil {
 				return err
 			}
@@ -99,7 +100,7 @@ func revokeConsentCmd(g *globals) *cobra.Command {
 	return &cobra.Command{Use: "revoke-consent ID CLIENT_ID", Short: "Revoke a consent (the app's tokens for the user stop working)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := g.client.do(cmd.Context(), "DELETE", g.wsPath()+"/users/"+seg(args[0])+"/consents/"+seg(args[1]), nil, nil)
+			_, err := g.do(cmd.Context(), "DELETE", g.wsPath()+"/users/"+seg(args[0])+"/consents/"+seg(args[1]), nil, nil)
 			if err != nil {
 				return err
 			}
@@ -116,7 +117,7 @@ func revokeSessionsCmd(g *globals) *cobra.Command {
 			if session != "" {
 				path += "/" + seg(session)
 			}
-			if _, err := g.client.do(cmd.Context(), "DELETE", path, nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", path, nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "signed out user "+args[0])
@@ -126,14 +127,8 @@ func revokeSessionsCmd(g *globals) *cobra.Command {
 }
 
 func consentTable(w io.Writer, raw []byte) error {
-	var doc struct {
-		Items []struct {
-			ClientID  string    `json:"client_id"`
-			Scopes    []string  `json:"scopes"`
-			UpdatedAt time.Time `json:"updated_at"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	doc, err := decode[adminclient.List[adminclient.Consent]](raw)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -145,14 +140,8 @@ func consentTable(w io.Writer, raw []byte) error {
 }
 
 func sessionTable(w io.Writer, raw []byte) error {
-	var doc struct {
-		Items []struct {
-			ID        string    `json:"id"`
-			AuthTime  time.Time `json:"auth_time"`
-			ExpiresAt time.Time `json:"expires_at"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	doc, err := decode[adminclient.List[adminclient.BrowserSession]](raw)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

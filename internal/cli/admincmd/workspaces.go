@@ -5,33 +5,16 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/adminclient"
 )
-
-type workspaceView struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Enabled  bool   `json:"enabled"`
-	Issuer   string `json:"issuer"`
-	Settings struct {
-		AccessTokenTTL     int64        `json:"access_token_ttl"`
-		AllowedAuthMethods []string     `json:"allowed_auth_methods"`
-		SigningAlg         string       `json:"signing_alg"`
-		KeyRotationPeriod  int64        `json:"key_rotation_period"`
-		Branding           brandingView `json:"branding"`
-	} `json:"settings"`
-}
-
-type page[T any] struct {
-	Items         []T    `json:"items"`
-	NextPageToken string `json:"next_page_token"`
-}
 
 func workspacesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "workspaces", Aliases: []string{"workspace", "ws"}, Short: "Manage workspaces (tenants)"}
 	var lf listFlags
 	list := &cobra.Command{Use: "list", Short: "List workspaces", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", "/workspaces", lf.values(), nil)
+			raw, err := g.do(cmd.Context(), "GET", "/workspaces", lf.values(), nil)
 			if err != nil {
 				return err
 			}
@@ -40,7 +23,7 @@ func workspacesCmd(g *globals) *cobra.Command {
 	lf.add(list)
 	get := &cobra.Command{Use: "get ID", Short: "Show a workspace", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := g.client.do(cmd.Context(), "GET", "/workspaces/"+seg(args[0]), nil, nil)
+			raw, err := g.do(cmd.Context(), "GET", "/workspaces/"+seg(args[0]), nil, nil)
 			if err != nil {
 				return err
 			}
@@ -48,7 +31,7 @@ func workspacesCmd(g *globals) *cobra.Command {
 		}}
 	del := &cobra.Command{Use: "delete ID", Short: "Delete a workspace and everything in it", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.client.do(cmd.Context(), "DELETE", "/workspaces/"+seg(args[0]), nil, nil); err != nil {
+			if _, err := g.do(cmd.Context(), "DELETE", "/workspaces/"+seg(args[0]), nil, nil); err != nil {
 				return err
 			}
 			return g.printDone(cmd, "deleted workspace "+args[0])
@@ -73,38 +56,22 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 		cmd.Use, cmd.Short = "create ID", "Create a workspace and its signing keys"
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		fl := cmd.Flags()
-		body := map[string]any{}
-		settings := map[string]any{}
+		body := adminclient.WorkspaceRequest{Name: ifChanged(cmd, "name", name), Enabled: ifChanged(cmd, "enabled", enabled)}
 		if create {
-			body["id"] = args[0]
+			body.ID, body.Name = &args[0], &name
 		}
-		if fl.Changed("name") || create {
-			body["name"] = name
+		settings := adminclient.SettingsRequest{
+			AccessTokenTTL: ifChanged(cmd, "access-token-ttl", durationSeconds(ttl)), SigningAlg: ifChanged(cmd, "signing-alg", alg),
+			AllowedAuthMethods: ifChanged(cmd, "allowed-auth-method", methods), Branding: brand.body(cmd),
 		}
-		if fl.Changed("enabled") {
-			body["enabled"] = enabled
-		}
-		if fl.Changed("access-token-ttl") {
-			settings["access_token_ttl"] = durationSeconds(ttl)
-		}
-		if fl.Changed("signing-alg") {
-			settings["signing_alg"] = alg
-		}
-		if fl.Changed("allowed-auth-method") {
-			settings["allowed_auth_methods"] = methods
-		}
-		if b := brand.body(cmd); len(b) > 0 {
-			settings["branding"] = b
-		}
-		if len(settings) > 0 {
-			body["settings"] = settings
+		if settings != (adminclient.SettingsRequest{}) {
+			body.Settings = &settings
 		}
 		method, path := "PATCH", "/workspaces/"+seg(args[0])
 		if create {
 			method, path = "POST", "/workspaces"
 		}
-		raw, err := g.client.do(cmd.Context(), method, path, nil, body)
+		raw, err := g.do(cmd.Context(), method, path, nil, body)
 		if err != nil {
 			return err
 		}
@@ -121,7 +88,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 }
 
 func workspaceTable(w io.Writer, raw []byte) error {
-	p, err := decode[page[workspaceView]](raw)
+	p, err := decode[adminclient.Page[adminclient.Workspace]](raw)
 	if err != nil {
 		return err
 	}
@@ -134,14 +101,14 @@ func workspaceTable(w io.Writer, raw []byte) error {
 }
 
 func workspaceDetail(w io.Writer, raw []byte) error {
-	ws, err := decode[workspaceView](raw)
+	ws, err := decode[adminclient.Workspace](raw)
 	if err != nil {
 		return err
 	}
 	kv(w, "ID", ws.ID, "Name", ws.Name, "Enabled", yesNo(ws.Enabled), "Issuer", ws.Issuer,
 		"Signing alg", ws.Settings.SigningAlg, "Access token TTL", fmtSeconds(ws.Settings.AccessTokenTTL),
 		"Key rotation", fmtSeconds(ws.Settings.KeyRotationPeriod), "Auth methods", join(ws.Settings.AllowedAuthMethods))
-	ws.Settings.Branding.print(w)
+	printBranding(w, ws.Settings.Branding)
 	return nil
 }
 

@@ -62,12 +62,13 @@ type Server struct {
 	stop    func(testing.TB)
 }
 
-// StartServer builds the server from cfg with the clock now, writes its
-// JSON log (debug level) and its stderr to logs, and runs it until Stop.
-func StartServer(t testing.TB, cfg config.Resolved, now func() time.Time, logs io.Writer) *Server {
+// StartServer builds the server from cfg with the clock now and opts,
+// writes its JSON log (debug level) and its stderr to logs, and runs it
+// until Stop.
+func StartServer(t testing.TB, cfg config.Resolved, now func() time.Time, logs io.Writer, opts ...server.Option) *Server {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(t.Context(), cfg, logger, server.WithStderr(logs), server.WithClock(now))
+	srv, err := server.New(t.Context(), cfg, logger, append([]server.Option{server.WithStderr(logs), server.WithClock(now)}, opts...)...)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}

@@ -28,8 +28,8 @@ const maxRedirects = 20
 // asserted), plus HTML form handling by field name.
 //
 // Go's cookie jar treats loopback hosts as secure origins, like browsers,
-// so Secure and __Host- cookies set by a server on http://127.0.0.1 are
-// sent back.
+// so Secure and __Host- cookies set on http://127.0.0.1 would be sent
+// back; Latchkey sets neither on an http base URL (docs/security.md K6).
 type Browser struct {
 	client *http.Client
 	// Header is added to every request (e.g. Accept-Language, Origin).

@@ -14,8 +14,8 @@ import (
 )
 
 // sharedBase is the public base URL of every subprocess, as behind one
-// load balancer. A *.localhost name: cookie jars (Go's and browsers')
-// treat it as a secure origin, so __Host- cookies work over http.
+// load balancer. An http base URL: the cookies carry no __Host- prefix and
+// no Secure, so any cookie jar returns them (docs/security.md K6).
 const sharedBase = "http://latchkey.localhost"
 
 // TestConcurrentCodeRedemption is G2 / invariant 1: 20 parallel

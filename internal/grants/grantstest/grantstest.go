@@ -69,7 +69,7 @@ func New(t testing.TB) *Env {
 	t.Cleanup(func() { _ = db.Close() })
 	logger := slog.New(slog.DiscardHandler)
 	store := cache.New(db, cache.Options{Logger: logger})
-	kr, err := secrets.New(secrets.GenerateKey())
+	kr, err := sharedKeyring()
 	if err != nil {
 		t.Fatalf("keyring: %v", err)
 	}
@@ -94,9 +94,7 @@ func (e *Env) Workspace(t testing.TB, id, alg string, settings storage.Workspace
 	if err := e.Store.CreateWorkspace(context.Background(), ws); err != nil {
 		t.Fatalf("create workspace %s: %v", id, err)
 	}
-	if err := e.Keys.EnsureKeys(context.Background(), id, alg); err != nil {
-		t.Fatalf("ensure keys %s: %v", id, err)
-	}
+	e.ensureKeys(t, id, alg)
 	return ws
 }
 

@@ -5,9 +5,14 @@ package servicetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/secrets"
@@ -50,4 +55,27 @@ func New(t testing.TB) *Env {
 		t.Fatalf("servicetest: default workspace: %v", err)
 	}
 	return &Env{Service: svc, Store: st, Keyring: kr, Keys: km}
+}
+
+// Lowest argon2id cost that service.VerifyPassword accepts (8 KiB, one
+// pass, one lane).
+const (
+	cheapArgonMemoryKiB = 8
+	cheapArgonTime      = 1
+	cheapArgonThreads   = 1
+)
+
+// PasswordHash returns a PHC argon2id hash of password, in the format of
+// service.HashPassword but at the lowest cost service.VerifyPassword
+// accepts, for fixtures that sign in many times: verifying it takes
+// microseconds where the production cost takes tens of milliseconds.
+// Sign-in still runs the real verification, which reads the cost from the
+// hash; hashes that Latchkey makes keep the production cost.
+func PasswordHash(password string) string {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, cheapArgonTime, cheapArgonMemoryKiB, cheapArgonThreads, 32)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, cheapArgonMemoryKiB, cheapArgonTime,
+		cheapArgonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }

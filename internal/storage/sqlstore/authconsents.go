@@ -78,33 +78,32 @@ func (s *Store) DeleteConsent(ctx context.Context, workspaceID, userID, clientID
 // in one transaction: parallel attempts serialize on the
 // row lock, so none can slip past a limit (SECURITY.md K7).
 func (s *Store) UpdateLoginCounter(ctx context.Context, workspaceID, key string, updater func(storage.LoginCounter) (storage.LoginCounter, error)) (storage.LoginCounter, error) {
-	var out storage.LoginCounter
 	if err := checkText("update login counter", workspaceID, key); err != nil {
 		return storage.LoginCounter{}, err
 	}
-	err := s.inTx(ctx, "update login counter", func(tx conn) error {
+	out, err := updateRow(ctx, s, rowUpdate[storage.LoginCounter]{
+		op: "update login counter",
 		// One upsert creates the row if needed and locks it (PostgreSQL's
 		// ON CONFLICT DO UPDATE takes the row lock), so a concurrent
 		// DeleteLoginCounter cannot make it vanish between two statements.
-		var c storage.LoginCounter
-		var ws, last, next, exp int64
-		err := tx.queryRow(ctx, `INSERT INTO login_counters (workspace_id, counter_key, attempts, window_start, last_at, next_allowed, expires_at)
+		lock: func(tx conn) (storage.LoginCounter, error) {
+			var c storage.LoginCounter
+			var ws, last, next, exp int64
+			err := tx.queryRow(ctx, `INSERT INTO login_counters (workspace_id, counter_key, attempts, window_start, last_at, next_allowed, expires_at)
 VALUES (?, ?, 0, 0, 0, 0, 0) ON CONFLICT (workspace_id, counter_key) DO UPDATE SET attempts = login_counters.attempts
 RETURNING attempts, window_start, last_at, next_allowed, expires_at`, workspaceID, key).Scan(&c.Attempts, &ws, &last, &next, &exp)
-		if err != nil {
-			return err
-		}
-		c.WindowStart, c.LastAt, c.NextAllowed, c.ExpiresAt = fromMillis(ws), fromMillis(last), fromMillis(next), fromMillis(exp)
-		n, err := updater(c)
-		if err != nil {
-			return abort{err}
-		}
-		_, err = tx.exec(ctx, `UPDATE login_counters SET attempts = ?, window_start = ?, last_at = ?, next_allowed = ?, expires_at = ?
-WHERE workspace_id = ? AND counter_key = ?`, n.Attempts, toMillis(n.WindowStart), toMillis(n.LastAt), toMillis(n.NextAllowed),
-			toMillis(n.ExpiresAt), workspaceID, key)
-		out = n
-		return err
-	})
+			if err != nil {
+				return storage.LoginCounter{}, err
+			}
+			c.WindowStart, c.LastAt, c.NextAllowed, c.ExpiresAt = fromMillis(ws), fromMillis(last), fromMillis(next), fromMillis(exp)
+			return c, nil
+		},
+		prepare: func(n *storage.LoginCounter) ([]any, error) {
+			return []any{n.Attempts, toMillis(n.WindowStart), toMillis(n.LastAt), toMillis(n.NextAllowed), toMillis(n.ExpiresAt), workspaceID, key}, nil
+		},
+		write: execOnly[storage.LoginCounter](ctx, `UPDATE login_counters SET attempts = ?, window_start = ?, last_at = ?, next_allowed = ?, expires_at = ?
+WHERE workspace_id = ? AND counter_key = ?`),
+	}, updater)
 	if err != nil {
 		return storage.LoginCounter{}, err
 	}

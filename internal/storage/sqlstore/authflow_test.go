@@ -16,6 +16,7 @@ func TestSQLiteMemoryAuthFlow(t *testing.T) {
 }
 
 func TestPostgresAuthFlow(t *testing.T) {
+	t.Parallel()
 	conformance.RunAuthFlowTests(t, newPostgres)
 	conformance.RunAuthFlowIsolationTests(t, newPostgres)
 }

@@ -72,31 +72,25 @@ func (s *Store) ListClients(ctx context.Context, workspaceID string, opts storag
 // UpdateClient runs updater on the locked client and writes its result.
 // Workspace and ID cannot change.
 func (s *Store) UpdateClient(ctx context.Context, workspaceID, id string, updater func(storage.Client) (storage.Client, error)) (storage.Client, error) {
-	var out storage.Client
-	err := s.inTx(ctx, "update client", func(tx conn) error {
-		cur, err := getClient(ctx, tx, workspaceID, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.WorkspaceID, next.ID = workspaceID, id
-		if err := checkText("update client", next.Name); err != nil {
-			return abort{err}
-		}
-		data, err := json.Marshal(next)
-		if err != nil {
-			return abort{fmt.Errorf("sqlstore: encode client: %w", err)}
-		}
-		if _, err := tx.exec(ctx, `UPDATE clients SET name = ?, enabled = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
-			next.Name, next.Enabled, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), string(data), workspaceID, id); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, workspaceID, storage.ChangeClient, id)
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.Client]{
+		op: "update client",
+		lock: func(tx conn) (storage.Client, error) {
+			return getClient(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.Client) ([]any, error) {
+			next.WorkspaceID, next.ID = workspaceID, id
+			if err := checkText("update client", next.Name); err != nil {
+				return nil, err
+			}
+			data, err := json.Marshal(next)
+			if err != nil {
+				return nil, fmt.Errorf("sqlstore: encode client: %w", err)
+			}
+			return []any{next.Name, next.Enabled, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), string(data), workspaceID, id}, nil
+		},
+		write: execAndRecord[storage.Client](ctx, s, `UPDATE clients SET name = ?, enabled = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
+			workspaceID, storage.ChangeClient, id),
+	}, updater)
 	if err != nil {
 		return storage.Client{}, err
 	}

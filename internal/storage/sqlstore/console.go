@@ -99,34 +99,29 @@ func (s *Store) ListAdminUsers(ctx context.Context, opts storage.ListOptions) (s
 
 // UpdateAdminUser runs updater on the locked row; the ID cannot change.
 func (s *Store) UpdateAdminUser(ctx context.Context, id string, updater func(storage.AdminUser) (storage.AdminUser, error)) (storage.AdminUser, error) {
-	var out storage.AdminUser
 	if !findable(id) {
 		return storage.AdminUser{}, storage.ErrNotFound
 	}
-	err := s.inTx(ctx, "update admin user", func(tx conn) error {
-		cur, err := scanAdminUser(tx.queryRow(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE id = ?`+s.flavor.forUpdate, id))
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.ID = id
-		ws, err := encodeList(next.Workspaces)
-		if err != nil {
-			return abort{err}
-		}
-		if err := checkText("update admin user", next.Username, next.Email, next.DisplayName, next.PasswordHash, next.Role, ws); err != nil {
-			return abort{err}
-		}
-		_, err = tx.exec(ctx, `UPDATE admin_users SET username = ?, email = ?, display_name = ?, password_hash = ?, role = ?,
-workspaces = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`,
-			next.Username, next.Email, next.DisplayName, next.PasswordHash, next.Role, ws, next.Disabled,
-			toMillis(next.CreatedAt), toMillis(next.UpdatedAt), id)
-		out = next
-		return err
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.AdminUser]{
+		op: "update admin user",
+		lock: func(tx conn) (storage.AdminUser, error) {
+			return scanAdminUser(tx.queryRow(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE id = ?`+s.flavor.forUpdate, id))
+		},
+		prepare: func(next *storage.AdminUser) ([]any, error) {
+			next.ID = id
+			ws, err := encodeList(next.Workspaces)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkText("update admin user", next.Username, next.Email, next.DisplayName, next.PasswordHash, next.Role, ws); err != nil {
+				return nil, err
+			}
+			return []any{next.Username, next.Email, next.DisplayName, next.PasswordHash, next.Role, ws, next.Disabled,
+				toMillis(next.CreatedAt), toMillis(next.UpdatedAt), id}, nil
+		},
+		write: execOnly[storage.AdminUser](ctx, `UPDATE admin_users SET username = ?, email = ?, display_name = ?, password_hash = ?, role = ?,
+workspaces = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`),
+	}, updater)
 	if err != nil {
 		return storage.AdminUser{}, mapError("update admin user", err)
 	}

@@ -99,31 +99,25 @@ func (s *Store) ListTrustedIssuers(ctx context.Context, workspaceID string, opts
 
 // UpdateTrustedIssuer runs updater on the locked issuer and writes its result.
 func (s *Store) UpdateTrustedIssuer(ctx context.Context, workspaceID, id string, updater func(storage.TrustedIssuer) (storage.TrustedIssuer, error)) (storage.TrustedIssuer, error) {
-	var out storage.TrustedIssuer
-	err := s.inTx(ctx, "update trusted issuer", func(tx conn) error {
-		cur, err := getIssuer(ctx, tx, `id = ?`, workspaceID, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.WorkspaceID, next.ID = workspaceID, id
-		if err := checkText("update trusted issuer", next.Name, next.Issuer); err != nil {
-			return abort{err}
-		}
-		data, err := issuerDoc(next)
-		if err != nil {
-			return abort{err}
-		}
-		if _, err := tx.exec(ctx, `UPDATE trusted_issuers SET name = ?, issuer = ?, enabled = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
-			next.Name, next.Issuer, next.Enabled, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), data, workspaceID, id); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, workspaceID, storage.ChangeTrustedIssuer, id)
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.TrustedIssuer]{
+		op: "update trusted issuer",
+		lock: func(tx conn) (storage.TrustedIssuer, error) {
+			return getIssuer(ctx, tx, `id = ?`, workspaceID, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.TrustedIssuer) ([]any, error) {
+			next.WorkspaceID, next.ID = workspaceID, id
+			if err := checkText("update trusted issuer", next.Name, next.Issuer); err != nil {
+				return nil, err
+			}
+			data, err := issuerDoc(*next)
+			if err != nil {
+				return nil, err
+			}
+			return []any{next.Name, next.Issuer, next.Enabled, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), data, workspaceID, id}, nil
+		},
+		write: execAndRecord[storage.TrustedIssuer](ctx, s, `UPDATE trusted_issuers SET name = ?, issuer = ?, enabled = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
+			workspaceID, storage.ChangeTrustedIssuer, id),
+	}, updater)
 	if err != nil {
 		return storage.TrustedIssuer{}, err
 	}

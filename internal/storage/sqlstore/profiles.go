@@ -55,27 +55,21 @@ func (s *Store) ListProfiles(ctx context.Context, workspaceID string, opts stora
 
 // UpdateProfile runs updater on the locked profile and writes its result.
 func (s *Store) UpdateProfile(ctx context.Context, workspaceID, id string, updater func(storage.Profile) (storage.Profile, error)) (storage.Profile, error) {
-	var out storage.Profile
-	err := s.inTx(ctx, "update profile", func(tx conn) error {
-		cur, err := getProfile(ctx, tx, workspaceID, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.WorkspaceID, next.ID = workspaceID, id
-		if err := checkText("update profile", next.Name, next.Description); err != nil {
-			return abort{err}
-		}
-		if _, err := tx.exec(ctx, `UPDATE profiles SET name = ?, description = ?, created_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			next.Name, next.Description, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), workspaceID, id); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, workspaceID, storage.ChangeProfile, id)
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.Profile]{
+		op: "update profile",
+		lock: func(tx conn) (storage.Profile, error) {
+			return getProfile(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.Profile) ([]any, error) {
+			next.WorkspaceID, next.ID = workspaceID, id
+			if err := checkText("update profile", next.Name, next.Description); err != nil {
+				return nil, err
+			}
+			return []any{next.Name, next.Description, toMillis(next.CreatedAt), toMillis(next.UpdatedAt), workspaceID, id}, nil
+		},
+		write: execAndRecord[storage.Profile](ctx, s, `UPDATE profiles SET name = ?, description = ?, created_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			workspaceID, storage.ChangeProfile, id),
+	}, updater)
 	if err != nil {
 		return storage.Profile{}, err
 	}

@@ -155,26 +155,24 @@ func (s *Store) listServices(ctx context.Context, workspaceID string, opts stora
 // UpdateService runs updater on the locked service and writes its result,
 // replacing the scope list. Workspace and ID cannot change.
 func (s *Store) UpdateService(ctx context.Context, workspaceID, id string, updater func(storage.Service) (storage.Service, error)) (storage.Service, error) {
-	var out storage.Service
-	err := s.inTx(ctx, "update service", func(tx conn) error {
-		cur, err := getService(ctx, tx, workspaceID, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.WorkspaceID, next.ID = workspaceID, id
-		if err := checkServiceText("update service", next); err != nil {
-			return abort{err}
-		}
-		if err := writeService(ctx, tx, next); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, workspaceID, storage.ChangeService, id)
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.Service]{
+		op: "update service",
+		lock: func(tx conn) (storage.Service, error) {
+			return getService(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.Service) ([]any, error) {
+			next.WorkspaceID, next.ID = workspaceID, id
+			return nil, checkServiceText("update service", *next)
+		},
+		// The scope list is rewritten with the service: more than one
+		// statement, so writeService rather than execAndRecord.
+		write: func(tx conn, next storage.Service, _ []any) error {
+			if err := writeService(ctx, tx, next); err != nil {
+				return err
+			}
+			return s.recordChange(ctx, tx, workspaceID, storage.ChangeService, id)
+		},
+	}, updater)
 	if err != nil {
 		return storage.Service{}, err
 	}

@@ -135,29 +135,23 @@ func (s *Store) ListUsers(ctx context.Context, workspaceID string, opts storage.
 // UpdateUser runs updater on the locked user and writes its result.
 // Workspace and ID cannot change.
 func (s *Store) UpdateUser(ctx context.Context, workspaceID, id string, updater func(storage.User) (storage.User, error)) (storage.User, error) {
-	var out storage.User
-	err := s.inTx(ctx, "update user", func(tx conn) error {
-		cur, err := getUser(ctx, tx, workspaceID, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.WorkspaceID, next.ID = workspaceID, id
-		args, err := userArgs(next)
-		if err != nil {
-			return abort{err}
-		}
-		// args: ws, id, username, email_norm, external_id, active, created, updated, data
-		if _, err := tx.exec(ctx, `UPDATE users SET username = ?, email_norm = ?, external_id = ?, active = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
-			append(args[2:], workspaceID, id)...); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, workspaceID, storage.ChangeUser, id)
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.User]{
+		op: "update user",
+		lock: func(tx conn) (storage.User, error) {
+			return getUser(ctx, tx, workspaceID, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.User) ([]any, error) {
+			next.WorkspaceID, next.ID = workspaceID, id
+			args, err := userArgs(*next)
+			if err != nil {
+				return nil, err
+			}
+			// args: ws, id, username, email_norm, external_id, active, created, updated, data
+			return append(args[2:], workspaceID, id), nil
+		},
+		write: execAndRecord[storage.User](ctx, s, `UPDATE users SET username = ?, email_norm = ?, external_id = ?, active = ?, created_at = ?, updated_at = ?, data = ? WHERE workspace_id = ? AND id = ?`,
+			workspaceID, storage.ChangeUser, id),
+	}, updater)
 	if err != nil {
 		return storage.User{}, err
 	}

@@ -65,31 +65,25 @@ func (s *Store) ListWorkspaces(ctx context.Context, opts storage.ListOptions) (s
 // UpdateWorkspace runs updater on the locked row and writes its result.
 // The ID cannot change.
 func (s *Store) UpdateWorkspace(ctx context.Context, id string, updater func(storage.Workspace) (storage.Workspace, error)) (storage.Workspace, error) {
-	var out storage.Workspace
-	err := s.inTx(ctx, "update workspace", func(tx conn) error {
-		cur, err := getWorkspace(ctx, tx, id, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		next, err := updater(cur)
-		if err != nil {
-			return abort{err}
-		}
-		next.ID = id
-		if err := checkText("update workspace", next.Name); err != nil {
-			return abort{err}
-		}
-		settings, err := json.Marshal(next.Settings)
-		if err != nil {
-			return abort{fmt.Errorf("sqlstore: encode workspace settings: %w", err)}
-		}
-		if _, err := tx.exec(ctx, `UPDATE workspaces SET name = ?, enabled = ?, settings = ?, created_at = ?, updated_at = ? WHERE id = ?`,
-			next.Name, next.Enabled, string(settings), toMillis(next.CreatedAt), toMillis(next.UpdatedAt), id); err != nil {
-			return err
-		}
-		out = next
-		return s.recordChange(ctx, tx, id, storage.ChangeWorkspace, "")
-	})
+	out, err := updateRow(ctx, s, rowUpdate[storage.Workspace]{
+		op: "update workspace",
+		lock: func(tx conn) (storage.Workspace, error) {
+			return getWorkspace(ctx, tx, id, s.flavor.forUpdate)
+		},
+		prepare: func(next *storage.Workspace) ([]any, error) {
+			next.ID = id
+			if err := checkText("update workspace", next.Name); err != nil {
+				return nil, err
+			}
+			settings, err := json.Marshal(next.Settings)
+			if err != nil {
+				return nil, fmt.Errorf("sqlstore: encode workspace settings: %w", err)
+			}
+			return []any{next.Name, next.Enabled, string(settings), toMillis(next.CreatedAt), toMillis(next.UpdatedAt), id}, nil
+		},
+		write: execAndRecord[storage.Workspace](ctx, s, `UPDATE workspaces SET name = ?, enabled = ?, settings = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+			id, storage.ChangeWorkspace, ""),
+	}, updater)
 	if err != nil {
 		return storage.Workspace{}, err
 	}

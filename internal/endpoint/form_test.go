@@ -1,4 +1,4 @@
-package grants
+package endpoint
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ func postForm(target, contentType, body string) *http.Request {
 }
 
 func TestParseFormErrors(t *testing.T) {
-	manyParams := strings.Repeat("a=b&", MaxParams) + "a=b"
+	manyParams := strings.Repeat("a=b&", TokenForm.MaxParams) + "a=b"
 	tests := []struct {
 		name        string
 		target      string
@@ -33,11 +33,11 @@ func TestParseFormErrors(t *testing.T) {
 		{"Q2 json content type", "/t", "application/json", `{"grant_type":"client_credentials"}`, 400, "Content-Type"},
 		{"Q2 missing content type", "/t", "", "grant_type=client_credentials", 400, "Content-Type"},
 		{"Q2 malformed content type", "/t", "application/x-www-form-urlencoded; =", "grant_type=x", 400, "Content-Type"},
-		{"M1 body over 64 KiB", "/t", formType, "scope=" + strings.Repeat("a", MaxBodyBytes), 413, "request body too large"},
+		{"M1 body over 64 KiB", "/t", formType, "scope=" + strings.Repeat("a", int(TokenForm.MaxBody)), 413, "request body too large"},
 		{"M2 too many parameters", "/t", formType, manyParams, 400, "too many parameters"},
-		{"M2 long parameter name", "/t", formType, strings.Repeat("n", MaxNameLen+1) + "=v", 400, "name too long"},
+		{"M2 long parameter name", "/t", formType, strings.Repeat("n", TokenForm.MaxNameLen+1) + "=v", 400, "name too long"},
 		{"M6 scope over 4 KiB", "/t", formType, "scope=" + strings.Repeat("s", 4<<10+1), 400, "'scope' is too long"},
-		{"value over default cap", "/t", formType, "client_assertion=" + strings.Repeat("x", DefaultMaxValueLen+1), 400, "too long"},
+		{"value over default cap", "/t", formType, "client_assertion=" + strings.Repeat("x", TokenForm.MaxValueLen+1), 400, "too long"},
 		{"repeated grant_type (RFC 6749 §3.2)", "/t", formType, "grant_type=a&grant_type=a", 400, "more than once"},
 		{"repeated unknown parameter", "/t", formType, "x=1&x=2", 400, "more than once"},
 		{"D4 client_secret in query", "/t?client_secret=s", formType, "grant_type=client_credentials", 400, "query string"},
@@ -48,7 +48,7 @@ func TestParseFormErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			_, err := ParseForm(w, postForm(tc.target, tc.contentType, tc.body))
+			_, err := ParseForm(w, postForm(tc.target, tc.contentType, tc.body), TokenForm)
 			var e *oauth2.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want *oauth2.Error", err)
@@ -94,7 +94,7 @@ func TestParseFormAccepts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			form, err := ParseForm(httptest.NewRecorder(), postForm(tc.target, tc.contentType, tc.body))
+			form, err := ParseForm(httptest.NewRecorder(), postForm(tc.target, tc.contentType, tc.body), TokenForm)
 			if err != nil {
 				t.Fatalf("ParseForm: %v", err)
 			}
@@ -106,7 +106,7 @@ func TestParseFormAccepts(t *testing.T) {
 func TestParseFormMaxParamsBoundary(t *testing.T) {
 	// 99 "&" = 100 parameters, all distinct.
 	var b strings.Builder
-	for i := range MaxParams {
+	for i := range TokenForm.MaxParams {
 		if i > 0 {
 			b.WriteByte('&')
 		}
@@ -114,10 +114,10 @@ func TestParseFormMaxParamsBoundary(t *testing.T) {
 		b.WriteString(strings.Repeat("x", i))
 		b.WriteString("=1")
 	}
-	if _, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, b.String())); err != nil {
+	if _, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, b.String()), TokenForm); err != nil {
 		t.Fatalf("100 parameters rejected: %v", err)
 	}
-	if _, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, b.String()+"&q=1")); err == nil {
+	if _, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, b.String()+"&q=1"), TokenForm); err == nil {
 		t.Fatal("101 parameters accepted")
 	}
 }
@@ -133,8 +133,8 @@ func TestDescribable(t *testing.T) {
 		strings.Repeat("x", 201): "(unprintable)",
 	}
 	for in, want := range tests {
-		if got := describable(in); got != want {
-			t.Errorf("describable(%q) = %q, want %q", in, got, want)
+		if got := Describable(in); got != want {
+			t.Errorf("Describable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -156,7 +156,7 @@ func FuzzParseForm(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		form, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, body))
+		form, err := ParseForm(httptest.NewRecorder(), postForm("/t", formType, body), TokenForm)
 		if err != nil {
 			var e *oauth2.Error
 			if !errors.As(err, &e) || e.Code != oauth2.ErrInvalidRequest {
@@ -164,11 +164,11 @@ func FuzzParseForm(f *testing.F) {
 			}
 			return
 		}
-		if len(form) > MaxParams {
+		if len(form) > TokenForm.MaxParams {
 			t.Fatalf("%d parameters accepted", len(form))
 		}
 		for name, values := range form {
-			if len(values) > 1 && !repeatable[name] {
+			if len(values) > 1 && !TokenForm.Repeatable[name] {
 				t.Fatalf("repeated %q accepted", name)
 			}
 		}
