@@ -166,11 +166,24 @@ func jsonErrorMessage(err error, dst reflect.Type) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "malformed JSON: unexpected end of input"
 	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if strings.HasPrefix(msg, "unknown field") {
-		return msg
+	if name, ok := unknownField(err); ok {
+		return fmt.Sprintf("unknown field '%s': the request may only carry the documented members", name)
 	}
 	return "malformed JSON"
+}
+
+// unknownField extracts the member name of encoding/json's unknown-field
+// error, so the answer is our own sentence rather than the decoder's text.
+func unknownField(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), `json: unknown field `)
+	if !ok {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(rest)
+	if uerr != nil || len(name) > 64 {
+		return "", false
+	}
+	return name, true
 }
 
 // jsonPath is the path of a decoding error as the request spells it.

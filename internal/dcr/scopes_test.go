@@ -53,7 +53,7 @@ func TestRegisterEveryDiscoveredScope(t *testing.T) {
 		"grant_types": []string{"client_credentials"}, "scope": "openid nonexistent",
 	})
 	if status != http.StatusBadRequest || body["error"] != "invalid_client_metadata" ||
-		body["error_description"] != `scope[1]: scope "nonexistent" is not an OpenID Connect scope and is not defined by any service of this workspace` {
+		body["error_description"] != `scope[1]: scope 'nonexistent' is not an OpenID Connect scope and is not defined by any service of this workspace` {
 		t.Fatalf("undiscovered scope: %d %v", status, body)
 	}
 }

@@ -151,7 +151,7 @@ func writeError(w http.ResponseWriter, e *Error, status int, challenge string) {
 		h.Set("Retry-After", strconv.Itoa(DefaultRetryAfterSeconds))
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(wireError{Error: e.Code, Description: e.Description})
+	_ = json.NewEncoder(w).Encode(wireError{Error: e.Code, Description: WireDescription(e.Description)})
 }
 
 // WriteJSON writes v as a JSON response with no-store caching, as every

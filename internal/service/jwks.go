@@ -67,8 +67,9 @@ func normalizeJWKS(v *validator, field string, raw []byte) []byte {
 	return out
 }
 
-// jwkParseMessage hides decoder internals but keeps go-jose's key-level
-// explanation, which names only the offending member.
+// jwkParseMessage is the public sentence for a key set that does not
+// parse. The decoder's and go-jose's own text stays out of it: library
+// wording is no API, and it may quote the caller's input back.
 func jwkParseMessage(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -78,7 +79,7 @@ func jwkParseMessage(err error) string {
 	case errors.As(err, &te):
 		return "a member has the wrong type"
 	}
-	return err.Error()
+	return "a key is not a valid JSON Web Key (RFC 7517 §4, RFC 7518 §6: check kty, crv and the key's members)"
 }
 
 func jwkProblem(k jose.JSONWebKey) string {
