@@ -7,7 +7,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// authFlowRoutes are the routes of issue 5: user passwords, consents and
+// authFlowRoutes are the routes of user sign-in: user passwords, consents and
 // browser sessions (docs/authorization-flow.md).
 func (h *Handler) authFlowRoutes(ws string) []route {
 	u := ws + "/users/{id}"

@@ -16,7 +16,7 @@ func (m *linkMailbox) SendMail(_ context.Context, to, _, body string) error {
 	return nil
 }
 
-// TestUserSignInRoutes covers the issue 5 admin routes: password (204),
+// TestUserSignInRoutes covers the user sign-in admin routes: password (204),
 // password link (202, never echoing the link), consents and sessions.
 func TestUserSignInRoutes(t *testing.T) {
 	a := newAPI(t)

@@ -8,7 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// consoleRoutes are the routes of issue 4 that the console offers too:
+// consoleRoutes are the routes of the console that the console offers too:
 // console users (server-wide) and "View secret" by e-mailed code, so that
 // nothing is possible in the console and impossible through the API.
 func (h *Handler) consoleRoutes(ws string) []route {

@@ -126,7 +126,7 @@ func (m *mailbox) lastCode(t *testing.T) string {
 }
 
 // TestSecretViewByCode is the API side of the console's "View secret"
-// (issue 4 point 6): a code to the contact e-mail, then the secret,
+// button: a code to the contact e-mail, then the secret,
 // audited; codes are bound to the token that asked for them.
 func TestSecretViewByCode(t *testing.T) {
 	a := newAPI(t)

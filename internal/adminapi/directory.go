@@ -7,7 +7,7 @@ import (
 	"github.com/latchkey/latchkey/adminclient"
 )
 
-// directoryRoutes are the routes of issue 3: users, profiles, client
+// directoryRoutes are the routes of the directory: users, profiles, client
 // certificates, client JWT bearer settings and trusted issuers.
 func (h *Handler) directoryRoutes(ws string) []route {
 	return slices.Concat(

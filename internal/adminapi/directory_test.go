@@ -51,7 +51,7 @@ func pemOf(typ string, der []byte) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 }
 
-// TestCertificateUploadRules is issue 3 point 2: each refusal is a 400
+// TestCertificateUploadRules checks the certificate upload rules (README "Keys and certificates"): each refusal is a 400
 // whose message names what is wrong; PEM, CRT-as-DER and DER uploads work.
 func TestCertificateUploadRules(t *testing.T) {
 	certKeys()

@@ -16,7 +16,7 @@ import (
 	"strings"
 )
 
-// Authorization code flow scenarios (issue 5 point 9): complete flows per
+// Authorization code flow scenarios: complete flows per
 // second (authorize → sign in → consent remembered → code → tokens, each
 // flow in a fresh browser) and refresh token rotations per second.
 

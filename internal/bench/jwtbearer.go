@@ -37,7 +37,7 @@ var errPoolExhausted = fmt.Errorf("bench: the pre-signed assertion pool is used 
 // token algorithm: RS256 assertions from a client with an uploaded
 // certificate, for one user. Its RawSign is the raw rate of one RS256
 // verification plus one signature of alg on this machine, measured in the
-// same run (issue 3 point 10).
+// same run.
 func RunJWTBearer(ctx context.Context, cfg Config, algs []string, signFor time.Duration, progress io.Writer) ([]Row, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// pageProblems checks one page for issue 4 point 7: every form control
+// pageProblems checks one page for accessibility: every form control
 // has a label (a <label for> or an enclosing <label>; hidden inputs and
 // buttons excepted), no inline script or style (CSP default-src 'self'
 // would block them), no event-handler attributes, and no resource from

@@ -21,8 +21,7 @@ import (
 // text of the page's <main>.
 var steps = e2etest.Steps{Timeout: 15 * time.Second, Page: chromedp.Text(chromedp.CSS("main"))}
 
-// TestBrowserSeedFlow walks the seed guide in a real chromium (issue 4
-// point 8): create the first admin on the setup page, sign in, create a
+// TestBrowserSeedFlow walks the seed guide in a real chromium: create the first admin on the setup page, sign in, create a
 // service with the scopes api and refresh_token, create the client named
 // like the seed's (service / M2M), set the callback URL, pick the scopes,
 // turn PKCE off, then View secret with the code read from a real SMTP

@@ -8,7 +8,7 @@ import (
 )
 
 // saveAuthFlow stores the OAuth tab's authorization code and OpenID
-// Connect settings (issue 5): subject type and sector identifier (OIDC
+// Connect settings: subject type and sector identifier (OIDC
 // Core §8.1), post-logout redirect URIs, the ID token algorithm and the
 // refresh token settings, through the same UpdateClient as the API.
 func (h *Handler) saveAuthFlow(w http.ResponseWriter, r *http.Request, c *reqCtx) {

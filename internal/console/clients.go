@@ -126,9 +126,9 @@ type clientData struct {
 	Services []storage.Service
 	// Endpoints tab.
 	Endpoints []endpoint
-	// OAuth tab: certificates and JWT bearer settings (issue 3).
+	// OAuth tab: certificates and JWT bearer settings.
 	JWT *jwtData
-	// OAuth tab: authorization code and OpenID Connect settings (issue 5).
+	// OAuth tab: authorization code and OpenID Connect settings.
 	AuthFlow *authFlowView
 	// Metadata tab.
 	Metadata []kv

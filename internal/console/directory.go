@@ -9,7 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// Pages of issue 3's directory: users (JWT bearer subjects and service
+// Pages of the directory: users (JWT bearer subjects and service
 // users) and profiles (named groups of users, as Salesforce profiles are
 // used by the seed's "Admin approved users are pre-authorized").
 

@@ -72,7 +72,7 @@ func (b *browser) signedInViewer(t *testing.T, adminCSRF string) (*browser, stri
 	return v, csrf(t, body)
 }
 
-// TestDirectoryPages covers issue 3 in the console: users and profiles,
+// TestDirectoryPages covers the directory in the console: users and profiles,
 // certificates and JWT bearer settings on the OAuth tab, trusted issuers.
 func TestDirectoryPages(t *testing.T) {
 	e := startServer(t)

@@ -10,7 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// Trusted issuers (issue 3 point 7): external token issuers whose JWTs
+// Trusted issuers: external token issuers whose JWTs
 // are accepted as JWT bearer assertions, mapped to a service user or to
 // a user named by a claim (the CMiC seed's "tenant||username").
 

@@ -8,8 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/bench"
 )
 
-// TestBenchScenarios runs the scenarios of `latchkey bench` (issue 2 point
-// 12, issue 3 point 10) briefly against a real server, with the lean
+// TestBenchScenarios runs the scenarios of `latchkey bench` briefly against a real server, with the lean
 // HTTP/1.1 load generator and with net/http's client: each must complete
 // requests and none may fail, so the figures in docs/benchmarks.md come
 // from requests the server actually answered with 200.

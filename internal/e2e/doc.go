@@ -1,5 +1,4 @@
-// Package e2e holds Latchkey's black-box end-to-end tests (issue 2,
-// point 11). It has no production code: everything lives in _test files.
+// Package e2e holds Latchkey's black-box end-to-end tests. It has no production code: everything lives in _test files.
 //
 // Every test starts a real server on a loopback port and drives it only
 // through HTTP, with the clients a new user would pick: the admin REST API

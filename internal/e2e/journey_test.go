@@ -57,7 +57,7 @@ func (lk *instance) discover(t *testing.T, ws string) discoveryDoc {
 	return d
 }
 
-// TestJourney is issue 2's new-user journey: services, scopes and clients
+// TestJourney is a new user's journey: services, scopes and clients
 // through the admin API; tokens with x/oauth2 (client_secret_basic and
 // client_secret_post, scopes, RFC 8707 resource); verification with
 // go-oidc against the published JWKS; introspection, revocation,
@@ -68,7 +68,7 @@ func TestJourney(t *testing.T) {
 }
 
 func testJourney(t *testing.T, lk *instance) {
-	const ws = "default" // created on first start (issue 2 point 1)
+	const ws = "default" // created on first start
 	lk.createService(t, ws, "orders", "https://orders.example", "orders:read", "orders:write")
 	lk.createService(t, ws, "billing", "https://billing.example", "billing:read")
 	d := lk.discover(t, ws)
@@ -136,7 +136,7 @@ func testJourney(t *testing.T, lk *instance) {
 	}
 }
 
-// checkTokenResponse checks the RFC 6749 §5.1 response of issue 2 point 7.
+// checkTokenResponse checks the RFC 6749 §5.1 response.
 func checkTokenResponse(t *testing.T, tok *oauth2.Token, wantScope string) {
 	t.Helper()
 	if !strings.EqualFold(tok.TokenType, "Bearer") || tok.Expiry.IsZero() || tok.RefreshToken != "" {

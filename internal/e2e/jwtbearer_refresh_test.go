@@ -11,7 +11,7 @@ import (
 	"golang.org/x/oauth2/jwt"
 )
 
-// TestJWTBearerRefreshTokens runs issue 3 point 6 through the server as an
+// TestJWTBearerRefreshTokens runs JWT bearer refresh tokens through the server as an
 // outside client sees it, on every backend: the admin API refuses refresh
 // tokens on the JWT bearer grant for a client without the refresh_token
 // grant type; with both, a golang.org/x/oauth2/jwt client gets a refresh

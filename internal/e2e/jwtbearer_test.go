@@ -67,8 +67,7 @@ func (s jwtBearerSigner) assertion(t *testing.T, iss, sub, aud string) string {
 // TestJWTBearerMultiProcess starts two `latchkey serve` processes on one
 // PostgreSQL schema: a JWT bearer assertion used on one is refused as a
 // replay on the other, concurrent use over both succeeds exactly once, and
-// a user disabled through one is refused by the other (issue 3 point 9;
-// SECURITY.md C3, C7 "two nodes / concurrently").
+// a user disabled through one is refused by the other (SECURITY.md C3, C7 "two nodes / concurrently").
 func TestJWTBearerMultiProcess(t *testing.T) {
 	t.Parallel()
 	p1, p2, procs := startProcessPair(t, "multi-process JWT bearer test")

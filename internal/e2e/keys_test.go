@@ -9,7 +9,7 @@ import (
 )
 
 // TestSigningAlgorithms: a workspace created with each selectable
-// algorithm (issue 2 point 3) issues tokens that go-oidc verifies with
+// algorithm issues tokens that go-oidc verifies with
 // exactly that algorithm (go-oidc v3.21 supports EdDSA, so no fallback is
 // needed), and its JWKS advertises it.
 func TestSigningAlgorithms(t *testing.T) {

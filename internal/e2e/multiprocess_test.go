@@ -46,8 +46,7 @@ func startProcessPair(t *testing.T, what string) (p1, p2 *instance, procs [2]*e2
 
 // TestMultiProcess starts two `latchkey serve` processes on one
 // PostgreSQL schema and proves that revocation, deactivation and client
-// assertion replay protection hold across them (issue 2 point 11;
-// reliability invariants 4 and 6; SECURITY.md B7 "node 1 then node 2").
+// assertion replay protection hold across them (reliability invariants 4 and 6; SECURITY.md B7 "node 1 then node 2").
 func TestMultiProcess(t *testing.T) {
 	t.Parallel()
 	p1, p2, procs := startProcessPair(t, "multi-process test")
@@ -159,7 +158,7 @@ func TestMultiProcess(t *testing.T) {
 		}
 	})
 
-	// Graceful shutdown: SIGTERM, exit status 0 (issue 2 point 13).
+	// Graceful shutdown: SIGTERM, exit status 0.
 	for _, p := range procs {
 		p.StopAndCheckLog(t, p1.leaks)
 	}

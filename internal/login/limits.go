@@ -112,11 +112,20 @@ type counter struct {
 	read           storage.LoginCounter
 }
 
+// CounterStore holds the sign-in attempt counters (SECURITY.md K7).
+type CounterStore interface {
+	// UpdateLoginCounter runs updater under a row lock and writes the result.
+	UpdateLoginCounter(ctx context.Context, workspaceID, key string, updater func(storage.LoginCounter) (storage.LoginCounter, error)) (storage.LoginCounter, error)
+	// GetLoginCounter reads a counter without locking or writing it.
+	GetLoginCounter(ctx context.Context, workspaceID, key string) (storage.LoginCounter, error)
+	DeleteLoginCounter(ctx context.Context, workspaceID, key string) error
+}
+
 // counters checks attempts against the stored counters. A check only
 // reads; failures write; a success writes only to forget an account or
 // device counter that holds failures (docs/security.md R9).
 type counters struct {
-	store storage.Storage
+	store CounterStore
 	gates *gates
 	now   func() time.Time
 }
@@ -158,6 +167,19 @@ func (a *attempt) enter(ctx context.Context, ct counter, deadline time.Time) (ti
 		}
 		leave, wake := a.c.gates.enter(a.wsID+"\x00"+ct.key, ct.policy.inFlight(cur, now))
 		if leave != nil {
+			// A failure recorded between the read and the gate would
+			// leave the limit computed from a stale count: read again
+			// inside the gate and start over when the count moved, so
+			// parallel guesses never pass the budget (SECURITY.md K7).
+			again, err := a.c.read(ctx, a.wsID, ct.key)
+			if err != nil {
+				leave()
+				return 0, err
+			}
+			if ct.policy.failures(again, now) != ct.policy.failures(cur, now) || again.NextAllowed != cur.NextAllowed {
+				leave()
+				continue
+			}
 			ct.read = cur
 			a.checked = append(a.checked, ct)
 			a.leave = append(a.leave, leave)

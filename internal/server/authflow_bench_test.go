@@ -60,7 +60,7 @@ func postgresSchema(b testing.TB, base string) string {
 }
 
 // BenchmarkAuthCodeFlow measures complete authorization code flows per
-// second through the real server on loopback (issue 5 point 9): authorize
+// second through the real server on loopback: authorize
 // → sign in (argon2id) → consent remembered → code → token exchange with
 // PKCE. "session" reuses the browser session, so it skips the sign-in.
 func BenchmarkAuthCodeFlow(b *testing.B) {

@@ -12,7 +12,7 @@ import (
 )
 
 // AuthFlowSettings are a client's settings of the authorization code flow
-// and OpenID Connect (issue 5) that the console's presentation settings
+// and OpenID Connect that the console's presentation settings
 // do not cover.
 type AuthFlowSettings struct {
 	// SectorIdentifierURI (OIDC Registration §5) must be https and serve a

@@ -33,7 +33,7 @@ const (
 // kidPattern keeps admin-chosen kids printable and bounded (SECURITY.md A4).
 var kidPattern = regexp.MustCompile(`^[A-Za-z0-9._~:+/=-]{1,128}$`)
 
-// Audit actions and target of the directory (issue 3).
+// Audit actions and target of the directory.
 const (
 	AuditCertificateAdd    = "client.certificate.add"
 	AuditCertificateRemove = "client.certificate.remove"
@@ -68,7 +68,7 @@ func certError(format string, args ...any) error {
 }
 
 // ParseCertificate decodes an uploaded X.509 certificate (PEM, a .crt/.cer
-// in PEM or DER, or raw DER) and checks the rules of issue 3 point 2, each
+// in PEM or DER, or raw DER) and checks the upload rules (README "Keys and certificates"), each
 // refusal with its own message: a certificate (not a private key or
 // garbage), RSA ≥ 2048 bits or EC P-256/P-384, Digital Signature in the Key
 // Usage extension when there is one, not expired. now decides expiry.
@@ -175,7 +175,7 @@ func keyType(cert *x509.Certificate) string {
 }
 
 // NewCertificateView describes a stored certificate, with the expiry
-// warning of issue 3 point 2 at now.
+// warning of the upload rules at now.
 func NewCertificateView(c storage.ClientCertificate, now time.Time) CertificateView {
 	v := CertificateView{ClientCertificate: c}
 	if cert, err := x509.ParseCertificate(c.DER); err == nil {

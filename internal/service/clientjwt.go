@@ -29,7 +29,7 @@ var (
 )
 
 // ClientJWTInput sets a client's JWT bearer grant settings and its
-// client_credentials service user (issue 3 points 1, 5, 8). It replaces
+// client_credentials service user. It replaces
 // the whole settings block.
 type ClientJWTInput struct {
 	Settings storage.JWTBearerSettings

@@ -24,7 +24,7 @@ var claimNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 // ClaimFormats are the identity mapping formats of a trusted issuer.
 var ClaimFormats = []string{storage.ClaimFormatPlain, storage.ClaimFormatTenantUsername, storage.ClaimFormatEmail}
 
-// TrustedIssuerInput creates a trusted external issuer (issue 3 point 7).
+// TrustedIssuerInput creates a trusted external issuer.
 // An empty ID is generated; Enabled defaults to true.
 type TrustedIssuerInput struct {
 	ID                   string

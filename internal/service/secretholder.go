@@ -15,7 +15,7 @@ var ErrNoSecretHolder = errors.New("service: no caller to bind the code to")
 // a request: a console user by its ID, an admin API token (also the CLI)
 // as "api:" plus the token's ID, or its name for the configured static
 // token. The console, the admin API and the CLI thus share one flow
-// (issue 4, point 6) while a code requested by one caller is useless to
+// while a code requested by one caller is useless to
 // any other.
 func SecretCodeHolder(a Actor) (string, error) {
 	switch {

@@ -10,7 +10,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// Audit actions and target of the user sign-in settings (issue 5).
+// Audit actions and target of the user sign-in settings.
 const (
 	AuditUserPassword     = "user.password.set"
 	AuditUserPasswordLink = "user.password.link"

@@ -21,7 +21,7 @@ var (
 )
 
 // AuthFlow is the part of Storage behind the authorization code flow,
-// sign-in and OpenID Connect (issue 5): user passwords and set-password
+// sign-in and OpenID Connect: user passwords and set-password
 // links, browser sessions, pending authorization requests, authorization
 // codes, refresh-token families, consents and sign-in attempt counters.
 //

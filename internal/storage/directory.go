@@ -167,7 +167,7 @@ type JWTBearerSettings struct {
 	// AllowHS256 lets the client sign assertions with HS256 keyed by its
 	// client secret.
 	AllowHS256 bool `json:"allow_hs256,omitempty"`
-	// RefreshTokens asks for refresh tokens on this grant (issue 5).
+	// RefreshTokens asks for refresh tokens on this grant.
 	RefreshTokens bool `json:"refresh_tokens,omitempty"`
 	// AllowedTrustedIssuers (IDs) whose assertions this client may present.
 	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers,omitempty"`

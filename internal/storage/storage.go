@@ -183,7 +183,7 @@ type WorkspaceSettings struct {
 	// token endpoint URL and arrays containing the issuer are accepted too.
 	StrictAssertionAudience bool `json:"strict_assertion_audience"`
 	// Branding is how the sign-in, consent and account pages present the
-	// workspace (issue 5); nil means the defaults.
+	// workspace; nil means the defaults.
 	Branding *Branding `json:"branding,omitempty"`
 }
 
@@ -265,7 +265,7 @@ type Client struct {
 	InitialAccessTokenID string              `json:"initial_access_token_id,omitempty"`
 	RegistrationPolicy   *RegistrationPolicy `json:"registration_policy,omitempty"`
 
-	// --- Presentation and authorization-flow settings (console, issue 4/5).
+	// --- Presentation and authorization-flow settings (console, sign-in).
 
 	// PolicyURI, TOSURI, ClientURI and LogoURI are shown to people (RFC 7591
 	// §2 policy_uri, tos_uri, client_uri, logo_uri). The service layer only
@@ -293,7 +293,7 @@ type Client struct {
 	// (issued for offline_access, rotated, no grace).
 	RefreshTokens *RefreshTokenSettings `json:"refresh_tokens,omitempty"`
 
-	// --- JWT bearer grant settings (issue 3).
+	// --- JWT bearer grant settings.
 
 	// JWTBearer configures the urn:ietf:params:oauth:grant-type:jwt-bearer
 	// grant (RFC 7523 §2.1) for this client; nil means the defaults.

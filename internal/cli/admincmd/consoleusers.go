@@ -11,7 +11,7 @@ import (
 	"github.com/latchkey/latchkey/adminclient"
 )
 
-// Commands of issue 4: console users, "latchkey admin users create
+// Commands of the console: console users, "latchkey admin users create
 // --admin" for the first console admin, and the CLI side of the
 // console's "View secret" (a code e-mailed to the client's contact, then
 // the secret), so nothing the console does is impossible here.
@@ -174,8 +174,8 @@ func consoleUserPasswordCmd(g *globals) *cobra.Command {
 }
 
 // addAdminFlag makes "users create --admin" create a console admin user
-// instead of a directory user (issue 4: the bootstrap admin creates the
-// first console admin from the CLI). The directory command keeps its
+// instead of a directory user (the bootstrap admin creates the first
+// console admin from the CLI). The directory command keeps its
 // behaviour without the flag.
 func addAdminFlag(g *globals, create *cobra.Command) {
 	f := create.Flags()

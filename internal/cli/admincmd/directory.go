@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/adminclient"
 )
 
-// Commands of issue 3: users, profiles, client certificates, trusted
+// Commands of the directory: users, profiles, client certificates, trusted
 // issuers and client JWT bearer settings.
 
 // simpleCmd runs one request and prints its result.

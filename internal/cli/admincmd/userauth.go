@@ -16,7 +16,7 @@ import (
 	"github.com/latchkey/latchkey/adminclient"
 )
 
-// Commands of issue 5 under "users": passwords, consents and sessions
+// Commands of user sign-in under "users": passwords, consents and sessions
 // (docs/authorization-flow.md).
 
 // addUserAuthCommands adds the sign-in commands to the "users" command.

@@ -29,7 +29,7 @@ func clippedHTML(ctx context.Context, tg *chromedp.Target) (string, error) {
 // loopback redirect URI; the code is exchanged with golang.org/x/oauth2
 // and PKCE; go-oidc verifies the ID token; the refresh token rotates.
 // Screenshots of the sign-in, consent and error pages are saved under
-// LATCHKEY_TEST_ARTIFACTS (or a temporary directory) (issue 5 point 8).
+// LATCHKEY_TEST_ARTIFACTS (or a temporary directory).
 func TestBrowserChromium(t *testing.T) {
 	t.Parallel()
 	e2etest.SkipWithoutChromium(t)

@@ -1,5 +1,5 @@
 // Package oidc holds the end-to-end tests of the authorization code flow
-// and OpenID Connect (issue 5, point 8), and the scripted browser they use.
+// and OpenID Connect, and the scripted browser they use.
 //
 // The only non-test code is Browser (browser.go): an HTTP client with a
 // cookie jar that never follows redirects on its own, so that a test can

@@ -18,7 +18,7 @@ const nodeDir = "testdata/node"
 // TestOpenIDClientNode runs the npm openid-client package against the
 // server over TLS: discovery, the code flow with PKCE (the script drives
 // the sign-in and consent pages with fetch and a cookie jar), UserInfo and
-// a refresh that rotates the refresh token (issue 5 point 8). The server
+// a refresh that rotates the refresh token. The server
 // certificate comes from a test CA that node trusts through
 // NODE_EXTRA_CA_CERTS.
 func TestOpenIDClientNode(t *testing.T) {

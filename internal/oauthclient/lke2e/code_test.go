@@ -73,8 +73,8 @@ func (lk *latchkey) verifyIDToken(t *testing.T, clk *clock, clientID, raw string
 	return claims
 }
 
-// TestCodeFlowAgainstLatchkey: issue 6 point 2 "code" against Latchkey's
-// authorization endpoint, sign-in and consent pages (issue 5): PKCE S256,
+// TestCodeFlowAgainstLatchkey: "latchkey token code" against Latchkey's
+// authorization endpoint, sign-in and consent pages: PKCE S256,
 // state and nonce, a public and a confidential client with loopback
 // redirect URIs, the ID token verified with go-oidc, refresh token
 // rotation with "token refresh", and "token get" of a code connection

@@ -79,7 +79,7 @@ func (lk *latchkey) uploadCert(t *testing.T, clientID, file, kid string) {
 	}
 }
 
-// TestKeysNewJWTBearerAgainstLatchkey: issue 6 point 6. "latchkey keys new"
+// TestKeysNewJWTBearerAgainstLatchkey: "latchkey keys new"
 // output is uploaded to Latchkey clients and "latchkey token jwt" gets a
 // token with the JWT bearer grant (RFC 7523) in both request shapes of
 // docs/jwt-bearer.md: assertion only (Salesforce: iss = client_id, aud =
@@ -133,9 +133,9 @@ func TestKeysNewJWTBearerAgainstLatchkey(t *testing.T) {
 		})
 	}
 
-	// Error hints against Latchkey's own error_description texts
-	// (issue 6 point 5): each failure shows the server's answer as it came
-	// plus the hint line for it.
+	// Error hints against Latchkey's own error_description texts: each
+	// failure shows the server's answer as it came plus the hint line for
+	// it.
 	errCases := []struct {
 		name, desc, hint string
 		args             []string
