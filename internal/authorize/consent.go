@@ -195,7 +195,7 @@ func (h *Handler) scopeGroups(r *http.Request, f *flow, scopes []string) ([]Scop
 	return services, nil
 }
 
-func addServiceScope(r *http.Request, store storage.Storage, wsID string, groups []ScopeGroup, refs []storage.ScopeRef, name string) []ScopeGroup {
+func addServiceScope(r *http.Request, store RequestStore, wsID string, groups []ScopeGroup, refs []storage.ScopeRef, name string) []ScopeGroup {
 	for _, ref := range refs {
 		if ref.Name != name {
 			continue

@@ -31,9 +31,30 @@ type KeySource interface {
 	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
 }
 
+// RequestStore is what the authorization endpoint and the consent page
+// need from storage: the workspace, its clients, scopes and services, the
+// pending requests, the codes they end in, and users' consents.
+type RequestStore interface {
+	endpoint.WorkspaceStore
+	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
+	ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error)
+	// GetService names a scope's service on the consent page.
+	GetService(ctx context.Context, workspaceID, id string) (storage.Service, error)
+	CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error
+	GetAuthRequest(ctx context.Context, workspaceID, id string, now time.Time) (storage.AuthRequest, error)
+	// DeleteAuthRequest is the single-use gate of a pending request.
+	DeleteAuthRequest(ctx context.Context, workspaceID, id string) error
+	CreateAuthCode(ctx context.Context, c storage.AuthCode) error
+	GetConsent(ctx context.Context, workspaceID, userID, clientID string) (storage.Consent, error)
+	PutConsent(ctx context.Context, c storage.Consent) error
+}
+
+// The production implementation.
+var _ RequestStore = storage.Storage(nil)
+
 // Handler serves the authorization endpoint and the consent page.
 type Handler struct {
-	Store    storage.Storage // the cached store
+	Store    RequestStore // the cached store
 	Keys     KeySource
 	Sessions *webui.Sessions
 	Subjects *oidc.Subjects

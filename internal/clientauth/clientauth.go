@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/secrets"
@@ -28,18 +29,39 @@ type Request struct {
 	Endpoint      string
 	Form          url.Values // parsed POST body only (never the query string)
 	Authorization string     // the Authorization header
+	// GrantAssertion admits the assertion-only shape of the JWT bearer
+	// grant (RFC 7521 §4.1) and parses that grant's assertion parameter
+	// (assertiononly.go). The token endpoint sets it for that grant only;
+	// nil everywhere else, where a request without credentials is refused
+	// or, with a client_id, is a public client's "none".
+	GrantAssertion GrantAssertionParser
 }
 
 // Result is the authenticated client and the method it used.
 type Result struct {
 	Client storage.Client
 	Method string
+	// Assertion is the grant assertion that identified the client when the
+	// request carried no credentials (Method MethodAssertionOnly), so that
+	// the grant, which must still verify it, does not parse it again; nil
+	// otherwise.
+	Assertion *jwtx.Token
 }
+
+// ClientStore is what client authentication needs from storage: the
+// client lookup and the single-use jti gate of client assertions
+// (SECURITY.md B7). The cached store implements it.
+type ClientStore interface {
+	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
+	UseJTI(ctx context.Context, j storage.JTI) error
+}
+
+var _ ClientStore = storage.Storage(nil)
 
 // Authenticator authenticates clients. Its exported fields are set once
 // before first use; it must not be copied after that.
 type Authenticator struct {
-	Store   storage.Storage    // cached store: GetClient, UseJTI
+	Store   ClientStore        // the cached store
 	Keyring *secrets.Keyring   // decrypts client secrets
 	JWKS    *ssrf.JWKSCache    // jwks_uri key sets (nil: jwks_uri clients cannot authenticate)
 	Limiter *ratelimit.Limiter // failed-auth budget per client and per IP (may be nil)
@@ -65,10 +87,13 @@ const DefaultMaxAssertionLifetime = time.Hour
 // maxClientIDLength bounds client IDs before they reach storage.
 const maxClientIDLength = 255
 
-// Authenticate implements RFC 6749 §2.3, RFC 7523 §2.2/§3, OIDC Core §9.
-// Errors are *oauth2.Error (invalid_client 401; invalid_request 400 for two
-// methods in one request or bad assertion type; 429 when the failure budget
-// is spent; temporarily_unavailable (503) when storage fails).
+// Authenticate implements RFC 6749 §2.3, RFC 7523 §2.2/§3, OIDC Core §9,
+// and identifies the client of the JWT bearer grant's assertion-only shape
+// (RFC 7521 §4.1) when r.GrantAssertion admits it. Errors are *oauth2.Error
+// (invalid_client 401; invalid_request 400 for two methods in one request
+// or bad assertion type; 429 when the failure budget is spent;
+// temporarily_unavailable (503) when storage fails; in the assertion-only
+// shape, the grant's own error for an assertion that does not parse).
 func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP string) (Result, error) {
 	var attempted string
 	res, err := a.authenticate(ctx, r, &attempted)
@@ -82,6 +107,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP st
 // authenticate does the work; attempted receives the client ID the request
 // claims as soon as it is known, for budgets and logs.
 func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *string) (Result, error) {
+	if tok, ok, err := assertionOnly(r); ok {
+		if err != nil {
+			return Result{}, err
+		}
+		return a.identifyFromAssertion(ctx, r.Workspace.ID, tok, attempted)
+	}
 	c, err := extract(r)
 	*attempted = c.attemptedID()
 	if err != nil {

@@ -18,6 +18,15 @@
 //     decryption work (D2); secrets are compared in constant time (D3).
 //   - Failed attempts are budgeted per client and per remote address; over
 //     budget the answer is 429 with Retry-After (M7, N1).
+//   - The JWT bearer grant's assertion-only shape (RFC 7521 §4.1), where a
+//     request without credentials names its client by the grant
+//     assertion's iss, is identified here too, so that client
+//     authentication happens in one place; only a Request whose
+//     GrantAssertion is set (the token endpoint, for that grant alone)
+//     admits it, and a client_id equal to the iss is no credential.
+//
+// It reads storage through ClientStore: the client lookup and the
+// single-use jti gate.
 //
 // Error descriptions stay generic while the caller has proven nothing
 // ("client authentication failed"); precise ones ("assertion expired",

@@ -27,10 +27,9 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// fakeStore implements the two storage methods clientauth uses; any other
-// call panics through the nil embedded interface, which would fail the test.
+// fakeStore implements ClientStore, the two storage methods clientauth
+// uses, and nothing else.
 type fakeStore struct {
-	storage.Storage
 	mu        sync.Mutex
 	clients   map[string]storage.Client // key: ws + "/" + id
 	jtis      map[storage.JTI]bool
@@ -38,6 +37,8 @@ type fakeStore struct {
 	useJTIErr error
 	gets      int
 }
+
+var _ ClientStore = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{clients: map[string]storage.Client{}, jtis: map[storage.JTI]bool{}}

@@ -1,110 +1,41 @@
 package console_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
 const adminToken = "test-admin-token-0123456789-abcdefghijklmnop"
 
-// --- a real SMTP listener (github.com/emersion/go-smtp) that keeps messages.
-
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-func (m *mailbox) last() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.msgs) == 0 {
-		return ""
-	}
-	return m.msgs[len(m.msgs)-1]
-}
-
-type mailSession struct{ box *mailbox }
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, string(b))
-	s.box.mu.Unlock()
-	return nil
-}
-func (s *mailSession) Reset()        {}
-func (s *mailSession) Logout() error { return nil }
-
-func startSMTP(t *testing.T) (*mailbox, string) {
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return box, port
-}
-
 type env struct {
 	t    *testing.T
 	base string
-	box  *mailbox
+	box  *e2etest.Mailbox
 }
 
+// startServer starts a server on SQLite in t.TempDir() that mails
+// through a fresh e2etest.Mailbox, stopped at the end of the test. The
+// default workspace signs with ES256: generating its RS256 key would be
+// most of the start-up time, and no test here is about the algorithm.
 func startServer(t *testing.T) *env {
 	t.Helper()
-	box, port := startSMTP(t)
-	dir := t.TempDir()
-	vars := map[string]string{
-		"LATCHKEY_ADMIN_TOKEN": adminToken, "LATCHKEY_SMTP_HOST": "127.0.0.1", "LATCHKEY_SMTP_PORT": port,
-		"LATCHKEY_SMTP_TLS": "none", "LATCHKEY_SMTP_FROM": "latchkey@example.com",
-	}
-	cfg, err := config.Load(config.Options{
-		Flags:     map[string]string{"listen": "127.0.0.1:0", "data-dir": dir},
-		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		HomeDir:   func() (string, error) { return dir, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RotationCheckInterval = time.Hour
-	srv, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler), server.WithStderr(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &env{t: t, base: srv.BaseURL(), box: box}
+	box := e2etest.StartMailbox(t)
+	vars := box.Env()
+	vars["LATCHKEY_KEYS_SIGNING_ALG"] = "ES256"
+	cfg := e2etest.LoadConfig(t, e2etest.Config{DataDir: t.TempDir(), AdminToken: adminToken, Env: vars})
+	srv := e2etest.StartServer(t, cfg, time.Now, io.Discard)
+	t.Cleanup(func() { srv.Stop(t) })
+	return &env{t: t, base: srv.BaseURL, box: box}
 }
 
 // browser is one cookie jar.
@@ -249,10 +180,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// View secret with the code e-mailed to the contact address.
 	resp, _ = b.post(clientPath+"/action/secret-code", url.Values{"csrf_token": {tok}})
 	wantStatus(t, "send code", resp, 200)
-	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(e.box.last())
-	if code == nil {
-		t.Fatalf("no code in the delivered mail: %q", e.box.last())
-	}
+	code := e.box.WaitFor(t, regexp.MustCompile(`code is (\d{6})`))
 	resp, body = b.post(clientPath+"/action/secret-reveal", url.Values{"csrf_token": {tok}, "code": {"000000"}})
 	if code[1] != "000000" {
 		wantStatus(t, "wrong code", resp, 400)

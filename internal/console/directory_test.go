@@ -2,12 +2,7 @@ package console_test
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,26 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// testCert is a self-signed RSA 2048 certificate with Digital Signature,
-// valid until notAfter.
-func testCert(t *testing.T, cn string, notAfter time.Time) []byte {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(4242), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
+	"github.com/latchkey/latchkey/internal/e2e/e2etest"
+)
 
 // upload posts a certificate file as multipart/form-data.
 func (b *browser) upload(path, tok, filename string, data []byte) (*http.Response, string) {
@@ -108,14 +86,14 @@ func TestDirectoryPages(t *testing.T) {
 	client := strings.TrimSuffix(resp.Request.URL.Path, "/overview")
 
 	// Certificates: DER upload, PEM upload with an expiry warning, garbage.
-	resp, body = b.upload(client+"/certificates", tok, "cert.der", testCert(t, "cmdb-der", time.Now().Add(365*24*time.Hour)))
+	resp, body = b.upload(client+"/certificates", tok, "cert.der", e2etest.SelfSignedCert(t, "cmdb-der", time.Now().Add(365*24*time.Hour)))
 	wantStatus(t, "upload DER", resp, 200)
 	for _, want := range []string{"CN=cmdb-der", "RSA 2048", "Certificate added"} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("certificate page lacks %q", want)
 		}
 	}
-	soon := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert(t, "cmdb-soon", time.Now().Add(10*24*time.Hour))})
+	soon := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e2etest.SelfSignedCert(t, "cmdb-soon", time.Now().Add(10*24*time.Hour))})
 	resp, body = b.upload(client+"/certificates", tok, "cert.pem", soon)
 	wantStatus(t, "upload PEM", resp, 200)
 	if !regexp.MustCompile(`certificate expires in (9|10) days`).MatchString(body) {

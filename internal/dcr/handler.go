@@ -25,8 +25,8 @@ const maxBodyBytes = 256 << 10
 // Handler serves RFC 7591/7592 for every workspace.
 type Handler struct {
 	Service *service.Service
-	Store   storage.Storage // reads workspaces (normally the cached store)
-	BaseURL string          // public base URL, e.g. http://127.0.0.1:8080
+	Store   endpoint.WorkspaceStore // resolves workspaces (normally the cached store)
+	BaseURL string                  // public base URL, e.g. http://127.0.0.1:8080
 	Logger  *slog.Logger
 }
 

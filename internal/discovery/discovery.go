@@ -26,12 +26,22 @@ type JWKSSource interface {
 	JWKS(ctx context.Context, wsID string) ([]byte, error)
 }
 
-// The production implementation.
-var _ JWKSSource = (*signing.Manager)(nil)
+// ScopeStore is what the documents need from storage: the workspace and
+// its scopes (scopes_supported).
+type ScopeStore interface {
+	endpoint.WorkspaceStore
+	ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error)
+}
+
+// The production implementations.
+var (
+	_ JWKSSource = (*signing.Manager)(nil)
+	_ ScopeStore = storage.Storage(nil)
+)
 
 // Handler serves discovery and JWKS for every workspace.
 type Handler struct {
-	Store   storage.Storage // the cached store
+	Store   ScopeStore // the cached store
 	Keys    JWKSSource
 	BaseURL string
 	Logger  *slog.Logger

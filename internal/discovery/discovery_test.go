@@ -234,7 +234,7 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-type failingScopes struct{ storage.Storage }
+type failingScopes struct{ discovery.ScopeStore }
 
 func (failingScopes) ListScopes(context.Context, string) ([]storage.ScopeRef, error) {
 	return nil, errors.New("injected failure")

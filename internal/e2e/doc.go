@@ -23,8 +23,8 @@
 // access token and registration access token the test saw (SECURITY.md Q6):
 // finding one fails the test.
 //
-// The harness these tests share with internal/e2e/oidc and the console's
-// browser test (servers in process and as child processes, PostgreSQL
+// The harness these tests share with internal/e2e/oidc and
+// internal/e2e/console (servers in process and as child processes, PostgreSQL
 // schemas, the Q6 log check, chromium) is in internal/e2e/e2etest.
 //
 // Test names and comments cite the SECURITY.md rows they prove (B7, J1,

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -48,6 +49,48 @@ type AuthCodeDeps struct {
 	RefreshAbsoluteTTL time.Duration
 }
 
+// authCodeStore is what the authorization_code grant needs from storage:
+// the code, its one-time redemption together with the new token family,
+// the revocation of a family issued from a reused code, and what the
+// tokens are minted from (the user, the scopes' services).
+type authCodeStore interface {
+	scopeStore
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+	GetAuthCode(ctx context.Context, workspaceID string, hash []byte) (storage.AuthCode, error)
+	RedeemAuthCode(ctx context.Context, workspaceID string, hash []byte, now time.Time, f storage.TokenFamily, refreshHash []byte) error
+	RevokeTokenFamily(ctx context.Context, workspaceID, id string, now time.Time) error
+}
+
+// authCodeRequest is the authorization_code grant's parameters (RFC 6749
+// §4.1.3, RFC 7636 §4.5).
+type authCodeRequest struct {
+	code         string
+	redirectURI  string
+	codeVerifier string
+}
+
+func parseAuthCode(_ *request, form url.Values) (authCodeRequest, error) {
+	code, err := opaqueParam(form, "code", AuthCodePrefix, maxCodeLen, errBadCode)
+	if err != nil {
+		return authCodeRequest{}, err
+	}
+	return authCodeRequest{code: code, redirectURI: form.Get("redirect_uri"), codeVerifier: form.Get("code_verifier")}, nil
+}
+
+// opaqueParam reads a parameter carrying one of our opaque values (a code,
+// a refresh token): invalid_request when it is absent, and bad when it
+// cannot be one of ours (too long, wrong prefix), before any lookup.
+func opaqueParam(form url.Values, name, prefix string, maxLen int, bad func() error) (string, error) {
+	v := form.Get(name)
+	if v == "" {
+		return "", oauth2.NewError(oauth2.ErrInvalidRequest, name+" is required")
+	}
+	if len(v) > maxLen || !strings.HasPrefix(v, prefix) {
+		return "", bad()
+	}
+	return v, nil
+}
+
 // verifierPattern is an RFC 7636 §4.1 code_verifier: 43 to 128 unreserved
 // characters (SECURITY.md F7).
 var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
@@ -59,19 +102,12 @@ const maxCodeLen = 256
 // §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3). Checks come first; the code is
 // spent last, by one conditional update in the same transaction that
 // records the token family (reliability invariants 1 and 2).
-func (h *Handler) authorizationCode(ctx context.Context, req *request) (*tokenResponse, error) {
-	raw := req.form.Get("code")
-	if raw == "" {
-		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "code is required")
-	}
-	if len(raw) > maxCodeLen || !strings.HasPrefix(raw, AuthCodePrefix) {
-		return nil, errBadCode()
-	}
-	code, err := h.loadCode(ctx, req, sha(raw))
+func (h *Handler) authorizationCode(ctx context.Context, req *request, p authCodeRequest) (*tokenResponse, error) {
+	code, err := h.loadCode(ctx, req, sha(p.code))
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCodeRequest(req, code); err != nil {
+	if err := checkCodeRequest(p, code); err != nil {
 		return nil, err
 	}
 	user, err := h.activeUser(ctx, req.ws.ID, code.UserID)
@@ -154,11 +190,11 @@ func (h *Handler) burnCode(ctx context.Context, wsID string, code storage.AuthCo
 
 // checkCodeRequest: redirect_uri identical to the authorization request's
 // (RFC 6749 §4.1.3, G4) and PKCE (RFC 7636 §4.6; F4–F7, downgrade F6).
-func checkCodeRequest(req *request, code storage.AuthCode) error {
-	if req.form.Get("redirect_uri") != code.RedirectURI {
+func checkCodeRequest(p authCodeRequest, code storage.AuthCode) error {
+	if p.redirectURI != code.RedirectURI {
 		return oauth2.NewError(oauth2.ErrInvalidGrant, "redirect_uri does not match the authorization request")
 	}
-	verifier := req.form.Get("code_verifier")
+	verifier := p.codeVerifier
 	if code.CodeChallenge == "" {
 		if verifier != "" {
 			return oauth2.NewError(oauth2.ErrInvalidGrant, "code_verifier sent but no code_challenge was in the authorization request")

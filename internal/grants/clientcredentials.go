@@ -3,6 +3,7 @@ package grants
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -10,6 +11,24 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
+
+// clientCredentialsStore is what the client credentials grant reads: the
+// workspace's scopes and the client's service user.
+type clientCredentialsStore interface {
+	scopeStore
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+}
+
+// clientCredentialsRequest is the client credentials grant's parameters
+// (RFC 6749 §4.4.2): scope, and resource (RFC 8707 §2).
+type clientCredentialsRequest struct {
+	scopeParams
+}
+
+func parseClientCredentials(_ *request, form url.Values) (clientCredentialsRequest, error) {
+	p, err := parseScopeParams(form)
+	return clientCredentialsRequest{p}, err
+}
 
 // clientCredentials implements the client credentials grant (RFC 6749
 // §4.4): a confidential client obtains an RFC 9068 JWT access token for
@@ -22,7 +41,7 @@ import (
 // of a workspace are disjoint (the service refuses a collision at
 // creation, SECURITY.md J4), so a user token never passes for a client's
 // own token: sub == client_id only on client tokens.
-func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenResponse, error) {
+func (h *Handler) clientCredentials(ctx context.Context, req *request, p clientCredentialsRequest) (*tokenResponse, error) {
 	// RFC 6749 §4.4: "MUST only be used by confidential clients"
 	// (SECURITY.md D6).
 	if req.client.Type != oauth2.ClientConfidential || req.authMethod == oauth2.AuthNone {
@@ -32,7 +51,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request) (*tokenRe
 	if err != nil {
 		return nil, errUnavailable(err)
 	}
-	grant, err := resolveScopes(req.client, refs, req.form, req.issuer)
+	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
 	if err != nil {
 		return nil, err
 	}

@@ -5,27 +5,33 @@
 // server/grants: the workspace is resolved by the endpoint middleware
 // before the handler runs (endpoint.Workspaces), the form is parsed once
 // (endpoint.ParseForm with endpoint.TokenForm: body only, size and
-// parameter caps, no repeated parameters) into a typed request, the grant
-// type is checked against the registry,
-// the client is authenticated through clientauth (every grant, public
-// clients too), the grant type is checked against the client's
-// registration, and only then does the grant-specific function run. A grant
-// cannot skip a shared step: it receives an authenticated client and
-// returns a token response or a protocol error, and only the endpoint
-// writes HTTP (through oauth2.WriteJSON / oauth2.WriteError, so every
-// response carries Cache-Control: no-store, RFC 6749 §5.1).
+// parameter caps, no repeated parameters), the grant type is checked
+// against the registry, the client is authenticated through clientauth
+// (every grant, public clients too), the grant type is checked against the
+// client's registration, and only then do the grant's own two steps run:
+// parse reads its parameters into a typed request of its own
+// (clientCredentialsRequest, authCodeRequest, refreshRequest,
+// jwtBearerRequest), and issue authorizes that request and mints the
+// tokens. A grant cannot skip a shared step: it receives an authenticated
+// client and returns a token response or a protocol error, and only the
+// endpoint writes HTTP (through oauth2.WriteJSON / oauth2.WriteError, so
+// every response carries Cache-Control: no-store, RFC 6749 §5.1).
 //
-// One exception is narrow and explicit: the JWT bearer grant (RFC 7523,
-// jwtbearer.go) in its assertion-only shape, where a request carrying no
-// client credentials at all names its client by the assertion's iss
-// (RFC 7521 §4.1). The pipeline then only identifies the client; the grant
+// The JWT bearer grant (RFC 7523, jwtbearer.go) also has an
+// assertion-only shape, where a request carrying no client credentials at
+// all names its client by the assertion's iss (RFC 7521 §4.1). clientauth
+// identifies that client too, admitted only because the endpoint sets
+// clientauth.Request.GrantAssertion for this grant alone; the grant then
 // issues nothing unless the assertion verifies with that client's own
 // certificates or keys, so the signature is the client's authentication.
-// Any request with credentials, and every other grant, goes through
-// clientauth as always.
 //
-// Adding a grant is one new file holding a function with the grantFunc
-// signature plus one entry in the registry map (registry.go). Supported
+// Each grant file declares the storage methods it uses as a small
+// interface (clientCredentialsStore, authCodeStore, refreshStore,
+// jwtBearerStore); Store joins them with workspace resolution and is all
+// the handler can reach.
+//
+// Adding a grant is one new file holding its typed request, parse and
+// issue functions plus one entry in the registry map (registry.go). Supported
 // reports the registry, and discovery advertises exactly that list, so what
 // is advertised is what is accepted (SECURITY.md P1).
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/endpoint"
+	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -31,8 +32,21 @@ type SignerSource interface {
 	Signer(ctx context.Context, wsID string) (signing.Signer, error)
 }
 
+// Store is what the token endpoint needs from storage: workspace
+// resolution and the methods each grant declares next to its code. The
+// cached store implements it, so the client_credentials path makes no
+// database round trip.
+type Store interface {
+	endpoint.WorkspaceStore
+	clientCredentialsStore
+	authCodeStore
+	refreshStore
+	jwtBearerStore
+}
+
 // The production implementations.
 var (
+	_ Store         = storage.Storage(nil)
 	_ Authenticator = (*clientauth.Authenticator)(nil)
 	_ SignerSource  = (*signing.Manager)(nil)
 )
@@ -52,7 +66,7 @@ type Defaults struct {
 
 // Handler serves the token endpoint of every workspace.
 type Handler struct {
-	Store    storage.Storage // the cached store: no database round trip on the hot path
+	Store    Store // the cached store: no database round trip on the hot path
 	Auth     Authenticator
 	Keys     SignerSource
 	BaseURL  string
@@ -82,16 +96,21 @@ func (h *Handler) workspaceFailed(w http.ResponseWriter, _ *http.Request, e *oau
 	oauth2.WriteError(w, e)
 }
 
-// request is the typed token request every grant receives: the parsed
-// body, the resolved workspace and the authenticated client.
+// request is what every grant receives once the shared steps passed: the
+// resolved workspace and the authenticated client. Grant parameters are
+// not here: each grant parses its own into a typed request of its own
+// (registry.go).
 type request struct {
 	ws         storage.Workspace
 	issuer     string
 	grantType  string
-	form       url.Values
 	client     storage.Client
 	authMethod string
-	bearer     *bearerState // JWT bearer grant only
+	// identifiedBy is the assertion that identified the client when the
+	// request carried no credentials (clientauth.MethodAssertionOnly), nil
+	// otherwise: authentication evidence, which the JWT bearer grant's
+	// parse reuses rather than parse the same JWT twice.
+	identifiedBy *jwtx.Token
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always
@@ -133,27 +152,27 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, req *request) 
 	ctx := r.Context()
 	req.ws, _ = endpoint.WorkspaceFromContext(ctx)
 	req.issuer = endpoint.IssuerFromContext(ctx)
-	var err error
-	if req.form, err = endpoint.ParseForm(w, r, endpoint.TokenForm); err != nil {
-		return nil, err
-	}
-	grant, err := lookupGrant(req)
+	form, err := endpoint.ParseForm(w, r, endpoint.TokenForm)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.authenticate(ctx, r, req); err != nil {
+	grant, err := lookupGrant(req, form)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.authenticate(ctx, r, req, form); err != nil {
 		return nil, err
 	}
 	if err := checkClientGrant(req); err != nil {
 		return nil, err
 	}
-	return grant(h, ctx, req)
+	return grant(h, ctx, req, form)
 }
 
 // lookupGrant resolves grant_type before client authentication, so an
 // unsupported grant never spends a client assertion's jti.
-func lookupGrant(req *request) (grantFunc, error) {
-	gt := req.form.Get("grant_type")
+func lookupGrant(req *request, form url.Values) (grantFunc, error) {
+	gt := form.Get("grant_type")
 	if gt == "" {
 		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "grant_type is required")
 	}
@@ -169,21 +188,22 @@ func lookupGrant(req *request) (grantFunc, error) {
 
 // authenticate runs the one client authentication (RFC 6749 §2.3) for
 // every grant, public clients included (through "none").
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *request) error {
-	// The JWT bearer grant's assertion-only shape (RFC 7521 §4.1 lets
-	// client authentication be absent): only for that grant and only when
-	// the request carries no client credentials at all, so no other grant
-	// and no credentialed request ever skips client authentication.
-	if req.grantType == oauth2.GrantJWTBearer && isAssertionOnly(r.Header.Get("Authorization"), req.form) {
-		return h.authenticateFromAssertion(ctx, req)
-	}
-	res, err := h.Auth.Authenticate(ctx, clientauth.Request{
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *request, form url.Values) error {
+	creq := clientauth.Request{
 		Workspace:     req.ws,
 		Issuer:        req.issuer,
 		TokenEndpoint: endpoint.TokenEndpoint(req.issuer),
-		Form:          req.form,
+		Form:          form,
 		Authorization: r.Header.Get("Authorization"),
-	}, endpoint.RemoteIP(r))
+	}
+	if req.grantType == oauth2.GrantJWTBearer {
+		// The assertion-only shape (RFC 7521 §4.1 lets client
+		// authentication be absent), where clientauth identifies the
+		// client by the assertion's iss: admitted for this grant only, so
+		// no other grant ever goes without client authentication.
+		creq.GrantAssertion = parseBearerAssertion
+	}
+	res, err := h.Auth.Authenticate(ctx, creq, endpoint.RemoteIP(r))
 	if err != nil {
 		return err
 	}
@@ -191,7 +211,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 	if !res.Client.Enabled || res.Client.WorkspaceID != req.ws.ID {
 		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
 	}
-	req.client, req.authMethod = res.Client, res.Method
+	req.client, req.authMethod, req.identifiedBy = res.Client, res.Method, res.Assertion
 	return nil
 }
 

@@ -59,12 +59,46 @@ type JWTBearerDeps struct {
 	JWKS *ssrf.JWKSCache
 }
 
-// bearerState carries the assertion from self-authentication to the grant.
-type bearerState struct {
-	// fromAssertion: no client credentials were sent; the client is the
-	// assertion's iss and is authenticated by the assertion's signature.
-	fromAssertion bool
-	tok           *jwtx.Token
+// jwtBearerStore is what the JWT bearer grant needs from storage: who may
+// sign (trusted issuers, the client's certificates), the user the
+// assertion speaks for, the single-use jti gate (SECURITY.md C7), the token
+// family of a client that enables refresh tokens, and the scopes' services.
+type jwtBearerStore interface {
+	scopeStore
+	GetTrustedIssuerByIssuer(ctx context.Context, workspaceID, iss string) (storage.TrustedIssuer, error)
+	ListClientCertificates(ctx context.Context, workspaceID, clientID string) ([]storage.ClientCertificate, error)
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+	GetUserByUsername(ctx context.Context, workspaceID, username string) (storage.User, error)
+	GetUserByEmail(ctx context.Context, workspaceID, email string) (storage.User, error)
+	GetUserByExternalID(ctx context.Context, workspaceID, externalID string) (storage.User, error)
+	UseJTI(ctx context.Context, j storage.JTI) error
+	CreateTokenFamily(ctx context.Context, f storage.TokenFamily, refreshHash []byte) error
+}
+
+// jwtBearerRequest is the JWT bearer grant's parameters (RFC 7523 §2.1,
+// RFC 7521 §4.1): the assertion, parsed but not yet verified, and the
+// optional scope and resource.
+type jwtBearerRequest struct {
+	assertion *jwtx.Token
+	scopeParams
+}
+
+// parseJWTBearer reads the parameters. In the assertion-only shape
+// clientauth has parsed the assertion already, to identify the client by
+// its iss, and that parse is reused.
+func parseJWTBearer(req *request, form url.Values) (jwtBearerRequest, error) {
+	tok := req.identifiedBy
+	if tok == nil {
+		var err error
+		if tok, err = parseBearerAssertion(form); err != nil {
+			return jwtBearerRequest{}, err
+		}
+	}
+	scope, err := parseScopeParams(form)
+	if err != nil {
+		return jwtBearerRequest{}, err
+	}
+	return jwtBearerRequest{assertion: tok, scopeParams: scope}, nil
 }
 
 // jwtBearer implements the JWT bearer authorization grant (RFC 7523 §2.1,
@@ -73,11 +107,8 @@ type bearerState struct {
 // then the claims, then the user, and only then is the jti spent (while
 // the token is signed), so a forged or refused assertion never burns a
 // genuine one (B8).
-func (h *Handler) jwtBearer(ctx context.Context, req *request) (*tokenResponse, error) {
-	tok, err := h.bearerToken(req)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) jwtBearer(ctx context.Context, req *request, p jwtBearerRequest) (*tokenResponse, error) {
+	tok := p.assertion
 	src, err := h.assertionSource(ctx, req, tok)
 	if err != nil {
 		return nil, err
@@ -95,7 +126,7 @@ func (h *Handler) jwtBearer(ctx context.Context, req *request) (*tokenResponse, 
 	if err := preAuthorized(req.client, user); err != nil {
 		return nil, err
 	}
-	grant, err := h.bearerScopes(ctx, req, tok)
+	grant, err := h.bearerScopes(ctx, req, p)
 	if err != nil {
 		return nil, err
 	}
@@ -140,16 +171,9 @@ func (h *Handler) issueSpendingJTI(ctx context.Context, req *request, tok *jwtx.
 	return resp, nil
 }
 
-// bearerToken returns the parsed assertion: the one self-authentication
-// already parsed, or the "assertion" parameter (RFC 7523 §2.1: exactly one
-// JWT).
-func (h *Handler) bearerToken(req *request) (*jwtx.Token, error) {
-	if req.bearer != nil && req.bearer.tok != nil {
-		return req.bearer.tok, nil
-	}
-	return parseBearerAssertion(req.form)
-}
-
+// parseBearerAssertion parses the "assertion" parameter (RFC 7523 §2.1:
+// exactly one JWT). It is also clientauth's GrantAssertionParser, so the
+// assertion-only shape reports the same errors.
 func parseBearerAssertion(form url.Values) (*jwtx.Token, error) {
 	values := form["assertion"]
 	switch {
@@ -166,74 +190,6 @@ func parseBearerAssertion(form url.Values) (*jwtx.Token, error) {
 	}
 	return tok, nil
 }
-
-// hasClientCredentials reports whether a request carries any client
-// authentication (RFC 6749 §2.3, RFC 7521 §4.2).
-func hasClientCredentials(authorization string, form url.Values) bool {
-	if authorization != "" {
-		return true
-	}
-	for _, name := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
-		if form.Has(name) {
-			return true
-		}
-	}
-	return false
-}
-
-// isAssertionOnly tells the assertion-only shape of the JWT bearer grant
-// (RFC 7521 §4.1) apart from a request that authenticates its client. A
-// client_id alone is no credential: RFC 7521 §4.1 needs it only when the
-// client authenticates with it, and libraries that send it anyway send the
-// assertion's own iss. So a request whose only client parameter is a
-// client_id equal to the assertion's iss is the assertion-only shape, not a
-// failed "none" authentication; a client_id naming anyone else still goes
-// through client authentication (and fails there unless it is a public
-// client of that ID).
-func isAssertionOnly(authorization string, form url.Values) bool {
-	if hasClientCredentials(authorization, form) {
-		return false
-	}
-	if !form.Has("client_id") {
-		return true
-	}
-	tok, err := parseBearerAssertion(form)
-	return err == nil && tok.Claims.Issuer != "" && tok.Claims.Issuer == form.Get("client_id")
-}
-
-// authenticateFromAssertion is the assertion-only shape (Salesforce,
-// golang.org/x/oauth2/jwt): without client credentials the client is the
-// registered client whose client_id is the assertion's iss (RFC 7523 §3
-// item 1). It only identifies the client: the grant then verifies the
-// assertion with that client's own keys and issues nothing otherwise, so
-// the signature is the client's authentication. An iss that is no enabled
-// client is the generic invalid_client (SECURITY.md C11).
-func (h *Handler) authenticateFromAssertion(ctx context.Context, req *request) error {
-	tok, err := parseBearerAssertion(req.form)
-	if err != nil {
-		return err
-	}
-	iss := tok.Claims.Issuer
-	if iss == "" || len(iss) > 255 {
-		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
-	}
-	client, err := h.Store.GetClient(ctx, req.ws.ID, iss)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
-	case err != nil:
-		return errUnavailable(err)
-	case !client.Enabled || client.WorkspaceID != req.ws.ID:
-		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
-	}
-	req.client, req.authMethod = client, AuthMethodJWTBearerAssertion
-	req.bearer = &bearerState{fromAssertion: true, tok: tok}
-	return nil
-}
-
-// AuthMethodJWTBearerAssertion names, in logs and metrics, a client that
-// was authenticated by its own JWT bearer assertion.
-const AuthMethodJWTBearerAssertion = "jwt_bearer_assertion"
 
 // assertionSource is who signed an assertion: the client itself or a
 // trusted external issuer.
@@ -354,30 +310,20 @@ func stringClaim(tok *jwtx.Token, name string) string {
 	return s
 }
 
-// bearerScopes: the scope parameter, else the assertion's scope claim
-// (golang.org/x/oauth2/jwt puts scopes there), within the client's
+// bearerScopes: the scope parameter, else the verified assertion's scope
+// claim (golang.org/x/oauth2/jwt puts scopes there), within the client's
 // allowed scopes (RFC 7521 §4.1, C10).
-func (h *Handler) bearerScopes(ctx context.Context, req *request, tok *jwtx.Token) (scopeGrant, error) {
+func (h *Handler) bearerScopes(ctx context.Context, req *request, p jwtBearerRequest) (scopeGrant, error) {
 	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
 	if err != nil {
 		return scopeGrant{}, errUnavailable(err)
 	}
-	form := req.form
-	if form.Get("scope") == "" {
-		if claim := stringClaim(tok, "scope"); claim != "" {
-			form = cloneForm(form)
-			form.Set("scope", claim)
+	if p.scopes == nil {
+		if p.scopes, err = parseScopeParam(stringClaim(p.assertion, "scope")); err != nil {
+			return scopeGrant{}, err
 		}
 	}
-	return resolveScopes(req.client, refs, form, req.issuer)
-}
-
-func cloneForm(f url.Values) url.Values {
-	out := make(url.Values, len(f))
-	for k, v := range f {
-		out[k] = slices.Clone(v)
-	}
-	return out
+	return resolveScopes(req.client, refs, p.scopeParams, req.issuer)
 }
 
 // spendBearerJTI records the assertion as used, atomically across

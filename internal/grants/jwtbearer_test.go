@@ -354,3 +354,23 @@ func TestJWTBearerClientIDWithoutCredentials(t *testing.T) {
 	form.Set("client_id", "cmic")
 	assertError(t, f.post(t, "acme", form, "", ""), http.StatusUnauthorized, "invalid_client")
 }
+
+// TestAssertionOnlyShapeIsJWTBearerOnly: the assertion-only shape (RFC
+// 7521 §4.1) exists for the JWT bearer grant alone. Every other grant
+// given the same genuine assertion and no credentials, with or without a
+// client_id equal to its iss, is a failed client authentication.
+func TestAssertionOnlyShapeIsJWTBearerOnly(t *testing.T) {
+	f := newBearerFixture(t)
+	for _, gt := range []string{oauth2.GrantClientCredentials, oauth2.GrantAuthorizationCode, oauth2.GrantRefreshToken} {
+		for _, clientID := range []string{"", "rows"} {
+			t.Run(gt+" client_id="+clientID, func(t *testing.T) {
+				form := bearerForm(f.rowsAssertion(t))
+				form.Set("grant_type", gt)
+				if clientID != "" {
+					form.Set("client_id", clientID)
+				}
+				assertError(t, f.post(t, "acme", form, "", ""), http.StatusUnauthorized, "invalid_client")
+			})
+		}
+	}
+}

@@ -3,6 +3,7 @@ package grants
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,32 @@ import (
 // maxRefreshLen bounds a refresh token before hashing (ours are 48 characters).
 const maxRefreshLen = 256
 
+// refreshStore is what the refresh_token grant needs from storage: the
+// token's family, its rotation (which detects reuse and then revokes the
+// family), and what the tokens are minted from (the user, the scopes'
+// services).
+type refreshStore interface {
+	scopeStore
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+	GetRefreshToken(ctx context.Context, workspaceID string, hash []byte) (storage.TokenFamily, int, error)
+	RotateRefreshToken(ctx context.Context, r storage.RefreshRotation) (storage.RotationResult, error)
+}
+
+// refreshRequest is the refresh_token grant's parameters (RFC 6749 §6).
+type refreshRequest struct {
+	refreshToken string
+	// scopes narrow the original grant; empty means all of it.
+	scopes []string
+}
+
+func parseRefresh(_ *request, form url.Values) (refreshRequest, error) {
+	raw, err := opaqueParam(form, "refresh_token", RefreshTokenPrefix, maxRefreshLen, errBadRefresh)
+	if err != nil {
+		return refreshRequest{}, err
+	}
+	return refreshRequest{refreshToken: raw, scopes: strings.Fields(form.Get("scope"))}, nil
+}
+
 // refreshToken implements the refresh token grant (RFC 6749 §6,
 // RFC 9700 §4.14): the token must belong to the authenticated client
 // (H7), the scope may only narrow (H8), the user must still be active (and,
@@ -21,19 +48,13 @@ const maxRefreshLen = 256
 // client) and the family live (H9, H10). The token is rotated (always for public
 // clients, RFC 9700 §2.2.2) by one conditional update that also detects
 // reuse and then revokes the whole family (H1–H6, reliability invariant 3).
-func (h *Handler) refreshToken(ctx context.Context, req *request) (*tokenResponse, error) {
-	raw := req.form.Get("refresh_token")
-	if raw == "" {
-		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "refresh_token is required")
-	}
-	if len(raw) > maxRefreshLen || !strings.HasPrefix(raw, RefreshTokenPrefix) {
-		return nil, errBadRefresh()
-	}
+func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshRequest) (*tokenResponse, error) {
+	raw := p.refreshToken
 	fam, err := h.loadFamily(ctx, req, sha(raw))
 	if err != nil {
 		return nil, err
 	}
-	scopes, err := narrowScopes(req.form.Get("scope"), fam.Scopes)
+	scopes, err := narrowScopes(p.scopes, fam.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +108,7 @@ func (h *Handler) loadFamily(ctx context.Context, req *request, hash []byte) (st
 
 // narrowScopes: without scope the original grant; otherwise a subset of
 // it (RFC 6749 §6 "MUST NOT include any scope not originally granted").
-func narrowScopes(raw string, granted []string) ([]string, error) {
-	requested := strings.Fields(raw)
+func narrowScopes(requested, granted []string) ([]string, error) {
 	if len(requested) == 0 {
 		return granted, nil
 	}

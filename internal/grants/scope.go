@@ -1,6 +1,7 @@
 package grants
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -8,6 +9,39 @@ import (
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 )
+
+// scopeStore is what the scope and audience policy reads: the scopes of
+// the workspace with the service that defines each.
+type scopeStore interface {
+	ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error)
+}
+
+// scopeParams are the scope (RFC 6749 §3.3) and resource (RFC 8707 §2)
+// parameters of a request, syntax checked; whether they name anything of
+// the workspace is resolveScopes' business.
+type scopeParams struct {
+	// scopes are the requested scope tokens without duplicates; nil when
+	// the parameter is absent or empty, which means "the default".
+	scopes []string
+	// resources are absolute URIs without fragment, in request order
+	// without duplicates.
+	resources []string
+}
+
+// parseScopeParams reads the scope and resource parameters: invalid_target
+// for a resource that is not an absolute URI without fragment,
+// invalid_scope for a character outside scope-token.
+func parseScopeParams(form url.Values) (scopeParams, error) {
+	resources, err := parseResources(form["resource"])
+	if err != nil {
+		return scopeParams{}, err
+	}
+	scopes, err := parseScopeParam(form.Get("scope"))
+	if err != nil {
+		return scopeParams{}, err
+	}
+	return scopeParams{scopes: scopes, resources: resources}, nil
+}
 
 // scopeGrant is what a client_credentials request is granted: the scopes
 // and the audience of the access token.
@@ -37,13 +71,14 @@ func (c scopeCatalog) hasService(identifier string) bool {
 	return false
 }
 
-// resolveScopes applies the scope and audience policy of client_credentials:
+// resolveScopes applies the scope and audience policy of client_credentials
+// and the JWT bearer grant to the parsed parameters:
 //
 //   - requested scopes (RFC 6749 §3.3) must be allowed to the client and
 //     exist in the workspace (SECURITY.md D7 → invalid_scope naming the
 //     scope); without "scope" the client gets every scope it is allowed;
-//   - each "resource" (RFC 8707 §2) must be an absolute URI without fragment
-//     naming a service of the workspace (else invalid_target); resources
+//   - each "resource" (RFC 8707 §2) must name a service of the workspace
+//     (else invalid_target); resources
 //     narrow the granted scopes to those services' scopes, and each
 //     resource must keep at least one granted scope, so aud and scope of
 //     the token always agree;
@@ -54,33 +89,31 @@ func (c scopeCatalog) hasService(identifier string) bool {
 // RFC 9068 §2.2 makes aud REQUIRED, and the issuer is an audience no
 // resource server claims, so the token authorizes nothing anywhere except
 // being introspected, which is exactly what a scope-less token is worth.
-func resolveScopes(client storage.Client, refs []storage.ScopeRef, form url.Values, issuer string) (scopeGrant, error) {
+func resolveScopes(client storage.Client, refs []storage.ScopeRef, p scopeParams, issuer string) (scopeGrant, error) {
 	catalog := newScopeCatalog(refs)
-	resources, err := parseResources(form["resource"], catalog)
+	for _, res := range p.resources {
+		if !catalog.hasService(res) {
+			return scopeGrant{}, oauth2.NewError(oauth2.ErrInvalidTarget, "resource "+describable(res)+" is not a service of this workspace")
+		}
+	}
+	scopes, err := grantedScopes(client, catalog, p.resources, p.scopes)
 	if err != nil {
 		return scopeGrant{}, err
 	}
-	scopes, err := grantedScopes(client, catalog, resources, form.Get("scope"))
-	if err != nil {
-		return scopeGrant{}, err
-	}
-	audience, err := audienceOf(scopes, catalog, resources, issuer)
+	audience, err := audienceOf(scopes, catalog, p.resources, issuer)
 	if err != nil {
 		return scopeGrant{}, err
 	}
 	return scopeGrant{scopes: scopes, audience: audience}, nil
 }
 
-// parseResources validates the RFC 8707 resource parameters, returning them
-// in request order without duplicates.
-func parseResources(values []string, catalog scopeCatalog) ([]string, error) {
+// parseResources checks the syntax of the RFC 8707 resource parameters,
+// returning them in request order without duplicates.
+func parseResources(values []string) ([]string, error) {
 	var out []string
 	for _, v := range values {
 		if !isAbsoluteURIWithoutFragment(v) {
 			return nil, oauth2.NewError(oauth2.ErrInvalidTarget, "resource must be an absolute URI without a fragment")
-		}
-		if !catalog.hasService(v) {
-			return nil, oauth2.NewError(oauth2.ErrInvalidTarget, "resource "+describable(v)+" is not a service of this workspace")
 		}
 		if !slices.Contains(out, v) {
 			out = append(out, v)
@@ -99,12 +132,9 @@ func isAbsoluteURIWithoutFragment(v string) bool {
 	return err == nil && u.IsAbs() && (u.Host != "" || u.Opaque != "")
 }
 
-// grantedScopes returns the sorted scopes to grant.
-func grantedScopes(client storage.Client, catalog scopeCatalog, resources []string, raw string) ([]string, error) {
-	requested, err := parseScopeParam(raw)
-	if err != nil {
-		return nil, err
-	}
+// grantedScopes returns the sorted scopes to grant; requested nil means
+// the default.
+func grantedScopes(client storage.Client, catalog scopeCatalog, resources, requested []string) ([]string, error) {
 	if requested == nil {
 		return defaultScopes(client, catalog, resources), nil
 	}

@@ -88,13 +88,13 @@ func TestResolveScopes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := resolveScopes(client, testRefs, tc.form, testIssuer)
+			g, err := resolveForm(client, testRefs, tc.form)
 			if tc.errCode != "" {
 				assertProtocolError(t, err, tc.errCode, tc.errSubstr)
 				return
 			}
 			if err != nil {
-				t.Fatalf("resolveScopes: %v", err)
+				t.Fatalf("resolveForm: %v", err)
 			}
 			if !slices.Equal(g.scopes, tc.scopes) || !slices.Equal(g.audience, tc.audience) {
 				t.Fatalf("got scopes %q aud %q, want %q %q", g.scopes, g.audience, tc.scopes, tc.audience)
@@ -106,13 +106,23 @@ func TestResolveScopes(t *testing.T) {
 // TestResolveScopesNoScopeAudience covers Q5: a client allowed no scope
 // still gets an audience-restricted token, whose audience is the issuer.
 func TestResolveScopesNoScopeAudience(t *testing.T) {
-	g, err := resolveScopes(storage.Client{}, testRefs, url.Values{}, testIssuer)
+	g, err := resolveForm(storage.Client{}, testRefs, url.Values{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(g.scopes) != 0 || !slices.Equal(g.audience, []string{testIssuer}) {
 		t.Fatalf("got scopes %q aud %q", g.scopes, g.audience)
 	}
+}
+
+// resolveForm runs the scope policy as client_credentials does: the
+// parameters are parsed from the form, then resolved against the catalog.
+func resolveForm(client storage.Client, refs []storage.ScopeRef, form url.Values) (scopeGrant, error) {
+	p, err := parseScopeParams(form)
+	if err != nil {
+		return scopeGrant{}, err
+	}
+	return resolveScopes(client, refs, p, testIssuer)
 }
 
 func assertProtocolError(t *testing.T, err error, code oauth2.ErrorCode, substr string) {
@@ -145,7 +155,7 @@ func FuzzResolveScopes(f *testing.F) {
 				form.Add("resource", r)
 			}
 		}
-		g, err := resolveScopes(client, testRefs, form, testIssuer)
+		g, err := resolveForm(client, testRefs, form)
 		if err != nil {
 			var e *oauth2.Error
 			if !errors.As(err, &e) || (e.Code != oauth2.ErrInvalidScope && e.Code != oauth2.ErrInvalidTarget) {

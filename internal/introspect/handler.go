@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -38,16 +39,31 @@ type Limiter interface {
 	Allow(key string) (ok bool, retryAfter time.Duration)
 }
 
+// TokenStore is what introspection and revocation need from storage: the
+// workspace, the token's client, revocation marks of access tokens, and
+// refresh tokens with their families.
+type TokenStore interface {
+	endpoint.WorkspaceStore
+	oidc.SaltStore // pairwise sub of a refresh token's user
+	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
+	IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error)
+	RevokeToken(ctx context.Context, r storage.RevokedToken) error
+	GetRefreshToken(ctx context.Context, workspaceID string, hash []byte) (storage.TokenFamily, int, error)
+	GetTokenFamily(ctx context.Context, workspaceID, id string) (storage.TokenFamily, error)
+	RevokeTokenFamily(ctx context.Context, workspaceID, id string, now time.Time) error
+}
+
 // The production implementations.
 var (
 	_ Authenticator = (*clientauth.Authenticator)(nil)
 	_ KeySource     = (*signing.Manager)(nil)
 	_ Limiter       = (*ratelimit.Limiter)(nil)
+	_ TokenStore    = storage.Storage(nil)
 )
 
 // Handler serves introspection and revocation for every workspace.
 type Handler struct {
-	Store   storage.Storage // the cached store; IsTokenRevoked/RevokeToken go to the database
+	Store   TokenStore // the cached store; IsTokenRevoked/RevokeToken go to the database
 	Auth    Authenticator
 	Keys    KeySource
 	BaseURL string

@@ -387,7 +387,7 @@ func TestRevoke(t *testing.T) {
 func same(tok string) string { return tok }
 
 // failingStore injects storage failures into the revocation calls.
-type failingStore struct{ storage.Storage }
+type failingStore struct{ introspect.TokenStore }
 
 var errInjected = errors.New("injected storage failure")
 

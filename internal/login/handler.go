@@ -18,9 +18,35 @@ import (
 	"github.com/latchkey/latchkey/internal/webui"
 )
 
+// AccountStore is what the sign-in, account and set-password pages need
+// from storage: the workspace, users and their passwords, set-password
+// links, the pending request and its client, consents, token families,
+// browser sessions and the sign-in counters.
+type AccountStore interface {
+	endpoint.WorkspaceStore
+	CounterStore
+	GetUserByUsername(ctx context.Context, workspaceID, username string) (storage.User, error)
+	GetUserByEmail(ctx context.Context, workspaceID, email string) (storage.User, error)
+	GetUserPassword(ctx context.Context, workspaceID, userID string) (storage.UserPassword, error)
+	SetUserPassword(ctx context.Context, p storage.UserPassword) error
+	// ConsumePasswordToken spends a set-password link exactly once.
+	ConsumePasswordToken(ctx context.Context, workspaceID string, hash []byte, now time.Time) (storage.PasswordToken, error)
+	GetAuthRequest(ctx context.Context, workspaceID, id string, now time.Time) (storage.AuthRequest, error)
+	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
+	ListConsents(ctx context.Context, workspaceID, userID string) ([]storage.Consent, error)
+	DeleteConsent(ctx context.Context, workspaceID, userID, clientID string) error
+	// RevokeTokenFamilies ends a user's grants, of one client or ("") all.
+	RevokeTokenFamilies(ctx context.Context, workspaceID, userID, clientID string, now time.Time) (int64, error)
+	// DeleteUserBrowserSessions signs a user out everywhere.
+	DeleteUserBrowserSessions(ctx context.Context, workspaceID, userID string) (int64, error)
+}
+
+// The production implementation.
+var _ AccountStore = storage.Storage(nil)
+
 // Handler serves the sign-in, account and set-password pages.
 type Handler struct {
-	Store    storage.Storage
+	Store    AccountStore
 	Sessions *webui.Sessions
 	BaseURL  string
 	Now      func() time.Time

@@ -42,10 +42,18 @@ func (m Message) Validate() error {
 	return nil
 }
 
+// MailStore is the outbox in storage.
+type MailStore interface {
+	EnqueueMail(ctx context.Context, m storage.Mail) error
+}
+
+// The production implementation.
+var _ MailStore = storage.Storage(nil)
+
 // Outbox records every message in storage and, when Transport is set,
 // delivers it. Without Transport the stored message is the delivery.
 type Outbox struct {
-	Store     storage.Storage
+	Store     MailStore
 	Transport Transport // nil: keep mail in the outbox only
 	From      string
 	Now       func() time.Time

@@ -26,6 +26,9 @@ type SaltStore interface {
 	PairwiseSalt(ctx context.Context, workspaceID string, candidate []byte) ([]byte, error)
 }
 
+// The production implementation.
+var _ SaltStore = storage.Storage(nil)
+
 // Subjects computes the sub a client sees for a user.
 type Subjects struct {
 	Store SaltStore

@@ -25,9 +25,28 @@ type KeySource interface {
 	PublicKeys(ctx context.Context, wsID string) (jose.JSONWebKeySet, error)
 }
 
+// FamilyStore is what ActiveFamily needs from storage: revocation marks,
+// token families and clients.
+type FamilyStore interface {
+	IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error)
+	GetTokenFamily(ctx context.Context, workspaceID, id string) (storage.TokenFamily, error)
+	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
+}
+
+// UserInfoStore is what the UserInfo endpoint needs from storage: the
+// workspace, the access token's family and client, and its user.
+type UserInfoStore interface {
+	endpoint.WorkspaceStore
+	FamilyStore
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+}
+
+// The production implementation.
+var _ UserInfoStore = storage.Storage(nil)
+
 // UserInfo serves the UserInfo endpoint (OIDC Core §5.3).
 type UserInfo struct {
-	Store    storage.Storage
+	Store    UserInfoStore
 	Keys     KeySource
 	Subjects *Subjects
 	BaseURL  string
@@ -150,7 +169,7 @@ func (h *UserInfo) validate(ctx context.Context, wsID, issuer, raw string) (toke
 // still good: not revoked by jti, family known and not revoked, client
 // still there and enabled. Other tokens are invalid_token; storage
 // failures temporarily_unavailable.
-func ActiveFamily(ctx context.Context, store storage.Storage, wsID string, at tokens.AccessToken) (storage.TokenFamily, error) {
+func ActiveFamily(ctx context.Context, store FamilyStore, wsID string, at tokens.AccessToken) (storage.TokenFamily, error) {
 	famID, _ := at.Extra[FamilyClaim].(string)
 	if famID == "" {
 		return storage.TokenFamily{}, invalidToken()

@@ -33,7 +33,7 @@ func (s *Server) authCodeDeps() grants.AuthCodeDeps {
 
 // mountAuthorizationFlow mounts the authorization endpoint, the sign-in,
 // consent, account and set-password pages, UserInfo, logout and the page
-// assets (issue 5, docs/authorization-flow.md).
+// assets.
 func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 	sessions := &webui.Sessions{Cookies: webui.CookiesFor(s.baseURL), Store: s.store, Now: s.opts.now}
 	subjects := &oidc.Subjects{Store: s.store}
@@ -51,7 +51,7 @@ func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "userinfo"),
 	}).Mount(mux)
 	(&oidc.Logout{
-		Store: s.store, Keys: s.keys, Sessions: sessions,
+		Store: s.store, Keys: s.keys, Subjects: subjects, Sessions: sessions,
 		BaseURL: s.baseURL, Logger: s.logger.With("component", "logout"),
 	}).Mount(mux)
 }

@@ -11,11 +11,8 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// memStore implements the part of storage.Storage the Manager uses. Other
-// methods panic through the nil embedded interface.
+// memStore is an in-memory KeyStore.
 type memStore struct {
-	storage.Storage
-
 	mu         sync.Mutex
 	keys       map[string][]storage.SigningKey
 	workspaces []storage.Workspace
@@ -121,7 +118,7 @@ func testKeyring(t testing.TB) *secrets.Keyring {
 	return kr
 }
 
-func newTestManager(t testing.TB, store storage.Storage, kr *secrets.Keyring, c *clock) *Manager {
+func newTestManager(t testing.TB, store KeyStore, kr *secrets.Keyring, c *clock) *Manager {
 	t.Helper()
 	return NewManager(store, kr, Options{
 		Now:         c.Now,

@@ -45,10 +45,23 @@ type Options struct {
 	MaxTokenTTL func(wsID string) time.Duration
 }
 
+// KeyStore is what the Manager needs from storage: each workspace's key
+// set, and the workspaces the scheduler walks.
+type KeyStore interface {
+	ListSigningKeys(ctx context.Context, workspaceID string) ([]storage.SigningKey, error)
+	// UpdateSigningKeys replaces a workspace's key set atomically, across
+	// processes (the compare-and-swap of Rotate).
+	UpdateSigningKeys(ctx context.Context, workspaceID string, updater func([]storage.SigningKey) ([]storage.SigningKey, error)) ([]storage.SigningKey, error)
+	ListWorkspaces(ctx context.Context, opts storage.ListOptions) (storage.Page[storage.Workspace], error)
+}
+
+// The production implementation.
+var _ KeyStore = storage.Storage(nil)
+
 // Manager owns the signing keys of every workspace. It is safe for
 // concurrent use.
 type Manager struct {
-	store storage.Storage
+	store KeyStore
 	kr    *secrets.Keyring
 	opts  Options
 	log   *slog.Logger
@@ -75,7 +88,7 @@ type loadCall struct {
 }
 
 // NewManager returns a Manager over store, decrypting private keys with kr.
-func NewManager(store storage.Storage, kr *secrets.Keyring, opts Options) *Manager {
+func NewManager(store KeyStore, kr *secrets.Keyring, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

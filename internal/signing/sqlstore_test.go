@@ -20,12 +20,12 @@ import (
 // barrierStore lets every concurrent rotator read the key set before any of
 // them writes, which is the race the compare-and-swap must settle.
 type barrierStore struct {
-	storage.Storage
+	KeyStore
 	barrier *sync.WaitGroup
 }
 
 func (b barrierStore) ListSigningKeys(ctx context.Context, ws string) ([]storage.SigningKey, error) {
-	keys, err := b.Storage.ListSigningKeys(ctx, ws)
+	keys, err := b.KeyStore.ListSigningKeys(ctx, ws)
 	b.barrier.Done()
 	b.barrier.Wait()
 	return keys, err
@@ -97,7 +97,7 @@ func concurrentRotate(t *testing.T, s storage.Storage, kr *secrets.Keyring, c *c
 	barrier.Add(n)
 	var wg sync.WaitGroup
 	for range n {
-		m := newTestManager(t, barrierStore{Storage: s, barrier: &barrier}, kr, c)
+		m := newTestManager(t, barrierStore{KeyStore: s, barrier: &barrier}, kr, c)
 		wg.Go(func() {
 			if err := m.Rotate(context.Background(), wsID, ""); err != nil {
 				t.Error(err)

@@ -63,6 +63,12 @@ var catalogue = map[string]map[string]string{
 		"forbidden":            "The form has expired. Please reload the page and try again.",
 		"continue":             "Continue",
 		"redirecting":          "Returning to the application…",
+
+		// RP-initiated logout confirmation (SECURITY.md W8).
+		"logout_title":        "Sign out of %s?",
+		"logout_requested_by": "%s asks to sign you out.",
+		"stay_signed_in":      "Stay signed in",
+		"still_signed_in":     "You are still signed in.",
 	},
 	"fr": {
 		"sign_in_title":     "Connexion",
@@ -83,6 +89,13 @@ var catalogue = map[string]map[string]string{
 		"error_title":       "Une erreur est survenue",
 		"sign_out":          "Se déconnecter",
 		"continue":          "Continuer",
+
+		// RP-initiated logout confirmation (SECURITY.md W8).
+		"logout_title":        "Se déconnecter de %s ?",
+		"logout_requested_by": "%s demande à vous déconnecter.",
+		"stay_signed_in":      "Rester connecté",
+		"still_signed_in":     "Vous êtes toujours connecté.",
+		"signed_out":          "Vous avez été déconnecté.",
 	},
 }
 

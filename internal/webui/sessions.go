@@ -12,12 +12,25 @@ import (
 // DefaultSessionTTL is how long a browser stays signed in.
 const DefaultSessionTTL = 12 * time.Hour
 
+// SessionStore is what Sessions needs from storage: browser sessions,
+// looked up by the hash of their cookie, and their users.
+type SessionStore interface {
+	CreateBrowserSession(ctx context.Context, s storage.BrowserSession) error
+	GetBrowserSession(ctx context.Context, workspaceID string, idHash []byte) (storage.BrowserSession, error)
+	// DeleteBrowserSession removes one session by its public ID.
+	DeleteBrowserSession(ctx context.Context, workspaceID, id string) error
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+}
+
+// The production implementation.
+var _ SessionStore = storage.Storage(nil)
+
 // Sessions manages browser sessions of the workspaces' users. The pages
 // of the flow reach the browser-binding cookie and CSRF tokens through its
 // Cookies, so that every cookie follows the one decision of CookiesFor.
 type Sessions struct {
 	Cookies
-	Store storage.Storage
+	Store SessionStore
 	Now   func() time.Time
 	TTL   time.Duration // 0: DefaultSessionTTL
 }

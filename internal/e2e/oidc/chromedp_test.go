@@ -28,8 +28,9 @@ func clippedHTML(ctx context.Context, tg *chromedp.Target) (string, error) {
 // TestBrowserChromium: a real chromium signs in, consents and lands on a
 // loopback redirect URI; the code is exchanged with golang.org/x/oauth2
 // and PKCE; go-oidc verifies the ID token; the refresh token rotates.
-// Screenshots of the sign-in, consent and error pages are saved under
-// LATCHKEY_TEST_ARTIFACTS (or a temporary directory).
+// Screenshots of the sign-in, consent, error and logout confirmation
+// pages are saved under LATCHKEY_TEST_ARTIFACTS (or a temporary
+// directory).
 func TestBrowserChromium(t *testing.T) {
 	t.Parallel()
 	e2etest.SkipWithoutChromium(t)
@@ -79,7 +80,33 @@ func TestBrowserChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("error")),
 		e2etest.Screenshot(shots, "error.png"),
 	)
+	browserLogout(t, ctx, e, c.ID, shots)
 	t.Logf("screenshots in %s", shots)
+}
+
+// browserLogout: a logout request without id_token_hint asks first
+// (SECURITY.md W8); "Stay signed in" keeps the session, "Sign out" ends
+// it. The confirmation page is saved as logout-confirm.png.
+func browserLogout(t *testing.T, ctx context.Context, e *env, clientID, shots string) {
+	t.Helper()
+	logoutURL := e.issuer + "/oauth2/logout?client_id=" + url.QueryEscape(clientID)
+	browserSteps.Run(t, ctx, "logout confirmation page",
+		chromedp.Navigate(logoutURL),
+		chromedp.WaitVisible(chromedp.ID("logout-confirm-form")),
+		e2etest.Screenshot(shots, "logout-confirm.png"),
+		chromedp.Click(chromedp.ID("logout-stay")),
+		chromedp.WaitVisible(chromedp.ID("message")),
+		chromedp.Navigate(e.issuer+"/account"),
+		chromedp.WaitVisible(chromedp.ID("logout-form")),
+	)
+	browserSteps.Run(t, ctx, "logout confirmed",
+		chromedp.Navigate(logoutURL),
+		chromedp.WaitVisible(chromedp.ID("logout-confirm-form")),
+		chromedp.Click(chromedp.ID("logout-confirm")),
+		chromedp.WaitVisible(chromedp.ID("message")),
+		chromedp.Navigate(e.issuer+"/account"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+	)
 }
 
 // verifyBrowserTokens exchanges the code with x/oauth2 and PKCE, verifies

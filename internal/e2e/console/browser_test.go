@@ -1,9 +1,7 @@
-package console_test
+package console
 
 import (
-	"context"
 	"encoding/pem"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,12 +12,14 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/latchkey/latchkey/adminclient"
 	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
-// steps gives each step of the seed guide 15 seconds; a failure shows the
-// text of the page's <main>.
-var steps = e2etest.Steps{Timeout: 15 * time.Second, Page: chromedp.Text(chromedp.CSS("main"))}
+const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// codeRE finds the one-time code in the message that "View secret" sends.
+var codeRE = regexp.MustCompile(`code is (\d{6})`)
 
 // TestBrowserSeedFlow walks the seed guide in a real chromium: create the first admin on the setup page, sign in, create a
 // service with the scopes api and refresh_token, create the client named
@@ -29,16 +29,18 @@ var steps = e2etest.Steps{Timeout: 15 * time.Second, Page: chromedp.Text(chromed
 // Screenshots of every tab, and of a 390px-wide screen, go to
 // LATCHKEY_TEST_ARTIFACTS/<test> (or a temporary directory).
 func TestBrowserSeedFlow(t *testing.T) {
+	t.Parallel()
 	e2etest.SkipWithoutChromium(t)
 	e := startServer(t)
 	ctx := chromium(t)
 	shots := e2etest.ArtifactsDir(t)
 	const pw = "correct horse battery staple"
+	e.leaks.Add(pw)
 
 	steps.Run(t, ctx, "setup page: create the first admin",
 		chromedp.Navigate(e.base+"/console/"),
 		chromedp.WaitVisible(chromedp.ID("bootstrap_token")),
-		chromedp.SendKeys(chromedp.ID("bootstrap_token"), adminToken),
+		chromedp.SendKeys(chromedp.ID("bootstrap_token"), e.adminToken),
 		chromedp.SendKeys(chromedp.ID("username"), "root"),
 		chromedp.SendKeys(chromedp.ID("email"), "root@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
@@ -108,7 +110,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		e2etest.Screenshot(shots, "05-client-oauth.png"),
 	)
 	certFile := filepath.Join(t.TempDir(), "cmdb.crt")
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert(t, "cloudaware-cmdb", time.Now().Add(20*24*time.Hour))})
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e2etest.SelfSignedCert(t, "cloudaware-cmdb", time.Now().Add(20*24*time.Hour))})
 	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("send-code")),
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
-	code := waitCode(t, e.box)
+	code := e.box.WaitFor(t, codeRE)[1]
 	steps.Run(t, ctx, "enter the code",
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("reveal")),
@@ -172,6 +174,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	if err != nil || strings.TrimSpace(secret) == "" {
 		t.Fatalf("secret not shown: %q %v", secret, err)
 	}
+	e.leaks.Add(strings.TrimSpace(secret))
 	steps.Run(t, ctx, "narrow screen (390px)",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)),
 		e2etest.Screenshot(shots, "11-narrow-credentials.png"),
@@ -200,70 +203,18 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 }
 
-// waitCode reads the 6-digit code from the last delivered message.
-func waitCode(t *testing.T, box *mailbox) string {
-	t.Helper()
-	re := regexp.MustCompile(`code is (\d{6})`)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(box.last()); m != nil {
-			return m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no code delivered: %q", box.last())
-	return ""
-}
-
-// chromium starts a headless Debian chromium for the test.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	return e2etest.Chromium(t, chromedp.Headless, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
-}
-
-// waitText waits until the element's text contains want.
-func waitText(sel, want string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		for {
-			if got, err := chromedp.Text(chromedp.CSS(sel))(ctx, tg); err == nil && strings.Contains(got, want) {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	})
-}
-
-// checkbox clicks the box when its state differs from want, as a person
-// would (keyboard and mouse both toggle it the same way).
-func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		on, err := chromedp.JavascriptAttribute[bool](chromedp.CSS(sel), "checked")(ctx, tg)
-		if err != nil || on == want {
-			return err
-		}
-		_, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg)
-		return err
-	})
-}
-
 // TestBrowserInitialAccessTokens creates an initial access token in a
 // real chromium (docs/security.md R2, console part): the form starts as
 // the narrow default policy, a refused pattern is shown next to its
 // field, and the token is shown once. Screenshots of the form, the
 // refusal, the created token and the list go to LATCHKEY_TEST_ARTIFACTS.
 func TestBrowserInitialAccessTokens(t *testing.T) {
+	t.Parallel()
 	e2etest.SkipWithoutChromium(t)
 	e := startServer(t)
-	b := e.browser()
-	tok := b.setupAdmin(t)
-	b.post("/console/w/default/services/new", url.Values{"csrf_token": {tok}, "name": {"Orders"},
-		"identifier": {"https://api.example/orders"}, "scopes": {"orders:read Read orders\norders:write Change orders"}})
+	e.createSuperAdmin(t, "root", "correct horse battery")
+	e.createService(t, "Orders", "https://api.example/orders",
+		adminclient.Scope{Name: "orders:read", Description: "Read orders"}, adminclient.Scope{Name: "orders:write", Description: "Change orders"})
 	ctx := chromium(t)
 	shots := e2etest.ArtifactsDir(t)
 	submit := chromedp.CSS(`form[action$="/initial-access-tokens/new"] button[type=submit]`)
@@ -313,6 +264,7 @@ func TestBrowserInitialAccessTokens(t *testing.T) {
 	if err != nil || !strings.HasPrefix(strings.TrimSpace(token), "lki_") {
 		t.Fatalf("token not shown: %q %v", token, err)
 	}
+	e.leaks.Add(strings.TrimSpace(token))
 	steps.Run(t, ctx, "the list",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
