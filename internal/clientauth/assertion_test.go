@@ -345,8 +345,8 @@ func TestAssertionDescriptions(t *testing.T) {
 			if strings.Contains(oe.Description, tc.log) || !strings.Contains(oe.Cause.Error(), tc.log) {
 				t.Fatalf("detail %q: want it in the cause %q only, not in the description", tc.log, oe.Cause)
 			}
-			var entry struct{ Msg, Error string }
-			if err := json.Unmarshal(logged.Bytes(), &entry); err != nil || !strings.Contains(entry.Error, tc.log) {
+			var entry struct{ Msg, Cause string }
+			if err := json.Unmarshal(logged.Bytes(), &entry); err != nil || !strings.Contains(entry.Cause, tc.log) {
 				t.Fatalf("log %s (%v) lacks the detail %q", logged.Bytes(), err, tc.log)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 )
 
@@ -48,7 +49,7 @@ func invalidRequest(description string) *oauth2.Error {
 // the request may succeed when retried, and it must never look like a
 // successful authentication (SECURITY.md I8).
 func serverError(cause error) *oauth2.Error {
-	return oauth2.Wrap(oauth2.ErrTemporarilyUnavailable, "the server could not complete the request; try again", cause)
+	return endpoint.ErrUnavailable(cause)
 }
 
 // budget charges a failed attempt to the client's and the remote address's
@@ -92,14 +93,14 @@ func budgetKeys(wsID, clientID, remoteIP string) []string {
 // logFailure records why an authentication failed. Causes never contain
 // secrets or assertions: they are our own sentinel errors, jwtx validation
 // texts and storage errors.
+//
+// The level is the endpoint layer's (endpoint.LogFailure): a storage
+// failure is a warning, one caused by the client going away only a debug
+// line, so neither fakes an outage on dashboards.
 func (a *Authenticator) logFailure(ctx context.Context, wsID, clientID string, err error) {
-	level := slog.LevelDebug
-	if oauth2.AsError(err).Code == oauth2.ErrTemporarilyUnavailable {
-		level = slog.LevelError
-	}
 	if len(clientID) > maxClientIDLength {
 		clientID = clientID[:maxClientIDLength]
 	}
-	a.logger().LogAttrs(ctx, level, "client authentication failed",
-		slog.String("workspace", wsID), slog.String("client_id", clientID), slog.String("error", err.Error()))
+	endpoint.LogFailure(ctx, a.logger(), "client authentication failed", oauth2.AsError(err),
+		slog.String("workspace", wsID), slog.String("client_id", clientID))
 }

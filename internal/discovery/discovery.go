@@ -88,7 +88,7 @@ type Metadata struct {
 	IntrospectionEndpointAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 
-	// Authorization code flow and OpenID Connect (issue 5; OpenID Connect
+	// Authorization code flow and OpenID Connect (OpenID Connect
 	// Discovery 1.0 §3, RFC 9207 §3, RFC 7636 §6.2).
 	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
 	UserInfoEndpoint                           string   `json:"userinfo_endpoint"`

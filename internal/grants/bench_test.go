@@ -25,7 +25,7 @@ func httptestPost(h http.Handler, target string, form url.Values, id, secret str
 // BenchmarkTokenEndpointClientCredentials measures the whole in-process
 // token endpoint (form parsing, client_secret_basic, scope policy,
 // signing) per signing algorithm. Compare with the raw signing rate of the
-// same key (issue 2, item 12).
+// same key.
 func BenchmarkTokenEndpointClientCredentials(b *testing.B) {
 	for _, alg := range oauth2.SigningAlgs {
 		b.Run(alg, func(b *testing.B) {

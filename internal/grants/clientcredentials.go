@@ -63,7 +63,7 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request, p clientC
 }
 
 // serviceUserSubject is the sub of a client_credentials token: the client
-// itself, or the service user the client names (issue 3 point 8, CMiC);
+// itself, or the service user the client names;
 // client_id still names the client. The user must exist, be active and be
 // a service user, checked on every request so disabling it takes effect.
 func (h *Handler) serviceUserSubject(ctx context.Context, req *request) (string, error) {

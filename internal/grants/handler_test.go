@@ -478,7 +478,7 @@ func (m *fakeMetrics) events() []string {
 }
 
 // writeCounter fails the test on any storage write: the client_credentials
-// path must not write to the database (issue 2, item 12).
+// path must not write to the database.
 type writeCounter struct {
 	storage.Storage
 	mu     sync.Mutex

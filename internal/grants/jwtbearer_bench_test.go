@@ -16,8 +16,8 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// BenchmarkJWTBearer measures the in-process JWT bearer grant (issue 3
-// point 10): an RS256 assertion verified against an uploaded certificate,
+// BenchmarkJWTBearer measures the in-process JWT bearer grant
+// (docs/benchmarks.md): an RS256 assertion verified against an uploaded certificate,
 // the user looked up, the jti spent in SQLite, and an access token signed
 // with the workspace key (RS256 or ES256). The "raw" sub-benchmark is the
 // floor measured in the same run: one RS256 verification plus one signature

@@ -13,8 +13,7 @@ import (
 )
 
 // FuzzJWTBearerAssertion: no assertion, in either request shape, produces
-// a 5xx or a panic; only a genuine assertion is accepted (SECURITY.md A,
-// issue 2 point 10).
+// a 5xx or a panic; only a genuine assertion is accepted (SECURITY.md A).
 func FuzzJWTBearerAssertion(f *testing.F) {
 	bearerKeys(f)
 	fx := newFixture(f, oauth2.AlgES256)

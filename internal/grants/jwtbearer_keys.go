@@ -70,7 +70,7 @@ func errBadAlgorithm(tok *jwtx.Token) error {
 }
 
 // verifyBearerHMAC accepts HS256 keyed by the client secret when the
-// client explicitly allows it (issue 3 point 4).
+// client explicitly allows it.
 func (h *Handler) verifyBearerHMAC(req *request, tok *jwtx.Token) error {
 	c := req.client
 	if c.JWTBearer == nil || !c.JWTBearer.AllowHS256 || tok.Header.Alg != "HS256" ||

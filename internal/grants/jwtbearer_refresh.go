@@ -14,8 +14,8 @@ import (
 const familyIDLength = 22
 
 // bearerRefresh reports whether a JWT bearer response carries a refresh
-// token (issue 3 point 6: none unless the client enables them for this
-// grant). The client must also be allowed the refresh_token grant, the
+// token: none unless the client enables them for this
+// grant. The client must also be allowed the refresh_token grant, the
 // only way to redeem one: the service layer refuses the setting without
 // it, and a client whose grant type is removed later gets none, as
 // wantsRefresh does for the code flow.

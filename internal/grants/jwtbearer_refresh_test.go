@@ -93,7 +93,7 @@ func (f *bearerFixture) liveFamilies(t *testing.T, userID, clientID string) int6
 	return n
 }
 
-// TestJWTBearerRefreshTokens is issue 3 point 6: no refresh token unless
+// TestJWTBearerRefreshTokens: no refresh token unless
 // the client enables them for the grant; then one that the unchanged
 // refresh_token grant redeems (rotation, reuse detection, active user).
 func TestJWTBearerRefreshTokens(t *testing.T) {
@@ -188,7 +188,7 @@ func TestJWTBearerRefreshTokens(t *testing.T) {
 				t.Fatalf("description %q", e.Description)
 			}
 		}},
-		{"flag on: user taken out of the pre-authorized profile cannot refresh (issue 3 point 5)", func(t *testing.T, f *bearerFixture) {
+		{"flag on: user taken out of the pre-authorized profile cannot refresh", func(t *testing.T, f *bearerFixture) {
 			f.client(t, storage.Client{ID: "jb-preauth", Scopes: allScopes, TokenEndpointAuthMethod: oauth2.AuthClientSecretPost,
 				GrantTypes: []string{oauth2.GrantJWTBearer, oauth2.GrantRefreshToken},
 				JWTBearer: &storage.JWTBearerSettings{RefreshTokens: true, PreAuth: storage.PreAuthAdminApproved,

@@ -14,10 +14,9 @@ import (
 // maxSubjectLength bounds a subject or mapped claim before it reaches storage.
 const maxSubjectLength = 512
 
-// mapSubject finds the user the assertion speaks for (issue 3 point 5,
-// SECURITY.md C8): for the client's own assertions by the client's user
+// mapSubject finds the user the assertion speaks for (SECURITY.md C8): for the client's own assertions by the client's user
 // field; for a trusted issuer by its fixed service user or its claim
-// mapping, which may only name a service user (point 8). The user must
+// mapping, which may only name a service user. The user must
 // exist in this workspace and be active (C3).
 func (h *Handler) mapSubject(ctx context.Context, req *request, src assertionSource, tok *jwtx.Token) (storage.User, error) {
 	var (
@@ -99,8 +98,8 @@ func (h *Handler) issuerUser(ctx context.Context, wsID string, ti *storage.Trust
 	}
 }
 
-// preAuthorized applies the client's pre-authorization policy (issue 3
-// point 5): everyone only under an explicit "all users may
+// preAuthorized applies the client's pre-authorization policy
+// (docs/security.md R1): everyone only under an explicit "all users may
 // self-authorize"; otherwise, and by default (no settings, or no
 // pre_auth), only the listed users and members of the listed profiles, so
 // a client nobody approved issues no user tokens (docs/security.md R1).

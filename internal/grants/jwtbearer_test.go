@@ -125,8 +125,8 @@ func b64Decode(s string) ([]byte, error) {
 
 // TestJWTBearerCMiCFlow: an external IdP (an HTTPS server publishing its
 // JWKS) issues a JWT whose cmicuser claim is tenant||svc-user; client
-// "cmic" presents it and gets our token for that service user (issue 3
-// points 7 and 8).
+// "cmic" presents it and gets our token for that service user (README
+// "Users and the JWT bearer grant", the CMiC guide).
 func TestJWTBearerCMiCFlow(t *testing.T) {
 	f := newBearerFixture(t)
 	tb := decodeToken(t, f.postCMiC(t, "cmic", f.idpAssertion(t)))
@@ -155,7 +155,7 @@ func TestJWTBearerA5UnknownKidRefetchBounded(t *testing.T) {
 	}
 }
 
-// TestServiceUserClientCredentials is issue 3 point 8: a client naming a
+// TestServiceUserClientCredentials: a client naming a
 // service user gets client_credentials tokens whose sub is that user.
 func TestServiceUserClientCredentials(t *testing.T) {
 	f := newBearerFixture(t)
@@ -225,7 +225,7 @@ func TestJWTBearerC7Replay(t *testing.T) {
 	assertError(t, f.postRows(t, a), http.StatusBadRequest, "invalid_grant")
 }
 
-// TestJWTBearerHS256 is issue 3 point 4: HS256 keyed by the client secret,
+// TestJWTBearerHS256: HS256 keyed by the client secret,
 // only when the client allows it.
 func TestJWTBearerHS256(t *testing.T) {
 	f := newBearerFixture(t)
@@ -247,7 +247,7 @@ func TestJWTBearerHS256(t *testing.T) {
 }
 
 // TestJWTBearerUserFieldsAndAudiences covers the user field mapping and the
-// accepted audiences (issue 3 points 4, 5).
+// accepted audiences.
 func TestJWTBearerUserFieldsAndAudiences(t *testing.T) {
 	f := newBearerFixture(t)
 	now := time.Now()

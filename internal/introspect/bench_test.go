@@ -22,7 +22,7 @@ func serve(h http.Handler, target, id, secret string, form url.Values) *httptest
 
 // BenchmarkIntrospect measures in-process introspection of an active JWT
 // access token by a resource server (signature check, client state,
-// one revocation lookup). Goal: >= 15,000/s on 2 cores (issue 2, item 12).
+// one revocation lookup). Goal: >= 15,000/s on 2 cores.
 func BenchmarkIntrospect(b *testing.B) {
 	for _, alg := range oauth2.SigningAlgs {
 		b.Run(alg, func(b *testing.B) { benchmarkIntrospect(b, alg) })

@@ -33,7 +33,7 @@
 // refresh tokens are told apart by their "lkrt_" prefix, and a hint may not
 // change the answer (I4).
 //
-// # Refresh tokens and token families (issue 5)
+// # Refresh tokens and token families
 //
 // Refresh tokens are opaque and looked up by hash; only the client they
 // were issued to sees them active, and only the current generation of a

@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/tokens"
 )
 
-// Refresh tokens (issue 5) are opaque "lkrt_" values stored as hashes and
+// Refresh tokens are opaque "lkrt_" values stored as hashes and
 // grouped in token families; access tokens of the code flow name their
 // family in the "rtf" claim. Revoking a refresh token revokes its family,
 // which makes the family's access tokens inactive too (RFC 7009 §2.1:

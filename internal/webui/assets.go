@@ -16,7 +16,7 @@ var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // ValidColor reports whether c may be used as a branding colour.
 func ValidColor(c string) bool { return colorPattern.MatchString(c) }
 
-// WorkspaceLookup resolves an enabled workspace by ID (grants.LookupWorkspace).
+// WorkspaceLookup resolves an enabled workspace by ID (endpoint.LookupWorkspace).
 type WorkspaceLookup func(ctx context.Context, id string) (storage.Workspace, error)
 
 // Assets serves the shared stylesheet and script, and each workspace's
