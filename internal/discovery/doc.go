@@ -21,17 +21,14 @@
 // the assertion algorithms are the allowlists client authentication
 // enforces, and scopes_supported lists the workspace's scopes.
 //
-// Only fields that are true are served. Latchkey has no authorization
-// endpoint yet and issues no ID tokens, so authorization_endpoint,
-// subject_types_supported, id_token_signing_alg_values_supported and
-// code_challenge_methods_supported are absent. RFC 8414 §2 nevertheless
-// makes response_types_supported REQUIRED; it is served as an empty array,
-// the one truthful value ("no response type is supported"), rather than
-// omitting a required member or claiming "code". Strict OpenID Connect
-// relying parties that insist on the OIDC-only required members will not
-// accept the document until those features exist; OAuth clients and
-// libraries (golang.org/x/oauth2, go-oidc's key set) need only issuer,
-// token_endpoint and jwks_uri.
+// Only fields that are true are served: the authorization endpoint,
+// UserInfo, end_session_endpoint, response_types_supported ("code"),
+// response modes, subject types, ID token algorithms and PKCE methods come
+// from the same lists the authorization endpoint and the OpenID Connect
+// handlers enforce (addAuthorizationFlow); request_parameter_supported and
+// request_uri_parameter_supported are false because request objects are
+// answered with request_not_supported and request_uri_not_supported
+// (SECURITY.md E9).
 //
 // # Caching
 //
