@@ -133,6 +133,11 @@ type OAuthClient struct {
 	// ClientSecret is present only in create, rotate-secret and (when a
 	// first secret was issued) update responses (docs/security.md D3).
 	ClientSecret string `json:"client_secret,omitempty"`
+	// Warnings are things the administrator should know about the
+	// client's settings, such as a subject_format that changes when the
+	// user is renamed; absent when there are none. Every response carries
+	// them, so the warning is seen on create, update and read alike.
+	Warnings []string `json:"warnings,omitempty"`
 	ClientFlow
 }
 
@@ -149,10 +154,17 @@ type ClientFlow struct {
 	Trusted                  *bool                 `json:"trusted,omitempty"`
 	RequirePKCE              *bool                 `json:"require_pkce,omitempty"`
 	SubjectType              *string               `json:"subject_type,omitempty"`
+	SubjectFormat            *string               `json:"subject_format,omitempty"`
 	SectorIdentifierURI      *string               `json:"sector_identifier_uri,omitempty"`
 	PostLogoutRedirectURIs   *[]string             `json:"post_logout_redirect_uris,omitempty"`
 	IDTokenSignedResponseAlg *string               `json:"id_token_signed_response_alg,omitempty"`
 	RefreshTokens            *RefreshTokenSettings `json:"refresh_tokens,omitempty"`
+	// AccessTokenFormat is "jwt" (RFC 9068, the default) or "opaque"
+	// (reference tokens that only introspection resolves).
+	AccessTokenFormat *string `json:"access_token_format,omitempty"`
+	// IDTokenTTL is the ID token lifetime in seconds; 0 means the access
+	// token's.
+	IDTokenTTL *int64 `json:"id_token_ttl,omitempty"`
 }
 
 // RefreshTokenSettings are a client's refresh token rules; durations are

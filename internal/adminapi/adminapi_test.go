@@ -21,12 +21,12 @@ import (
 const adminToken = "test-admin-token"
 
 type api struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	env *servicetest.Env
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	t.Helper()
 	env := servicetest.New(t)
 	mux := http.NewServeMux()

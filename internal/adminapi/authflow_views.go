@@ -15,17 +15,19 @@ type clientFlow adminclient.ClientFlow
 
 func clientFlowView(c storage.Client) adminclient.ClientFlow {
 	pkce := c.PKCERequired()
-	subject := c.SubjectType
-	if subject == "" {
-		subject = service.SubjectPublic
+	format := c.EffectiveSubjectFormat()
+	subject := service.SubjectPublic
+	if format == storage.SubjectFormatPairwise {
+		subject = service.SubjectPairwise
 	}
 	v := adminclient.ClientFlow{
 		PolicyURI: &c.PolicyURI, TOSURI: &c.TOSURI, ClientURI: &c.ClientURI, LogoURI: &c.LogoURI,
-		Trusted: &c.Trusted, RequirePKCE: &pkce, SubjectType: &subject,
+		Trusted: &c.Trusted, RequirePKCE: &pkce, SubjectType: &subject, SubjectFormat: &format,
 		SectorIdentifierURI: &c.SectorIdentifierURI, IDTokenSignedResponseAlg: &c.IDTokenSignedResponseAlg,
 	}
 	uris := nonNil(c.PostLogoutRedirectURIs)
 	v.PostLogoutRedirectURIs = &uris
+	v.AccessTokenFormat, v.IDTokenTTL = tokenSettingsView(c)
 	if r := c.RefreshTokens; r != nil {
 		v.RefreshTokens = &adminclient.RefreshTokenSettings{Always: r.Always, NoRotation: r.NoRotation,
 			GracePeriod: toSeconds(r.GracePeriod), IdleTTL: toSeconds(r.IdleTTL), AbsoluteTTL: toSeconds(r.AbsoluteTTL)}
@@ -36,7 +38,7 @@ func clientFlowView(c storage.Client) adminclient.ClientFlow {
 func (f clientFlow) presentationPatch() service.PresentationPatch {
 	return service.PresentationPatch{
 		PolicyURI: f.PolicyURI, TOSURI: f.TOSURI, ClientURI: f.ClientURI, LogoURI: f.LogoURI,
-		Trusted: f.Trusted, RequirePKCE: f.RequirePKCE, SubjectType: f.SubjectType,
+		Trusted: f.Trusted, RequirePKCE: f.RequirePKCE, SubjectType: f.SubjectType, SubjectFormat: f.SubjectFormat,
 	}
 }
 
@@ -64,7 +66,9 @@ func (f clientFlow) withFlow(in service.ClientInput) service.ClientInput {
 	in.Presentation = service.Presentation{
 		PolicyURI: deref(f.PolicyURI), TOSURI: deref(f.TOSURI), ClientURI: deref(f.ClientURI), LogoURI: deref(f.LogoURI),
 		Trusted: deref(f.Trusted), RequirePKCE: f.RequirePKCE, SubjectType: deref(f.SubjectType),
+		SubjectFormat: deref(f.SubjectFormat),
 	}
 	in.AuthFlowSettings = f.authFlowPatch().Apply(in.AuthFlowSettings)
+	in.TokenSettings = f.tokenSettings()
 	return in
 }

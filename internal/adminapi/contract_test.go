@@ -56,6 +56,13 @@ var componentTypes = map[string][]reflect.Type{
 	"JWTBearerSettings":    {typeOf[ac.JWTBearerSettings]()},
 	"TrustedIssuer":        {typeOf[ac.TrustedIssuer]()},
 	"TrustedIssuerWrite":   {typeOf[ac.TrustedIssuerRequest]()},
+	"Policy":               {typeOf[ac.Policy]()},
+	"PolicyRule":           {typeOf[ac.PolicyRule]()},
+	"PolicyWrite":          {typeOf[ac.PolicyRequest]()},
+	"PolicyTemplate":       {typeOf[ac.PolicyTemplate]()},
+	"PolicyTemplateParam":  {typeOf[ac.PolicyTemplateParam]()},
+	"ClientPolicies":       {typeOf[ac.ClientPolicies]()},
+	"PolicyRef":            {typeOf[ac.PolicyRef]()},
 }
 
 // inlineTypes names the Go type of each schema written inline in an
@@ -68,6 +75,10 @@ var inlineTypes = map[string]reflect.Type{
 	"listUsers 200":                    typeOf[ac.Page[ac.User]](),
 	"listProfiles 200":                 typeOf[ac.Page[ac.Profile]](),
 	"listTrustedIssuers 200":           typeOf[ac.Page[ac.TrustedIssuer]](),
+	"listPolicies 200":                 typeOf[ac.Page[ac.Policy]](),
+	"listPolicyVersions 200":           typeOf[ac.List[ac.Policy]](),
+	"listPolicyTemplates 200":          typeOf[ac.List[ac.PolicyTemplate]](),
+	"rollbackPolicy request":           typeOf[ac.PolicyRollback](),
 	"listInitialAccessTokens 200":      typeOf[ac.List[ac.InitialAccessToken]](),
 	"listClientCertificates 200":       typeOf[ac.List[ac.Certificate]](),
 	"listUserConsents 200":             typeOf[ac.List[ac.Consent]](),

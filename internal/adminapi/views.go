@@ -167,7 +167,7 @@ func clientView(c storage.Client) adminclient.OAuthClient {
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 		JWKS: json.RawMessage(c.JWKS), JWKSURI: c.JWKSURI, AccessTokenTTL: toSeconds(c.AccessTokenTTL),
 		Metadata: md, Dynamic: c.Dynamic, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		ClientFlow: clientFlowView(c),
+		Warnings: service.SubjectFormatWarnings(c), ClientFlow: clientFlowView(c),
 	}
 }
 
@@ -225,6 +225,7 @@ func (req clientRequest) patch() service.ClientPatch {
 		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: patchJWKS(req.JWKS), JWKSURI: req.JWKSURI,
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
 		PresentationPatch: flow.presentationPatch(), AuthFlowPatch: flow.authFlowPatch(),
+		TokenSettingsPatch: flow.tokenSettingsPatch(),
 	}
 }
 

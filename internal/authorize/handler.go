@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
 )
@@ -64,6 +65,9 @@ type Handler struct {
 	// CodeTTL and RequestTTL override the defaults when > 0.
 	CodeTTL    time.Duration
 	RequestTTL time.Duration
+	// Policies evaluates user policies after sign-in (policy.go); nil
+	// checks none.
+	Policies policy.Checker
 }
 
 // Mount registers the endpoints behind workspace resolution, whose

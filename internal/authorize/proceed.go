@@ -38,6 +38,18 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, f *flow, v *va
 		h.fail(w, r, f, v, err)
 		return
 	}
+	if next != stepLogin {
+		// The user and access policies decide after sign-in, before consent.
+		denied, err := h.checkPolicies(r, f, v, signed.User)
+		if err != nil {
+			h.fail(w, r, f, v, err)
+			return
+		}
+		if denied != nil {
+			h.abandon(w, r, f, v, denied)
+			return
+		}
+	}
 	none := slices.Contains(v.req.Prompt, PromptNone)
 	switch {
 	case next == stepLogin && none:
@@ -90,7 +102,11 @@ func (h *Handler) authenticationFresh(ctx context.Context, v *validated, s webui
 		return false, nil
 	}
 	if v.req.HintSubject != "" {
-		sub, err := h.Subjects.Subject(ctx, v.client, s.User.ID)
+		sub, err := h.Subjects.Subject(ctx, v.client, s.User)
+		var protocol *oauth2.Error
+		if errors.As(err, &protocol) {
+			return false, nil // the user has no sub for this client: the hint names someone else
+		}
 		if err != nil {
 			return false, unavailable(err)
 		}

@@ -37,6 +37,7 @@ type Store struct {
 	clients    map[clientKey]storage.Client
 	scopes     map[string][]storage.ScopeRef
 	dir        directoryCache
+	policies   map[clientKey]storage.Policy
 
 	// bypass is set while the changes feed cannot be read: entries could
 	// be stale, so reads go to the database.
@@ -122,6 +123,8 @@ func (c *Store) invalidate(ch storage.Change) {
 		// Not cached here; OnChange callbacks handle keys.
 	case storage.ChangeUser, storage.ChangeCertificates, storage.ChangeTrustedIssuer:
 		c.invalidateDirectoryLocked(ch)
+	case storage.ChangePolicy:
+		delete(c.policies, clientKey{ch.WorkspaceID, ch.Key})
 	default:
 		// An event kind this version does not know: be safe.
 		c.dropWorkspaceLocked(ch.WorkspaceID)
@@ -135,6 +138,7 @@ func (c *Store) dropWorkspaceLocked(ws string) {
 	delete(c.scopes, ws)
 	c.dropClientsLocked(ws)
 	c.dropDirectoryLocked(ws)
+	c.dropPoliciesLocked(ws)
 }
 
 func (c *Store) dropClientsLocked(ws string) {
@@ -154,6 +158,7 @@ func (c *Store) Flush() {
 	c.clients = map[clientKey]storage.Client{}
 	c.scopes = map[string][]storage.ScopeRef{}
 	c.dir = directoryCache{}
+	c.policies = nil
 }
 
 // wrote invalidates and notifies after a write through the wrapper. It

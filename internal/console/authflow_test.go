@@ -22,7 +22,7 @@ func TestOAuthTabAuthFlowSettings(t *testing.T) {
 	if alg == "" {
 		t.Fatal("the workspace's algorithm is not offered for ID tokens")
 	}
-	resp, body = b.post(client+"/authflow", url.Values{"csrf_token": {tok}, "subject_type": {"public"},
+	resp, body = b.post(client+"/authflow", url.Values{"csrf_token": {tok}, "subject_format": {"id"},
 		"post_logout_redirect_uris": {"https://app.example/bye"}, "id_token_signed_response_alg": {alg},
 		"rt_always": {"on"}, "rt_idle_ttl": {"3600"}})
 	if resp.StatusCode != 200 {

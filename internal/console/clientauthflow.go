@@ -8,8 +8,8 @@ import (
 )
 
 // saveAuthFlow stores the OAuth tab's authorization code and OpenID
-// Connect settings: subject type and sector identifier (OIDC
-// Core §8.1), post-logout redirect URIs, the ID token algorithm and the
+// Connect settings: subject format (subject type pairwise follows it)
+// and sector identifier (OIDC Core §8.1), post-logout redirect URIs, the ID token algorithm and the
 // refresh token settings, through the same UpdateClient as the API.
 func (h *Handler) saveAuthFlow(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	f := formOf(r)
@@ -23,7 +23,7 @@ func (h *Handler) saveAuthFlow(w http.ResponseWriter, r *http.Request, c *reqCtx
 	}
 	logout := splitLines(f.get("post_logout_redirect_uris"))
 	var p service.ClientPatch
-	p.SubjectType = f.str("subject_type")
+	p.SubjectFormat = f.str("subject_format")
 	p.SectorIdentifierURI, p.IDTokenSignedResponseAlg = f.str("sector_identifier_uri"), f.str("id_token_signed_response_alg")
 	p.PostLogoutRedirectURIs, p.RefreshTokens = &logout, &rt
 	ctx, ws, id := r.Context(), c.ws, r.PathValue("id")
@@ -35,13 +35,18 @@ func (h *Handler) saveAuthFlow(w http.ResponseWriter, r *http.Request, c *reqCtx
 type authFlowView struct {
 	RT   storage.RefreshTokenSettings
 	Algs []string
+	// SubjectFormat is the client's, SubjectWarnings what the admin API
+	// warns about it (a username or e-mail subject changes on rename).
+	SubjectFormat   string
+	SubjectWarnings []string
 }
 
 // newAuthFlowView offers the ID token algorithms the service accepts: the
 // workspace's signing algorithm (its keys sign ID tokens), plus the
 // client's current value should it differ after a workspace change.
 func newAuthFlowView(ws storage.Workspace, cl storage.Client) authFlowView {
-	v := authFlowView{Algs: []string{ws.Settings.SigningAlg}}
+	v := authFlowView{Algs: []string{ws.Settings.SigningAlg}, SubjectFormat: cl.EffectiveSubjectFormat(),
+		SubjectWarnings: service.SubjectFormatWarnings(cl)}
 	if a := cl.IDTokenSignedResponseAlg; a != "" && a != ws.Settings.SigningAlg {
 		v.Algs = append(v.Algs, a)
 	}

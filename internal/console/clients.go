@@ -273,6 +273,11 @@ func oauthPatch(f form, verr *fieldErrs) service.ClientPatch {
 		ttl = 0 // empty: the workspace default
 	}
 	p.AccessTokenTTL = &ttl
+	p.AccessTokenFormat = f.str("access_token_format")
+	if f.str("id_token_ttl") != nil {
+		idTTL, _ := verr.seconds(f, "id_token_ttl", "id_token_ttl") // empty: the access token lifetime
+		p.IDTokenTTL = &idTTL
+	}
 	return p
 }
 

@@ -1,19 +1,10 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
@@ -28,40 +19,14 @@ type jwtBearerSigner struct {
 
 func newJWTBearerSigner(t *testing.T) jwtBearerSigner {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "e2e-jwt-bearer"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jwtBearerSigner{key: key, certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+	s := e2etest.NewAssertionSigner(t)
+	return jwtBearerSigner{key: s.Key, certPEM: s.CertPEM}
 }
 
 // assertion signs an RS256 JWT bearer assertion with kid "e2e".
 func (s jwtBearerSigner) assertion(t *testing.T, iss, sub, aud string) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	payload, _ := json.Marshal(map[string]any{"iss": iss, "sub": sub, "aud": aud, "iat": now.Unix(),
-		"exp": now.Add(5 * time.Minute).Unix(), "jti": e2etest.RandomToken(16)})
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return e2etest.AssertionSigner{Key: s.key, CertPEM: s.certPEM}.Assertion(t, iss, sub, aud)
 }
 
 // TestJWTBearerMultiProcess starts two `latchkey serve` processes on one

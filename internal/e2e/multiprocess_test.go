@@ -84,6 +84,9 @@ func TestMultiProcess(t *testing.T) {
 			wantActive(t, dir.check.introspect(t, ws, tok, cred), false)
 		})
 	}
+	t.Run("opaque token issued by 1 revoked at 2 inactive at 1", func(t *testing.T) {
+		opaqueAcrossProcesses(t, p1, p2, ws)
+	})
 	k := newECKey(t, "ec-mp")
 	pk := p1.createClient(t, ws, map[string]any{
 		"name": "pk", "token_endpoint_auth_method": "private_key_jwt", "scopes": []string{"api:read"},

@@ -298,9 +298,9 @@ func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage
 	if err != nil {
 		return issued{}, errUnavailable(err)
 	}
-	sub, err := h.AuthCode.Subjects.Subject(ctx, req.client, user.ID)
+	sub, err := h.userSubject(ctx, req.client, user)
 	if err != nil {
-		return issued{}, errUnavailable(err)
+		return issued{}, err
 	}
 	aud, err := h.userAudience(ctx, req, scopes)
 	if err != nil {
@@ -309,16 +309,16 @@ func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage
 	now := h.now().Truncate(time.Second)
 	ttl := h.accessTokenTTL(req.ws, req.client)
 	scope := strings.Join(scopes, " ")
-	at, err := tokens.Mint(signer, tokens.AccessToken{
+	at, err := h.mintAccessToken(ctx, req, signer, tokens.AccessToken{
 		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, Scope: scope, JTI: tokens.NewJTI(),
 		Audience: aud, IssuedAt: now, ExpiresAt: now.Add(ttl), Extra: map[string]any{oidc.FamilyClaim: fam.ID},
 	})
 	if err != nil {
-		return issued{}, errUnavailable(err)
+		return issued{}, err
 	}
 	out := issued{resp: &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}}
 	if slices.Contains(scopes, oidc.ScopeOpenID) {
-		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, ttl); err != nil {
+		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, idTokenTTL(req.client, ttl)); err != nil {
 			return issued{}, err
 		}
 	}

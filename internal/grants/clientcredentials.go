@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
@@ -59,11 +60,19 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request, p clientC
 	if err != nil {
 		return nil, err
 	}
+	req.resources = p.resources
+	if err := h.checkMachinePolicy(ctx, req, grant); err != nil {
+		return nil, err
+	}
+	if err := h.checkAccessPolicies(ctx, req, h.clientUser(ctx, req), grant); err != nil {
+		return nil, err
+	}
 	return h.issueAccessToken(ctx, req, grant, subject)
 }
 
 // serviceUserSubject is the sub of a client_credentials token: the client
-// itself, or the service user the client names;
+// itself, or the service user the client names, in the client's subject
+// format like every user token;
 // client_id still names the client. The user must exist, be active and be
 // a service user, checked on every request so disabling it takes effect.
 func (h *Handler) serviceUserSubject(ctx context.Context, req *request) (string, error) {
@@ -80,21 +89,24 @@ func (h *Handler) serviceUserSubject(ctx context.Context, req *request) (string,
 	case !u.Active || !u.ServiceUser:
 		return "", oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's service user is disabled or not a service user")
 	}
-	return u.ID, nil
+	return h.userSubject(ctx, req.client, u)
 }
 
 // issueAccessToken mints the access token. No refresh token is issued
 // (RFC 6749 §4.4.3 "SHOULD NOT", SECURITY.md D6).
 func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant, subject string) (*tokenResponse, error) {
-	signer, err := h.Keys.Signer(ctx, req.ws.ID)
-	if err != nil {
-		return nil, errUnavailable(err)
+	var signer signing.Signer
+	if !req.client.OpaqueAccessTokens() {
+		var err error
+		if signer, err = h.Keys.Signer(ctx, req.ws.ID); err != nil {
+			return nil, errUnavailable(err)
+		}
 	}
 	// Whole seconds, so that exp - iat equals expires_in exactly.
 	now := h.now().Truncate(time.Second)
 	ttl := h.accessTokenTTL(req.ws, req.client)
 	scope := strings.Join(grant.scopes, " ")
-	raw, err := tokens.Mint(signer, tokens.AccessToken{
+	raw, err := h.mintAccessToken(ctx, req, signer, tokens.AccessToken{
 		Issuer:    req.issuer,
 		Subject:   subject,
 		ClientID:  req.client.ID,
@@ -105,7 +117,7 @@ func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scop
 		ExpiresAt: now.Add(ttl),
 	})
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, err
 	}
 	return &tokenResponse{
 		AccessToken: raw,

@@ -2,6 +2,7 @@ package grants
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -42,6 +44,7 @@ type Store interface {
 	authCodeStore
 	refreshStore
 	jwtBearerStore
+	opaqueStore
 }
 
 // The production implementations.
@@ -79,6 +82,9 @@ type Handler struct {
 	// AuthCode holds what the authorization_code and refresh_token grants
 	// need (authcode.go).
 	AuthCode AuthCodeDeps
+	// Policies evaluates the policies attached to clients (policy.go);
+	// nil checks none.
+	Policies policy.Checker
 }
 
 // Mount registers POST /w/{ws}/oauth2/token behind workspace resolution,
@@ -111,6 +117,12 @@ type request struct {
 	// otherwise: authentication evidence, which the JWT bearer grant's
 	// parse reuses rather than parse the same JWT twice.
 	identifiedBy *jwtx.Token
+	// remoteIP is the peer address (endpoint.RemoteIP), and resources the
+	// requested RFC 8707 resources, for policies.
+	remoteIP  string
+	resources []string
+	// claims are the validated claims of the JWT bearer assertion.
+	claims map[string]json.RawMessage
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always
@@ -203,7 +215,8 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 		// no other grant ever goes without client authentication.
 		creq.GrantAssertion = parseBearerAssertion
 	}
-	res, err := h.Auth.Authenticate(ctx, creq, endpoint.RemoteIP(r))
+	req.remoteIP = endpoint.RemoteIP(r)
+	res, err := h.Auth.Authenticate(ctx, creq, req.remoteIP)
 	if err != nil {
 		return err
 	}

@@ -130,11 +130,19 @@ func (h *Handler) jwtBearer(ctx context.Context, req *request, p jwtBearerReques
 	if err != nil {
 		return nil, err
 	}
+	// The user policy is checked in addition to the pre-authorization.
+	req.resources, req.claims = p.resources, tok.Claims.Raw
+	if err := h.checkUserPolicy(ctx, req, user, grant.scopes, grant.audience); err != nil {
+		return nil, err
+	}
+	if err := h.checkAccessPolicies(ctx, req, user, grant); err != nil {
+		return nil, err
+	}
 	if bearerRefresh(req.client) {
 		return h.issueBearerWithRefresh(ctx, req, tok, user, grant.scopes)
 	}
 	return h.issueSpendingJTI(ctx, req, tok, func() (*tokenResponse, error) {
-		sub, err := h.bearerSubject(ctx, req.client, user.ID)
+		sub, err := h.userSubject(ctx, req.client, user)
 		if err != nil {
 			return nil, err
 		}

@@ -23,14 +23,19 @@ func bearerRefresh(c storage.Client) bool {
 	return c.JWTBearer != nil && c.JWTBearer.RefreshTokens && slices.Contains(c.GrantTypes, oauth2.GrantRefreshToken)
 }
 
-// bearerSubject is the sub of a JWT bearer access token: the client's
-// subject identifier for the user (OIDC Core §8), that is the user ID, or
-// the pairwise identifier for a pairwise client. issueUserTokens applies
-// the same rule, so a token refreshed from a JWT bearer family names the
-// user exactly as the first one did.
-func (h *Handler) bearerSubject(ctx context.Context, c storage.Client, userID string) (string, error) {
-	sub, err := h.AuthCode.Subjects.Subject(ctx, c, userID)
-	if err != nil {
+// userSubject is the sub of a user token: the client's subject
+// identifier for the user (OIDC Core §8) in the client's subject format.
+// Every grant that issues user tokens (code, refresh, JWT bearer, a
+// client_credentials service user) goes through it, so a token refreshed
+// from a family names the user exactly as the first one did. A user
+// lacking the format's value is invalid_grant.
+func (h *Handler) userSubject(ctx context.Context, c storage.Client, user storage.User) (string, error) {
+	sub, err := h.AuthCode.Subjects.Subject(ctx, c, user)
+	var protocol *oauth2.Error
+	switch {
+	case errors.As(err, &protocol):
+		return "", protocol
+	case err != nil:
 		return "", errUnavailable(err)
 	}
 	return sub, nil

@@ -71,6 +71,13 @@ func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshReque
 			return nil, err
 		}
 	}
+	// A user the policy no longer admits gets no new tokens either.
+	if err := h.checkUserPolicy(ctx, req, user, scopes, nil); err != nil {
+		return nil, err
+	}
+	if err := h.checkAccessPolicies(ctx, req, user, scopeGrant{scopes: scopes}); err != nil {
+		return nil, err
+	}
 	rotate := req.client.Type == oauth2.ClientPublic || req.client.RefreshTokens == nil || !req.client.RefreshTokens.NoRotation
 	iss, err := h.issueUserTokens(ctx, req, fam, user, scopes, "", rotate)
 	if err != nil {

@@ -42,6 +42,14 @@
 // refresh token revokes its whole family (RFC 7009 §2.1), so the access
 // tokens issued from the same grant become inactive too.
 //
+// # Opaque access tokens
+//
+// A client set to the opaque access token format gets "lkat_" reference
+// tokens. Introspection looks them up by hash (never cached) and answers
+// exactly what it would for the JWT with the same claims, with the same
+// caller policy and checks; revoking one deletes its row, so every process
+// answers inactive at once.
+//
 // # Revocation (RFC 7009)
 //
 // The caller may revoke only tokens issued to itself (RFC 7009 §2.1). A

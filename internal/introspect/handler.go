@@ -45,12 +45,15 @@ type Limiter interface {
 type TokenStore interface {
 	endpoint.WorkspaceStore
 	oidc.SaltStore // pairwise sub of a refresh token's user
+	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
 	GetClient(ctx context.Context, workspaceID, id string) (storage.Client, error)
 	IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error)
 	RevokeToken(ctx context.Context, r storage.RevokedToken) error
 	GetRefreshToken(ctx context.Context, workspaceID string, hash []byte) (storage.TokenFamily, int, error)
 	GetTokenFamily(ctx context.Context, workspaceID, id string) (storage.TokenFamily, error)
 	RevokeTokenFamily(ctx context.Context, workspaceID, id string, now time.Time) error
+	tokens.OpaqueReader
+	DeleteOpaqueToken(ctx context.Context, workspaceID string, hash []byte) error
 }
 
 // The production implementations.
@@ -158,9 +161,12 @@ func (h *Handler) limit(c *call) error {
 }
 
 // verify checks the signature, typ, issuer and expiry of raw against the
-// workspace's keys. ok is false for every token that is not a live access
+// workspace's keys (an opaque token: its stored row, opaque.go). ok is false for every token that is not a live access
 // token of this workspace; err is set only when the keys are unavailable.
 func (h *Handler) verify(ctx context.Context, c *call) (at tokens.AccessToken, ok bool, err error) {
+	if tokens.IsOpaque(c.token) {
+		return h.resolveOpaque(ctx, c)
+	}
 	keys, err := h.Keys.PublicKeys(ctx, c.ws.ID)
 	if err != nil {
 		return tokens.AccessToken{}, false, endpoint.ErrUnavailable(err)

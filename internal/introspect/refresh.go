@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/endpoint"
+	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
@@ -32,7 +33,7 @@ type refreshResponse struct {
 	Active    bool   `json:"active"`
 	Scope     string `json:"scope"`
 	ClientID  string `json:"client_id"`
-	Subject   string `json:"sub"`
+	Subject   string `json:"sub,omitempty"`
 	Issuer    string `json:"iss"`
 	IssuedAt  int64  `json:"iat"`
 	ExpiresAt int64  `json:"exp,omitempty"`
@@ -66,9 +67,9 @@ func (h *Handler) introspectRefresh(ctx context.Context, c *call) (any, error) {
 	if err != nil || !client.Enabled {
 		return inactiveResponse{}, nil
 	}
-	sub, err := (&oidc.Subjects{Store: h.Store}).Subject(ctx, client, fam.UserID)
+	sub, err := h.refreshSubject(ctx, client, fam.UserID)
 	if err != nil {
-		return nil, endpoint.ErrUnavailable(err)
+		return nil, err
 	}
 	resp := refreshResponse{
 		Active: true, Scope: strings.Join(fam.Scopes, " "), ClientID: fam.ClientID, Subject: sub,
@@ -118,4 +119,33 @@ func (h *Handler) familyRevoked(ctx context.Context, wsID string, at tokens.Acce
 func hash(raw string) []byte {
 	s := sha256.Sum256([]byte(raw))
 	return s[:]
+}
+
+// refreshSubject is the sub of a refresh token's user in the client's
+// subject format, as its access tokens carry it. A user who no longer has
+// the format's value (the e-mail address was removed) has no sub: the
+// member is left out (it is optional, RFC 7662 §2.2), and the next refresh
+// fails with invalid_grant.
+func (h *Handler) refreshSubject(ctx context.Context, client storage.Client, userID string) (string, error) {
+	user := storage.User{ID: userID}
+	switch client.EffectiveSubjectFormat() {
+	case storage.SubjectFormatUsername, storage.SubjectFormatEmail:
+		u, err := h.Store.GetUser(ctx, client.WorkspaceID, userID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", endpoint.ErrUnavailable(err)
+		}
+		user = u
+	}
+	sub, err := (&oidc.Subjects{Store: h.Store}).Subject(ctx, client, user)
+	var protocol *oauth2.Error
+	switch {
+	case errors.As(err, &protocol):
+		return "", nil
+	case err != nil:
+		return "", endpoint.ErrUnavailable(err)
+	}
+	return sub, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
+	"github.com/latchkey/latchkey/internal/tokens"
 )
 
 func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +54,9 @@ func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err erro
 	}
 	if at.ClientID != c.caller.ID {
 		return "", errNotIssuedToCaller()
+	}
+	if tokens.IsOpaque(c.token) {
+		return h.revokeOpaque(ctx, c)
 	}
 	err = h.Store.RevokeToken(ctx, storage.RevokedToken{
 		WorkspaceID: c.ws.ID,

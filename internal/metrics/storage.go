@@ -220,3 +220,16 @@ func (i *instrumented) DeleteExpired(ctx context.Context, now time.Time) (int64,
 	n, err := i.s.DeleteExpired(ctx, now)
 	return n, i.count(ctx, err)
 }
+
+func (i *instrumented) CreateOpaqueToken(ctx context.Context, t storage.OpaqueToken) error {
+	return i.count(ctx, i.s.CreateOpaqueToken(ctx, t))
+}
+
+func (i *instrumented) GetOpaqueToken(ctx context.Context, ws string, hash []byte) (storage.OpaqueToken, error) {
+	t, err := i.s.GetOpaqueToken(ctx, ws, hash)
+	return t, i.count(ctx, err)
+}
+
+func (i *instrumented) DeleteOpaqueToken(ctx context.Context, ws string, hash []byte) error {
+	return i.count(ctx, i.s.DeleteOpaqueToken(ctx, ws, hash))
+}

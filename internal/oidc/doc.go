@@ -8,8 +8,10 @@
 //
 // # Subjects
 //
-// A client's subject type is public (sub is the user ID) or pairwise: sub
-// is base64url(SHA-256(sector || 0 || user ID || 0 || salt)) where the
+// A client's subject format (Subjects.Subject) is the user ID (the
+// default: stable), the username or the e-mail address (public subjects
+// that change when the user is renamed), or pairwise: sub is
+// base64url(SHA-256(sector || 0 || user ID || 0 || salt)) where the
 // sector is the host of the client's sector_identifier_uri, or else the
 // host of its redirect URIs (which the service layer requires to be one
 // host), and the salt is a random per-workspace secret kept in the

@@ -137,7 +137,11 @@ func (h *Logout) hintNamesUser(r *http.Request, lr logoutRequest, user storage.U
 	if lr.hint == nil || lr.client == nil {
 		return false, nil
 	}
-	sub, err := h.Subjects.Subject(r.Context(), *lr.client, user.ID)
+	sub, err := h.Subjects.Subject(r.Context(), *lr.client, user)
+	var protocol *oauth2.Error
+	if errors.As(err, &protocol) {
+		return false, nil // the user has no sub for this client: the hint names someone else
+	}
 	if err != nil {
 		return false, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -28,8 +29,9 @@ func (s *saltStore) PairwiseSalt(_ context.Context, _ string, candidate []byte) 
 func TestSubjects(t *testing.T) {
 	s := &Subjects{Store: &saltStore{}}
 	ctx := context.Background()
+	u1 := storage.User{ID: "u1", Username: "ada", Email: "ada@example.test"}
 	pub := storage.Client{ID: "a", RedirectURIs: []string{"https://a.example/cb"}}
-	if sub, _ := s.Subject(ctx, pub, "u1"); sub != "u1" {
+	if sub, _ := s.Subject(ctx, pub, u1); sub != "u1" {
 		t.Fatalf("public sub %q", sub)
 	}
 	a := storage.Client{ID: "a", SubjectType: SubjectPairwise, RedirectURIs: []string{"https://a.example/cb"}}
@@ -37,16 +39,62 @@ func TestSubjects(t *testing.T) {
 	b := storage.Client{ID: "b", SubjectType: SubjectPairwise, RedirectURIs: []string{"https://b.example/cb"}}
 	sb := storage.Client{ID: "c", SubjectType: SubjectPairwise, SectorIdentifierURI: "https://a.example/sector.json",
 		RedirectURIs: []string{"https://c.example/cb"}}
-	subA, _ := s.Subject(ctx, a, "u1")
-	subA2, _ := s.Subject(ctx, a2, "u1")
-	subB, _ := s.Subject(ctx, b, "u1")
-	subSector, _ := s.Subject(ctx, sb, "u1")
-	subOther, _ := s.Subject(ctx, a, "u2")
+	subA, _ := s.Subject(ctx, a, u1)
+	subA2, _ := s.Subject(ctx, a2, u1)
+	subB, _ := s.Subject(ctx, b, u1)
+	subSector, _ := s.Subject(ctx, sb, u1)
+	subOther, _ := s.Subject(ctx, a, storage.User{ID: "u2"})
 	switch {
 	case subA == "u1" || subA != subA2 || subA != subSector:
 		t.Fatalf("same sector must give the same pairwise sub: %q %q %q", subA, subA2, subSector)
 	case subA == subB || subA == subOther:
 		t.Fatal("pairwise subs must differ across sectors and users")
+	}
+}
+
+// TestSubjectFormats: each format names the user as documented; a
+// missing username or e-mail, or one equal to the client's ID (which
+// would pass for a client_credentials token of the client, RFC 9068
+// §2.2), is invalid_grant, never an empty sub.
+func TestSubjectFormats(t *testing.T) {
+	s := &Subjects{Store: &saltStore{}}
+	u := storage.User{ID: "u1", Username: "ada", Email: "ada@example.test"}
+	legacy := storage.Client{ID: "c", SubjectType: SubjectPairwise, RedirectURIs: []string{"https://a.example/cb"}}
+	pairwise, err := s.Subject(t.Context(), legacy, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, format string
+		user         storage.User
+		want, desc   string
+	}{
+		{"default", "", u, "u1", ""},
+		{"id", storage.SubjectFormatID, u, "u1", ""},
+		{"username", storage.SubjectFormatUsername, u, "ada", ""},
+		{"email", storage.SubjectFormatEmail, u, "ada@example.test", ""},
+		{"pairwise", storage.SubjectFormatPairwise, u, pairwise, ""},
+		{"email missing", storage.SubjectFormatEmail, storage.User{ID: "u1", Username: "ada"}, "",
+			"the user has no e-mail address, which this client uses as subject"},
+		{"username missing", storage.SubjectFormatUsername, storage.User{ID: "u1"}, "",
+			"the user has no username, which this client uses as subject"},
+		{"username is the client ID", storage.SubjectFormatUsername, storage.User{ID: "u1", Username: "c"}, "",
+			"the user's username equals the client's ID, so it cannot be this client's subject"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := storage.Client{ID: "c", SubjectFormat: tc.format, RedirectURIs: []string{"https://a.example/cb"}}
+			got, err := s.Subject(t.Context(), c, tc.user)
+			if tc.desc == "" {
+				if err != nil || got != tc.want {
+					t.Fatalf("sub %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			e := oauth2.AsError(err)
+			if got != "" || e.Code != oauth2.ErrInvalidGrant || e.Description != tc.desc {
+				t.Fatalf("sub %q, %v; want invalid_grant %q", got, err, tc.desc)
+			}
+		})
 	}
 }
 

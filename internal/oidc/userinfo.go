@@ -39,6 +39,7 @@ type UserInfoStore interface {
 	endpoint.WorkspaceStore
 	FamilyStore
 	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
+	tokens.OpaqueReader
 }
 
 // The production implementation.
@@ -147,13 +148,9 @@ func bearerToken(r *http.Request) (string, error) {
 // the openid scope; not revoked by jti; issued by the code flow to a
 // client that is still enabled; family not revoked.
 func (h *UserInfo) validate(ctx context.Context, wsID, issuer, raw string) (tokens.AccessToken, storage.TokenFamily, error) {
-	keys, err := h.Keys.PublicKeys(ctx, wsID)
+	at, err := h.verify(ctx, wsID, issuer, raw)
 	if err != nil {
-		return tokens.AccessToken{}, storage.TokenFamily{}, unavailable(err)
-	}
-	at, err := tokens.Verify(raw, keys, issuer, h.now())
-	if err != nil {
-		return at, storage.TokenFamily{}, invalidToken()
+		return at, storage.TokenFamily{}, err
 	}
 	if !slices.Contains(strings.Fields(at.Scope), ScopeOpenID) {
 		return at, storage.TokenFamily{}, oauth2.NewError(oauth2.ErrInsufficientScope, "the access token lacks the openid scope")
@@ -163,6 +160,31 @@ func (h *UserInfo) validate(ctx context.Context, wsID, issuer, raw string) (toke
 		return at, fam, err
 	}
 	return at, fam, nil
+}
+
+// verify checks a JWT access token's signature, issuer and expiry, or
+// reads an opaque token's stored claims (never cached, so a revocation
+// shows at once).
+func (h *UserInfo) verify(ctx context.Context, wsID, issuer, raw string) (tokens.AccessToken, error) {
+	if tokens.IsOpaque(raw) {
+		at, err := tokens.ResolveOpaque(ctx, h.Store, wsID, issuer, raw, h.now())
+		switch {
+		case errors.Is(err, tokens.ErrInactive):
+			return at, invalidToken()
+		case err != nil:
+			return at, unavailable(err)
+		}
+		return at, nil
+	}
+	keys, err := h.Keys.PublicKeys(ctx, wsID)
+	if err != nil {
+		return tokens.AccessToken{}, unavailable(err)
+	}
+	at, err := tokens.Verify(raw, keys, issuer, h.now())
+	if err != nil {
+		return at, invalidToken()
+	}
+	return at, nil
 }
 
 // ActiveFamily returns the family of a user access token when the token is

@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/login"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/ssrf"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -41,6 +42,7 @@ func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 	(&authorize.Handler{
 		Store: s.store, Keys: s.keys, Sessions: sessions, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "authorize"),
+		Policies: &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")},
 	}).Mount(mux)
 	(&login.Handler{
 		Store: s.store, Sessions: sessions, Devices: s.keyring,

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/discovery"
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/introspect"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/ssrf"
 )
@@ -20,12 +21,16 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 	// grant, so a key set is fetched (and its refetch budgeted) once.
 	jwks := ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{})
 	auth := s.clientAuthenticator(jwks)
+	// One policy engine: programs compiled once per policy version, read
+	// through the cached store (invalidated by the change feed).
+	policies := &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")}
 	(&grants.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
 		Defaults:  grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL},
 		JWTBearer: grants.JWTBearerDeps{Secrets: s.keyring, JWKS: jwks},
 		AuthCode:  s.authCodeDeps(),
+		Policies:  policies,
 	}).Mount(mux)
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,

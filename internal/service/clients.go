@@ -44,6 +44,7 @@ type ClientInput struct {
 
 	Presentation
 	AuthFlowSettings
+	TokenSettings
 }
 
 // ClientPatch updates a client; nil fields are left unchanged. JWKS set to
@@ -68,6 +69,7 @@ type ClientPatch struct {
 
 	PresentationPatch
 	AuthFlowPatch
+	TokenSettingsPatch
 }
 
 // ClientWithSecret is a client together with its plaintext secret. Only
@@ -144,10 +146,11 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 	}
 	jwks := s.validateClient(&v, ws, in, scopes)
 	s.validateAuthFlow(&v, ws, in)
+	validateTokenSettings(&v, in.TokenSettings)
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
-	return withAuthFlow(withPresentation(storage.Client{
+	return withTokenSettings(withAuthFlow(withPresentation(storage.Client{
 		WorkspaceID: ws.ID, ID: in.ID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
 		Description: in.Description, ContactEmail: in.ContactEmail, Type: in.Type,
 		GrantTypes: in.GrantTypes, ResponseTypes: in.ResponseTypes, RedirectURIs: in.RedirectURIs,
@@ -156,7 +159,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		AccessTokenTTL: in.AccessTokenTTL, Metadata: in.Metadata, Dynamic: in.Dynamic,
 		RegistrationAccessTokenHash: in.RegistrationAccessTokenHash, Extra: in.Extra,
 		InitialAccessTokenID: in.InitialAccessTokenID, RegistrationPolicy: in.RegistrationPolicy,
-	}, in.Presentation), in.AuthFlowSettings), nil
+	}, in.Presentation), in.AuthFlowSettings), in.TokenSettings), nil
 }
 
 func applyClientDefaults(in *ClientInput) {
@@ -178,6 +181,7 @@ func applyClientDefaults(in *ClientInput) {
 	if in.TokenEndpointAuthMethod == "" {
 		in.TokenEndpointAuthMethod = defaultAuthMethod(*in)
 	}
+	in.Presentation = subjectDefaults(in.Presentation)
 }
 
 func defaultAuthMethod(in ClientInput) string {
@@ -282,6 +286,8 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 		// JWT bearer settings and the service user change only through
 		// SetClientJWTBearer: a patch of other fields keeps them.
 		c.JWTBearer, c.ServiceUserID = old.JWTBearer, old.ServiceUserID
+		// Attached policies change only through SetClientPolicies.
+		c.UserPolicyID, c.MachinePolicyID = old.UserPolicyID, old.MachinePolicyID
 		secret, err = s.issueSecretIfNeeded(&c, c.UpdatedAt)
 		return c, err
 	})
@@ -303,7 +309,7 @@ func clientToInput(c storage.Client) ClientInput {
 		AccessTokenTTL: c.AccessTokenTTL, Metadata: c.Metadata, Enabled: &enabled,
 		Dynamic: c.Dynamic, RegistrationAccessTokenHash: c.RegistrationAccessTokenHash, Extra: c.Extra,
 		InitialAccessTokenID: c.InitialAccessTokenID, RegistrationPolicy: c.RegistrationPolicy,
-		Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c),
+		Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c), TokenSettings: tokenSettingsOf(c),
 	}
 }
 
@@ -336,6 +342,7 @@ func applyClientPatch(in ClientInput, p ClientPatch) ClientInput {
 	}
 	in.Presentation = p.PresentationPatch.apply(in.Presentation)
 	in.AuthFlowSettings = p.AuthFlowPatch.Apply(in.AuthFlowSettings)
+	in.TokenSettings = p.TokenSettingsPatch.apply(in.TokenSettings)
 	return in
 }
 

@@ -25,17 +25,21 @@ type Presentation struct {
 	Trusted     bool
 	RequirePKCE *bool // nil: required (the default)
 	SubjectType string
+	// SubjectFormat is storage.Client.SubjectFormat; SubjectType is kept
+	// consistent with it (subjectformat.go).
+	SubjectFormat string
 }
 
 // PresentationPatch updates Presentation; nil fields are left unchanged.
 type PresentationPatch struct {
-	PolicyURI   *string
-	TOSURI      *string
-	ClientURI   *string
-	LogoURI     *string
-	Trusted     *bool
-	RequirePKCE *bool
-	SubjectType *string
+	PolicyURI     *string
+	TOSURI        *string
+	ClientURI     *string
+	LogoURI       *string
+	Trusted       *bool
+	RequirePKCE   *bool
+	SubjectType   *string
+	SubjectFormat *string
 }
 
 func (p PresentationPatch) apply(in Presentation) Presentation {
@@ -43,7 +47,7 @@ func (p PresentationPatch) apply(in Presentation) Presentation {
 	setString(&in.TOSURI, p.TOSURI)
 	setString(&in.ClientURI, p.ClientURI)
 	setString(&in.LogoURI, p.LogoURI)
-	setString(&in.SubjectType, p.SubjectType)
+	in = p.applySubject(in)
 	if p.Trusted != nil {
 		in.Trusted = *p.Trusted
 	}
@@ -57,13 +61,13 @@ func (p PresentationPatch) apply(in Presentation) Presentation {
 func (p PresentationPatch) fields() []string {
 	return setFields("policy_uri", p.PolicyURI != nil, "tos_uri", p.TOSURI != nil, "client_uri", p.ClientURI != nil,
 		"logo_uri", p.LogoURI != nil, "trusted", p.Trusted != nil, "require_pkce", p.RequirePKCE != nil,
-		"subject_type", p.SubjectType != nil)
+		"subject_type", p.SubjectType != nil, "subject_format", p.SubjectFormat != nil)
 }
 
 func presentationOf(c storage.Client) Presentation {
 	return Presentation{
 		PolicyURI: c.PolicyURI, TOSURI: c.TOSURI, ClientURI: c.ClientURI, LogoURI: c.LogoURI,
-		Trusted: c.Trusted, RequirePKCE: c.RequirePKCE, SubjectType: c.SubjectType,
+		Trusted: c.Trusted, RequirePKCE: c.RequirePKCE, SubjectType: c.SubjectType, SubjectFormat: c.SubjectFormat,
 	}
 }
 
@@ -71,7 +75,7 @@ func presentationOf(c storage.Client) Presentation {
 // as nil, the default, so that "required" has one representation.
 func withPresentation(c storage.Client, p Presentation) storage.Client {
 	c.PolicyURI, c.TOSURI, c.ClientURI, c.LogoURI = p.PolicyURI, p.TOSURI, p.ClientURI, p.LogoURI
-	c.Trusted, c.SubjectType = p.Trusted, p.SubjectType
+	c.Trusted, c.SubjectType, c.SubjectFormat = p.Trusted, p.SubjectType, p.SubjectFormat
 	c.RequirePKCE = nil
 	if p.RequirePKCE != nil && !*p.RequirePKCE {
 		off := false
@@ -97,6 +101,7 @@ func validatePresentation(v *validator, p Presentation) {
 	}
 	v.check(p.SubjectType == "" || p.SubjectType == SubjectPublic || p.SubjectType == SubjectPairwise,
 		"subject_type", "enum", "must be %q or %q", SubjectPublic, SubjectPairwise)
+	validateSubjectFormat(v, p)
 }
 
 func isDisplayURL(raw string) bool {
@@ -128,5 +133,6 @@ func clientPatchFields(p ClientPatch) []string {
 		"jwks_uri", p.JWKSURI != nil, "access_token_ttl", p.AccessTokenTTL != nil, "metadata", p.Metadata != nil,
 		"enabled", p.Enabled != nil, "extra", p.Extra != nil)
 	out = append(out, p.AuthFlowPatch.fields()...)
+	out = append(out, p.TokenSettingsPatch.fields()...)
 	return append(out, p.PresentationPatch.fields()...)
 }

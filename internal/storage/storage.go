@@ -37,6 +37,10 @@ type Storage interface {
 	// and codes, refresh-token families, consents and sign-in counters of
 	// the authorization code flow (authflow.go).
 	AuthFlow
+	// OpaqueTokens holds opaque access tokens (opaque.go).
+	OpaqueTokens
+	// Policies holds the CEL policies and their versions (policy.go).
+	Policies
 
 	// Ping checks that the database is reachable (used by /readyz).
 	Ping(ctx context.Context) error
@@ -119,15 +123,15 @@ type Storage interface {
 
 	// Changes returns change events with ID > afterID in ID order, at most
 	// limit of them. Every create, update and delete of a workspace,
-	// service, client or signing key set records one event in the same
+	// service, client, policy or signing key set records one event in the same
 	// transaction, so processes sharing a database can invalidate caches.
 	Changes(ctx context.Context, afterID int64, limit int) ([]Change, error)
 	// LastChangeID is the ID of the newest change event (0 if none).
 	LastChangeID(ctx context.Context) (int64, error)
 
-	// DeleteExpired removes used JTIs, revocation marks and initial access
-	// tokens that expired before now, and change events older than
-	// now-1h. It returns how many rows it removed.
+	// DeleteExpired removes used JTIs, revocation marks, opaque access
+	// tokens and initial access tokens that expired before now, and change
+	// events older than now-1h. It returns how many rows it removed.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }
 
@@ -185,6 +189,9 @@ type WorkspaceSettings struct {
 	// Branding is how the sign-in, consent and account pages present the
 	// workspace; nil means the defaults.
 	Branding *Branding `json:"branding,omitempty"`
+	// DefaultUserPolicyID names the user policy of clients that attach
+	// none; "" means none.
+	DefaultUserPolicyID string `json:"default_user_policy_id,omitempty"`
 }
 
 // Service is a resource server. Identifier is the audience of tokens
@@ -196,8 +203,11 @@ type Service struct {
 	Description string
 	Identifier  string
 	Scopes      []Scope
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AccessPolicyID names a policy of kind access that decides who may
+	// have this service's scopes; "" means none.
+	AccessPolicyID string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Scope is one permission a service defines.
@@ -211,6 +221,8 @@ type ScopeRef struct {
 	Scope
 	ServiceID         string
 	ServiceIdentifier string
+	// AccessPolicyID is the service's access policy ("" for none).
+	AccessPolicyID string
 }
 
 // Client is a registered OAuth client application.
@@ -243,6 +255,12 @@ type Client struct {
 	// AccessTokenTTL overrides the workspace default when > 0.
 	AccessTokenTTL time.Duration     `json:"access_token_ttl,omitempty"`
 	Metadata       map[string]string `json:"metadata,omitempty"`
+	// AccessTokenFormat is AccessTokenJWT ("" reads as it) or
+	// AccessTokenOpaque (reference tokens only introspection resolves).
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+	// IDTokenTTL overrides the ID token lifetime when > 0 (otherwise the
+	// access token's).
+	IDTokenTTL time.Duration `json:"id_token_ttl,omitempty"`
 
 	// SecretCiphertext is the client secret encrypted under the master key
 	// (AES-GCM, see package secrets); nil for clients without a secret.
@@ -282,6 +300,10 @@ type Client struct {
 	RequirePKCE *bool `json:"require_pkce,omitempty"`
 	// SubjectType is "public" (or "") or "pairwise" (OIDC Core §8).
 	SubjectType string `json:"subject_type,omitempty"`
+	// SubjectFormat is what sub names: "id" (or ""), "username", "email"
+	// or "pairwise"; read it through EffectiveSubjectFormat. The service
+	// keeps SubjectType pairwise exactly when the format is pairwise.
+	SubjectFormat string `json:"subject_format,omitempty"`
 	// SectorIdentifierURI (OIDC Registration §5) names the sector of
 	// pairwise subjects; empty means the host of the redirect URIs.
 	SectorIdentifierURI string `json:"sector_identifier_uri,omitempty"`
@@ -301,6 +323,14 @@ type Client struct {
 	// ServiceUserID names a service user of the workspace that becomes the
 	// sub of this client's client_credentials tokens.
 	ServiceUserID string `json:"service_user_id,omitempty"`
+
+	// UserPolicyID names a policy of kind user checked when a user obtains
+	// tokens through this client (authorization, JWT bearer, refresh);
+	// "" means the workspace's default user policy, if any.
+	UserPolicyID string `json:"user_policy_id,omitempty"`
+	// MachinePolicyID names a policy of kind machine checked at
+	// client_credentials; "" means none.
+	MachinePolicyID string `json:"machine_policy_id,omitempty"`
 
 	// Extra holds client metadata of later features that the core does
 	// not interpret (kept as raw JSON).

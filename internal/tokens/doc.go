@@ -18,4 +18,12 @@
 // published keys whose type and alg fit the header alg, a valid signature,
 // iss equal to the workspace issuer and exp in the future. It does not
 // check revocation; callers do, with the jti.
+//
+// A client may ask for opaque access tokens instead (opaque.go): an
+// "lkat_" prefix and 256 random bits, whose SHA-256 keys a stored row
+// holding exactly the claims the JWT would carry. NewOpaque makes one from
+// the same AccessToken content Mint signs, and ResolveOpaque turns the row
+// back into that content for introspection and UserInfo, reading the
+// database on every call so that revocation (deleting the row) is
+// immediate on every process.
 package tokens

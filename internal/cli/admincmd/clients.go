@@ -62,6 +62,9 @@ type clientFlags struct {
 	id, name, desc, email, typ, method, alg, jwksFile, jwksURI string
 	grants, scopes, redirects, metadata                        []string
 	ttl                                                        time.Duration
+	subjectFormat                                              string
+	tokenFormat                                                string
+	idTokenTTL                                                 time.Duration
 }
 
 func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
@@ -82,6 +85,9 @@ func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
 	f.StringVar(&cf.jwksURI, "jwks-uri", "", "https URL of the client's JWK set")
 	f.DurationVar(&cf.ttl, "access-token-ttl", 0, "access token lifetime override (0 = workspace default)")
 	f.StringArrayVar(&cf.metadata, "metadata", nil, "metadata as key=value (repeat; replaces all on update)")
+	f.StringVar(&cf.subjectFormat, "subject-format", "", "what sub names: id (default), username, email or pairwise")
+	f.StringVar(&cf.tokenFormat, "access-token-format", "", "jwt (default) or opaque (reference tokens resolved by introspection)")
+	f.DurationVar(&cf.idTokenTTL, "id-token-ttl", 0, "ID token lifetime override (0 = the access token lifetime)")
 }
 
 // body builds the request from the flags that were given (all of them on
@@ -97,6 +103,9 @@ func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest,
 		JWKSURI:                     ifChanged(cmd, "jwks-uri", cf.jwksURI),
 		AccessTokenTTL:              ifChanged(cmd, "access-token-ttl", durationSeconds(cf.ttl)),
 	}
+	body.SubjectFormat = ifChanged(cmd, "subject-format", cf.subjectFormat)
+	body.AccessTokenFormat = ifChanged(cmd, "access-token-format", cf.tokenFormat)
+	body.IDTokenTTL = ifChanged(cmd, "id-token-ttl", durationSeconds(cf.idTokenTTL))
 	if cmd.Flags().Changed("metadata") {
 		md, err := parsePairs("metadata", cf.metadata)
 		if err != nil {
@@ -119,6 +128,7 @@ func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest,
 
 func clientWriteCmd(g *globals, create bool) *cobra.Command {
 	cf := &clientFlags{}
+	pf := &clientPolicyFlags{}
 	cmd := &cobra.Command{Use: "update CLIENT_ID", Short: "Change a client (only the flags given)", Args: cobra.ExactArgs(1)}
 	if create {
 		cmd.Use, cmd.Short, cmd.Args = "create", "Register a client (prints its secret once)", cobra.NoArgs
@@ -131,6 +141,14 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 		method, path := "POST", g.wsPath()+"/clients"
 		if !create {
 			method, path = "PATCH", path+"/"+seg(args[0])
+			// Attached policies have their own endpoint (policies.go).
+			attached, err := pf.apply(cmd, g, args[0])
+			if err != nil {
+				return err
+			}
+			if attached != nil && emptyRequest(body) {
+				return g.print(cmd, attached, clientPoliciesDetail)
+			}
 		}
 		raw, err := g.do(cmd.Context(), method, path, nil, body)
 		if err != nil {
@@ -139,6 +157,9 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 		return g.print(cmd, raw, clientDetail)
 	}
 	cf.add(cmd, create)
+	if !create {
+		pf.add(cmd)
+	}
 	return cmd
 }
 
@@ -171,6 +192,12 @@ func clientDetail(w io.Writer, raw []byte) error {
 		"Type", c.Type, "Enabled", yesNo(c.Enabled), "Auth method", c.TokenEndpointAuthMethod,
 		"Grant types", join(c.GrantTypes), "Scopes", join(c.Scopes), "Redirect URIs", join(c.RedirectURIs),
 		"Keys", keySource, "Token TTL", fmtSeconds(c.AccessTokenTTL))
+	if c.AccessTokenFormat != nil {
+		kv(w, "Token format", *c.AccessTokenFormat)
+	}
+	if c.IDTokenTTL != nil {
+		kv(w, "ID token TTL", fmtSeconds(*c.IDTokenTTL))
+	}
 	keys := make([]string, 0, len(c.Metadata))
 	for k := range c.Metadata {
 		keys = append(keys, k)
@@ -178,6 +205,12 @@ func clientDetail(w io.Writer, raw []byte) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		kv(w, "Metadata "+k, c.Metadata[k])
+	}
+	if c.SubjectFormat != nil {
+		kv(w, "Subject format", *c.SubjectFormat)
+	}
+	for _, warning := range c.Warnings {
+		kv(w, "Warning", warning)
 	}
 	if c.ClientSecret != "" {
 		kv(w, "Client secret", c.ClientSecret)

@@ -27,6 +27,9 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"SigningKeys", testSigningKeys},
 		{"UseJTI", testUseJTI},
 		{"Revocation", testRevocation},
+		{"OpaqueTokens", testOpaqueTokens},
+		{"OpaqueTokensConcurrent", testOpaqueTokensConcurrent},
+		{"OpaqueTokensExpire", testOpaqueTokensExpire},
 		{"InitialAccessTokens", testInitialAccessTokens},
 		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
 		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
@@ -34,6 +37,9 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Changes", testChanges},
 		{"DeleteExpired", testDeleteExpired},
 		{"TimeRoundTripUTC", testTimeRoundTrip},
+		{"Policies", testPolicies},
+		{"PolicyChanges", testPolicyChanges},
+		{"ServiceAccessPolicy", testServiceAccessPolicy},
 	}
 	for _, tc := range tests {
 		subtest(t, tc.name, newStorage, tc.fn)

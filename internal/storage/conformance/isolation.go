@@ -22,6 +22,7 @@ func RunTenantIsolationTests(t *testing.T, newStorage func(t *testing.T) storage
 		{"Revocations", isolationRevocations},
 		{"InitialAccessTokens", isolationInitialAccessTokens},
 		{"DeleteWorkspace", isolationDeleteWorkspace},
+		{"Policies", isolationPolicies},
 	}
 	for _, tc := range tests {
 		subtest(t, tc.name, newStorage, func(t *testing.T, s storage.Storage) {

@@ -30,6 +30,8 @@ type Store struct {
 	jtiBatch *batcher[storage.JTI]
 	// jtiStmt is useJTIQuery prepared on the pool (SQLite only).
 	jtiStmt *lazyStmt
+	// opaqueBatch group-commits CreateOpaqueToken (opaque.go).
+	opaqueBatch *batcher[storage.OpaqueToken]
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -108,6 +110,8 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 		s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, s.useJTIMultiRow)
 		s.jtiBatch.linger, s.jtiBatch.lingerMin = jtiLinger, jtiLingerMin
 	}
+	s.opaqueBatch = newBatcher(opaqueBatchMax, batchTimeout, s.createOpaqueBatch)
+	s.opaqueBatch.linger, s.opaqueBatch.lingerMin = jtiLinger, jtiLingerMin
 	if err := pingWithRetry(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", fl.name, err)

@@ -7,7 +7,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at`
+const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at, access_policy_id`
 
 // CreateService inserts s and its scopes. A duplicate ID, identifier or
 // scope name in the workspace is ErrAlreadyExists; a missing workspace is
@@ -17,9 +17,9 @@ func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
 		return err
 	}
 	return s.inTx(ctx, "create service", func(tx conn) error {
-		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier,
-			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt)); err != nil {
+			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID); err != nil {
 			return err
 		}
 		if err := insertScopes(ctx, tx, svc); err != nil {
@@ -32,7 +32,7 @@ func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
 // checkServiceText refuses a service whose stored text is not storable
 // (text.go).
 func checkServiceText(op string, svc storage.Service) error {
-	fields := []string{svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier}
+	fields := []string{svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier, svc.AccessPolicyID}
 	for _, sc := range svc.Scopes {
 		fields = append(fields, sc.Name, sc.Description)
 	}
@@ -75,7 +75,7 @@ func getService(ctx context.Context, c conn, workspaceID, id, lock string) (stor
 func scanService(row interface{ Scan(...any) error }) (storage.Service, error) {
 	var svc storage.Service
 	var created, updated int64
-	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated); err != nil {
+	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated, &svc.AccessPolicyID); err != nil {
 		return storage.Service{}, err
 	}
 	svc.CreatedAt, svc.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -181,8 +181,8 @@ func (s *Store) UpdateService(ctx context.Context, workspaceID, id string, updat
 }
 
 func writeService(ctx context.Context, tx conn, svc storage.Service) error {
-	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.WorkspaceID, svc.ID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ?, access_policy_id = ? WHERE workspace_id = ? AND id = ?`,
+		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, svc.WorkspaceID, svc.ID); err != nil {
 		return err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM scopes WHERE workspace_id = ? AND service_id = ?`, svc.WorkspaceID, svc.ID); err != nil {
@@ -213,7 +213,7 @@ func (s *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.S
 	if !findable(workspaceID) {
 		return nil, nil
 	}
-	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier
+	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier, sv.access_policy_id
 FROM scopes sc JOIN services sv ON sv.workspace_id = sc.workspace_id AND sv.id = sc.service_id
 WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	if err != nil {
@@ -223,7 +223,7 @@ WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	var out []storage.ScopeRef
 	for rows.Next() {
 		var r storage.ScopeRef
-		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier); err != nil {
+		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier, &r.AccessPolicyID); err != nil {
 			return nil, mapError("list scopes", err)
 		}
 		out = append(out, r)

@@ -404,8 +404,8 @@ func (s *Store) CreateClientWithInitialAccessToken(ctx context.Context, c storag
 	})
 }
 
-// DeleteExpired removes used JTIs, revocation marks and initial access
-// tokens that expired before now, and change events older than an hour.
+// DeleteExpired removes used JTIs, revocation marks, opaque access tokens
+// and initial access tokens that expired before now, and change events older than an hour.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := toMillis(now)
 	stmts := []struct {
@@ -414,6 +414,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	}{
 		{`DELETE FROM jti_replay WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM revoked_tokens WHERE expires_at < ?`, cutoff},
+		{`DELETE FROM opaque_tokens WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM initial_access_tokens WHERE expires_at <> 0 AND expires_at < ?`, cutoff},
 		{`DELETE FROM changes WHERE at < ?`, toMillis(now.Add(-time.Hour))},
 	}

@@ -1,0 +1,200 @@
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/ext"
+
+	"github.com/latchkey/latchkey/internal/storage"
+)
+
+// Limits of the save path and of evaluation (docs/security.md Z2-Z4).
+const (
+	// MaxExpressionSize bounds one condition, in bytes, before parsing.
+	MaxExpressionSize = 4 << 10
+	// MaxRules bounds the rules of one policy.
+	MaxRules = 64
+	// MaxMessageSize bounds a rule's deny message.
+	MaxMessageSize = 512
+	// CostLimit is the run-time cost budget of one rule (Kubernetes uses
+	// 1 000 000 per call as its reference; policies are far simpler).
+	CostLimit = 100_000
+	// parserRecursionLimit bounds nesting depth (Z3).
+	parserRecursionLimit = 32
+)
+
+// env is the one CEL environment; it is immutable and safe to share.
+var env = mustEnv()
+
+func mustEnv() *cel.Env {
+	e, err := cel.NewEnv(
+		ext.NativeTypes(reflect.TypeOf(User{}), reflect.TypeOf(Client{}), reflect.TypeOf(Request{}),
+			reflect.TypeOf(Workspace{}), ext.ParseStructTags(true)),
+		ext.Strings(),
+		cel.Variable("user", cel.ObjectType("policy.User")),
+		cel.Variable("client", cel.ObjectType("policy.Client")),
+		cel.Variable("request", cel.ObjectType("policy.Request")),
+		cel.Variable("workspace", cel.ObjectType("policy.Workspace")),
+		cel.Function("ip_in",
+			cel.Overload("ip_in_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
+				cel.BinaryBinding(ipIn))),
+		cel.ParserExpressionSizeLimit(MaxExpressionSize),
+		cel.ParserRecursionLimit(parserRecursionLimit),
+	)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// ipIn is the ip_in helper: an unparsable address or range never matches.
+func ipIn(ipv, cidrs ref.Val) ref.Val {
+	s, ok := ipv.Value().(string)
+	if !ok {
+		return types.Bool(false)
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return types.Bool(false)
+	}
+	ip = ip.Unmap()
+	list, err := cidrs.ConvertToNative(reflect.TypeOf([]string{}))
+	if err != nil {
+		return types.NewErr("ip_in: %v", err)
+	}
+	for _, c := range list.([]string) {
+		p, err := netip.ParsePrefix(c)
+		if err == nil && p.Contains(ip) {
+			return types.Bool(true)
+		}
+	}
+	return types.Bool(false)
+}
+
+// CompileError is a refused policy: which rule and where, written for a
+// person. Rule is 0-based; Line and Column are 1-based (0 when the error
+// is not about a position).
+type CompileError struct {
+	Rule    int
+	Line    int
+	Column  int
+	Message string
+}
+
+func (e *CompileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("rule %d, line %d, column %d: %s", e.Rule, e.Line, e.Column, e.Message)
+	}
+	return fmt.Sprintf("rule %d: %s", e.Rule, e.Message)
+}
+
+// Program is a compiled policy, safe for concurrent use.
+type Program struct {
+	rules []compiledRule
+}
+
+type compiledRule struct {
+	prg     cel.Program
+	allow   bool
+	message string
+}
+
+// Compile type-checks every rule of a policy and returns its program. The
+// first problem found is returned as a *CompileError.
+func Compile(rules []storage.PolicyRule) (*Program, error) {
+	if len(rules) == 0 {
+		return nil, &CompileError{Rule: 0, Message: "a policy needs at least one rule"}
+	}
+	if len(rules) > MaxRules {
+		return nil, &CompileError{Rule: MaxRules, Message: fmt.Sprintf("a policy may have at most %d rules", MaxRules)}
+	}
+	p := &Program{rules: make([]compiledRule, len(rules))}
+	for i, r := range rules {
+		cr, err := compileRule(i, r)
+		if err != nil {
+			return nil, err
+		}
+		p.rules[i] = cr
+	}
+	return p, nil
+}
+
+func compileRule(i int, r storage.PolicyRule) (compiledRule, error) {
+	if r.Outcome != storage.PolicyAllow && r.Outcome != storage.PolicyDeny {
+		return compiledRule{}, &CompileError{Rule: i, Message: `outcome must be "allow" or "deny"`}
+	}
+	if len(r.Message) > MaxMessageSize {
+		return compiledRule{}, &CompileError{Rule: i, Message: fmt.Sprintf("message is longer than %d bytes", MaxMessageSize)}
+	}
+	if !validMessage(r.Message) {
+		return compiledRule{}, &CompileError{Rule: i, Message: `message may hold printable ASCII only, without '"' or '\' (RFC 6749 §5.2 error_description)`}
+	}
+	if strings.TrimSpace(r.Condition) == "" {
+		return compiledRule{}, &CompileError{Rule: i, Message: `condition is empty (use "true" to match always)`}
+	}
+	// The size is checked before the parser allocates anything (Z3).
+	if len(r.Condition) > MaxExpressionSize {
+		return compiledRule{}, &CompileError{Rule: i, Message: fmt.Sprintf("condition is longer than %d bytes", MaxExpressionSize)}
+	}
+	ast, iss := env.Compile(r.Condition)
+	if iss != nil && iss.Err() != nil {
+		errs := iss.Errors()
+		if len(errs) > 0 {
+			e := errs[0]
+			return compiledRule{}, &CompileError{Rule: i, Line: e.Location.Line(), Column: e.Location.Column() + 1, Message: e.Message}
+		}
+		return compiledRule{}, &CompileError{Rule: i, Message: iss.Err().Error()}
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) {
+		return compiledRule{}, &CompileError{Rule: i, Line: 1, Column: 1,
+			Message: fmt.Sprintf("condition must be a bool expression, not %s", ast.OutputType())}
+	}
+	// Z2: refuse at save what is certainly too expensive, with input
+	// lists and strings assumed of estimatedInputSize; the run-time cost
+	// limit catches larger inputs.
+	if est, err := env.EstimateCost(ast, sizeEstimator{}); err == nil && est.Max > CostLimit {
+		return compiledRule{}, &CompileError{Rule: i, Line: 1, Column: 1, Message: fmt.Sprintf(
+			"condition may cost up to %d steps, more than the limit of %d (nested loops over lists?)", est.Max, CostLimit)}
+	}
+	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100),
+		cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return compiledRule{}, &CompileError{Rule: i, Message: err.Error()}
+	}
+	return compiledRule{prg: prg, allow: r.Outcome == storage.PolicyAllow, message: r.Message}, nil
+}
+
+// validMessage reports whether m can be an error_description as is
+// (RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E).
+func validMessage(m string) bool {
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// estimatedInputSize is the size the save-time cost estimate assumes for
+// lists, maps and strings of the input.
+const estimatedInputSize = 100
+
+// sizeEstimator gives input values estimatedInputSize for the static cost
+// estimate and leaves call costs to cel-go's defaults.
+type sizeEstimator struct{}
+
+func (sizeEstimator) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: estimatedInputSize}
+}
+
+func (sizeEstimator) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}

@@ -1,0 +1,32 @@
+// Package policy compiles and evaluates access policies written in CEL
+// (github.com/google/cel-go).
+//
+// A policy is an ordered list of rules, each a boolean condition and an
+// outcome (allow or deny with a message). The first rule whose condition is
+// true decides. A policy in which no rule matches denies: the way to allow
+// by default is an explicit final rule with condition "true" and outcome
+// allow, which is how every built-in template ends.
+//
+// Conditions see four variables, always bound as data and never spliced
+// into expression source (docs/security.md Z1):
+//
+//	user      id, username, email, profiles (list of profile IDs),
+//	          attributes (map of strings), active, service_user;
+//	          every field is empty when no user takes part (client_credentials)
+//	client    id, type, metadata (map of strings), grant_types
+//	request   grant_type, scopes, resources, audience, remote_ip, time
+//	          (timestamp), auth_method, claims (validated assertion claims)
+//	workspace id
+//
+// and one helper besides the CEL standard library: ip_in(ip, cidrs) is true
+// when ip (a string) lies in one of the CIDR ranges of the list.
+//
+// Expressions are type-checked when a policy is saved (Compile returns a
+// *CompileError with the rule index, line and column) and must be of type
+// bool (Z7). Parsing is bounded in size and depth (Z3), evaluation by a cost
+// limit and a deadline (Z2, Z4). An error while evaluating any rule reached
+// before a decision denies (fails closed, Z8): CEL's && and || absorb an
+// error only when the other side alone decides the result. Programs have no
+// functions with side effects: only the declared variables and helpers
+// exist, so any other reference is refused at save (Z9).
+package policy
