@@ -47,3 +47,9 @@ func (c *Client) SetDefaultUserPolicy(ctx context.Context, ws, id string) (Polic
 func (c *Client) SetServiceAccessPolicy(ctx context.Context, ws, serviceID, id string) (PolicyRef, error) {
 	return call[PolicyRef](ctx, c, http.MethodPut, wsPath(ws)+"/services/"+seg(serviceID)+"/access-policy", nil, PolicyRef{PolicyID: id})
 }
+
+// PolicyWhatIf asks what the token endpoint would do for a request, without
+// issuing anything: each policy and rule result, the decision and claims.
+func (c *Client) PolicyWhatIf(ctx context.Context, ws string, req WhatIfRequest) (WhatIfResult, error) {
+	return call[WhatIfResult](ctx, c, http.MethodPost, wsPath(ws)+"/policies/what-if", nil, req)
+}

@@ -72,3 +72,53 @@ type ClientPolicies struct {
 type PolicyRef struct {
 	PolicyID string `json:"policy_id"`
 }
+
+// WhatIfRequest asks what the token endpoint would do now if client
+// ClientID, for user UserID or alone, asked for Scopes and Resources from
+// RemoteIP with GrantType (default authorization_code with a user,
+// client_credentials without). Nothing is issued.
+type WhatIfRequest struct {
+	ClientID  string   `json:"client_id"`
+	UserID    string   `json:"user_id,omitempty"`
+	GrantType string   `json:"grant_type,omitempty"`
+	Scopes    []string `json:"scopes,omitempty"`
+	Resources []string `json:"resources,omitempty"`
+	RemoteIP  string   `json:"remote_ip,omitempty"`
+}
+
+// WhatIfResult is the answer: the policies evaluated in order up to the
+// first denial, the decision (Error and ErrorDescription as the endpoint
+// would answer) and, when allowed, the claims that would be issued.
+type WhatIfResult struct {
+	GrantType        string         `json:"grant_type"`
+	Allowed          bool           `json:"allowed"`
+	Error            string         `json:"error,omitempty"`
+	ErrorDescription string         `json:"error_description,omitempty"`
+	Policies         []WhatIfPolicy `json:"policies"`
+	AccessToken      map[string]any `json:"access_token,omitempty"`
+	IDToken          map[string]any `json:"id_token,omitempty"`
+}
+
+// WhatIfPolicy is one evaluated policy: how it is attached (user, machine
+// or access), its decision, the deciding rule (-1 for none) and each
+// rule's result.
+type WhatIfPolicy struct {
+	PolicyID string       `json:"policy_id"`
+	Name     string       `json:"name"`
+	Kind     string       `json:"kind"`
+	Version  int          `json:"version"`
+	Allow    bool         `json:"allow"`
+	Rule     int          `json:"rule"`
+	Message  string       `json:"message,omitempty"`
+	Rules    []WhatIfRule `json:"rules"`
+}
+
+// WhatIfRule is one rule's result: matched, not_matched, error or
+// not_reached (a rule before it decided).
+type WhatIfRule struct {
+	Condition string `json:"condition"`
+	Outcome   string `json:"outcome"`
+	Message   string `json:"message,omitempty"`
+	Result    string `json:"result"`
+	Error     string `json:"error,omitempty"`
+}

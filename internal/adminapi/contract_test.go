@@ -63,6 +63,12 @@ var componentTypes = map[string][]reflect.Type{
 	"PolicyTemplateParam":  {typeOf[ac.PolicyTemplateParam]()},
 	"ClientPolicies":       {typeOf[ac.ClientPolicies]()},
 	"PolicyRef":            {typeOf[ac.PolicyRef]()},
+	"WhatIfRequest":        {typeOf[ac.WhatIfRequest]()},
+	"WhatIfResult":         {typeOf[ac.WhatIfResult]()},
+	"WhatIfPolicy":         {typeOf[ac.WhatIfPolicy]()},
+	"WhatIfRule":           {typeOf[ac.WhatIfRule]()},
+	"ClaimMappings":        {typeOf[ac.ClaimMappings]()},
+	"ClaimMapping":         {typeOf[ac.ClaimMapping]()},
 }
 
 // inlineTypes names the Go type of each schema written inline in an

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/latchkey/latchkey/adminclient"
+	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -19,6 +20,7 @@ func (h *Handler) policyRoutes(ws string) []route {
 		[]route{
 			{"GET " + ws + "/policies/{id}/versions", h.listPolicyVersions, false},
 			{"POST " + ws + "/policies/{id}/rollback", h.rollbackPolicy, false},
+			{"POST " + ws + "/policies/what-if", h.policyWhatIf, false},
 			{"GET " + Prefix + "/policy-templates", h.listPolicyTemplates, false},
 			{"GET " + ws + "/clients/{id}/policies", getHandler(h, (*svc).GetClient, clientPoliciesView), false},
 			{"PUT " + ws + "/clients/{id}/policies", h.setClientPolicies, false},
@@ -138,4 +140,35 @@ func (h *Handler) setAccessPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	sv, err := h.Service.SetServiceAccessPolicy(r.Context(), r.PathValue("ws"), r.PathValue("id"), req.PolicyID)
 	h.respond(w, r, http.StatusOK, accessPolicyView(sv), err)
+}
+
+func (h *Handler) policyWhatIf(w http.ResponseWriter, r *http.Request) {
+	var req adminclient.WhatIfRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	res, err := h.Service.WhatIf(r.Context(), r.PathValue("ws"), service.WhatIfInput{ClientID: req.ClientID,
+		UserID: req.UserID, GrantType: req.GrantType, Scopes: req.Scopes, Resources: req.Resources, RemoteIP: req.RemoteIP})
+	h.respond(w, r, http.StatusOK, whatIfView(res), err)
+}
+
+// whatIfView is the API form of a what-if answer.
+func whatIfView(res grants.WhatIfResult) adminclient.WhatIfResult {
+	out := adminclient.WhatIfResult{GrantType: res.GrantType, Allowed: res.Error == "", Error: res.Error,
+		ErrorDescription: res.ErrorDescription, Policies: make([]adminclient.WhatIfPolicy, len(res.Policies)),
+		AccessToken: res.AccessToken, IDToken: res.IDToken}
+	for i, p := range res.Policies {
+		rules := make([]adminclient.WhatIfRule, len(p.Rules))
+		for j, r := range p.Rules {
+			rules[j] = adminclient.WhatIfRule{Result: r.Result, Error: r.Error}
+			if j < len(p.Policy.Rules) {
+				pr := p.Policy.Rules[j]
+				rules[j].Condition, rules[j].Outcome, rules[j].Message = pr.Condition, pr.Outcome, pr.Message
+			}
+		}
+		out.Policies[i] = adminclient.WhatIfPolicy{PolicyID: p.Policy.ID, Name: p.Policy.Name, Kind: p.Kind,
+			Version: p.Policy.Version, Allow: p.Allow, Rule: p.Rule, Message: p.Message, Rules: rules}
+	}
+	return out
 }

@@ -79,6 +79,12 @@ func copyClient(c storage.Client) storage.Client {
 	c.Scopes = slices.Clone(c.Scopes)
 	c.JWKS = bytes.Clone(c.JWKS)
 	c.Metadata = maps.Clone(c.Metadata)
+	if c.ClaimMappings != nil {
+		c.ClaimMappings = slices.Clone(c.ClaimMappings)
+		for i := range c.ClaimMappings {
+			c.ClaimMappings[i].Targets = slices.Clone(c.ClaimMappings[i].Targets)
+		}
+	}
 	c.SecretCiphertext = bytes.Clone(c.SecretCiphertext)
 	c.RegistrationAccessTokenHash = bytes.Clone(c.RegistrationAccessTokenHash)
 	if c.Extra != nil {

@@ -104,6 +104,10 @@ func TestPagesAccessible(t *testing.T) {
 	b.post(client+"/action/secret-code", url.Values{"csrf_token": {tok}})
 	b.post(ws+"/initial-access-tokens/new", url.Values{"csrf_token": {tok}, "description": {"D"}, "grant_types": {"client_credentials"},
 		"scopes": {"api"}, "expires_in": {"0"}, "max_uses": {"0"}})
+	b.post(ws+"/policies/new", url.Values{"csrf_token": {tok}, "id": {"pol1"}, "name": {"Net"}, "kind": {"machine"}, "mode": {"template"},
+		"template": {"ip-ranges"}, "param.ip-ranges.cidrs": {"10.0.0.0/8"}, "op": {"save"}})
+	b.post(client+"/policies", url.Values{"csrf_token": {tok}, "machine_policy_id": {"pol1"}})
+	clientID := client[strings.LastIndex(client, "/")+1:]
 	_, body := b.get("/console/users")
 	admin := "/console/users/" + between(body, `href="/console/users/`, `"`)
 
@@ -113,6 +117,8 @@ func TestPagesAccessible(t *testing.T) {
 		ws + "/settings", ws + "/users", ws + "/users/new", user, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
 		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", ws + "/initial-access-tokens", ws + "/initial-access-tokens/new",
 		"/console/users", admin, "/console/outbox", "/console/workspaces/new",
+		ws + "/policies", ws + "/policies/new", ws + "/policies/pol1", client + "/policies",
+		client + "/policies?run=1&scopes=api&remote_ip=bad", ws + "/policies?run=1&client_id=" + clientID,
 	} {
 		resp, body := b.get(p)
 		wantStatus(t, p, resp, 200)

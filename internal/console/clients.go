@@ -110,6 +110,7 @@ func (h *Handler) clientURL(ws, id, tab string) string {
 var clientTabs = []struct{ ID, Label string }{
 	{"overview", "Overview"}, {"oauth", "OAuth"}, {"scopes", "Scopes"},
 	{"endpoints", "Endpoints"}, {"metadata", "Metadata"}, {"credentials", "Credentials"},
+	{"policies", "Policies"},
 }
 
 type clientData struct {

@@ -22,6 +22,8 @@ type serviceData struct {
 	Service storage.Service
 	New     bool
 	Scopes  string // one "name description" per line
+	// AccessPolicies are the policies of kind access the service may use.
+	AccessPolicies []storage.Policy
 }
 
 // serviceForm shows a service (or an empty one for /services/new).
@@ -34,6 +36,10 @@ func (h *Handler) serviceForm(w http.ResponseWriter, r *http.Request, c *reqCtx)
 			return
 		}
 		d.Service, d.Scopes = svc, scopesText(svc.Scopes)
+		if d.AccessPolicies, err = h.listPolicies(r, c.ws, storage.PolicyKindAccess); err != nil {
+			h.fail(w, r, c, err)
+			return
+		}
 	}
 	h.render(w, r, http.StatusOK, "service", h.newView(r, c, "Service", "services", d))
 }

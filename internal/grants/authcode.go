@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
@@ -309,16 +310,17 @@ func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage
 	now := h.now().Truncate(time.Second)
 	ttl := h.accessTokenTTL(req.ws, req.client)
 	scope := strings.Join(scopes, " ")
-	at, err := h.mintAccessToken(ctx, req, signer, tokens.AccessToken{
-		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, Scope: scope, JTI: tokens.NewJTI(),
-		Audience: aud, IssuedAt: now, ExpiresAt: now.Add(ttl), Extra: map[string]any{oidc.FamilyClaim: fam.ID},
-	})
+	set, err := h.mappedClaims(ctx, req, user, scopeGrant{scopes: scopes, audience: aud})
+	if err != nil {
+		return issued{}, err
+	}
+	at, err := h.mintAccessToken(ctx, req, signer, withMappedClaims(h.userAccessToken(req, fam, sub, aud, scopes, now, ttl), req.client, set))
 	if err != nil {
 		return issued{}, err
 	}
 	out := issued{resp: &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}}
 	if slices.Contains(scopes, oidc.ScopeOpenID) {
-		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, idTokenTTL(req.client, ttl)); err != nil {
+		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, idTokenTTL(req.client, ttl), set[policy.TargetIDToken]); err != nil {
 			return issued{}, err
 		}
 	}
@@ -327,6 +329,15 @@ func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage
 		out.resp.RefreshToken, out.refreshHash = rt, sha(rt)
 	}
 	return out, nil
+}
+
+// userAccessToken is the content of a user access token; the what-if
+// tool shows the same.
+func (h *Handler) userAccessToken(req *request, fam storage.TokenFamily, sub string, aud, scopes []string, now time.Time, ttl time.Duration) tokens.AccessToken {
+	return tokens.AccessToken{
+		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, Scope: strings.Join(scopes, " "), JTI: tokens.NewJTI(),
+		Audience: aud, IssuedAt: now, ExpiresAt: now.Add(ttl), Extra: map[string]any{oidc.FamilyClaim: fam.ID},
+	}
 }
 
 // userAudience is the audience of a user access token: the services of

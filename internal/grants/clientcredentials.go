@@ -48,26 +48,43 @@ func (h *Handler) clientCredentials(ctx context.Context, req *request, p clientC
 	if req.client.Type != oauth2.ClientConfidential || req.authMethod == oauth2.AuthNone {
 		return nil, oauth2.NewError(oauth2.ErrUnauthorizedClient, "client_credentials is only available to confidential clients")
 	}
+	grant, subject, err := h.clientCredentialsGrant(ctx, req, p)
+	if err != nil {
+		return nil, err
+	}
+	return h.issueAccessToken(ctx, req, grant, subject, h.claimsUser(ctx, req))
+}
+
+// claimsUser is the user claim mappings see at client_credentials: the
+// client's service user, or no user (read through the cache, as for the
+// machine policy).
+func (h *Handler) claimsUser(ctx context.Context, req *request) storage.User {
+	return h.clientUser(ctx, req)
+}
+
+// clientCredentialsGrant resolves the scopes and subject and runs the
+// policies: everything but minting, which the what-if tool shares.
+func (h *Handler) clientCredentialsGrant(ctx context.Context, req *request, p clientCredentialsRequest) (scopeGrant, string, error) {
 	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
 	if err != nil {
-		return nil, errUnavailable(err)
+		return scopeGrant{}, "", errUnavailable(err)
 	}
 	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
 	if err != nil {
-		return nil, err
+		return scopeGrant{}, "", err
 	}
 	subject, err := h.serviceUserSubject(ctx, req)
 	if err != nil {
-		return nil, err
+		return scopeGrant{}, "", err
 	}
 	req.resources = p.resources
 	if err := h.checkMachinePolicy(ctx, req, grant); err != nil {
-		return nil, err
+		return scopeGrant{}, "", err
 	}
 	if err := h.checkAccessPolicies(ctx, req, h.clientUser(ctx, req), grant); err != nil {
-		return nil, err
+		return scopeGrant{}, "", err
 	}
-	return h.issueAccessToken(ctx, req, grant, subject)
+	return grant, subject, nil
 }
 
 // serviceUserSubject is the sub of a client_credentials token: the client
@@ -94,10 +111,13 @@ func (h *Handler) serviceUserSubject(ctx context.Context, req *request) (string,
 
 // issueAccessToken mints the access token. No refresh token is issued
 // (RFC 6749 §4.4.3 "SHOULD NOT", SECURITY.md D6).
-func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant, subject string) (*tokenResponse, error) {
+func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scopeGrant, subject string, user storage.User) (*tokenResponse, error) {
+	set, err := h.mappedClaims(ctx, req, user, grant)
+	if err != nil {
+		return nil, err
+	}
 	var signer signing.Signer
 	if !req.client.OpaqueAccessTokens() {
-		var err error
 		if signer, err = h.Keys.Signer(ctx, req.ws.ID); err != nil {
 			return nil, errUnavailable(err)
 		}
@@ -106,16 +126,7 @@ func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scop
 	now := h.now().Truncate(time.Second)
 	ttl := h.accessTokenTTL(req.ws, req.client)
 	scope := strings.Join(grant.scopes, " ")
-	raw, err := h.mintAccessToken(ctx, req, signer, tokens.AccessToken{
-		Issuer:    req.issuer,
-		Subject:   subject,
-		ClientID:  req.client.ID,
-		Scope:     scope,
-		JTI:       tokens.NewJTI(),
-		Audience:  grant.audience,
-		IssuedAt:  now,
-		ExpiresAt: now.Add(ttl),
-	})
+	raw, err := h.mintAccessToken(ctx, req, signer, withMappedClaims(h.machineAccessToken(req, grant, subject, now, ttl), req.client, set))
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +136,21 @@ func (h *Handler) issueAccessToken(ctx context.Context, req *request, grant scop
 		ExpiresIn:   int64(ttl / time.Second),
 		Scope:       scope,
 	}, nil
+}
+
+// machineAccessToken is the content of a client_credentials access
+// token; the what-if tool shows the same.
+func (h *Handler) machineAccessToken(req *request, grant scopeGrant, subject string, now time.Time, ttl time.Duration) tokens.AccessToken {
+	return tokens.AccessToken{
+		Issuer:    req.issuer,
+		Subject:   subject,
+		ClientID:  req.client.ID,
+		Scope:     strings.Join(grant.scopes, " "),
+		JTI:       tokens.NewJTI(),
+		Audience:  grant.audience,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(ttl),
+	}
 }
 
 // accessTokenTTL resolves the lifetime: client override, then workspace

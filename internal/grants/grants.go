@@ -85,6 +85,9 @@ type Handler struct {
 	// Policies evaluates the policies attached to clients (policy.go);
 	// nil checks none.
 	Policies policy.Checker
+	// Claims caches the compiled claim mappings of clients (claims.go);
+	// nil compiles them on each request.
+	Claims *policy.ClaimEngine
 }
 
 // Mount registers POST /w/{ws}/oauth2/token behind workspace resolution,

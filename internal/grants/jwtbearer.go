@@ -45,6 +45,22 @@ var bearerRejectTypes = []string{
 	"secevent+jwt", "token-introspection+jwt", "client-authentication+jwt",
 }
 
+// bearerRejectTypes minus at+jwt: an access token of another issuer that
+// the workspace trusts is the assertion of the CMiC guide (an identity
+// provider's client_credentials token naming a service user in a claim),
+// and its aud must name the audience configured for that issuer. Our own
+// access tokens stay refused: the workspace's own issuer never gets this
+// list (A14).
+var trustedIssuerRejectTypes = slices.DeleteFunc(slices.Clone(bearerRejectTypes),
+	func(t string) bool { return t == oauth2.AccessTokenJWTType })
+
+func bearerRejectTypesFor(req *request, src assertionSource) []string {
+	if src.issuer != nil && src.issuer.Issuer != req.issuer {
+		return trustedIssuerRejectTypes
+	}
+	return bearerRejectTypes
+}
+
 // SecretOpener decrypts client secrets (*secrets.Keyring implements it).
 type SecretOpener interface {
 	Decrypt(ciphertext, aad []byte) ([]byte, error)
@@ -146,7 +162,7 @@ func (h *Handler) jwtBearer(ctx context.Context, req *request, p jwtBearerReques
 		if err != nil {
 			return nil, err
 		}
-		return h.issueAccessToken(ctx, req, grant, sub)
+		return h.issueAccessToken(ctx, req, grant, sub, user)
 	})
 }
 
@@ -250,7 +266,7 @@ func validateBearer(req *request, src assertionSource, tok *jwtx.Token, now time
 		Now:       now, Skew: jwtx.DefaultSkew,
 		MaxLifetime: bearerMaxLifetime(req.client, src),
 		RequireExp:  true,
-		RejectTypes: bearerRejectTypes,
+		RejectTypes: bearerRejectTypesFor(req, src),
 	}
 	if err := tok.Validate(exp); err != nil {
 		return oauth2.Wrap(oauth2.ErrInvalidGrant, jwtx.Describe(err), err)

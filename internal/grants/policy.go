@@ -75,6 +75,18 @@ func (h *Handler) checkUserPolicy(ctx context.Context, req *request, user storag
 // checkPolicy evaluates one policy; a denial is code with the rule's
 // message. A storage failure is 503, never a denial or an allow.
 func (h *Handler) checkPolicy(ctx context.Context, req *request, id string, user storage.User, grant scopeGrant, code oauth2.ErrorCode) error {
+	d, err := h.Policies.Check(ctx, req.ws.ID, id, h.policyInput(req, user, grant))
+	if err != nil {
+		return errUnavailable(err)
+	}
+	if !d.Allow {
+		return oauth2.NewError(code, d.Message)
+	}
+	return nil
+}
+
+// policyInput is what policies and claim mappings see of a request.
+func (h *Handler) policyInput(req *request, user storage.User, grant scopeGrant) policy.Input {
 	in := policy.Input{
 		User:      policy.FromUser(user),
 		Client:    policy.FromClient(req.client),
@@ -92,14 +104,7 @@ func (h *Handler) checkPolicy(ctx context.Context, req *request, id string, user
 	if req.claims != nil {
 		in.Request.SetClaims(decodeClaims(req.claims))
 	}
-	d, err := h.Policies.Check(ctx, req.ws.ID, id, in)
-	if err != nil {
-		return errUnavailable(err)
-	}
-	if !d.Allow {
-		return oauth2.NewError(code, d.Message)
-	}
-	return nil
+	return in
 }
 
 // decodeClaims decodes the assertion's claims for request.claims; jwtx

@@ -2,8 +2,10 @@ package introspect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -66,7 +68,7 @@ func (h *Handler) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		oauth2.WriteJSON(w, http.StatusOK, inactiveResponse{})
 		return
 	}
-	oauth2.WriteJSON(w, http.StatusOK, activeOf(at))
+	oauth2.WriteJSON(w, http.StatusOK, withMappedClaims(activeOf(at), at.Extra))
 }
 
 // introspect decides whether the token is active for this caller. reason
@@ -147,4 +149,24 @@ func activeOf(at tokens.AccessToken) activeResponse {
 		JTI:       at.JTI,
 		TokenType: "Bearer",
 	}
+}
+
+// withMappedClaims adds a token's mapped claims (the client's claim
+// mappings; "rtf", Latchkey's own, stays internal) to the response, as
+// RFC 7662 §2.2 allows; the registered members always win.
+func withMappedClaims(resp activeResponse, extra map[string]any) any {
+	if len(extra) == 0 || (len(extra) == 1 && extra["rtf"] != nil) {
+		return resp
+	}
+	out := make(map[string]any, len(extra)+10)
+	for k, v := range extra {
+		if k != "rtf" {
+			out[k] = v
+		}
+	}
+	b, _ := json.Marshal(resp)
+	var base map[string]any
+	_ = json.Unmarshal(b, &base)
+	maps.Copy(out, base)
+	return out
 }

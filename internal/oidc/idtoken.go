@@ -33,6 +33,25 @@ var reservedIDClaims = map[string]bool{
 
 // MintIDToken signs t with s (typ "JWT").
 func MintIDToken(s signing.Signer, t IDToken) (string, error) {
+	claims, err := t.ClaimSet(s.Alg())
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("oidc: encode id token: %w", err)
+	}
+	tok, err := s.Sign(payload, "JWT")
+	if err != nil {
+		return "", fmt.Errorf("oidc: sign id token: %w", err)
+	}
+	return tok, nil
+}
+
+// ClaimSet is the claims object of the ID token signed with alg (which
+// at_hash depends on): what MintIDToken signs, and what the what-if tool
+// shows.
+func (t IDToken) ClaimSet(alg string) (map[string]any, error) {
 	claims := map[string]any{}
 	for k, v := range t.Claims {
 		if !reservedIDClaims[k] {
@@ -51,21 +70,13 @@ func MintIDToken(s signing.Signer, t IDToken) (string, error) {
 		claims["amr"] = t.AMR
 	}
 	if t.AccessToken != "" {
-		h, err := TokenHash(s.Alg(), t.AccessToken)
+		h, err := TokenHash(alg, t.AccessToken)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		claims["at_hash"] = h
 	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", fmt.Errorf("oidc: encode id token: %w", err)
-	}
-	tok, err := s.Sign(payload, "JWT")
-	if err != nil {
-		return "", fmt.Errorf("oidc: sign id token: %w", err)
-	}
-	return tok, nil
+	return claims, nil
 }
 
 func setIf(m map[string]any, k, v string) {

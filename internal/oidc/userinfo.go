@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
@@ -40,6 +41,8 @@ type UserInfoStore interface {
 	FamilyStore
 	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
 	tokens.OpaqueReader
+	// ListScopes gives the claim mappings of the token's services.
+	ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error)
 }
 
 // The production implementation.
@@ -53,6 +56,9 @@ type UserInfo struct {
 	BaseURL  string
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Claims computes the clients' claim mappings; nil compiles them on
+	// each request.
+	Claims *policy.ClaimEngine
 }
 
 // Mount registers GET and POST /w/{ws}/oauth2/userinfo behind workspace
@@ -111,8 +117,52 @@ func (h *UserInfo) userInfo(r *http.Request) (map[string]any, error) {
 		return nil, invalidToken()
 	}
 	out := UserInfoClaims(user, strings.Fields(at.Scope), DecodeClaims(fam.Claims))
+	if err := h.addMappedClaims(r, ws, at, user, out); err != nil {
+		return nil, err
+	}
 	out["sub"] = at.Subject
 	return out, nil
+}
+
+// addMappedClaims adds the claims the token's services and client map to
+// UserInfo, computed now by the same function as the token endpoint's
+// (policy.ClaimEngine.Claims):
+// request holds the token's scopes and audience, and this call's address
+// and time. An evaluation error fails closed (docs/security.md Z8).
+func (h *UserInfo) addMappedClaims(r *http.Request, ws storage.Workspace, at tokens.AccessToken, user storage.User, out map[string]any) error {
+	ctx := r.Context()
+	c, err := h.Store.GetClient(ctx, ws.ID, at.ClientID)
+	if err != nil {
+		return nil // ActiveFamily has checked the client just before
+	}
+	refs, err := h.Store.ListScopes(ctx, ws.ID)
+	if err != nil {
+		return unavailable(err)
+	}
+	scopes := strings.Fields(at.Scope)
+	owners := policy.ServiceOwners(refs, scopes)
+	if len(c.ClaimMappings) > 0 {
+		owners = append(owners, policy.ClientOwner(c))
+	}
+	if len(owners) == 0 {
+		return nil
+	}
+	set, err := h.Claims.Claims(ctx, ws.ID, owners, policy.Input{
+		User: policy.FromUser(user), Client: policy.FromClient(c), Workspace: policy.Workspace{ID: ws.ID},
+		Request: policy.Request{Scopes: scopes, Audience: at.Audience,
+			RemoteIP: endpoint.RemoteIP(r), Time: h.now().UTC()},
+	})
+	if err != nil {
+		if h.Logger != nil {
+			h.Logger.ErrorContext(ctx, "claim mapping could not be evaluated", slog.String("workspace", ws.ID),
+				slog.String("client", c.ID), slog.Any("error", err))
+		}
+		return &oauth2.Error{Code: oauth2.ErrServerError, Description: "the client's claim mapping could not be evaluated", Cause: err}
+	}
+	for k, v := range set[policy.TargetUserInfo] {
+		out[k] = v
+	}
+	return nil
 }
 
 // bearerToken reads the token from the Authorization header (RFC 6750

@@ -139,36 +139,54 @@ func compileRule(i int, r storage.PolicyRule) (compiledRule, error) {
 	if strings.TrimSpace(r.Condition) == "" {
 		return compiledRule{}, &CompileError{Rule: i, Message: `condition is empty (use "true" to match always)`}
 	}
-	// The size is checked before the parser allocates anything (Z3).
-	if len(r.Condition) > MaxExpressionSize {
-		return compiledRule{}, &CompileError{Rule: i, Message: fmt.Sprintf("condition is longer than %d bytes", MaxExpressionSize)}
+	_, prg, pe := compileExpr(r.Condition, "condition", cel.BoolType)
+	if pe != nil {
+		return compiledRule{}, &CompileError{Rule: i, Line: pe.line, Column: pe.column, Message: pe.message}
 	}
-	ast, iss := env.Compile(r.Condition)
+	return compiledRule{prg: prg, allow: r.Outcome == storage.PolicyAllow, message: r.Message}, nil
+}
+
+// exprError is a refused expression: where (1-based; 0 when not about a
+// position) and why, for CompileError and ClaimError.
+type exprError struct {
+	line, column int
+	message      string
+}
+
+// compileExpr is the one compile path of conditions and claim
+// expressions: size checked before the parser allocates anything (Z3),
+// type check with the first error's position, the result type (want; nil
+// accepts any, as claims do: their values are checked as JSON when
+// computed), the static cost estimate (Z2) and the program with the
+// run-time cost limit. what names the expression in messages.
+func compileExpr(expr, what string, want *cel.Type) (*cel.Ast, cel.Program, *exprError) {
+	if len(expr) > MaxExpressionSize {
+		return nil, nil, &exprError{message: fmt.Sprintf("%s is longer than %d bytes", what, MaxExpressionSize)}
+	}
+	ast, iss := env.Compile(expr)
 	if iss != nil && iss.Err() != nil {
-		errs := iss.Errors()
-		if len(errs) > 0 {
+		if errs := iss.Errors(); len(errs) > 0 {
 			e := errs[0]
-			return compiledRule{}, &CompileError{Rule: i, Line: e.Location.Line(), Column: e.Location.Column() + 1, Message: e.Message}
+			return nil, nil, &exprError{line: e.Location.Line(), column: e.Location.Column() + 1, message: e.Message}
 		}
-		return compiledRule{}, &CompileError{Rule: i, Message: iss.Err().Error()}
+		return nil, nil, &exprError{message: iss.Err().Error()}
 	}
-	if !ast.OutputType().IsExactType(cel.BoolType) {
-		return compiledRule{}, &CompileError{Rule: i, Line: 1, Column: 1,
-			Message: fmt.Sprintf("condition must be a bool expression, not %s", ast.OutputType())}
+	if want != nil && !ast.OutputType().IsExactType(want) {
+		return nil, nil, &exprError{line: 1, column: 1, message: fmt.Sprintf("%s must be a %s expression, not %s", what, want, ast.OutputType())}
 	}
 	// Z2: refuse at save what is certainly too expensive, with input
 	// lists and strings assumed of estimatedInputSize; the run-time cost
 	// limit catches larger inputs.
 	if est, err := env.EstimateCost(ast, sizeEstimator{}); err == nil && est.Max > CostLimit {
-		return compiledRule{}, &CompileError{Rule: i, Line: 1, Column: 1, Message: fmt.Sprintf(
-			"condition may cost up to %d steps, more than the limit of %d (nested loops over lists?)", est.Max, CostLimit)}
+		return nil, nil, &exprError{line: 1, column: 1, message: fmt.Sprintf(
+			"%s may cost up to %d steps, more than the limit of %d (nested loops over lists?)", what, est.Max, CostLimit)}
 	}
 	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100),
 		cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return compiledRule{}, &CompileError{Rule: i, Message: err.Error()}
+		return nil, nil, &exprError{message: err.Error()}
 	}
-	return compiledRule{prg: prg, allow: r.Outcome == storage.PolicyAllow, message: r.Message}, nil
+	return ast, prg, nil
 }
 
 // validMessage reports whether m can be an error_description as is

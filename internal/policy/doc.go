@@ -29,4 +29,13 @@
 // error only when the other side alone decides the result. Programs have no
 // functions with side effects: only the declared variables and helpers
 // exist, so any other reference is refused at save (Z9).
+//
+// Claim mappings use the same environment and compile path (compileExpr)
+// for extra token claims: each a name, an expression of any type whose
+// value must be JSON, and targets (access_token, id_token, userinfo,
+// introspection). CompileClaims is the save-time check (reserved names,
+// position errors, constants over MaxClaimsSize; Z5, Z6); ClaimEngine.Claims
+// is the one evaluation used by the token endpoint, UserInfo and the
+// what-if tool, caching programs per client or service version and failing
+// closed on any error or oversized result.
 package policy

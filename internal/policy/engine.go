@@ -54,26 +54,53 @@ type compiled struct {
 // caused by an error is logged with its cause, which never reaches the
 // response.
 func (e *Engine) Check(ctx context.Context, workspaceID, id string, in Input) (Decision, error) {
+	d, _, err := e.check(ctx, workspaceID, id, in, false)
+	return d, err
+}
+
+// Explanation is a decision with the policy it came from and each rule's
+// result: what the what-if tool shows.
+type Explanation struct {
+	Policy   storage.Policy // zero but for ID when the policy does not exist
+	Decision Decision
+	Rules    []RuleResult // nil when the policy could not be evaluated
+}
+
+// Explain is Check that also reports the policy and each rule's result.
+func (e *Engine) Explain(ctx context.Context, workspaceID, id string, in Input) (Explanation, error) {
+	d, x, err := e.check(ctx, workspaceID, id, in, true)
+	x.Decision = d
+	return x, err
+}
+
+func (e *Engine) check(ctx context.Context, workspaceID, id string, in Input, trace bool) (Decision, Explanation, error) {
+	x := Explanation{Policy: storage.Policy{WorkspaceID: workspaceID, ID: id}}
 	p, err := e.Source.GetPolicy(ctx, workspaceID, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		d := Decision{Rule: -1, Message: DefaultDenyMessage, Err: fmt.Errorf("policy %q does not exist", id)}
 		e.logDenial(ctx, workspaceID, id, 0, d)
-		return d, nil
+		return d, x, nil
 	case err != nil:
-		return Decision{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Decision{}, x, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	x.Policy = p
 	prg, err := e.program(p)
 	if err != nil {
 		d := Decision{Rule: -1, Message: DefaultDenyMessage, Err: err}
 		e.logDenial(ctx, workspaceID, id, p.Version, d)
-		return d, nil
+		return d, x, nil
 	}
-	d := prg.Evaluate(ctx, in)
+	var d Decision
+	if trace {
+		d, x.Rules = prg.Trace(ctx, in)
+	} else {
+		d = prg.Evaluate(ctx, in)
+	}
 	if d.Err != nil {
 		e.logDenial(ctx, workspaceID, id, p.Version, d)
 	}
-	return d, nil
+	return d, x, nil
 }
 
 func (e *Engine) program(p storage.Policy) (*Program, error) {

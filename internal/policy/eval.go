@@ -28,9 +28,40 @@ type Decision struct {
 	Err error
 }
 
+// Rule results of a trace.
+const (
+	RuleMatched    = "matched"
+	RuleNotMatched = "not_matched"
+	RuleError      = "error"
+	RuleNotReached = "not_reached"
+)
+
+// RuleResult is what one rule did during an evaluation: the what-if tool
+// shows it. Error is the evaluation failure of an errored rule.
+type RuleResult struct {
+	Result string
+	Error  string
+}
+
 // Evaluate runs the rules in order: the first whose condition is true
 // decides; none matching denies. Any evaluation error denies (Z8).
 func (p *Program) Evaluate(ctx context.Context, in Input) Decision {
+	return p.evaluate(ctx, in, nil)
+}
+
+// Trace is Evaluate that also reports each rule's result, for the what-if
+// tool: the same loop decides, so the trace is what the endpoints do.
+func (p *Program) Trace(ctx context.Context, in Input) (Decision, []RuleResult) {
+	trace := make([]RuleResult, len(p.rules))
+	for i := range trace {
+		trace[i].Result = RuleNotReached
+	}
+	return p.evaluate(ctx, in, trace), trace
+}
+
+// evaluate is Evaluate, recording each rule's result into trace when it is
+// not nil.
+func (p *Program) evaluate(ctx context.Context, in Input, trace []RuleResult) Decision {
 	ctx, cancel := context.WithTimeout(ctx, EvalTimeout)
 	defer cancel()
 	in = in.normalized()
@@ -40,18 +71,31 @@ func (p *Program) Evaluate(ctx context.Context, in Input) Decision {
 		"request":   &in.Request,
 		"workspace": &in.Workspace,
 	}
+	record := func(i int, result string, err error) {
+		if trace != nil {
+			trace[i].Result = result
+			if err != nil {
+				trace[i].Error = err.Error()
+			}
+		}
+	}
 	for i, r := range p.rules {
 		out, _, err := r.prg.ContextEval(ctx, vars)
 		if err != nil {
+			record(i, RuleError, err)
 			return Decision{Rule: -1, Message: DefaultDenyMessage, Err: fmt.Errorf("rule %d: %w", i, err)}
 		}
 		b, ok := out.(types.Bool)
 		if !ok {
-			return Decision{Rule: -1, Message: DefaultDenyMessage, Err: fmt.Errorf("rule %d: result is %s, not bool", i, out.Type())}
+			err := fmt.Errorf("result is %s, not bool", out.Type())
+			record(i, RuleError, err)
+			return Decision{Rule: -1, Message: DefaultDenyMessage, Err: fmt.Errorf("rule %d: %w", i, err)}
 		}
 		if !b {
+			record(i, RuleNotMatched, nil)
 			continue
 		}
+		record(i, RuleMatched, nil)
 		if r.allow {
 			return Decision{Allow: true, Rule: i}
 		}

@@ -51,6 +51,7 @@ func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 	(&oidc.UserInfo{
 		Store: s.store, Keys: s.keys, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "userinfo"),
+		Claims: &policy.ClaimEngine{},
 	}).Mount(mux)
 	(&oidc.Logout{
 		Store: s.store, Keys: s.keys, Subjects: subjects, Sessions: sessions,

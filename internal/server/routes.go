@@ -24,14 +24,18 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 	// One policy engine: programs compiled once per policy version, read
 	// through the cached store (invalidated by the change feed).
 	policies := &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")}
-	(&grants.Handler{
+	tokenHandler := &grants.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
 		Defaults:  grants.Defaults{AccessTokenTTL: s.cfg.AccessTokenTTL},
 		JWTBearer: grants.JWTBearerDeps{Secrets: s.keyring, JWKS: jwks},
 		AuthCode:  s.authCodeDeps(),
 		Policies:  policies,
-	}).Mount(mux)
+		Claims:    &policy.ClaimEngine{},
+	}
+	tokenHandler.Mount(mux)
+	// The what-if tool plays requests through the token endpoint's own code.
+	s.svc.WhatIfRunner = tokenHandler
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "introspect"),

@@ -288,6 +288,8 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 		c.JWTBearer, c.ServiceUserID = old.JWTBearer, old.ServiceUserID
 		// Attached policies change only through SetClientPolicies.
 		c.UserPolicyID, c.MachinePolicyID = old.UserPolicyID, old.MachinePolicyID
+		// Claim mappings change only through SetClientClaims.
+		c.ClaimMappings = old.ClaimMappings
 		secret, err = s.issueSecretIfNeeded(&c, c.UpdatedAt)
 		return c, err
 	})

@@ -13,4 +13,11 @@
 //
 // Every lookup is scoped by workspace ID, so an object of one workspace is
 // never visible through another (SECURITY.md J3, O1).
+//
+// Claim mappings (extra token claims computed by CEL, package policy) are
+// read and replaced whole with GetClientClaims / SetClientClaims and
+// GetServiceClaims / SetServiceClaims: a refused list (reserved name,
+// expression that does not type-check, with its line and column, oversized
+// constant) is a *ValidationError naming claims[i] and saves nothing; every
+// change is audited (client.claims, service.claims) with the new list.
 package service

@@ -72,6 +72,8 @@ type Service struct {
 	// FetchSector fetches sector_identifier_uri documents SSRF-safely;
 	// nil refuses clients that set one.
 	FetchSector SectorFetcher
+	// WhatIfRunner answers the policies what-if tool; nil refuses it.
+	WhatIfRunner WhatIfRunner
 }
 
 func (s *Service) now() time.Time {

@@ -206,8 +206,11 @@ type Service struct {
 	// AccessPolicyID names a policy of kind access that decides who may
 	// have this service's scopes; "" means none.
 	AccessPolicyID string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// ClaimMappings are extra claims computed by CEL for tokens that
+	// carry this service's scopes (package policy).
+	ClaimMappings []ClaimMapping
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Scope is one permission a service defines.
@@ -223,6 +226,19 @@ type ScopeRef struct {
 	ServiceIdentifier string
 	// AccessPolicyID is the service's access policy ("" for none).
 	AccessPolicyID string
+	// ServiceClaimMappings are the service's claim mappings (shared by
+	// its scopes: read only) and ServiceUpdatedAt their version.
+	ServiceClaimMappings []ClaimMapping
+	ServiceUpdatedAt     time.Time
+}
+
+// ClaimMapping is one extra claim computed by a CEL expression over the
+// policy context, and the places it goes: any of "access_token",
+// "id_token", "userinfo", "introspection".
+type ClaimMapping struct {
+	Name       string   `json:"name"`
+	Expression string   `json:"expression"`
+	Targets    []string `json:"targets"`
 }
 
 // Client is a registered OAuth client application.
@@ -261,6 +277,10 @@ type Client struct {
 	// IDTokenTTL overrides the ID token lifetime when > 0 (otherwise the
 	// access token's).
 	IDTokenTTL time.Duration `json:"id_token_ttl,omitempty"`
+	// ClaimMappings are extra claims computed by CEL (package policy);
+	// kept in the client's document so that they are versioned and
+	// audited with it.
+	ClaimMappings []ClaimMapping `json:"claim_mappings,omitempty"`
 
 	// SecretCiphertext is the client secret encrypted under the master key
 	// (AES-GCM, see package secrets); nil for clients without a secret.

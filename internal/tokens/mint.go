@@ -68,6 +68,23 @@ func Mint(s signing.Signer, t AccessToken) (string, error) {
 	return tok, nil
 }
 
+// ClaimSet is the claims object Mint would sign (the same encoder), decoded:
+// what the what-if tool shows.
+func (t AccessToken) ClaimSet() (map[string]any, error) {
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.encode(&buf); err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		return nil, fmt.Errorf("tokens: decode claims: %w", err)
+	}
+	return out, nil
+}
+
 func putBuf(b *bytes.Buffer) {
 	if b.Cap() > 64<<10 {
 		return // do not keep a buffer grown by an unusually large token

@@ -31,7 +31,8 @@ func clientsCmd(g *globals) *cobra.Command {
 		clientActionCmd(g, "enable", "Enable a client", "POST", "/enable"),
 		clientActionCmd(g, "disable", "Disable a client", "POST", "/disable"),
 		clientActionCmd(g, "rotate-secret", "Issue a new client secret (the old one stops working)", "POST", "/secret"),
-		clientDeleteCmd(g))
+		clientDeleteCmd(g),
+		claimsCmd(g, "client"))
 	return cmd
 }
 

@@ -28,6 +28,7 @@ func policiesCmd(g *globals) *cobra.Command {
 		policyRollbackCmd(g),
 		policyTemplatesCmd(g),
 		policyDefaultCmd(g),
+		policyTestCmd(g),
 	)
 	return cmd
 }

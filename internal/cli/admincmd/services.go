@@ -38,7 +38,7 @@ func servicesCmd(g *globals) *cobra.Command {
 			}
 			return g.printDone(cmd, "deleted service "+args[0])
 		}}
-	cmd.AddCommand(list, get, serviceCreateCmd(g), del, serviceUpdateCmd(g))
+	cmd.AddCommand(list, get, serviceCreateCmd(g), del, serviceUpdateCmd(g), claimsCmd(g, "service"))
 	return cmd
 }
 

@@ -219,14 +219,7 @@ func TestBrowserInitialAccessTokens(t *testing.T) {
 	shots := e2etest.ArtifactsDir(t)
 	submit := chromedp.CSS(`form[action$="/initial-access-tokens/new"] button[type=submit]`)
 
-	steps.Run(t, ctx, "sign in",
-		chromedp.Navigate(e.base+"/console/signin"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("username"), "root"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
-	)
+	steps.Run(t, ctx, "sign in", e.signIn("root", "correct horse battery"))
 	steps.Run(t, ctx, "Initial access tokens → New: the narrow default policy",
 		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/initial-access-tokens/new"]`)),

@@ -55,6 +55,19 @@ func (e *env) createSuperAdmin(t *testing.T, username, password string) {
 	}
 }
 
+// signIn signs in on the sign-in page and waits for the workspace
+// navigation.
+func (e *env) signIn(username, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(e.base+"/console/signin"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href$="/clients"]`)),
+	)
+}
+
 // createService creates a service of the default workspace through the
 // admin API.
 func (e *env) createService(t *testing.T, name, identifier string, scopes ...adminclient.Scope) {

@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Policies", testPolicies},
 		{"PolicyChanges", testPolicyChanges},
 		{"ServiceAccessPolicy", testServiceAccessPolicy},
+		{"ServiceClaimMappings", testServiceClaimMappings},
 	}
 	for _, tc := range tests {
 		subtest(t, tc.name, newStorage, tc.fn)
@@ -111,6 +112,9 @@ func testServiceCRUD(t *testing.T, s storage.Storage) {
 		{Scope: storage.Scope{Name: "audit.read", Description: "can audit.read"}, ServiceID: "audit", ServiceIdentifier: "https://api.example.com/audit"},
 		{Scope: storage.Scope{Name: "billing.read", Description: "can billing.read"}, ServiceID: "billing", ServiceIdentifier: "https://api.example.com/billing"},
 		{Scope: storage.Scope{Name: "billing.write", Description: "can billing.write"}, ServiceID: "billing", ServiceIdentifier: "https://api.example.com/billing"},
+	}
+	for i := range refs {
+		refs[i].ServiceUpdatedAt = time.Time{} // testServiceClaimMappings checks it
 	}
 	if !reflect.DeepEqual(refs, wantRefs) {
 		t.Fatalf("ListScopes = %+v, want %+v", refs, wantRefs)

@@ -171,3 +171,41 @@ func testServiceAccessPolicy(t *testing.T, s storage.Storage) {
 		t.Fatalf("ListScopes after detach = %+v", refs)
 	}
 }
+
+// testServiceClaimMappings: a service's claim mappings round-trip through
+// create, update, get, list and the scope catalog (ListScopes), which the
+// token endpoint reads, with the service's UpdatedAt as their version.
+func testServiceClaimMappings(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	createWorkspace(t, s, "acme")
+	svc := newService("acme", "api", "api:read", "api:write")
+	svc.ClaimMappings = []storage.ClaimMapping{{Name: "tenant", Expression: `workspace.id + "||" + user.username`,
+		Targets: []string{"access_token", "introspection"}}}
+	must(t, s.CreateService(ctx, svc))
+	got, err := s.GetService(ctx, "acme", "api")
+	must(t, err)
+	if !reflect.DeepEqual(got.ClaimMappings, svc.ClaimMappings) {
+		t.Fatalf("GetService claim mappings = %+v", got.ClaimMappings)
+	}
+	refs, err := s.ListScopes(ctx, "acme")
+	must(t, err)
+	if len(refs) != 2 || !reflect.DeepEqual(refs[1].ServiceClaimMappings, svc.ClaimMappings) || !refs[1].ServiceUpdatedAt.Equal(got.UpdatedAt) {
+		t.Fatalf("ListScopes = %+v", refs)
+	}
+	later := got.UpdatedAt.Add(time.Second)
+	_, err = s.UpdateService(ctx, "acme", "api", func(sv storage.Service) (storage.Service, error) {
+		sv.ClaimMappings, sv.UpdatedAt = nil, later
+		return sv, nil
+	})
+	must(t, err)
+	page, err := s.ListServices(ctx, "acme", storage.ListOptions{})
+	must(t, err)
+	if len(page.Items) != 1 || page.Items[0].ClaimMappings != nil {
+		t.Fatalf("ListServices after clearing = %+v", page.Items)
+	}
+	refs, err = s.ListScopes(ctx, "acme")
+	must(t, err)
+	if len(refs) != 2 || refs[0].ServiceClaimMappings != nil || !refs[0].ServiceUpdatedAt.Equal(later) {
+		t.Fatalf("ListScopes after clearing = %+v", refs)
+	}
+}

@@ -2,12 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at, access_policy_id`
+const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at, access_policy_id, claim_mappings`
 
 // CreateService inserts s and its scopes. A duplicate ID, identifier or
 // scope name in the workspace is ErrAlreadyExists; a missing workspace is
@@ -17,9 +18,13 @@ func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
 		return err
 	}
 	return s.inTx(ctx, "create service", func(tx conn) error {
-		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		claims, err := encodeClaimMappings(svc.ClaimMappings)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier,
-			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID); err != nil {
+			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims); err != nil {
 			return err
 		}
 		if err := insertScopes(ctx, tx, svc); err != nil {
@@ -35,6 +40,10 @@ func checkServiceText(op string, svc storage.Service) error {
 	fields := []string{svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier, svc.AccessPolicyID}
 	for _, sc := range svc.Scopes {
 		fields = append(fields, sc.Name, sc.Description)
+	}
+	for _, m := range svc.ClaimMappings {
+		fields = append(fields, m.Name, m.Expression)
+		fields = append(fields, m.Targets...)
 	}
 	return checkText(op, fields...)
 }
@@ -75,7 +84,12 @@ func getService(ctx context.Context, c conn, workspaceID, id, lock string) (stor
 func scanService(row interface{ Scan(...any) error }) (storage.Service, error) {
 	var svc storage.Service
 	var created, updated int64
-	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated, &svc.AccessPolicyID); err != nil {
+	var claims string
+	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated, &svc.AccessPolicyID, &claims); err != nil {
+		return storage.Service{}, err
+	}
+	var err error
+	if svc.ClaimMappings, err = decodeClaimMappings(claims); err != nil {
 		return storage.Service{}, err
 	}
 	svc.CreatedAt, svc.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -181,8 +195,12 @@ func (s *Store) UpdateService(ctx context.Context, workspaceID, id string, updat
 }
 
 func writeService(ctx context.Context, tx conn, svc storage.Service) error {
-	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ?, access_policy_id = ? WHERE workspace_id = ? AND id = ?`,
-		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, svc.WorkspaceID, svc.ID); err != nil {
+	claims, err := encodeClaimMappings(svc.ClaimMappings)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ?, access_policy_id = ?, claim_mappings = ? WHERE workspace_id = ? AND id = ?`,
+		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims, svc.WorkspaceID, svc.ID); err != nil {
 		return err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM scopes WHERE workspace_id = ? AND service_id = ?`, svc.WorkspaceID, svc.ID); err != nil {
@@ -213,7 +231,7 @@ func (s *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.S
 	if !findable(workspaceID) {
 		return nil, nil
 	}
-	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier, sv.access_policy_id
+	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier, sv.access_policy_id, sv.claim_mappings, sv.updated_at
 FROM scopes sc JOIN services sv ON sv.workspace_id = sc.workspace_id AND sv.id = sc.service_id
 WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	if err != nil {
@@ -221,15 +239,48 @@ WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	}
 	defer rows.Close()
 	var out []storage.ScopeRef
+	// One decoded list per service, shared by its scopes.
+	decoded := map[string][]storage.ClaimMapping{}
 	for rows.Next() {
 		var r storage.ScopeRef
-		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier, &r.AccessPolicyID); err != nil {
+		var claims string
+		var updated int64
+		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier, &r.AccessPolicyID, &claims, &updated); err != nil {
 			return nil, mapError("list scopes", err)
 		}
+		ms, ok := decoded[r.ServiceID]
+		if !ok {
+			if ms, err = decodeClaimMappings(claims); err != nil {
+				return nil, mapError("list scopes", err)
+			}
+			decoded[r.ServiceID] = ms
+		}
+		r.ServiceClaimMappings, r.ServiceUpdatedAt = ms, fromMillis(updated)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapError("list scopes", err)
 	}
 	return out, nil
+}
+
+// encodeClaimMappings is the claim_mappings column: a JSON array.
+func encodeClaimMappings(ms []storage.ClaimMapping) (string, error) {
+	if len(ms) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(ms)
+	return string(b), err
+}
+
+// decodeClaimMappings reads the claim_mappings column; an empty list is nil.
+func decodeClaimMappings(s string) ([]storage.ClaimMapping, error) {
+	var ms []storage.ClaimMapping
+	if err := json.Unmarshal([]byte(s), &ms); err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	return ms, nil
 }
