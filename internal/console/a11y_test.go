@@ -93,9 +93,12 @@ func TestPagesAccessible(t *testing.T) {
 	}
 	tok := b.setupAdmin(t)
 	const ws = "/console/w/default"
-	b.post(ws+"/services/new", url.Values{"csrf_token": {tok}, "name": {"API"}, "identifier": {"https://api.example"}, "scopes": {"api Access"}})
+	b.post(ws+"/services/new", url.Values{"csrf_token": {tok}, "id": {"svc1"}, "name": {"API"}, "identifier": {"https://api.example"}, "scopes": {"api Access"}})
+	resp, _ := b.post(ws+"/services/svc1/claims", url.Values{"csrf_token": {tok}, "op": {"claim-save"}, "claim_name": {"tier"}, "claim_expression": {`"gold"`},
+		"claim_target_0": {"access_token", "userinfo"}})
+	wantStatus(t, "service claims", resp, 200)
 	b.post(ws+"/profiles", url.Values{"csrf_token": {tok}, "id": {"p1"}, "name": {"P1"}})
-	resp, _ := b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"u1"}, "active": {"on"}, "service_user": {"on"}})
+	resp, _ = b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"u1"}, "active": {"on"}, "service_user": {"on"}})
 	user := resp.Request.URL.Path
 	b.post(ws+"/trusted-issuers/new", url.Values{"csrf_token": {tok}, "id": {"ti1"}, "name": {"TI"}, "issuer": {"https://idp.example"},
 		"jwks_uri": {"https://idp.example/jwks"}, "claim": {"sub"}, "claim_format": {"plain"}, "enabled": {"on"}})
@@ -107,13 +110,16 @@ func TestPagesAccessible(t *testing.T) {
 	b.post(ws+"/policies/new", url.Values{"csrf_token": {tok}, "id": {"pol1"}, "name": {"Net"}, "kind": {"machine"}, "mode": {"template"},
 		"template": {"ip-ranges"}, "param.ip-ranges.cidrs": {"10.0.0.0/8"}, "op": {"save"}})
 	b.post(client+"/policies", url.Values{"csrf_token": {tok}, "machine_policy_id": {"pol1"}})
+	resp, _ = b.post(client+"/claims", url.Values{"csrf_token": {tok}, "op": {"claim-save"}, "claim_name": {"tenant", "region"},
+		"claim_expression": {`"acme"`, `"eu"`}, "claim_target_0": {"access_token"}, "claim_target_1": {"id_token"}})
+	wantStatus(t, "client claims", resp, 200)
 	clientID := client[strings.LastIndex(client, "/")+1:]
 	_, body := b.get("/console/users")
 	admin := "/console/users/" + between(body, `href="/console/users/`, `"`)
 
 	for _, p := range []string{
 		ws + "/clients", ws + "/clients/new", client + "/overview", client + "/oauth", client + "/scopes", client + "/endpoints",
-		client + "/metadata", client + "/credentials", ws + "/services", ws + "/services/new", ws + "/keys", ws + "/audit",
+		client + "/metadata", client + "/credentials", ws + "/services", ws + "/services/new", ws + "/services/svc1", ws + "/keys", ws + "/audit",
 		ws + "/settings", ws + "/users", ws + "/users/new", user, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
 		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", ws + "/initial-access-tokens", ws + "/initial-access-tokens/new",
 		"/console/users", admin, "/console/outbox", "/console/workspaces/new",

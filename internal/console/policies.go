@@ -336,7 +336,7 @@ func (h *Handler) policyFormError(w http.ResponseWriter, r *http.Request, c *req
 	}
 	var rest []service.FieldError
 	for _, fe := range ve.Errors {
-		i, ok := ruleIndex(fe.Field)
+		i, ok := fieldIndex(fe.Field, "rules")
 		if ok && i < len(d.Form.Rules) {
 			d.Form.Rules[i].Errors = append(d.Form.Rules[i].Errors, ruleMessage(fe, i))
 			continue
@@ -350,9 +350,9 @@ func (h *Handler) policyFormError(w http.ResponseWriter, r *http.Request, c *req
 	h.renderPolicy(w, r, c, http.StatusBadRequest, d, "")
 }
 
-// ruleIndex reads "rules[N]".
-func ruleIndex(field string) (int, bool) {
-	idx, ok := strings.CutPrefix(field, "rules[")
+// fieldIndex reads "list[N]" (a rule of "rules", a mapping of "claims").
+func fieldIndex(field, list string) (int, bool) {
+	idx, ok := strings.CutPrefix(field, list+"[")
 	if !ok {
 		return 0, false
 	}

@@ -24,24 +24,47 @@ type serviceData struct {
 	Scopes  string // one "name description" per line
 	// AccessPolicies are the policies of kind access the service may use.
 	AccessPolicies []storage.Policy
+	// Claims edits the service's claim mappings (a stored service only).
+	Claims *claimsForm
 }
 
 // serviceForm shows a service (or an empty one for /services/new).
 func (h *Handler) serviceForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	d := serviceData{New: r.PathValue("sid") == ""}
-	if !d.New {
-		svc, err := h.Service.GetService(r.Context(), c.ws, r.PathValue("sid"))
-		if err != nil {
-			h.fail(w, r, c, err)
-			return
-		}
-		d.Service, d.Scopes = svc, scopesText(svc.Scopes)
-		if d.AccessPolicies, err = h.listPolicies(r, c.ws, storage.PolicyKindAccess); err != nil {
-			h.fail(w, r, c, err)
-			return
-		}
+	if sid := r.PathValue("sid"); sid != "" {
+		h.renderServicePage(w, r, c, sid, http.StatusOK, "", nil, nil)
+		return
 	}
-	h.render(w, r, http.StatusOK, "service", h.newView(r, c, "Service", "services", d))
+	h.render(w, r, http.StatusOK, "service", h.newView(r, c, "Service", "services", serviceData{New: true}))
+}
+
+// renderServicePage shows a stored service; claims are the mapping rows
+// as typed (nil: the stored ones), and a refusal of them (err) is shown
+// next to its row.
+func (h *Handler) renderServicePage(w http.ResponseWriter, r *http.Request, c *reqCtx, sid string, status int, notice string, err error, claims []claimRow) {
+	svc, lerr := h.Service.GetService(r.Context(), c.ws, sid)
+	if lerr != nil {
+		h.fail(w, r, c, lerr)
+		return
+	}
+	d := serviceData{Service: svc, Scopes: scopesText(svc.Scopes)}
+	if d.AccessPolicies, lerr = h.listPolicies(r, c.ws, storage.PolicyKindAccess); lerr != nil {
+		h.fail(w, r, c, lerr)
+		return
+	}
+	v := h.newView(r, c, "Service", "services", &d)
+	v.Notice = notice
+	if claims == nil {
+		claims = claimRowsOf(svc.ClaimMappings)
+	}
+	d.Claims = newClaimsForm(v, h.serviceURL(c.ws, sid)+"/claims", "service", claims)
+	if err != nil {
+		if !claimsError(d.Claims, err) {
+			h.fail(w, r, c, err)
+			return
+		}
+		v.Error = "Nothing was saved: fix the problems marked in the claims below."
+	}
+	h.render(w, r, status, "service", v)
 }
 
 func scopesText(scopes []storage.Scope) string {

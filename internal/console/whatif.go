@@ -103,13 +103,18 @@ type clientPoliciesData struct {
 	// DefaultUserPolicy applies when the client attaches none.
 	DefaultUserPolicy string
 	WhatIf            *whatIfData
+	// Claims edits the client's claim mappings.
+	Claims *claimsForm
 }
 
 func (h *Handler) clientPolicies(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	h.renderClientPolicies(w, r, c, http.StatusOK, "", nil)
+	h.renderClientPolicies(w, r, c, http.StatusOK, "", nil, nil)
 }
 
-func (h *Handler) renderClientPolicies(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, notice string, err error) {
+// renderClientPolicies shows the tab; claims are the mapping rows as
+// typed (nil: the stored ones), and a refusal of them (err) is shown next
+// to its row.
+func (h *Handler) renderClientPolicies(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, notice string, err error, claims []claimRow) {
 	cd, lerr := h.clientData(r, c, "policies")
 	if lerr != nil {
 		h.fail(w, r, c, lerr)
@@ -135,7 +140,14 @@ func (h *Handler) renderClientPolicies(w http.ResponseWriter, r *http.Request, c
 	}
 	v := h.newView(r, c, cd.Client.Name, "clients", d)
 	v.Notice = notice
-	if err != nil {
+	rows := claims
+	if rows == nil {
+		rows = claimRowsOf(cd.Client.ClaimMappings)
+	}
+	d.Claims = newClaimsForm(v, h.clientURL(c.ws, cd.Client.ID, "claims"), "client", rows)
+	if err != nil && claims != nil && claimsError(d.Claims, err) {
+		v.Error = "Nothing was saved: fix the problems marked in the claims below."
+	} else if err != nil {
 		var ok bool
 		if status, ok = formErrors(v, err); !ok {
 			h.fail(w, r, c, err)
@@ -151,10 +163,10 @@ func (h *Handler) saveClientPolicies(w http.ResponseWriter, r *http.Request, c *
 	_, err := h.Service.SetClientPolicies(r.Context(), c.ws, r.PathValue("id"), service.ClientPolicies{
 		UserPolicyID: f.get("user_policy_id"), MachinePolicyID: f.get("machine_policy_id")})
 	if err != nil {
-		h.renderClientPolicies(w, r, c, http.StatusOK, "", err)
+		h.renderClientPolicies(w, r, c, http.StatusOK, "", err, nil)
 		return
 	}
-	h.renderClientPolicies(w, r, c, http.StatusOK, "Saved.", nil)
+	h.renderClientPolicies(w, r, c, http.StatusOK, "Saved.", nil, nil)
 }
 
 // saveAccessPolicy sets a service's access policy ("" for none).
