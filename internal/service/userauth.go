@@ -25,8 +25,11 @@ const (
 	MaxUserPasswordLen = 256
 )
 
-// PasswordLinkTTL is how long an e-mailed set-password link works.
-const PasswordLinkTTL = 24 * time.Hour
+// PasswordLinkTTL is how long an e-mailed set-password link works: an
+// hour, as a reset token should (SECURITY.md X11; OWASP Forgot Password
+// Cheat Sheet). An admin sends a new link when it lapses, and the new one
+// voids the old.
+const PasswordLinkTTL = time.Hour
 
 // PasswordTokenPrefix makes set-password tokens greppable.
 const PasswordTokenPrefix = "lkpw_"
@@ -101,8 +104,8 @@ func (s *Service) SendPasswordLink(ctx context.Context, wsID, userID, linkBase s
 	}); err != nil {
 		return "", mapStore(err, "user", userID)
 	}
-	body := fmt.Sprintf("Hello %s,\n\nChoose your password here:\n\n%s?token=%s\n\nThe link works once and expires in %d hours.\n"+
-		"If you did not expect this message, you can ignore it.\n", userName(u), linkBase, token, int(PasswordLinkTTL.Hours()))
+	body := fmt.Sprintf("Hello %s,\n\nChoose your password here:\n\n%s?token=%s\n\nThe link works once and expires in %d minutes; a newer link replaces it.\n"+
+		"If you did not expect this message, you can ignore it.\n", userName(u), linkBase, token, int(PasswordLinkTTL.Minutes()))
 	if err := s.Mailer.SendMail(ctx, u.Email, "Choose your password", body); err != nil {
 		return "", fmt.Errorf("service: send password link: %w", err)
 	}

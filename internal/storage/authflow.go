@@ -36,7 +36,9 @@ type AuthFlow interface {
 	// GetUserPassword returns ErrNotFound when the user has no password.
 	GetUserPassword(ctx context.Context, workspaceID, userID string) (UserPassword, error)
 
-	// CreatePasswordToken stores a set-password link token (hash only).
+	// CreatePasswordToken stores a set-password link token (hash only)
+	// and removes the user's earlier tokens atomically: only the newest
+	// link works.
 	CreatePasswordToken(ctx context.Context, t PasswordToken) error
 	// ConsumePasswordToken deletes and returns the token with hash when it
 	// has not expired at now, with one statement: exactly one of many

@@ -116,6 +116,19 @@ func testPasswordTokens(t *testing.T, s storage.Storage) {
 	}
 	_, err = s.ConsumePasswordToken(ctx, "ws", hashOf("t1"), at(time.Minute))
 	wantErr(t, err, storage.ErrNotFound, "second use")
+
+	// A newer link voids the user's earlier ones (SECURITY.md X11), not
+	// other users' links.
+	must(t, s.CreateUser(ctx, newUser("ws", "u2", "bob", "bob@example.com")))
+	must(t, s.CreatePasswordToken(ctx, storage.PasswordToken{WorkspaceID: "ws", Hash: hashOf("old"), UserID: "u1", CreatedAt: at(0), ExpiresAt: at(time.Hour)}))
+	must(t, s.CreatePasswordToken(ctx, storage.PasswordToken{WorkspaceID: "ws", Hash: hashOf("other"), UserID: "u2", CreatedAt: at(0), ExpiresAt: at(time.Hour)}))
+	must(t, s.CreatePasswordToken(ctx, storage.PasswordToken{WorkspaceID: "ws", Hash: hashOf("new"), UserID: "u1", CreatedAt: at(time.Minute), ExpiresAt: at(time.Hour)}))
+	_, err = s.ConsumePasswordToken(ctx, "ws", hashOf("old"), at(2*time.Minute))
+	wantErr(t, err, storage.ErrNotFound, "a link replaced by a newer one")
+	_, err = s.ConsumePasswordToken(ctx, "ws", hashOf("new"), at(2*time.Minute))
+	must(t, err)
+	_, err = s.ConsumePasswordToken(ctx, "ws", hashOf("other"), at(2*time.Minute))
+	must(t, err)
 }
 
 func testBrowserSessions(t *testing.T, s storage.Storage) {

@@ -35,11 +35,18 @@ func (s *Store) GetUserPassword(ctx context.Context, workspaceID, userID string)
 	return p, nil
 }
 
-// CreatePasswordToken stores a set-password token by hash.
+// CreatePasswordToken stores a set-password token by hash and deletes the
+// user's earlier ones in the same transaction: only the newest link works
+// (SECURITY.md X11).
 func (s *Store) CreatePasswordToken(ctx context.Context, t storage.PasswordToken) error {
-	_, err := s.reader().exec(ctx, `INSERT INTO password_tokens (workspace_id, hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		t.WorkspaceID, nonNil(t.Hash), t.UserID, toMillis(t.CreatedAt), toMillis(t.ExpiresAt))
-	return mapError("create password token", err)
+	return s.inTx(ctx, "create password token", func(tx conn) error {
+		if _, err := tx.exec(ctx, `DELETE FROM password_tokens WHERE workspace_id = ? AND user_id = ?`, t.WorkspaceID, t.UserID); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `INSERT INTO password_tokens (workspace_id, hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			t.WorkspaceID, nonNil(t.Hash), t.UserID, toMillis(t.CreatedAt), toMillis(t.ExpiresAt))
+		return err
+	})
 }
 
 // ConsumePasswordToken deletes the token with one DELETE ... RETURNING:
