@@ -18,7 +18,7 @@ const testToken = "example-admin-token-0123456789abcdef"
 func startLatchkey(tb testing.TB) (baseURL, token string) {
 	env := servicetest.New(tb)
 	mux := http.NewServeMux()
-	(&adminapi.Handler{Service: env.Service, Auth: adminapi.Auth{Static: testToken}}).Mount(mux)
+	(&adminapi.Handler{Service: env.Service, Auth: adminapi.Auth{Static: testToken, Store: env.Store}}).Mount(mux)
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 	return srv.URL, testToken

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -24,18 +26,47 @@ type Authorizer interface {
 const maxBearerLength = 1024
 
 // Auth accepts the bearer token Static (when non-empty, e.g. from
-// LATCHKEY_ADMIN_TOKEN) or any token whose SHA-256 is stored as an admin
-// token in Store (when non-nil).
+// LATCHKEY_ADMIN_TOKEN), which is super_admin, or any unexpired token whose
+// SHA-256 is stored as an admin token in Store (when non-nil), with the
+// role stored with it (docs/security.md O5).
 type Auth struct {
 	Static string
 	Store  storage.Storage
+	// Now is the clock of expiry and last use; nil is time.Now.
+	Now func() time.Time
 }
+
+// Principal is what an admin credential may do: a role of
+// storage.AdminRoles and, for the workspace roles, its workspaces.
+type Principal struct {
+	Role       string
+	Workspaces []string
+	Actor      service.Actor
+}
+
+// PrincipalAuthorizer is implemented by authorizers that know the role of
+// a credential; an Authorizer without it grants super_admin.
+type PrincipalAuthorizer interface {
+	Principal(r *http.Request) (p Principal, ok bool, err error)
+}
+
+// touchInterval bounds how often a token's last use is written: the hot
+// path writes at most once per interval per token.
+const touchInterval = time.Minute
 
 // Authorize implements Authorizer.
 func (a Auth) Authorize(r *http.Request) (bool, error) {
+	_, ok, err := a.Principal(r)
+	return ok, err
+}
+
+// Principal implements PrincipalAuthorizer. Stored tokens are looked up in
+// the database on every request, never cached, so a deleted token stops
+// at once on every process sharing it.
+func (a Auth) Principal(r *http.Request) (Principal, bool, error) {
 	token, ok := BearerToken(r)
 	if !ok {
-		return false, nil
+		return Principal{}, false, nil
 	}
 	sum := sha256.Sum256([]byte(token))
 	if a.Static != "" {
@@ -43,20 +74,44 @@ func (a Auth) Authorize(r *http.Request) (bool, error) {
 		// the lengths differ.
 		want := sha256.Sum256([]byte(a.Static))
 		if subtle.ConstantTimeCompare(sum[:], want[:]) == 1 {
-			return true, nil
+			return Principal{Role: storage.RoleSuperAdmin, Actor: service.Actor{
+				Kind: storage.ActorAPIToken, Name: "LATCHKEY_ADMIN_TOKEN", IP: peerIP(r)}}, true, nil
 		}
 	}
 	if a.Store == nil {
-		return false, nil
+		return Principal{}, false, nil
 	}
-	_, err := a.Store.GetAdminTokenByHash(r.Context(), sum[:])
+	t, err := a.Store.GetAdminTokenByHash(r.Context(), sum[:])
 	switch {
-	case err == nil:
-		return true, nil
 	case errors.Is(err, storage.ErrNotFound):
-		return false, nil
+		return Principal{}, false, nil
+	case err != nil:
+		return Principal{}, false, err
 	}
-	return false, err
+	now := a.now()
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return Principal{}, false, nil
+	}
+	a.touch(r, t, now)
+	return Principal{Role: t.Role, Workspaces: t.Workspaces, Actor: service.Actor{
+		Kind: storage.ActorAPIToken, ID: "token:" + t.ID, Name: t.Name, IP: peerIP(r)}}, true, nil
+}
+
+// touch records the token's use when the recorded one is older than
+// touchInterval. A failure only delays the record, so it does not fail
+// the request.
+func (a Auth) touch(r *http.Request, t storage.AdminToken, now time.Time) {
+	if now.Sub(t.LastUsedAt) < touchInterval {
+		return
+	}
+	_ = a.Store.TouchAdminToken(r.Context(), t.ID, now, now.Add(-touchInterval))
+}
+
+func (a Auth) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer" header

@@ -60,7 +60,7 @@ func (h *Handler) routes() []route {
 		{"GET " + ws + "/initial-access-tokens", h.listIATs, false},
 		{"POST " + ws + "/initial-access-tokens", h.createIAT, false},
 		{"DELETE " + ws + "/initial-access-tokens/{id}", h.deleteIAT, false},
-	}, h.directoryRoutes(ws), h.consoleRoutes(ws), h.authFlowRoutes(ws), h.policyRoutes(ws), h.claimRoutes(ws))
+	}, h.directoryRoutes(ws), h.consoleRoutes(ws), h.authFlowRoutes(ws), h.policyRoutes(ws), h.claimRoutes(ws), h.adminTokenRoutes())
 }
 
 // Mount registers every admin route on mux.
@@ -68,7 +68,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	for _, rt := range h.routes() {
 		handler := rt.handle
 		if !rt.public {
-			handler = h.authenticated(handler)
+			handler = h.authenticated(routeAccess(rt.pattern), handler)
 		}
 		mux.Handle(rt.pattern, handler)
 	}
@@ -78,12 +78,14 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // 401 before any other processing (SECURITY.md O4: authz on every route).
 // An address whose failed-token budget is spent gets 429 before its token
 // is looked at (docs/security.md R8).
-func (h *Handler) authenticated(next http.HandlerFunc) http.HandlerFunc {
+// After that the credential's role must allow the route (docs/security.md
+// O5).
+func (h *Handler) authenticated(need access, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.refuseSpentBudget(w, r) {
 			return
 		}
-		ok, err := h.authorize(r)
+		p, ok, err := h.principal(r)
 		if err != nil {
 			// Storage failed: not the caller's fault, so nothing is
 			// charged, and the answer is 503 (docs/security.md R5).
@@ -96,15 +98,12 @@ func (h *Handler) authenticated(next http.HandlerFunc) http.HandlerFunc {
 				desc: "a valid admin bearer token is required"})
 			return
 		}
-		next(w, h.withActor(r))
+		if err := p.allows(need, r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		next(w, r.WithContext(service.WithActor(r.Context(), p.Actor)))
 	}
-}
-
-func (h *Handler) authorize(r *http.Request) (bool, error) {
-	if h.Auth == nil {
-		return false, nil
-	}
-	return h.Auth.Authorize(r)
 }
 
 func (h *Handler) logger() *slog.Logger {

@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/ssrf"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -347,7 +348,22 @@ func (h *Handler) bearerScopes(ctx context.Context, req *request, p jwtBearerReq
 			return scopeGrant{}, err
 		}
 	}
-	return resolveScopes(req.client, refs, p.scopeParams, req.issuer)
+	offline := bearerRefresh(req.client) && slices.Contains(p.scopes, oidc.ScopeOfflineAccess)
+	if offline {
+		// offline_access asks for the refresh token this client is set up
+		// to receive (OIDC Core §11); it names no service, so it is kept
+		// out of the catalog check and the audience and granted as such,
+		// as the code flow does. Without the setting it stays
+		// invalid_scope: no refresh token would be issued.
+		p.scopes = slices.DeleteFunc(slices.Clone(p.scopes), func(s string) bool { return s == oidc.ScopeOfflineAccess })
+	}
+	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
+	if err != nil || !offline {
+		return grant, err
+	}
+	grant.scopes = append(grant.scopes, oidc.ScopeOfflineAccess)
+	slices.Sort(grant.scopes)
+	return grant, nil
 }
 
 // spendBearerJTI records the assertion as used, atomically across

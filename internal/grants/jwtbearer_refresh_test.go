@@ -3,6 +3,7 @@ package grants_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,8 +209,49 @@ func TestJWTBearerRefreshTokens(t *testing.T) {
 				t.Fatalf("description %q", e.Description)
 			}
 		}},
+		{"flag on: offline_access is granted with the refresh token, aud from the other scopes", func(t *testing.T, f *bearerFixture) {
+			form := bearerForm(f.assertionOf(t, "jb-refresh", "alice"))
+			form.Set("scope", "offline_access orders:read")
+			first := decodeReply(t, f.postAs(t, "jb-refresh", form))
+			if !strings.HasPrefix(first.RefreshToken, "lkrt_") || first.Scope != "offline_access orders:read" {
+				t.Fatalf("refresh token %q, scope %q", first.RefreshToken, first.Scope)
+			}
+			if aud := fmt.Sprint(first.claims["aud"]); aud != ordersAPI && aud != "["+ordersAPI+"]" {
+				t.Fatalf("aud %s, want %s", aud, ordersAPI)
+			}
+			next := decodeReply(t, f.refresh(t, "jb-refresh", first.RefreshToken))
+			if next.Scope != "offline_access orders:read" || next.RefreshToken == "" {
+				t.Fatalf("refreshed scope %q, refresh token %q", next.Scope, next.RefreshToken)
+			}
+		}},
+		{"flag on: offline_access alone grants no API scope", func(t *testing.T, f *bearerFixture) {
+			form := bearerForm(f.assertionOf(t, "jb-refresh", "alice"))
+			form.Set("scope", "offline_access")
+			r := decodeReply(t, f.postAs(t, "jb-refresh", form))
+			if r.RefreshToken == "" || r.Scope != "offline_access" {
+				t.Fatalf("refresh token %q, scope %q", r.RefreshToken, r.Scope)
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, refreshFixture(t)) })
+	}
+}
+
+// TestJWTBearerOfflineAccessRefused: without refresh tokens on the grant
+// (or without the refresh_token grant type to redeem them) offline_access
+// is invalid_scope, as for any scope the client is not allowed: no refresh
+// token would be issued for it.
+func TestJWTBearerOfflineAccessRefused(t *testing.T) {
+	f := refreshFixture(t)
+	for _, client := range []string{"rows", "jb-no-rt-grant"} {
+		t.Run(client, func(t *testing.T) {
+			form := bearerForm(f.assertionOf(t, client, "alice"))
+			form.Set("scope", "offline_access orders:read")
+			e := assertError(t, f.postAs(t, client, form), http.StatusBadRequest, "invalid_scope")
+			if want := "scope 'offline_access' is not allowed for this client"; e.Description != want {
+				t.Fatalf("description %q, want %q", e.Description, want)
+			}
+		})
 	}
 }

@@ -206,6 +206,14 @@ func (i *instrumented) ListAdminTokens(ctx context.Context) ([]storage.AdminToke
 	return t, i.count(ctx, err)
 }
 
+func (i *instrumented) DeleteAdminToken(ctx context.Context, id string) error {
+	return i.count(ctx, i.s.DeleteAdminToken(ctx, id))
+}
+
+func (i *instrumented) TouchAdminToken(ctx context.Context, id string, now, notBefore time.Time) error {
+	return i.count(ctx, i.s.TouchAdminToken(ctx, id, now, notBefore))
+}
+
 func (i *instrumented) Changes(ctx context.Context, afterID int64, limit int) ([]storage.Change, error) {
 	c, err := i.s.Changes(ctx, afterID, limit)
 	return c, i.count(ctx, err)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -97,12 +99,38 @@ var hintRules = []struct {
 func (e *Error) Hint() string {
 	code := strings.ToLower(e.Code)
 	desc := " " + strings.ToLower(e.Description) + " "
+	if h := lifetimeHint(desc); h != "" {
+		return h
+	}
 	for _, r := range hintRules {
 		if matchAny(code, r.codes, equals) && matchAny(desc, r.keywords, strings.Contains) {
 			return r.hint
 		}
 	}
 	return ""
+}
+
+// maxLifetime finds the bound in a refused assertion lifetime, as
+// Latchkey words it ("assertion lifetime 600 s exceeds the maximum of
+// 180 s", or "this workspace's maximum of 180 s").
+var maxLifetime = regexp.MustCompile(`assertion lifetime \d+ s exceeds [a-z' ]*maximum of (\d+) s`)
+
+// lifetimeHint turns an assertion lifetime over the server's bound (RFC
+// 7523 §3 item 4 lets the server refuse an exp too far ahead) into the
+// --expires-in value that fits, counted in whole minutes like the flag.
+func lifetimeHint(desc string) string {
+	m := maxLifetime.FindStringSubmatch(desc)
+	if m == nil {
+		return ""
+	}
+	secs, err := strconv.Atoi(m[1])
+	if err != nil {
+		return ""
+	}
+	if secs < 60 {
+		return fmt.Sprintf("assertion lifetime too long: the server allows at most %d s, less than the one minute --expires-in can express; ask the server administrator to raise the maximum assertion lifetime", secs)
+	}
+	return fmt.Sprintf("assertion lifetime too long: the server allows at most %d s; pass --expires-in %d (minutes) or less", secs, secs/60)
 }
 
 func equals(a, b string) bool { return a == b }

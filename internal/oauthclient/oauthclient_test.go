@@ -84,6 +84,9 @@ func TestHints(t *testing.T) {
 		{"invalid_grant", "no certificate matches kid 'not-uploaded'", "unknown kid"},
 		{"invalid_grant", "assertion has already been used", "already used"},
 		{"invalid_request", "redirect_uri is not registered for the client", "redirect URI mismatch"},
+		{"invalid_grant", "assertion lifetime 600 s exceeds the maximum of 180 s", "the server allows at most 180 s; pass --expires-in 3 (minutes) or less"},
+		{"invalid_client", "assertion lifetime 7200 s exceeds this workspace's maximum of 3600 s", "the server allows at most 3600 s; pass --expires-in 60 (minutes) or less"},
+		{"invalid_grant", "assertion lifetime 300 s exceeds the maximum of 30 s", "at most 30 s, less than the one minute --expires-in can express"},
 		{"server_error", "boom", ""},
 	}
 	for _, tc := range cases {

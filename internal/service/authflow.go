@@ -76,8 +76,9 @@ const (
 func (s *Service) validateAuthFlow(v *validator, ws storage.Workspace, in ClientInput) {
 	a := in.AuthFlowSettings
 	if a.SectorIdentifierURI != "" && v.maxLen("sector_identifier_uri", a.SectorIdentifierURI, maxURILength) {
-		v.check(s.validateURL(a.SectorIdentifierURI) == nil, "sector_identifier_uri", "url",
-			"must be an https URL the server may fetch (SECURITY.md L)")
+		if err := s.validateURL(a.SectorIdentifierURI); err != nil {
+			v.add("sector_identifier_uri", "url", "must be an https URL the server may fetch: %v", err)
+		}
 	}
 	if v.maxItems("post_logout_redirect_uris", len(a.PostLogoutRedirectURIs), MaxRedirectURIs) {
 		for _, u := range a.PostLogoutRedirectURIs {

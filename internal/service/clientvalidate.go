@@ -229,7 +229,7 @@ func (s *Service) validateJWKSURI(v *validator, uri string) {
 		validate = ssrf.ValidateURL
 	}
 	if err := validate(uri, s.AllowPrivateURLs); err != nil {
-		v.add(f, "url", "must be an https URL of a public host (SECURITY.md L): %v", err)
+		v.add(f, "url", "must be an https URL of a public host: %v", err)
 	}
 }
 

@@ -96,15 +96,23 @@ func consoleUserShape(v *validator, u storage.AdminUser) bool {
 	if v.maxLen("display_name", u.DisplayName, maxNameLength) {
 		v.identifier("display_name", u.DisplayName)
 	}
-	if !v.check(slices.Contains(storage.AdminRoles, u.Role), "role", "enum", "must be one of %v", storage.AdminRoles) {
+	return roleShape(v, u.Role, u.Workspaces)
+}
+
+// roleShape checks a role and its workspaces, for console users and admin
+// tokens alike: a super admin applies to every workspace, the workspace
+// roles to the listed ones. It reports whether the workspaces should
+// still be looked up.
+func roleShape(v *validator, role string, workspaces []string) bool {
+	if !v.check(slices.Contains(storage.AdminRoles, role), "role", "enum", "must be one of %v", storage.AdminRoles) {
 		return false
 	}
-	if u.Role == storage.RoleSuperAdmin {
-		v.check(len(u.Workspaces) == 0, "workspaces", "empty", "must be empty for %s (it applies to every workspace)", storage.RoleSuperAdmin)
+	if role == storage.RoleSuperAdmin {
+		v.check(len(workspaces) == 0, "workspaces", "empty", "must be empty for %s (it applies to every workspace)", storage.RoleSuperAdmin)
 		return false
 	}
-	return v.check(len(u.Workspaces) > 0, "workspaces", "required", "at least one is required for %s", u.Role) &&
-		v.maxItems("workspaces", len(u.Workspaces), maxConsoleUserWS)
+	return v.check(len(workspaces) > 0, "workspaces", "required", "at least one is required for %s", role) &&
+		v.maxItems("workspaces", len(workspaces), maxConsoleUserWS)
 }
 
 // GetConsoleUser returns one console user.

@@ -6,13 +6,16 @@ import (
 	"strings"
 )
 
-// URL validation errors; texts are safe to return to whoever registered the URL.
+// URL validation errors; texts are safe to return to whoever registered the
+// URL. The two an operator can lift name the server setting that does so
+// (docs/security.md L1, L2), since the person reading them usually has to
+// ask for it.
 var (
 	ErrInvalidURL  = errors.New("URL is invalid")
-	ErrScheme      = errors.New("URL must use https")
+	ErrScheme      = errors.New("URL must use https (http only when the server enables outbound.allow_http)")
 	ErrUserinfo    = errors.New("URL must not contain user information")
 	ErrFragment    = errors.New("URL must not contain a fragment")
-	ErrBlockedHost = errors.New("URL points to a private, loopback or reserved address")
+	ErrBlockedHost = errors.New("URL points to a private, loopback or reserved address (allowed only when the server enables outbound.allow_private_addresses)")
 )
 
 // ValidateURL is the registration-time check (https, no userinfo/fragment,

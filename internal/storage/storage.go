@@ -120,6 +120,11 @@ type Storage interface {
 	CreateAdminToken(ctx context.Context, t AdminToken) error
 	GetAdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
 	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
+	// DeleteAdminToken removes a credential; ErrNotFound when absent.
+	DeleteAdminToken(ctx context.Context, id string) error
+	// TouchAdminToken sets the token's LastUsedAt to now when it is not
+	// after notBefore (at most one write per interval, across processes).
+	TouchAdminToken(ctx context.Context, id string, now, notBefore time.Time) error
 
 	// Changes returns change events with ID > afterID in ID order, at most
 	// limit of them. Every create, update and delete of a workspace,
@@ -439,6 +444,13 @@ type AdminToken struct {
 	Name      string
 	Hash      []byte
 	CreatedAt time.Time
+	// Role is one of AdminRoles; Workspaces lists the workspaces of the
+	// two workspace roles (empty for RoleSuperAdmin), as for AdminUser.
+	Role       string
+	Workspaces []string
+	ExpiresAt  time.Time // zero: never expires
+	LastUsedAt time.Time // zero: never used; updated at most once a minute
+	CreatedBy  string    // the audit actor name of the creator
 }
 
 // Change kinds.

@@ -60,7 +60,7 @@ func NewCommand() *cobra.Command {
 	f.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(workspacesCmd(g), servicesCmd(g), clientsCmd(g), keysCmd(g), iatCmd(g))
 	cmd.AddCommand(usersCmd(g), profilesCmd(g), certificatesCmd(g), issuersCmd(g), jwtBearerCmd(g))
-	cmd.AddCommand(policiesCmd(g))
+	cmd.AddCommand(policiesCmd(g), adminTokensCmd(g))
 	addUserAuthCommands(g, cmd)
 	addConsoleCommands(g, cmd)
 	return cmd

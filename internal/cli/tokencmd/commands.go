@@ -294,11 +294,22 @@ func (e *env) listCommand() *cobra.Command {
 			fmt.Fprintln(tw, "NAME\tFLOW\tSERVER\tCLIENT ID\tAUTH METHOD")
 			for _, n := range cf.names() {
 				c := cf.Connections[n]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n, c.Flow, firstNonEmpty(c.Issuer, c.TokenEndpoint), c.ClientID, c.AuthMethod)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n, c.Flow, firstNonEmpty(c.Issuer, c.TokenEndpoint), listedClient(c), c.AuthMethod)
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// listedClient is the client a connection acts as. A JWT-flow connection
+// often has no client id (RFC 7523 §2.1 needs no client authentication):
+// the server then knows the client by the assertion's iss, so that is
+// shown, marked as such.
+func listedClient(c Connection) string {
+	if c.ClientID != "" || c.Flow != FlowJWT || c.JWTIssuer == "" {
+		return c.ClientID
+	}
+	return c.JWTIssuer + " (assertion iss)"
 }
 
 func (e *env) showCommand() *cobra.Command {

@@ -147,6 +147,9 @@ func TestKeysNewJWTBearerAgainstLatchkey(t *testing.T) {
 			salesforce("--key", filepath.Join(dir, "app.p12")), -10 * time.Minute},
 		{"unknown kid", "no certificate matches kid", "unknown kid",
 			salesforce("--key", filepath.Join(dir, "app.p12"), "--kid", "not-uploaded"), 0},
+		{"assertion lifetime over the maximum", "assertion lifetime 5400 s exceeds the maximum of 3600 s",
+			"assertion lifetime too long: the server allows at most 3600 s; pass --expires-in 60 (minutes) or less",
+			salesforce("--key", filepath.Join(dir, "app.p12"), "--expires-in", "90"), 0},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,9 @@ type Server struct {
 	Issuer   string
 	TokenTTL time.Duration
 	Now      func() time.Time
+	// MaxAssertionLifetime, when set, refuses assertions whose exp lies
+	// further ahead, in the words of Latchkey's token endpoint.
+	MaxAssertionLifetime time.Duration
 	// Users maps user name to password for the sign-in form.
 	Users map[string]string
 
@@ -174,6 +177,15 @@ func (s *Server) verifyAssertion(raw string, keys []jose.JSONWebKey, secret []by
 	}
 	if err := claims.ValidateWithLeeway(jwt.Expected{Time: s.Now()}, 0); err != nil {
 		return nil, nil, fmt.Errorf("assertion expired or not yet valid: %w", err)
+	}
+	if limit := s.MaxAssertionLifetime; limit > 0 {
+		from := s.Now()
+		if claims.IssuedAt != nil {
+			from = claims.IssuedAt.Time() // as Latchkey: exp - iat when iat is sent
+		}
+		if life := claims.Expiry.Time().Sub(from); life > limit {
+			return nil, nil, fmt.Errorf("assertion lifetime %d s exceeds the maximum of %d s", int64(life.Seconds()), int64(limit.Seconds()))
+		}
 	}
 	if !audOK(claims.Audience, auds) {
 		return nil, nil, fmt.Errorf("audience is invalid")

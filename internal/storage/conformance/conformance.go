@@ -690,6 +690,41 @@ func testAdminTokens(t *testing.T, s storage.Storage) {
 	if len(list) != 2 || list[0].ID != "bootstrap" || list[1].ID != "ci" {
 		t.Fatalf("ListAdminTokens = %+v", list)
 	}
+	if list[0].Role != storage.RoleSuperAdmin {
+		t.Fatalf("token without a role = %q, want %q", list[0].Role, storage.RoleSuperAdmin)
+	}
+	testScopedAdminTokens(t, s)
+}
+
+// testScopedAdminTokens covers the role, workspaces, expiry, last use and
+// deletion of admin tokens (docs/security.md O5).
+func testScopedAdminTokens(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	scoped := storage.AdminToken{ID: "viewer", Name: "viewer", Hash: []byte("viewer-hash"), CreatedAt: baseTime,
+		Role: storage.RoleWorkspaceViewer, Workspaces: []string{"a", "b"}, ExpiresAt: baseTime.Add(time.Hour), CreatedBy: "root"}
+	must(t, s.CreateAdminToken(ctx, scoped))
+	got, err := s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
+	must(t, err)
+	sameTime(t, "admin token expiry", got.ExpiresAt, scoped.ExpiresAt)
+	if got.Role != scoped.Role || len(got.Workspaces) != 2 || got.Workspaces[0] != "a" || got.Workspaces[1] != "b" || got.CreatedBy != "root" || !got.LastUsedAt.IsZero() {
+		t.Fatalf("scoped admin token = %+v", got)
+	}
+	used := baseTime.Add(time.Minute)
+	must(t, s.TouchAdminToken(ctx, "viewer", used, used.Add(-time.Minute)))
+	// Within the interval the recorded use stays: the hot path does not
+	// write on every request.
+	must(t, s.TouchAdminToken(ctx, "viewer", used.Add(time.Second), used.Add(-time.Minute+time.Second)))
+	got, err = s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
+	must(t, err)
+	sameTime(t, "admin token last use", got.LastUsedAt, used)
+	must(t, s.TouchAdminToken(ctx, "viewer", used.Add(2*time.Minute), used.Add(time.Minute)))
+	got, err = s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
+	must(t, err)
+	sameTime(t, "admin token later use", got.LastUsedAt, used.Add(2*time.Minute))
+	must(t, s.DeleteAdminToken(ctx, "viewer"))
+	wantErr(t, s.DeleteAdminToken(ctx, "viewer"), storage.ErrNotFound, "delete of a deleted admin token")
+	_, err = s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
+	wantErr(t, err, storage.ErrNotFound, "deleted admin token")
 }
 
 func testChanges(t *testing.T, s storage.Storage) {
