@@ -344,9 +344,9 @@ func (h *Handler) userAccessToken(req *request, fam storage.TokenFamily, sub str
 // the granted API scopes, or the issuer when only OpenID scopes were
 // granted (the UserInfo endpoint is the issuer's own resource).
 func (h *Handler) userAudience(ctx context.Context, req *request, scopes []string) ([]string, error) {
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	refs, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, err
 	}
 	catalog := newScopeCatalog(refs)
 	var api []string

@@ -19,9 +19,9 @@ import (
 // (docs/security.md Z6, Z8): server_error with a public text, the cause
 // logged, and never a token without or with truncated claims.
 func (h *Handler) mappedClaims(ctx context.Context, req *request, user storage.User, grant scopeGrant) (policy.ClaimSet, error) {
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	refs, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
-		return nil, errUnavailable(err)
+		return nil, err
 	}
 	owners := policy.ServiceOwners(refs, grant.scopes)
 	if len(req.client.ClaimMappings) > 0 {

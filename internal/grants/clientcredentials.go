@@ -65,9 +65,9 @@ func (h *Handler) claimsUser(ctx context.Context, req *request) storage.User {
 // clientCredentialsGrant resolves the scopes and subject and runs the
 // policies: everything but minting, which the what-if tool shares.
 func (h *Handler) clientCredentialsGrant(ctx context.Context, req *request, p clientCredentialsRequest) (scopeGrant, string, error) {
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	refs, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
-		return scopeGrant{}, "", errUnavailable(err)
+		return scopeGrant{}, "", err
 	}
 	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
 	if err != nil {

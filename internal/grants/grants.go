@@ -126,6 +126,28 @@ type request struct {
 	resources []string
 	// claims are the validated claims of the JWT bearer assertion.
 	claims map[string]json.RawMessage
+	// scopeRefs is the workspace's scope catalog, read once per request
+	// (scopeCatalogOf): scope resolution, access policies and claim
+	// mappings all need it, and each cached read copies it.
+	scopeRefs []storage.ScopeRef
+}
+
+// scopeCatalogOf returns the workspace's scope catalog of req, reading it
+// through the cached store on first use only, so the steps of one request
+// agree on one catalog and the hot path copies it once.
+func (h *Handler) scopeCatalogOf(ctx context.Context, req *request) ([]storage.ScopeRef, error) {
+	if req.scopeRefs != nil {
+		return req.scopeRefs, nil
+	}
+	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	if err != nil {
+		return nil, errUnavailable(err)
+	}
+	if refs == nil {
+		refs = []storage.ScopeRef{} // cached "no scopes", not "not read yet"
+	}
+	req.scopeRefs = refs
+	return refs, nil
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always

@@ -339,9 +339,9 @@ func stringClaim(tok *jwtx.Token, name string) string {
 // claim (golang.org/x/oauth2/jwt puts scopes there), within the client's
 // allowed scopes (RFC 7521 §4.1, C10).
 func (h *Handler) bearerScopes(ctx context.Context, req *request, p jwtBearerRequest) (scopeGrant, error) {
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	refs, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
-		return scopeGrant{}, errUnavailable(err)
+		return scopeGrant{}, err
 	}
 	if p.scopes == nil {
 		if p.scopes, err = parseScopeParam(stringClaim(p.assertion, "scope")); err != nil {

@@ -40,9 +40,9 @@ func (h *Handler) checkAccessPolicies(ctx context.Context, req *request, user st
 	if h.Policies == nil || len(grant.scopes) == 0 {
 		return nil
 	}
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+	refs, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
-		return errUnavailable(err)
+		return err
 	}
 	for _, id := range policy.AccessPolicies(refs, grant.scopes) {
 		if err := h.checkPolicy(ctx, req, id, user, grant, oauth2.ErrInvalidScope); err != nil {
