@@ -357,6 +357,20 @@ type Client struct {
 	// client_credentials; "" means none.
 	MachinePolicyID string `json:"machine_policy_id,omitempty"`
 
+	// ApplicationType is the stored kind of application: "web", "native"
+	// or "spa" (OpenID Connect Registration §2 application_type) or
+	// "service" (machine to machine). "" is a client stored before types
+	// existed; read it through the service layer's rules.
+	ApplicationType string `json:"application_type,omitempty"`
+
+	// --- Pushed and signed authorization requests and responses (RFC 9126, RFC 9101, JARM).
+
+	// --- Sender-constrained tokens (RFC 9449 DPoP).
+
+	// --- Token exchange (RFC 8693).
+
+	// --- Device authorization (RFC 8628).
+
 	// Extra holds client metadata of later features that the core does
 	// not interpret (kept as raw JSON).
 	Extra map[string]any `json:"extra,omitempty"`

@@ -1,0 +1,2 @@
+-- Latchkey schema, version 12: pushed authorization requests (RFC 9126).
+-- (Being written; a file with only comments applies nothing.)

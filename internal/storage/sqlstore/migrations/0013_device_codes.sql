@@ -1,0 +1,2 @@
+-- Latchkey schema, version 13: device authorization (RFC 8628).
+-- (Being written; a file with only comments applies nothing.)

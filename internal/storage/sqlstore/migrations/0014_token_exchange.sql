@@ -1,0 +1,2 @@
+-- Latchkey schema, version 14: token exchange (RFC 8693).
+-- (Being written; a file with only comments applies nothing.)
