@@ -15,7 +15,10 @@ type Row struct {
 	Scenario string
 	Alg      string
 	Result   Result
-	RawSign  float64 // raw signatures/s of a key of Alg on this machine
+	RawSign  float64 // raw signatures/s of a key of Alg on this machine, fastest backend
+	// RawByBackend is the raw rate of each crypto backend ("go",
+	// "openssl"); RawSign is the fastest of them.
+	RawByBackend map[string]float64
 }
 
 // Ratio is the scenario's rate as a fraction of the raw signing rate.
@@ -60,19 +63,20 @@ type Plan struct {
 func Run(ctx context.Context, cfg Config, plan Plan, progress io.Writer) ([]Row, error) {
 	var rows []Row
 	for i, alg := range plan.Algs {
-		raw, err := SignRate(ctx, alg, plan.SignFor)
+		rates, err := SignRates(ctx, alg, plan.SignFor)
 		if err != nil {
 			return rows, err
 		}
+		raw := fastest(rates)
 		f, err := NewFixture(ctx, cfg, fmt.Sprintf("bench-%d", i), alg)
 		if err != nil {
 			return rows, err
 		}
 		fmt.Fprintf(progress, "measuring client_credentials %s (raw signing %.0f/s)...\n", alg, raw)
 		first := len(rows)
-		rows = append(rows, Row{Scenario: "client_credentials", Alg: alg, Result: f.ClientCredentials().Run(ctx), RawSign: raw})
+		rows = append(rows, Row{Scenario: "client_credentials", Alg: alg, Result: f.ClientCredentials().Run(ctx), RawSign: raw, RawByBackend: rates})
 		if plan.Introspect && i == 0 {
-			row, err := introspectRow(ctx, f, alg, raw, progress)
+			row, err := introspectRow(ctx, f, alg, rates, progress)
 			if err != nil {
 				return rows, err
 			}
@@ -81,7 +85,7 @@ func Run(ctx context.Context, cfg Config, plan Plan, progress io.Writer) ([]Row,
 		if err := f.Close(ctx); err != nil {
 			return rows, err
 		}
-		if err := remeasure(ctx, rows[first:], alg, raw, plan.SignFor); err != nil {
+		if err := remeasure(ctx, rows[first:], alg, rates, plan.SignFor); err != nil {
 			return rows, err
 		}
 	}
@@ -91,30 +95,35 @@ func Run(ctx context.Context, cfg Config, plan Plan, progress io.Writer) ([]Row,
 // remeasure takes the raw signing rate again after the scenarios and
 // reports the mean of both measurements, so that a change in machine load
 // during the run skews numerator and denominator alike.
-func remeasure(ctx context.Context, rows []Row, alg string, before float64, d time.Duration) error {
-	after, err := SignRate(ctx, alg, d)
+func remeasure(ctx context.Context, rows []Row, alg string, before map[string]float64, d time.Duration) error {
+	after, err := SignRates(ctx, alg, d)
 	if err != nil {
 		return err
 	}
+	mean := map[string]float64{}
+	for backend, b := range before {
+		mean[backend] = (b + after[backend]) / 2
+	}
 	for i := range rows {
-		rows[i].RawSign = (before + after) / 2
+		rows[i].RawByBackend = mean
+		rows[i].RawSign = fastest(mean)
 	}
 	return nil
 }
 
-func introspectRow(ctx context.Context, f *Fixture, alg string, raw float64, progress io.Writer) (Row, error) {
+func introspectRow(ctx context.Context, f *Fixture, alg string, rates map[string]float64, progress io.Writer) (Row, error) {
 	tok, err := f.Token(ctx)
 	if err != nil {
 		return Row{}, err
 	}
 	fmt.Fprintf(progress, "measuring introspection of a %s access token...\n", alg)
-	return Row{Scenario: "introspection", Alg: alg, Result: f.Introspect(tok).Run(ctx), RawSign: raw}, nil
+	return Row{Scenario: "introspection", Alg: alg, Result: f.Introspect(tok).Run(ctx), RawSign: fastest(rates), RawByBackend: rates}, nil
 }
 
 // WriteTable prints rows as an aligned table; markdown selects a Markdown
 // table for docs/benchmarks.md.
 func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
-	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s", "ratio",
+	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s (go / openssl)", "ratio",
 		"raw CPU/op", "server CPU/req", "client CPU/req", "CPU ratio"}
 	if markdown {
 		fmt.Fprintf(w, "Machine: %d cores (GOMAXPROCS %d), %s/%s; %d concurrent clients, %s per scenario.\n\n",
@@ -128,7 +137,7 @@ func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
 	}
 	for _, r := range rows {
 		cells := []string{r.Scenario, r.Alg, fmt.Sprintf("%.0f", r.Result.PerSecond), ms(r.Result.P50), ms(r.Result.P90),
-			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), fmt.Sprintf("%.0f", r.RawSign), fmt.Sprintf("%.2f", r.Ratio()),
+			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), rawCell(r), fmt.Sprintf("%.2f", r.Ratio()),
 			micros(r.RawCPU()), micros(r.Result.CPU.Server), micros(r.Result.CPU.Client), ratio(r.CPURatio())}
 		if markdown {
 			fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
@@ -152,3 +161,16 @@ func ratio(v float64) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+// rawCell shows the raw rate of each backend, Go's first; the ratio is
+// taken against the fastest.
+func rawCell(r Row) string {
+	if len(r.RawByBackend) == 0 {
+		return fmt.Sprintf("%.0f", r.RawSign)
+	}
+	ssl := "n/a"
+	if v, ok := r.RawByBackend["openssl"]; ok {
+		ssl = fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.0f / %s", r.RawByBackend["go"], ssl)
+}

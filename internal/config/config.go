@@ -55,8 +55,11 @@ type Resolved struct {
 	LogLevel  slog.Level
 	LogFormat string
 
-	AccessTokenTTL        time.Duration
-	SigningAlg            string
+	AccessTokenTTL time.Duration
+	SigningAlg     string
+	// CryptoBackend signs with OpenSSL's libcrypto or Go's crypto: "auto"
+	// (OpenSSL when it loads), "openssl" or "go".
+	CryptoBackend         string
 	RotationPeriod        time.Duration
 	RotationCheckInterval time.Duration
 

@@ -143,7 +143,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		"listen": "127.0.0.1:9", "base_url": "https://id.example/auth", "data_dir": dir,
 		"storage": "postgres://u@db:5432/x", "master_key_file": "", "master_keys": key + "," + key,
 		"tls.cert_file": "", "tls.key_file": "", "log.level": "warn", "log.format": "text",
-		"token.access_token_ttl": "10m", "keys.signing_alg": "ES256", "keys.rotation_period": "30d",
+		"token.access_token_ttl": "10m", "keys.signing_alg": "ES256", "keys.crypto_backend": "go", "keys.rotation_period": "30d",
 		"keys.rotation_check_interval": "10s", "admin.token": strings.Repeat("a", 40),
 		"cache.poll_interval": "1s", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",
 		"outbound.allow_private_addresses": "true", "outbound.allow_http": "1",
@@ -161,7 +161,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 	r := mustLoad(t, Options{LookupEnv: env(m)})
 	if r.Listen != "127.0.0.1:9" || r.BaseURL != "https://id.example/auth" || r.DataDir != dir ||
 		r.StorageDriver != DriverPostgres || len(r.MasterKeys) != 2 || r.LogLevel != slog.LevelWarn ||
-		r.LogFormat != "text" || r.AccessTokenTTL != 10*time.Minute || r.SigningAlg != "ES256" ||
+		r.LogFormat != "text" || r.AccessTokenTTL != 10*time.Minute || r.SigningAlg != "ES256" || r.CryptoBackend != "go" ||
 		r.RotationPeriod != 30*24*time.Hour || r.RotationCheckInterval != 10*time.Second ||
 		r.AdminToken != strings.Repeat("a", 40) || r.CachePollInterval != time.Second ||
 		r.FailedAuthRate != 2.5 || r.FailedAuthBurst != 7 || !r.OutboundAllowPrivate || !r.OutboundAllowHTTP {

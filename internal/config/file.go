@@ -59,6 +59,7 @@ type FileToken struct {
 // FileKeys is the keys section.
 type FileKeys struct {
 	SigningAlg            string `yaml:"signing_alg"`
+	CryptoBackend         string `yaml:"crypto_backend"`
 	RotationPeriod        string `yaml:"rotation_period"`
 	RotationCheckInterval string `yaml:"rotation_check_interval"`
 }

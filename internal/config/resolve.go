@@ -32,6 +32,7 @@ var checks = []check{
 	resolveLog,
 	resolveDurations,
 	resolveSigningAlg,
+	resolveCryptoBackend,
 	resolveAdminToken,
 	resolveLimits,
 	resolveSMTP,
@@ -314,6 +315,17 @@ func resolveSigningAlg(l *loader, r *Resolved) {
 	r.SigningAlg = orDefault(l.file.Keys.SigningAlg, DefaultSigningAlg)
 	if !slices.Contains(oauth2.SigningAlgs, r.SigningAlg) {
 		l.fail("keys.signing_alg", "%q is not one of %s", r.SigningAlg, strings.Join(oauth2.SigningAlgs, ", "))
+	}
+}
+
+// cryptoBackends are the accepted keys.crypto_backend values (package
+// signing: Backends).
+var cryptoBackends = []string{"auto", "openssl", "go"}
+
+func resolveCryptoBackend(l *loader, r *Resolved) {
+	r.CryptoBackend = orDefault(strings.ToLower(strings.TrimSpace(l.file.Keys.CryptoBackend)), "auto")
+	if !slices.Contains(cryptoBackends, r.CryptoBackend) {
+		l.fail("keys.crypto_backend", "%q is not one of %s", r.CryptoBackend, strings.Join(cryptoBackends, ", "))
 	}
 }
 

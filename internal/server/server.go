@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Resolved, logger *slog.Logger, opts ...
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	steps := []func(context.Context) error{
-		s.prepareDataDir, s.openKeyring, s.openStorage, s.buildCore, s.ensureDefault, s.bootstrapAdmin, s.listen, s.buildHTTP,
+		s.prepareDataDir, s.selectCryptoBackend, s.openKeyring, s.openStorage, s.buildCore, s.ensureDefault, s.bootstrapAdmin, s.listen, s.buildHTTP,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -161,6 +161,18 @@ func (s *Server) openStorage(ctx context.Context) error {
 	}
 	s.logger.Info("storage ready", "driver", db.Flavor())
 	s.db = metrics.InstrumentStorage(db, s.metrics)
+	return nil
+}
+
+// selectCryptoBackend chooses who makes private-key signatures (the
+// keys.crypto_backend setting) and says which in the log, with OpenSSL's
+// version or the reason Go's crypto is used.
+func (s *Server) selectCryptoBackend(context.Context) error {
+	name, detail, err := signing.SelectBackend(s.cfg.CryptoBackend)
+	if err != nil {
+		return err
+	}
+	s.logger.Info("signing backend", "backend", name, "detail", detail)
 	return nil
 }
 

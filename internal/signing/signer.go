@@ -30,6 +30,9 @@ type KeySigner struct {
 	alg  jose.SignatureAlgorithm
 	priv crypto.Signer
 	pub  jose.JSONWebKey
+	// key is what go-jose signs with: priv, or priv held by libcrypto
+	// (backend.go).
+	key any
 
 	mu      sync.RWMutex
 	signers map[string]jose.Signer
@@ -38,6 +41,12 @@ type KeySigner struct {
 var _ Signer = (*KeySigner)(nil)
 
 func newKeySigner(priv crypto.Signer, alg string) (*KeySigner, error) {
+	return newKeySignerOn(priv, alg, "")
+}
+
+// newKeySignerOn builds a signer on the given backend; "" is the one
+// SelectBackend chose.
+func newKeySignerOn(priv crypto.Signer, alg, backend string) (*KeySigner, error) {
 	if !keyFitsAlg(priv.Public(), alg) {
 		return nil, fmt.Errorf("%w: %q for this key type", ErrUnsupportedAlg, alg)
 	}
@@ -47,6 +56,7 @@ func newKeySigner(priv crypto.Signer, alg string) (*KeySigner, error) {
 	}
 	return &KeySigner{
 		kid: pub.KeyID, alg: jose.SignatureAlgorithm(alg), priv: priv, pub: pub,
+		key:     signingKeyFor(priv, alg, pub, backend),
 		signers: make(map[string]jose.Signer, 2),
 	}, nil
 }
@@ -60,6 +70,29 @@ func EphemeralSigner(alg string) (*KeySigner, error) {
 		return nil, err
 	}
 	return newKeySigner(priv, alg)
+}
+
+// EphemeralSignerOn is EphemeralSigner on a given backend (BackendGo or
+// BackendOpenSSL), so that a benchmark can report the raw rate of both.
+func EphemeralSignerOn(alg, backend string) (*KeySigner, error) {
+	if backend == BackendOpenSSL {
+		if _, err := loadOpenSSL(); err != nil {
+			return nil, err
+		}
+	}
+	priv, err := generatePrivate(alg)
+	if err != nil {
+		return nil, err
+	}
+	return newKeySignerOn(priv, alg, backend)
+}
+
+// Backend names the backend this signer signs with.
+func (s *KeySigner) Backend() string {
+	if _, ok := s.key.(jose.OpaqueSigner); ok {
+		return BackendOpenSSL
+	}
+	return BackendGo
 }
 
 // KID is the key's RFC 7638 thumbprint.
@@ -128,7 +161,7 @@ func (s *KeySigner) newJoseSigner(typ string) (jose.Signer, error) {
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
 	}
-	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.priv}, opts)
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.key}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("signing: new signer: %w", err)
 	}
