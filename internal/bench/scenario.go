@@ -33,9 +33,17 @@ type Fixture struct {
 	client *http.Client
 	// wire sends the timed requests (nil with Config.NetHTTP); issuerPath
 	// is the path of Issuer, basicAuth the client's Authorization line.
-	wire         *wireClient
-	issuerPath   string
-	basicAuth    string
+	wire       *wireClient
+	issuerPath string
+	basicAuth  string
+	// tokenPath is the token endpoint below the issuer: "/oauth2/token"
+	// on Latchkey, the whole path on another server (ExternalFixture).
+	tokenPath string
+	// checkToken, when set, checks each token response (ExternalFixture
+	// insists on a JWT so that both servers sign).
+	checkToken func(body []byte) error
+	// meter replaces the /metrics CPU reading (ExternalFixture).
+	meter        func(ctx context.Context) cpuSample
 	Workspace    string
 	Issuer       string
 	ClientID     string
@@ -45,7 +53,7 @@ type Fixture struct {
 // NewFixture creates workspace ws (deleting a leftover one first) whose
 // keys use alg.
 func NewFixture(ctx context.Context, cfg Config, ws, alg string) (*Fixture, error) {
-	f := &Fixture{cfg: cfg, client: cfg.httpClient(), Workspace: ws}
+	f := &Fixture{cfg: cfg, client: cfg.httpClient(), Workspace: ws, tokenPath: "/oauth2/token"}
 	_ = f.admin(ctx, http.MethodDelete, "/workspaces/"+ws, nil, nil)
 	var created struct {
 		Issuer string `json:"issuer"`
@@ -142,7 +150,7 @@ func (f *Fixture) Token(ctx context.Context) (string, error) {
 // ClientCredentials is the load of the token endpoint.
 func (f *Fixture) ClientCredentials() Load {
 	return f.load(func(ctx context.Context) error {
-		return f.post(ctx, "/oauth2/token", true, "grant_type=client_credentials", nil)
+		return f.post(ctx, f.tokenPath, true, "grant_type=client_credentials", f.checkToken)
 	})
 }
 
@@ -161,12 +169,15 @@ func (f *Fixture) Introspect(token string) Load {
 }
 
 func (f *Fixture) load(do func(ctx context.Context) error) Load {
-	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do,
-		meter: func(ctx context.Context) cpuSample { return sampleCPU(ctx, f.client, f.cfg.Server) }}
+	meter := f.meter
+	if meter == nil {
+		meter = func(ctx context.Context) cpuSample { return sampleCPU(ctx, f.client, f.cfg.Server) }
+	}
+	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do, meter: meter}
 }
 
 func (f *Fixture) tokenRequest(ctx context.Context) (*http.Request, error) {
-	return f.formRequest(ctx, "/oauth2/token", "grant_type=client_credentials", true)
+	return f.formRequest(ctx, f.tokenPath, "grant_type=client_credentials", true)
 }
 
 // formRequest is a form POST to path below the issuer for net/http, with

@@ -22,6 +22,8 @@ func newBenchCommand() *cobra.Command {
 		jwtAlgs    string
 		flows      bool
 		flowsAlg   string
+		ext        bench.External
+		extAlg     string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -39,6 +41,9 @@ machine that the generator shares with the server, it is the server's
 efficiency with the generator's share left out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ext.TokenURL != "" {
+				return runExternalBench(cmd, cfg, ext, extAlg, signFor, markdown)
+			}
 			if !cmd.Flags().Changed("admin-token") {
 				cfg.AdminToken = os.Getenv("LATCHKEY_ADMIN_TOKEN") // not a flag default: keeps it out of --help
 			}
@@ -81,7 +86,29 @@ efficiency with the generator's share left out.`,
 	f.BoolVar(&flows, "flows", false, "also measure authorization code flows (sign-in, remembered consent, code, tokens) and refresh token rotation")
 	f.StringVar(&flowsAlg, "flows-alg", "RS256", "signing algorithm of the flow scenarios")
 	f.BoolVar(&cfg.NetHTTP, "net-http", false, "send the timed requests with Go's net/http client instead of the lean HTTP/1.1 client (costs the shared CPU more)")
+	f.StringVar(&ext.TokenURL, "external-token-url", "", "measure another product's token endpoint instead (client_credentials, client_secret_basic, JWT access tokens); no admin token needed")
+	f.StringVar(&ext.Name, "external-name", "external", "the other product's name in the table")
+	f.StringVar(&ext.ClientID, "external-client-id", "", "client ID at the external token endpoint")
+	f.StringVar(&ext.ClientSecret, "external-client-secret", "", "client secret at the external token endpoint (env LATCHKEY_BENCH_EXTERNAL_SECRET)")
+	f.IntVar(&ext.PID, "external-pid", 0, "process ID of the external server, whose CPU time is read from /proc")
+	f.StringVar(&extAlg, "external-alg", "RS256", "signing algorithm the external server uses for access tokens (for the raw rate)")
 	return cmd
+}
+
+// runExternalBench measures another product's client_credentials with the
+// same load generator and prints its row.
+func runExternalBench(cmd *cobra.Command, cfg bench.Config, ext bench.External, alg string, signFor time.Duration, markdown bool) error {
+	if ext.ClientSecret == "" {
+		ext.ClientSecret = os.Getenv("LATCHKEY_BENCH_EXTERNAL_SECRET")
+	}
+	if ext.ClientID == "" || ext.ClientSecret == "" {
+		return usageError{fmt.Errorf("--external-token-url needs --external-client-id and a secret (--external-client-secret or LATCHKEY_BENCH_EXTERNAL_SECRET)")}
+	}
+	row, err := bench.RunExternal(cmd.Context(), cfg, ext, alg, signFor, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	return bench.WriteTable(cmd.OutOrStdout(), cfg, []bench.Row{row}, markdown)
 }
 
 func envOr(key, def string) string {
