@@ -103,6 +103,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -122,23 +123,26 @@ var (
 // loadOpenSSL opens libcrypto once and reports its version, or why it is
 // not usable.
 func loadOpenSSL() (string, error) {
-	loadOnce.Do(func() {
-		loadErr = errors.New("libcrypto.so.3 not found")
-		for _, name := range libcryptoNames {
-			cname := C.CString(name)
-			rc := C.lk_load(cname)
-			C.free(unsafe.Pointer(cname))
-			switch rc {
-			case 0:
-				loadVersion, loadErr = C.GoString(C.lk_version()), nil
-				return
-			case 2, 3:
-				loadErr = fmt.Errorf("%s lacks an OpenSSL 3 function or digest", name)
-				return
-			}
-		}
-	})
+	loadOnce.Do(func() { loadVersion, loadErr = openLibcrypto(libcryptoNames) })
 	return loadVersion, loadErr
+}
+
+// openLibcrypto loads the first of names that dlopen finds. A library
+// that loads but lacks a function is an error, not a reason to try the
+// next: the function pointers are set only on full success.
+func openLibcrypto(names []string) (string, error) {
+	for _, name := range names {
+		cname := C.CString(name)
+		rc := C.lk_load(cname)
+		C.free(unsafe.Pointer(cname))
+		switch rc {
+		case 0:
+			return C.GoString(C.lk_version()), nil
+		case 2, 3:
+			return "", fmt.Errorf("%s lacks an OpenSSL 3 function or digest", name)
+		}
+	}
+	return "", fmt.Errorf("%s not found", strings.Join(names, ", "))
 }
 
 // opensslKey is a private key held by libcrypto, signing for one JWS

@@ -175,3 +175,30 @@ func BenchmarkRawSign(b *testing.B) {
 		}
 	}
 }
+
+// TestSelectBackendGo: choosing Go makes every new signer sign with Go,
+// whatever the machine has; an unknown choice is refused.
+func TestSelectBackendGo(t *testing.T) {
+	prev := useOpenSSL.Load()
+	t.Cleanup(func() { useOpenSSL.Store(prev) })
+	name, _, err := SelectBackend(BackendGo)
+	if err != nil || name != BackendGo || ActiveBackend() != BackendGo {
+		t.Fatalf("SelectBackend(go) = %q, %v; active %q", name, err, ActiveBackend())
+	}
+	s, err := EphemeralSigner("RS256")
+	if err != nil || s.Backend() != BackendGo {
+		t.Fatalf("signer backend = %v, %v", s.Backend(), err)
+	}
+	if _, _, err := SelectBackend("boring"); err == nil {
+		t.Fatal("unknown backend accepted")
+	}
+	if _, err := loadOpenSSL(); err == nil {
+		name, detail, err := SelectBackend(BackendAuto)
+		if err != nil || name != BackendOpenSSL || detail == "" {
+			t.Fatalf("SelectBackend(auto) = %q, %q, %v", name, detail, err)
+		}
+		if s, _ := EphemeralSigner("EdDSA"); s.Backend() != BackendGo {
+			t.Fatal("EdDSA left Go's crypto under auto")
+		}
+	}
+}
