@@ -33,6 +33,7 @@ static int (*p_EVP_PKEY_CTX_set_rsa_padding)(lk_evp_pkey_ctx *, int);
 static int (*p_EVP_PKEY_CTX_set_rsa_pss_saltlen)(lk_evp_pkey_ctx *, int);
 static lk_evp_md *(*p_EVP_MD_fetch)(void *, const char *, const char *);
 static const char *(*p_OpenSSL_version)(int);
+static int (*p_EVP_MD_CTX_copy_ex)(lk_evp_md_ctx *, const lk_evp_md_ctx *);
 static void (*p_ERR_clear_error)(void);
 
 // lk_md holds the digests fetched once at load (OpenSSL 3 fetches an
@@ -56,6 +57,7 @@ static int lk_load(const char *path) {
 	LK_SYM(EVP_PKEY_CTX_set_rsa_pss_saltlen);
 	LK_SYM(EVP_MD_fetch);
 	LK_SYM(OpenSSL_version);
+	LK_SYM(EVP_MD_CTX_copy_ex);
 	LK_SYM(ERR_clear_error);
 	lk_md[1] = p_EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	if (!lk_md[1]) return 3;
@@ -72,6 +74,39 @@ static lk_evp_pkey *lk_parse_pkcs8(const unsigned char *der, long n) {
 }
 
 static void lk_free_key(lk_evp_pkey *k) { p_EVP_PKEY_free(k); }
+
+// lk_template returns a signing context initialised once for k, which
+// lk_sign_from copies for each signature: initialising looks the signature
+// algorithm up in the provider store, which costs as much as an ECDSA
+// signature, while a copy duplicates the ready context.
+static lk_evp_md_ctx *lk_template(lk_evp_pkey *k, int md, int pss) {
+	lk_evp_md_ctx *ctx = p_EVP_MD_CTX_new();
+	if (!ctx) return NULL;
+	lk_evp_pkey_ctx *pctx = NULL;
+	int ok = p_EVP_DigestSignInit(ctx, &pctx, lk_md[md], NULL, k) == 1;
+	if (ok && pss) {
+		ok = p_EVP_PKEY_CTX_set_rsa_padding(pctx, 6) == 1 &&
+			p_EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, -1) == 1;
+	}
+	if (!ok) {
+		p_EVP_MD_CTX_free(ctx);
+		p_ERR_clear_error();
+		return NULL;
+	}
+	return ctx;
+}
+
+static void lk_free_ctx(lk_evp_md_ctx *ctx) { p_EVP_MD_CTX_free(ctx); }
+
+static int lk_sign_from(const lk_evp_md_ctx *tmpl, const unsigned char *msg, size_t msglen,
+		unsigned char *sig, size_t *siglen) {
+	lk_evp_md_ctx *ctx = p_EVP_MD_CTX_new();
+	if (!ctx) return 0;
+	int ok = p_EVP_MD_CTX_copy_ex(ctx, tmpl) == 1 && p_EVP_DigestSign(ctx, sig, siglen, msg, msglen) == 1;
+	p_EVP_MD_CTX_free(ctx);
+	if (!ok) p_ERR_clear_error();
+	return ok;
+}
 
 // lk_sign signs msg with k in one call (digest and signature); pss selects
 // RSASSA-PSS with a salt as long as the digest (RFC 7518 §3.5). On entry
@@ -114,6 +149,10 @@ import (
 // lk_load resolves.
 var libcryptoNames = []string{"libcrypto.so.3"}
 
+// useTemplates makes each key keep a context initialised once, copied
+// per signature (lk_template); a variable so that a benchmark can compare.
+var useTemplates = true
+
 var (
 	loadOnce    sync.Once
 	loadVersion string
@@ -150,6 +189,7 @@ func openLibcrypto(names []string) (string, error) {
 // around it exactly as around a Go key.
 type opensslKey struct {
 	pkey   *C.lk_evp_pkey
+	tmpl   *C.lk_evp_md_ctx // nil: initialise a context per signature
 	alg    jose.SignatureAlgorithm
 	md     C.int // index into lk_md
 	pss    bool
@@ -179,6 +219,15 @@ func newOpenSSLKey(priv crypto.Signer, alg string, pub jose.JSONWebKey) (jose.Op
 		return nil, errors.New("signing: openssl: libcrypto refused the key")
 	}
 	runtime.AddCleanup(k, func(p *C.lk_evp_pkey) { C.lk_free_key(p) }, k.pkey)
+	if useTemplates {
+		pss := C.int(0)
+		if k.pss {
+			pss = 1
+		}
+		if k.tmpl = C.lk_template(k.pkey, k.md, pss); k.tmpl != nil {
+			runtime.AddCleanup(k, func(c *C.lk_evp_md_ctx) { C.lk_free_ctx(c) }, k.tmpl)
+		}
+	}
 	return k, nil
 }
 
@@ -231,7 +280,13 @@ func (k *opensslKey) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([
 	if k.pss {
 		pss = 1
 	}
-	if C.lk_sign(k.pkey, k.md, pss, msg, C.size_t(len(payload)), (*C.uchar)(unsafe.Pointer(&sig[0])), &n) != 1 {
+	var ok C.int
+	if k.tmpl != nil {
+		ok = C.lk_sign_from(k.tmpl, msg, C.size_t(len(payload)), (*C.uchar)(unsafe.Pointer(&sig[0])), &n)
+	} else {
+		ok = C.lk_sign(k.pkey, k.md, pss, msg, C.size_t(len(payload)), (*C.uchar)(unsafe.Pointer(&sig[0])), &n)
+	}
+	if ok != 1 {
 		return nil, errors.New("signing: openssl: signature failed")
 	}
 	runtime.KeepAlive(k)

@@ -202,3 +202,39 @@ func TestSelectBackendGo(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSSLConcurrentSigning: one key signs from many goroutines at once
+// (each signature copies the key's shared initialised context), and every
+// signature verifies.
+func TestOpenSSLConcurrentSigning(t *testing.T) {
+	requireOpenSSL(t)
+	for _, alg := range []string{"ES256", "PS256", "EdDSA"} {
+		_, s := pairOf(t, alg)
+		errs := make(chan error, 8)
+		for g := range 8 {
+			go func() {
+				var err error
+				for i := range 40 {
+					payload := []byte{byte(g), byte(i)}
+					var jws string
+					if jws, err = s.Sign(payload, "JWT"); err != nil {
+						break
+					}
+					var obj *jose.JSONWebSignature
+					if obj, err = jose.ParseSigned(jws, []jose.SignatureAlgorithm{s.alg}); err != nil {
+						break
+					}
+					if _, err = obj.Verify(s.priv.Public()); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: %v", alg, err)
+			}
+		}
+	}
+}
