@@ -24,6 +24,7 @@ func newBenchCommand() *cobra.Command {
 		flowsAlg   string
 		ext        bench.External
 		extAlg     string
+		scale      bench.Scale
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -69,6 +70,16 @@ efficiency with the generator's share left out.`,
 				}
 				rows = append(rows, more...)
 			}
+			if scale.Workspace != "" {
+				if scale.Key == "" {
+					scale.Key = os.Getenv(envSeedKey)
+				}
+				row, err := bench.RunScale(cmd.Context(), cfg, scale, signFor, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				rows = append(rows, row)
+			}
 			return bench.WriteTable(cmd.OutOrStdout(), cfg, rows, markdown)
 		},
 	}
@@ -86,12 +97,17 @@ efficiency with the generator's share left out.`,
 	f.BoolVar(&flows, "flows", false, "also measure authorization code flows (sign-in, remembered consent, code, tokens) and refresh token rotation")
 	f.StringVar(&flowsAlg, "flows-alg", "RS256", "signing algorithm of the flow scenarios")
 	f.BoolVar(&cfg.NetHTTP, "net-http", false, "send the timed requests with Go's net/http client instead of the lean HTTP/1.1 client (costs the shared CPU more)")
+	f.StringVar(&scale.Workspace, "scale-workspace", "", "also measure client_credentials over the clients 'latchkey bench seed' put in this workspace, one at random per request")
+	f.IntVar(&scale.Clients, "scale-clients", 100_000, "how many clients the seed created")
+	f.StringVar(&scale.Key, "scale-key", "", "the seed's key (env "+envSeedKey+")")
+	f.StringVar(&scale.Alg, "scale-alg", "RS256", "the seeded workspace's signing algorithm (for the raw rate)")
 	f.StringVar(&ext.TokenURL, "external-token-url", "", "measure another product's token endpoint instead (client_credentials, client_secret_basic, JWT access tokens); no admin token needed")
 	f.StringVar(&ext.Name, "external-name", "external", "the other product's name in the table")
 	f.StringVar(&ext.ClientID, "external-client-id", "", "client ID at the external token endpoint")
 	f.StringVar(&ext.ClientSecret, "external-client-secret", "", "client secret at the external token endpoint (env LATCHKEY_BENCH_EXTERNAL_SECRET)")
 	f.IntVar(&ext.PID, "external-pid", 0, "process ID of the external server, whose CPU time is read from /proc")
 	f.StringVar(&extAlg, "external-alg", "RS256", "signing algorithm the external server uses for access tokens (for the raw rate)")
+	cmd.AddCommand(newBenchSeedCommand())
 	return cmd
 }
 
