@@ -30,6 +30,17 @@ type Settings struct {
 	MaxAssertionLifetime    int64    `json:"max_assertion_lifetime"`
 	StrictAssertionAudience bool     `json:"strict_assertion_audience"`
 	Branding                Branding `json:"branding"`
+	// DPoPNonce: DPoP proofs must carry a server nonce (RFC 9449 §8).
+	DPoPNonce bool `json:"dpop_nonce"`
+	// RequirePushedAuthorizationRequests: every client's authorization
+	// requests must come through the PAR endpoint (RFC 9126 §5).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests"`
+	// PushedRequestTTL: seconds a request_uri from the PAR endpoint stays
+	// valid (RFC 9126 §2.2), 10..600; the default is 60.
+	PushedRequestTTL int64 `json:"pushed_request_ttl"`
+	// FAPIProfile: "" (off), "fapi2-security" or "fapi2-message-signing"
+	// (docs/fapi.md).
+	FAPIProfile string `json:"fapi_profile"`
 }
 
 // Branding is how a workspace's sign-in, consent and account pages look.
@@ -63,6 +74,14 @@ type SettingsRequest struct {
 	MaxAssertionLifetime    *int64           `json:"max_assertion_lifetime,omitempty"`
 	StrictAssertionAudience *bool            `json:"strict_assertion_audience,omitempty"`
 	Branding                *BrandingRequest `json:"branding,omitempty"`
+	// DPoPNonce: DPoP proofs must carry a server nonce (RFC 9449 §8).
+	DPoPNonce *bool `json:"dpop_nonce,omitempty"`
+	// RequirePushedAuthorizationRequests: see Settings.
+	RequirePushedAuthorizationRequests *bool `json:"require_pushed_authorization_requests,omitempty"`
+	// PushedRequestTTL: see Settings; 0 returns to the default.
+	PushedRequestTTL *int64 `json:"pushed_request_ttl,omitempty"`
+	// FAPIProfile: see Settings; "" turns the profile off.
+	FAPIProfile *string `json:"fapi_profile,omitempty"`
 }
 
 // BrandingRequest changes the branding members that are set; "" clears
@@ -93,6 +112,9 @@ type Service struct {
 	Scopes      []Scope   `json:"scopes"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// AuthorizationDetailTypes are the service's RFC 9396 types.
+	AuthorizationDetailTypes []AuthorizationDetailType `json:"authorization_detail_types"`
 }
 
 // ServiceRequest creates or changes a service. On create Name and
@@ -104,6 +126,9 @@ type ServiceRequest struct {
 	Description *string  `json:"description,omitempty"`
 	Identifier  *string  `json:"identifier,omitempty"`
 	Scopes      *[]Scope `json:"scopes,omitempty"`
+
+	// AuthorizationDetailTypes, when set, replaces the whole list.
+	AuthorizationDetailTypes *[]AuthorizationDetailType `json:"authorization_detail_types,omitempty"`
 }
 
 // --- clients
@@ -115,6 +140,7 @@ type OAuthClient struct {
 	Description                 string            `json:"description"`
 	ContactEmail                string            `json:"contact_email"`
 	Type                        string            `json:"type"`
+	ApplicationType             string            `json:"application_type"` // inferred when not stored
 	Enabled                     bool              `json:"enabled"`
 	GrantTypes                  []string          `json:"grant_types"`
 	ResponseTypes               []string          `json:"response_types"`
@@ -165,6 +191,44 @@ type ClientFlow struct {
 	// IDTokenTTL is the ID token lifetime in seconds; 0 means the access
 	// token's.
 	IDTokenTTL *int64 `json:"id_token_ttl,omitempty"`
+	// DPoPBoundAccessTokens requires a DPoP proof on every token request
+	// of the client, so its access tokens are always DPoP-bound (RFC 9449
+	// §5.2).
+	DPoPBoundAccessTokens *bool `json:"dpop_bound_access_tokens,omitempty"`
+	// Pushed and signed authorization requests and responses:
+	// RequestObjectSigningAlg accepts the client's requests only as
+	// request objects signed with it (RFC 9101, OIDC Registration §2);
+	// RequirePushedAuthorizationRequests only through PAR (RFC 9126 §6);
+	// the Authorization* members sign and encrypt JARM responses (JARM §3).
+	RequestObjectSigningAlg            *string `json:"request_object_signing_alg,omitempty"`
+	RequirePushedAuthorizationRequests *bool   `json:"require_pushed_authorization_requests,omitempty"`
+	AuthorizationSignedResponseAlg     *string `json:"authorization_signed_response_alg,omitempty"`
+	AuthorizationEncryptedResponseAlg  *string `json:"authorization_encrypted_response_alg,omitempty"`
+	AuthorizationEncryptedResponseEnc  *string `json:"authorization_encrypted_response_enc,omitempty"`
+	// Mutual TLS (RFC 8705): the certificate subject a tls_client_auth
+	// client registers (§2.1.2, exactly one of the five), and
+	// certificate-bound access tokens (§3, cnf.x5t#S256).
+	TLSClientAuthSubjectDN                *string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   *string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI                   *string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP                    *string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail                 *string `json:"tls_client_auth_san_email,omitempty"`
+	TLSClientCertificateBoundAccessTokens *bool   `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// Logout channels: BackchannelLogoutURI receives logout tokens when
+	// a session the client was issued tokens in ends (OpenID Connect
+	// Back-Channel Logout 1.0 §2.2); FrontchannelLogoutURI is loaded in an
+	// iframe of the signed-out page (Front-Channel Logout 1.0 §2). Both
+	// https (http only on loopback), without a fragment.
+	BackchannelLogoutURI              *string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired  *bool   `json:"backchannel_logout_session_required,omitempty"`
+	FrontchannelLogoutURI             *string `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired *bool   `json:"frontchannel_logout_session_required,omitempty"`
+	// Backchannel authentication (OpenID Connect CIBA Core 1.0 §4):
+	// delivery mode "poll" or "ping" ("" = none), the https notification
+	// endpoint of ping mode, and user_code support (always false).
+	BackchannelTokenDeliveryMode          *string `json:"backchannel_token_delivery_mode,omitempty"`
+	BackchannelClientNotificationEndpoint *string `json:"backchannel_client_notification_endpoint,omitempty"`
+	BackchannelUserCodeParameter          *bool   `json:"backchannel_user_code_parameter,omitempty"`
 }
 
 // RefreshTokenSettings are a client's refresh token rules; durations are
@@ -187,6 +251,7 @@ type OAuthClientRequest struct {
 	Description                 *string            `json:"description,omitempty"`
 	ContactEmail                *string            `json:"contact_email,omitempty"`
 	Type                        *string            `json:"type,omitempty"`
+	ApplicationType             *string            `json:"application_type,omitempty"`
 	Enabled                     *bool              `json:"enabled,omitempty"`
 	GrantTypes                  *[]string          `json:"grant_types,omitempty"`
 	ResponseTypes               *[]string          `json:"response_types,omitempty"`

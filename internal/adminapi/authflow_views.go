@@ -28,6 +28,13 @@ func clientFlowView(c storage.Client) adminclient.ClientFlow {
 	uris := nonNil(c.PostLogoutRedirectURIs)
 	v.PostLogoutRedirectURIs = &uris
 	v.AccessTokenFormat, v.IDTokenTTL = tokenSettingsView(c)
+	v.DPoPBoundAccessTokens = &c.DPoPBoundAccessTokens
+	v.BackchannelLogoutURI, v.BackchannelLogoutSessionRequired = &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired
+	v.FrontchannelLogoutURI, v.FrontchannelLogoutSessionRequired = &c.FrontchannelLogoutURI, &c.FrontchannelLogoutSessionRequired
+	v.BackchannelTokenDeliveryMode, v.BackchannelClientNotificationEndpoint = &c.BackchannelTokenDeliveryMode, &c.BackchannelClientNotificationEndpoint
+	v.BackchannelUserCodeParameter = &c.BackchannelUserCodeParameter
+	signedRequestsView(&v, c)
+	mtlsView(&v, c) // RFC 8705 (mtls_views.go)
 	if r := c.RefreshTokens; r != nil {
 		v.RefreshTokens = &adminclient.RefreshTokenSettings{Always: r.Always, NoRotation: r.NoRotation,
 			GracePeriod: toSeconds(r.GracePeriod), IdleTTL: toSeconds(r.IdleTTL), AbsoluteTTL: toSeconds(r.AbsoluteTTL)}
@@ -46,6 +53,15 @@ func (f clientFlow) authFlowPatch() service.AuthFlowPatch {
 	p := service.AuthFlowPatch{
 		SectorIdentifierURI: f.SectorIdentifierURI, PostLogoutRedirectURIs: f.PostLogoutRedirectURIs,
 		IDTokenSignedResponseAlg: f.IDTokenSignedResponseAlg,
+		LogoutChannelsPatch: service.LogoutChannelsPatch{
+			BackchannelLogoutURI: f.BackchannelLogoutURI, BackchannelLogoutSessionRequired: f.BackchannelLogoutSessionRequired,
+			FrontchannelLogoutURI: f.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: f.FrontchannelLogoutSessionRequired,
+		},
+		CIBASettingsPatch: service.CIBASettingsPatch{
+			BackchannelTokenDeliveryMode:          f.BackchannelTokenDeliveryMode,
+			BackchannelClientNotificationEndpoint: f.BackchannelClientNotificationEndpoint,
+			BackchannelUserCodeParameter:          f.BackchannelUserCodeParameter,
+		},
 	}
 	if f.RefreshTokens != nil {
 		r := refreshTokenSettings(*f.RefreshTokens)
@@ -70,5 +86,7 @@ func (f clientFlow) withFlow(in service.ClientInput) service.ClientInput {
 	}
 	in.AuthFlowSettings = f.authFlowPatch().Apply(in.AuthFlowSettings)
 	in.TokenSettings = f.tokenSettings()
+	in.SignedRequestSettings = f.signedRequestPatch().Apply(in.SignedRequestSettings)
+	in.MTLSSettings = f.mtlsPatch().Apply(in.MTLSSettings)
 	return in
 }

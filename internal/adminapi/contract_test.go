@@ -26,6 +26,8 @@ import (
 // and a request maps to both types.
 var componentTypes = map[string][]reflect.Type{
 	"Consent":              {typeOf[ac.Consent]()},
+	"AuditEvent":           {typeOf[ac.AuditEvent]()},
+	"OutboxMail":           {typeOf[ac.OutboxMail]()},
 	"BrowserSession":       {typeOf[ac.BrowserSession]()},
 	"RefreshTokenSettings": {typeOf[ac.RefreshTokenSettings]()},
 	"AdminToken":           {typeOf[ac.AdminToken]()},
@@ -71,6 +73,15 @@ var componentTypes = map[string][]reflect.Type{
 	"WhatIfRule":           {typeOf[ac.WhatIfRule]()},
 	"ClaimMappings":        {typeOf[ac.ClaimMappings]()},
 	"ClaimMapping":         {typeOf[ac.ClaimMapping]()},
+
+	"TokenExchangeSettings": {typeOf[ac.TokenExchangeSettings]()},
+
+	"ApplyResult":      {typeOf[ac.ApplyResult]()},
+	"ApplyPlan":        {typeOf[ac.Plan]()},
+	"ApplyChange":      {typeOf[ac.Change]()},
+	"ApplyFieldChange": {typeOf[ac.FieldChange]()},
+
+	"AuthorizationDetailType": {typeOf[ac.AuthorizationDetailType]()},
 }
 
 // inlineTypes names the Go type of each schema written inline in an
@@ -92,6 +103,9 @@ var inlineTypes = map[string]reflect.Type{
 	"listClientCertificates 200":       typeOf[ac.List[ac.Certificate]](),
 	"listUserConsents 200":             typeOf[ac.List[ac.Consent]](),
 	"listUserSessions 200":             typeOf[ac.List[ac.BrowserSession]](),
+	"listWorkspaceAudit 200":           typeOf[ac.Page[ac.AuditEvent]](),
+	"listServerAudit 200":              typeOf[ac.Page[ac.AuditEvent]](),
+	"listOutbox 200":                   typeOf[ac.List[ac.OutboxMail]](),
 	"revealClientSecret request":       typeOf[ac.RevealSecretRequest](),
 	"revealClientSecret 200":           typeOf[ac.RevealedSecret](),
 	"setConsoleUserPassword request":   typeOf[ac.PasswordRequest](),

@@ -21,6 +21,8 @@ func (h *Handler) directoryRoutes(ws string) []route {
 			{"DELETE " + ws + "/clients/{id}/certificates/{kid}", h.removeCertificate, false},
 			{"GET " + ws + "/clients/{id}/jwt-bearer", getHandler(h, (*svc).GetClient, jwtBearerView), false},
 			{"PUT " + ws + "/clients/{id}/jwt-bearer", h.setJWTBearer, false},
+			{"GET " + ws + "/clients/{id}/token-exchange", getHandler(h, (*svc).GetClient, tokenExchangeView), false},
+			{"PUT " + ws + "/clients/{id}/token-exchange", h.setTokenExchange, false},
 		},
 		collectionRoutes[trustedIssuerRequest](h, ws, "trusted-issuers", trustedIssuerView,
 			(*svc).ListTrustedIssuers, (*svc).CreateTrustedIssuer, (*svc).GetTrustedIssuer,

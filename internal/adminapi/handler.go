@@ -60,7 +60,8 @@ func (h *Handler) routes() []route {
 		{"GET " + ws + "/initial-access-tokens", h.listIATs, false},
 		{"POST " + ws + "/initial-access-tokens", h.createIAT, false},
 		{"DELETE " + ws + "/initial-access-tokens/{id}", h.deleteIAT, false},
-	}, h.directoryRoutes(ws), h.consoleRoutes(ws), h.authFlowRoutes(ws), h.policyRoutes(ws), h.claimRoutes(ws), h.adminTokenRoutes())
+	}, h.directoryRoutes(ws), h.consoleRoutes(ws), h.authFlowRoutes(ws), h.policyRoutes(ws), h.claimRoutes(ws), h.adminTokenRoutes(),
+		h.auditRoutes(ws), h.outboxRoutes(), h.passwordExpiryRoutes(ws), h.configRoutes(ws))
 }
 
 // Mount registers every admin route on mux.

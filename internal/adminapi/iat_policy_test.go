@@ -36,7 +36,7 @@ func TestInitialAccessTokenPolicy(t *testing.T) {
 		{"impersonation not allowed", "grant_types", map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"}}},
 		{"unknown grant", "grant_types[0]", map[string]any{"grant_types": []string{"password"}}},
 		{"unknown scope", "scopes[0]", map[string]any{"scopes": []string{"admin"}}},
-		{"unknown auth method", "auth_methods[0]", map[string]any{"auth_methods": []string{"tls_client_auth"}}},
+		{"unknown auth method", "auth_methods[0]", map[string]any{"auth_methods": []string{"client_secret_magic"}}},
 		{"unknown application type", "application_types[0]", map[string]any{"application_types": []string{"desktop"}}},
 		{"wildcard pattern", "redirect_uri_patterns[0]", map[string]any{"redirect_uri_patterns": []string{"https://*.example/cb"}}},
 		{"relative pattern", "redirect_uri_patterns[0]", map[string]any{"redirect_uri_patterns": []string{"/cb"}}},

@@ -19,7 +19,7 @@ func tokenSettingsView(c storage.Client) (*string, *int64) {
 }
 
 func (f clientFlow) tokenSettingsPatch() service.TokenSettingsPatch {
-	p := service.TokenSettingsPatch{AccessTokenFormat: f.AccessTokenFormat}
+	p := service.TokenSettingsPatch{AccessTokenFormat: f.AccessTokenFormat, DPoPBoundAccessTokens: f.DPoPBoundAccessTokens}
 	if f.IDTokenTTL != nil {
 		ttl := time.Duration(*f.IDTokenTTL) * time.Second
 		p.IDTokenTTL = &ttl
@@ -34,6 +34,9 @@ func (f clientFlow) tokenSettings() service.TokenSettings {
 	}
 	if f.IDTokenTTL != nil {
 		t.IDTokenTTL = time.Duration(*f.IDTokenTTL) * time.Second
+	}
+	if f.DPoPBoundAccessTokens != nil {
+		t.DPoPBoundAccessTokens = *f.DPoPBoundAccessTokens
 	}
 	return t
 }

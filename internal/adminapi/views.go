@@ -51,6 +51,9 @@ func (h *Handler) workspaceView(w storage.Workspace) adminclient.Workspace {
 			SigningAlg: st.SigningAlg, KeyRotationPeriod: toSeconds(st.KeyRotationPeriod),
 			MaxAssertionLifetime:    toSeconds(st.MaxAssertionLifetime),
 			StrictAssertionAudience: st.StrictAssertionAudience, Branding: brandingView(st.Branding),
+			DPoPNonce: st.DPoPNonce, RequirePushedAuthorizationRequests: st.RequirePushedAuthorizationRequests,
+			PushedRequestTTL: toSeconds(service.EffectivePushedRequestTTL(st)),
+			FAPIProfile:      st.FAPIProfile,
 		},
 	}
 	if h.BaseURL != "" {
@@ -81,6 +84,12 @@ func (req workspaceRequest) input() service.WorkspaceInput {
 	if p.MaxAssertionLifetime != nil {
 		st.MaxAssertionLifetime = *p.MaxAssertionLifetime
 	}
+	st.DPoPNonce = deref(p.DPoPNonce)
+	st.RequirePushedAuthorizationRequests = deref(p.RequirePushedAuthorizationRequests)
+	if p.PushedRequestTTL != nil {
+		st.PushedRequestTTL = *p.PushedRequestTTL
+	}
+	st.FAPIProfile = deref(p.FAPIProfile)
 	if req.Settings != nil && req.Settings.Branding != nil {
 		st.Branding = brandingValue(req.Settings.Branding)
 	}
@@ -96,6 +105,10 @@ func (req workspaceRequest) patch() service.WorkspacePatch {
 		p.KeyRotationPeriod = secondsPtr(s.KeyRotationPeriod)
 		p.MaxAssertionLifetime = secondsPtr(s.MaxAssertionLifetime)
 		p.StrictAssertionAudience = s.StrictAssertionAudience
+		p.DPoPNonce = s.DPoPNonce
+		p.RequirePushedAuthorizationRequests = s.RequirePushedAuthorizationRequests
+		p.PushedRequestTTL = secondsPtr(s.PushedRequestTTL)
+		p.FAPIProfile = s.FAPIProfile
 		if s.Branding != nil {
 			p.BrandingFields = brandingPatch(s.Branding)
 		}
@@ -119,7 +132,8 @@ func serviceView(s storage.Service) adminclient.Service {
 		scopes[i] = adminclient.Scope(sc)
 	}
 	return adminclient.Service{ID: s.ID, Name: s.Name, Description: s.Description, Identifier: s.Identifier,
-		Scopes: scopes, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+		Scopes: scopes, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		AuthorizationDetailTypes: detailTypesView(s.AuthorizationDetailTypes)}
 }
 
 type serviceRequest adminclient.ServiceRequest
@@ -137,13 +151,15 @@ func (req serviceRequest) scopes() *[]storage.Scope {
 
 func (req serviceRequest) input() service.ServiceInput {
 	return service.ServiceInput{ID: deref(req.ID), Name: deref(req.Name), Description: deref(req.Description),
-		Identifier: deref(req.Identifier), Scopes: deref(req.scopes())}
+		Identifier: deref(req.Identifier), Scopes: deref(req.scopes()),
+		AuthorizationDetailTypes: deref(req.detailTypes())}
 }
 
 func (req serviceRequest) checkID(pathID string) error { return checkSameID(req.ID, pathID) }
 
 func (req serviceRequest) patch() service.ServicePatch {
-	return service.ServicePatch{Name: req.Name, Description: req.Description, Identifier: req.Identifier, Scopes: req.scopes()}
+	return service.ServicePatch{Name: req.Name, Description: req.Description, Identifier: req.Identifier, Scopes: req.scopes(),
+		AuthorizationDetailTypes: req.detailTypes()}
 }
 
 // --- clients
@@ -162,7 +178,7 @@ func clientView(c storage.Client) adminclient.OAuthClient {
 	}
 	return adminclient.OAuthClient{
 		ClientID: c.ID, Name: c.Name, Description: c.Description, ContactEmail: c.ContactEmail, Type: c.Type,
-		Enabled: c.Enabled, GrantTypes: nonNil(c.GrantTypes), ResponseTypes: nonNil(c.ResponseTypes),
+		ApplicationType: service.EffectiveApplicationType(c), Enabled: c.Enabled, GrantTypes: nonNil(c.GrantTypes), ResponseTypes: nonNil(c.ResponseTypes),
 		RedirectURIs: nonNil(c.RedirectURIs), Scopes: nonNil(c.Scopes),
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg,
 		JWKS: json.RawMessage(c.JWKS), JWKSURI: c.JWKSURI, AccessTokenTTL: toSeconds(c.AccessTokenTTL),
@@ -199,7 +215,7 @@ func (req clientRequest) input() service.ClientInput {
 	p := req.patch()
 	in := service.ClientInput{
 		ID: deref(req.ClientID), Name: deref(p.Name), Description: deref(p.Description),
-		ContactEmail: deref(p.ContactEmail), Type: deref(p.Type), Enabled: p.Enabled,
+		ContactEmail: deref(p.ContactEmail), Type: deref(p.Type), ApplicationType: deref(p.ApplicationType), Enabled: p.Enabled,
 		GrantTypes: deref(p.GrantTypes), ResponseTypes: deref(p.ResponseTypes), RedirectURIs: deref(p.RedirectURIs),
 		Scopes: deref(p.Scopes), TokenEndpointAuthMethod: deref(p.TokenEndpointAuthMethod),
 		TokenEndpointAuthSigningAlg: deref(p.TokenEndpointAuthSigningAlg), JWKS: deref(p.JWKS),
@@ -220,12 +236,13 @@ func (req clientRequest) patch() service.ClientPatch {
 	flow := clientFlow(req.ClientFlow)
 	return service.ClientPatch{
 		Name: req.Name, Description: req.Description, ContactEmail: req.ContactEmail, Type: req.Type,
-		Enabled: req.Enabled, GrantTypes: req.GrantTypes, ResponseTypes: req.ResponseTypes,
+		ApplicationType: req.ApplicationType, Enabled: req.Enabled, GrantTypes: req.GrantTypes, ResponseTypes: req.ResponseTypes,
 		RedirectURIs: req.RedirectURIs, Scopes: req.Scopes, TokenEndpointAuthMethod: req.TokenEndpointAuthMethod,
 		TokenEndpointAuthSigningAlg: req.TokenEndpointAuthSigningAlg, JWKS: patchJWKS(req.JWKS), JWKSURI: req.JWKSURI,
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
 		PresentationPatch: flow.presentationPatch(), AuthFlowPatch: flow.authFlowPatch(),
-		TokenSettingsPatch: flow.tokenSettingsPatch(),
+		TokenSettingsPatch: flow.tokenSettingsPatch(), SignedRequestPatch: flow.signedRequestPatch(),
+		MTLSPatch: flow.mtlsPatch(),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
 )
@@ -33,7 +34,8 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, f *flow, v *v
 		ClientID: v.client.ID, UserID: s.User.ID, RedirectURI: v.req.RedirectURI, Scopes: v.req.Scopes,
 		CodeChallenge: v.req.CodeChallenge, Nonce: v.req.Nonce, SessionID: s.Session.ID,
 		AuthTime: s.Session.AuthTime, AMR: s.Session.AMR, ACR: s.Session.ACR, Claims: v.req.Claims,
-		CreatedAt: now, ExpiresAt: now.Add(h.codeTTL()),
+		CreatedAt: now, ExpiresAt: now.Add(fapi.CodeTTL(f.ws, h.codeTTL())), DPoPJKT: v.req.DPoPJKT,
+		AuthorizationDetails: v.req.AuthorizationDetails, // RFC 9396 §2
 	})
 	if err != nil {
 		h.fail(w, r, f, v, unavailable(err))
@@ -43,7 +45,7 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, f *flow, v *v
 	if v.req.State != "" {
 		params.Set("state", v.req.State)
 	}
-	h.respond(w, f, v.req, params)
+	h.respond(w, r, f, v, params)
 }
 
 // expired renders the page for a pending request that is gone (expired,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authzdetails"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -21,6 +22,9 @@ type ConsentData struct {
 	Client    ClientView
 	Groups    []ScopeGroup
 	UserName  string
+	// Details are the requested authorization details in words (RFC 9396
+	// §2, authzdetails.go).
+	Details []authzdetails.View
 }
 
 // ClientView is the client as people see it; links are https only
@@ -163,13 +167,18 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, f *flow,
 		h.fail(w, r, f, v, err)
 		return
 	}
+	details, err := h.detailViews(r.Context(), f.ws.ID, v)
+	if err != nil {
+		h.fail(w, r, f, v, err)
+		return
+	}
 	name := s.User.DisplayName
 	if name == "" {
 		name = s.User.Username
 	}
 	f.page.Title = f.page.T("consent_title")
 	f.page.CSRF = h.Sessions.FormCSRF(w, r, consentPurpose(f.ws.ID))
-	f.page.Data = ConsentData{RequestID: v.req.ID, Client: clientView(v.client), Groups: groups, UserName: name}
+	f.page.Data = ConsentData{RequestID: v.req.ID, Client: clientView(v.client), Groups: groups, UserName: name, Details: details}
 	webui.Render(w, h.Logger, http.StatusOK, "consent", f.page)
 }
 

@@ -26,8 +26,12 @@
 // authorization code (only its hash, 60 seconds, SECURITY.md G5, G8) and
 // answers in the request's response mode.
 //
-// request and request_uri are not supported and answered with
-// request_not_supported and request_uri_not_supported (E9); discovery says
-// so. PKCE is S256 only, required for public clients and for clients that
+// Request objects (RFC 9101) are verified with the client's registered
+// keys, optionally decrypted with the workspace's encryption key, and
+// only their parameters count (jar.go, jwe.go); request_uri is accepted
+// only from the PAR endpoint POST /w/{ws}/oauth2/par (RFC 9126, par.go),
+// every other one is request_uri_not_supported and never fetched. JARM's
+// response modes (jwt, query.jwt, fragment.jwt, form_post.jwt) answer
+// with one signed, optionally encrypted, JWT (jarm.go). PKCE is S256 only, required for public clients and for clients that
 // require it (the default), SECURITY.md F1–F3.
 package authorize

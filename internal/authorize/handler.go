@@ -9,6 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/dpop"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
@@ -48,6 +49,10 @@ type RequestStore interface {
 	CreateAuthCode(ctx context.Context, c storage.AuthCode) error
 	GetConsent(ctx context.Context, workspaceID, userID, clientID string) (storage.Consent, error)
 	PutConsent(ctx context.Context, c storage.Consent) error
+	// UseJTI spends request object jti values (jar.go), and the pushed
+	// requests are PAR's (par.go).
+	UseJTI(ctx context.Context, j storage.JTI) error
+	storage.PushedRequests
 }
 
 // The production implementation.
@@ -68,6 +73,22 @@ type Handler struct {
 	// Policies evaluates user policies after sign-in (policy.go); nil
 	// checks none.
 	Policies policy.Checker
+	// ClientKeys verifies request objects and finds the keys encrypted
+	// responses go to (jar.go, jarm.go); nil refuses request objects with
+	// request_not_supported.
+	ClientKeys ClientKeys
+	// Auth authenticates clients at the PAR endpoint (par.go); nil leaves
+	// the PAR endpoint unmounted.
+	Auth Authenticator
+	// DPoP checks a DPoP proof sent to the PAR endpoint (dpop.go, RFC 9449
+	// §10.1); nil ignores the DPoP header there.
+	DPoP *dpop.Verifier
+	// Signers signs JWT-secured authorization responses (jarm.go).
+	Signers SignerSource
+	// Decrypter opens encrypted request objects (jwe.go); nil refuses them.
+	Decrypter RequestObjectDecrypter
+	// PushedRequestTTL overrides DefaultPushedRequestTTL when in (0, 600 s].
+	PushedRequestTTL time.Duration
 }
 
 // Mount registers the endpoints behind workspace resolution, whose
@@ -80,6 +101,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /w/{ws}/oauth2/authorize", workspaces.Resolve(h.serveAuthorize, pageErrors))
 	mux.Handle("GET /w/{ws}/consent", workspaces.Resolve(h.serveConsentPage, pageErrors))
 	mux.Handle("POST /w/{ws}/consent", workspaces.Resolve(h.serveConsentPost, pageErrors))
+	if h.Auth != nil {
+		// RFC 9126 §2: POST only; other methods 405 (SECURITY.md Q1).
+		mux.Handle("POST /w/{ws}"+PAREndpoint, workspaces.Resolve(h.servePAR, endpoint.WriteJSONError))
+		mux.HandleFunc("/w/{ws}"+PAREndpoint, endpoint.MethodNotAllowed)
+	}
 }
 
 // flow is one request being served: the workspace, its issuer and the page
@@ -143,7 +169,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *flow, v *valid
 	}
 	e := oauth2.AsError(err)
 	h.logFailure(r, f, e)
-	h.respond(w, f, v.req, errorParams(e, v.req.State, f.issuer))
+	h.respond(w, r, f, v, errorParams(e, v.req.State, f.issuer))
 }
 
 // errorPage renders the error page (docs/authorization-flow.md): 400, or

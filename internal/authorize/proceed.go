@@ -40,7 +40,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, f *flow, v *va
 	}
 	if next != stepLogin {
 		// The user and access policies decide after sign-in, before consent.
-		denied, err := h.checkPolicies(r, f, v, signed.User)
+		denied, err := h.checkPolicies(r, f, v, signed)
 		if err != nil {
 			h.fail(w, r, f, v, err)
 			return
@@ -118,6 +118,12 @@ func (h *Handler) authenticationFresh(ctx context.Context, v *validated, s webui
 // consentCovers reports whether the user already granted every requested
 // scope to the client (OIDC Core §3.1.2.4).
 func (h *Handler) consentCovers(ctx context.Context, v *validated, userID string) (bool, error) {
+	if len(v.req.AuthorizationDetails) > 0 {
+		// RFC 9396 §2: details are specific to one request (a payment, an
+		// account); remembered consent never covers them, so the user is
+		// asked each time.
+		return false, nil
+	}
 	c, err := h.Store.GetConsent(ctx, v.req.WorkspaceID, userID, v.client.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
-	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
 )
 
@@ -29,10 +28,27 @@ func errorParams(e *oauth2.Error, state, issuer string) url.Values {
 
 // respond sends the authorization response in the request's response
 // mode: 303 to the redirect URI with the parameters in the query or the
-// fragment (RFC 9700 §4.12: never 307), or the form_post page.
-func (h *Handler) respond(w http.ResponseWriter, f *flow, req storage.AuthRequest, params url.Values) {
+// fragment (RFC 9700 §4.12: never 307), or the form_post page. In the
+// JARM modes the parameters travel as one signed (and possibly
+// encrypted) JWT in the "response" parameter (JARM §2.3).
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, f *flow, v *validated, params url.Values) {
+	req := v.req
+	mode := req.ResponseMode
+	if isJWTMode(mode) {
+		jwt, err := h.secureResponse(r.Context(), f, v.client, params)
+		if err != nil {
+			// Without the JWT nothing may reach the client: the error
+			// page says the server failed (detail only in the log).
+			e := oauth2.Wrap(oauth2.ErrServerError, "the authorization response could not be signed or encrypted", err)
+			h.logFailure(r, f, e)
+			h.errorPage(w, f, e)
+			return
+		}
+		params = url.Values{"response": {jwt}}
+		mode = map[string]string{ModeQueryJWT: ModeQuery, ModeFragmentJWT: ModeFragment, ModeFormPostJWT: ModeFormPost}[mode]
+	}
 	webui.SetPageHeaders(w)
-	switch req.ResponseMode {
+	switch mode {
 	case ModeFormPost:
 		f.page.Title = f.page.T("redirecting")
 		f.page.Data = webui.FormPostData{Action: req.RedirectURI, Fields: fields(params)}
@@ -58,7 +74,7 @@ func appendQuery(uri string, params url.Values) string {
 
 func fields(params url.Values) []webui.Field {
 	out := make([]webui.Field, 0, len(params))
-	for _, k := range []string{"code", "state", "iss", "error", "error_description"} {
+	for _, k := range []string{"code", "state", "iss", "error", "error_description", "response"} {
 		if v := params.Get(k); v != "" {
 			out = append(out, webui.Field{Name: k, Value: v})
 		}

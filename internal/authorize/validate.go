@@ -23,8 +23,9 @@ const (
 	ModeFormPost = "form_post"
 )
 
-// ResponseModes are the supported response modes, as discovery lists them.
-var ResponseModes = []string{ModeQuery, ModeFragment, ModeFormPost}
+// ResponseModes are the supported response modes, as discovery lists them:
+// the plain ones and JARM's (jarm.go).
+var ResponseModes = []string{ModeQuery, ModeFragment, ModeFormPost, ModeJWT, ModeQueryJWT, ModeFragmentJWT, ModeFormPostJWT}
 
 // Prompt values (OIDC Core §3.1.2.1).
 const (
@@ -52,12 +53,25 @@ var challengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 type validated struct {
 	client storage.Client
 	req    storage.AuthRequest
+	// params are the parameters validated: the request's own, or those of
+	// its request object or pushed request (jar.go, par.go).
+	params url.Values
 }
 
 // validate checks an authorization request. Until the redirect URI is
 // trusted it returns (nil, errPage); afterwards (v, err) with v usable for
 // an error redirect.
 func (h *Handler) validate(ctx context.Context, f *flow, p url.Values) (*validated, error) {
+	return h.validateFrom(ctx, f, p, origin{})
+}
+
+// validateFrom is validate for a request that came as at says (the
+// authorization endpoint, or the PAR endpoint).
+func (h *Handler) validateFrom(ctx context.Context, f *flow, p url.Values, at origin) (*validated, error) {
+	p, at, fallback, err := h.assemble(ctx, f, p, at)
+	if err != nil {
+		return fallback, err
+	}
 	client, redirectURI, err := h.trustedClient(ctx, f.ws.ID, p)
 	if err != nil {
 		return nil, err
@@ -66,10 +80,16 @@ func (h *Handler) validate(ctx context.Context, f *flow, p url.Values) (*validat
 	v := &validated{client: client, req: storage.AuthRequest{
 		WorkspaceID: f.ws.ID, ID: webui.RandomValue(), ClientID: client.ID, RedirectURI: redirectURI,
 		ResponseMode: responseMode(p), MaxAge: -1, CreatedAt: now, ExpiresAt: now.Add(h.requestTTL()),
-	}}
+	}, params: p}
 	v.req.State, _ = single(p, "state")
+	if err := checkRequirements(f, v, at); err != nil {
+		return v, err
+	}
 	steps := []func(context.Context, *flow, url.Values, *validated) error{
-		checkBasics, h.checkScopes, checkPKCE, checkPrompt, checkClaims, h.checkHint,
+		checkBasics, h.checkScopes, checkPKCE, checkPrompt, checkClaims, h.checkHint, checkResources,
+		checkDPoPJKT, // RFC 9449 §10 (dpop.go)
+		// RFC 9396 §2, §5 (authzdetails.go)
+		h.checkAuthorizationDetails,
 	}
 	for _, step := range steps {
 		if err := step(ctx, f, p, v); err != nil {
@@ -120,6 +140,11 @@ func carriesRequestObject(p url.Values) bool {
 // responses: an unknown mode is refused later but answered in the default.
 func responseMode(p url.Values) string {
 	m, ok := single(p, "response_mode")
+	if ok && m == ModeJWT {
+		// JARM §2.3.4: "jwt" is the default JWT mode of the response
+		// type, query.jwt for code.
+		return ModeQueryJWT
+	}
 	if ok && slices.Contains(ResponseModes, m) {
 		return m
 	}

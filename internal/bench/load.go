@@ -39,6 +39,8 @@ type Result struct {
 	P90       time.Duration
 	P99       time.Duration
 	CPU       CPUPerRequest // zero when the load had no meter
+	// Machine is how the whole machine's CPU went during the run.
+	Machine MachineShare
 }
 
 // Run executes the load and returns its measurements. Latencies of failed
@@ -66,12 +68,14 @@ func (l Load) Run(ctx context.Context) Result {
 	fails := make([]int, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
+	ticks := readMachineTicks()
 	start := time.Now()
 	for i := range workers {
 		wg.Go(func() { lat[i], fails[i], errs[i] = l.worker(ctx) })
 	}
 	wg.Wait()
 	res := summarize(lat, fails, errs, time.Since(start))
+	res.Machine = shareBetween(ticks, readMachineTicks())
 	if l.meter != nil {
 		// The run's context has ended; the last sample must not fail for it.
 		res.CPU = perRequest(before, l.meter(context.WithoutCancel(ctx)), res.Requests)

@@ -124,7 +124,7 @@ func introspectRow(ctx context.Context, f *Fixture, alg string, rates map[string
 // table for docs/benchmarks.md.
 func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
 	head := []string{"scenario", "alg", "req/s", "p50", "p90", "p99", "failures", "raw sign/s (go / openssl)", "ratio",
-		"raw CPU/op", "server CPU/req", "client CPU/req", "CPU ratio"}
+		"raw CPU/op", "server CPU/req", "client CPU/req", "CPU ratio", "idle / steal"}
 	if markdown {
 		fmt.Fprintf(w, "Machine: %d cores (GOMAXPROCS %d), %s/%s; %d concurrent clients, %s per scenario.\n\n",
 			runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, cfg.Concurrency, cfg.Duration)
@@ -138,7 +138,7 @@ func WriteTable(w io.Writer, cfg Config, rows []Row, markdown bool) error {
 	for _, r := range rows {
 		cells := []string{r.Scenario, r.Alg, fmt.Sprintf("%.0f", r.Result.PerSecond), ms(r.Result.P50), ms(r.Result.P90),
 			ms(r.Result.P99), fmt.Sprint(r.Result.Failures), rawCell(r), fmt.Sprintf("%.2f", r.Ratio()),
-			micros(r.RawCPU()), micros(r.Result.CPU.Server), micros(r.Result.CPU.Client), ratio(r.CPURatio())}
+			micros(r.RawCPU()), micros(r.Result.CPU.Server), micros(r.Result.CPU.Client), ratio(r.CPURatio()), machineCell(r.Result.Machine)}
 		if markdown {
 			fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 		} else {
@@ -173,4 +173,12 @@ func rawCell(r Row) string {
 		ssl = fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.0f / %s", r.RawByBackend["go"], ssl)
+}
+
+// machineCell shows the machine's idle and stolen CPU during the run.
+func machineCell(m MachineShare) string {
+	if !m.Known {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%% / %.1f%%", 100*m.Idle, 100*m.Steal)
 }

@@ -9,6 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/ssrf"
@@ -95,6 +96,9 @@ func (a *Authenticator) assertionClient(ctx context.Context, ws storage.Workspac
 	if pinned := client.TokenEndpointAuthSigningAlg; pinned != "" && pinned != alg {
 		return storage.Client{}, "", invalidClient("assertion algorithm "+alg+" is not allowed for this client", errMethodMismatch)
 	}
+	if msg := fapi.CheckAssertionAlg(ws, alg); msg != "" { // FAPI 2.0 Security Profile §5.4.1
+		return storage.Client{}, "", invalidClient(msg, errMethodMismatch)
+	}
 	return client, method, nil
 }
 
@@ -105,17 +109,11 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, wsID string, client
 	if method == oauth2.AuthClientSecretJWT {
 		return a.verifyHMACAssertion(wsID, client, tok)
 	}
-	keys, remote, err := a.clientKeys(ctx, client)
-	if err != nil {
-		return failed(err)
-	}
-	err = tok.Verify(keys)
-	if errors.Is(err, jwtx.ErrNoMatchingKey) && remote {
-		// The client may have rotated its keys: one refetch, limited by the
-		// cache's cool-down however many requests ask (A5).
-		if set, rerr := a.JWKS.Refresh(ctx, client.JWKSURI); rerr == nil {
-			err = tok.Verify(set.Keys)
-		}
+	// The registered JWKS, then the uploaded certificates (certkeys.go).
+	err := a.verifyClientJWT(ctx, client, tok)
+	var unavailable *oauth2.Error
+	if errors.As(err, &unavailable) && unavailable.Code == oauth2.ErrTemporarilyUnavailable {
+		return unavailable
 	}
 	if err != nil {
 		return failed(err)
@@ -177,7 +175,8 @@ func (a *Authenticator) validateAssertion(r Request, client storage.Client, tok 
 // exp required with a bounded lifetime (B5); 60 s skew (B6); jti required
 // (B7); other JWT types refused (A14).
 func (a *Authenticator) expected(r Request, clientID string) jwtx.Expected {
-	strict := r.Workspace.Settings.StrictAssertionAudience
+	// FAPI 2.0 Security Profile §5.3.2.1: the issuer only (package fapi).
+	strict := fapi.StrictAudience(r.Workspace)
 	audiences := []string{r.Issuer}
 	if !strict {
 		for _, u := range []string{r.TokenEndpoint, r.Endpoint} {

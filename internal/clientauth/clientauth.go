@@ -2,6 +2,7 @@ package clientauth
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/ratelimit"
@@ -67,6 +69,13 @@ type Authenticator struct {
 	Limiter *ratelimit.Limiter // failed-auth budget per client and per IP (may be nil)
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// ClientCAs returns the trust anchors that verify the certificates of
+	// tls_client_auth clients on direct TLS connections (RFC 8705 §2.1;
+	// nil, or a nil pool: only through a trusted proxy). It is called per
+	// authentication, so a replaced CA file applies without a restart.
+	// The presented certificate comes from the request context
+	// (endpoint.PresentedCertificate).
+	ClientCAs func() *x509.CertPool
 
 	dummyOnce sync.Once
 	dummy     []byte // a ciphertext decrypted for unknown clients (D2)
@@ -132,6 +141,10 @@ func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *
 		return Result{}, err
 	}
 	*attempted = client.ID
+	if c.method == oauth2.AuthNone && IsMTLSMethod(client.TokenEndpointAuthMethod) {
+		// RFC 8705 §2: client_id alone, the TLS client certificate is the credential (mtls.go).
+		return a.authenticateMTLS(ctx, r.Workspace, client)
+	}
 	if err := a.checkClient(r.Workspace, client, c.method); err != nil {
 		return Result{}, err
 	}
@@ -173,6 +186,9 @@ func (a *Authenticator) checkClient(ws storage.Workspace, client storage.Client,
 	}
 	if allowed := ws.Settings.AllowedAuthMethods; len(allowed) > 0 && !slices.Contains(allowed, method) {
 		return invalidClient("authentication method "+method+" is not allowed in this workspace", errMethodMismatch)
+	}
+	if msg := fapi.CheckAuthMethod(ws, method); msg != "" { // FAPI 2.0 Security Profile §5.3.2.1
+		return invalidClient(msg, errMethodMismatch)
 	}
 	if method == oauth2.AuthNone && client.Type != oauth2.ClientPublic {
 		return failed(errMethodMismatch)

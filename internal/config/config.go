@@ -87,6 +87,11 @@ type Resolved struct {
 type TLS struct {
 	CertFile string
 	KeyFile  string
+	// ClientCAFile, MTLSBaseURL and Proxy configure mutual TLS client
+	// authentication (RFC 8705; mtls.go).
+	ClientCAFile string
+	MTLSBaseURL  string
+	Proxy        *ClientCertProxy
 }
 
 // Enabled reports whether the server should speak TLS.

@@ -142,7 +142,8 @@ func TestEveryEnvVarApplies(t *testing.T) {
 	values := map[string]string{
 		"listen": "127.0.0.1:9", "base_url": "https://id.example/auth", "data_dir": dir,
 		"storage": "postgres://u@db:5432/x", "master_key_file": "", "master_keys": key + "," + key,
-		"tls.cert_file": "", "tls.key_file": "", "log.level": "warn", "log.format": "text",
+		"tls.cert_file": "", "tls.key_file": "", "tls.client_ca_file": "", "tls.client_cert_header": "X-Client-Cert",
+		"tls.trusted_proxies": "10.0.0.0/8,127.0.0.1", "tls.mtls_base_url": "https://mtls.example", "log.level": "warn", "log.format": "text",
 		"token.access_token_ttl": "10m", "keys.signing_alg": "ES256", "keys.crypto_backend": "go", "keys.rotation_period": "30d",
 		"keys.rotation_check_interval": "10s", "admin.token": strings.Repeat("a", 40),
 		"cache.poll_interval": "1s", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",

@@ -43,6 +43,11 @@ type FileOutbound struct {
 type FileTLS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+	// Mutual TLS (RFC 8705; mtls.go).
+	ClientCAFile     string     `yaml:"client_ca_file"`
+	ClientCertHeader string     `yaml:"client_cert_header"`
+	TrustedProxies   StringList `yaml:"trusted_proxies"`
+	MTLSBaseURL      string     `yaml:"mtls_base_url"`
 }
 
 // FileLog is the log section.

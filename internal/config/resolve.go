@@ -221,6 +221,7 @@ func resolveTLS(l *loader, r *Resolved) {
 			l.fail("tls.cert_file", "cannot load certificate and key: %v", err)
 		}
 	}
+	resolveMTLS(l, r)
 }
 
 func readable(l *loader, key, path string) bool {

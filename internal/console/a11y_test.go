@@ -100,6 +100,10 @@ func TestPagesAccessible(t *testing.T) {
 	b.post(ws+"/profiles", url.Values{"csrf_token": {tok}, "id": {"p1"}, "name": {"P1"}})
 	resp, _ = b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"u1"}, "active": {"on"}, "service_user": {"on"}})
 	user := resp.Request.URL.Path
+	// A person (not a service user): the page adds passwords, sessions
+	// and consents.
+	resp, _ = b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"alice"}, "email": {"alice@example.com"}, "active": {"on"}})
+	person := resp.Request.URL.Path
 	b.post(ws+"/trusted-issuers/new", url.Values{"csrf_token": {tok}, "id": {"ti1"}, "name": {"TI"}, "issuer": {"https://idp.example"},
 		"jwks_uri": {"https://idp.example/jwks"}, "claim": {"sub"}, "claim_format": {"plain"}, "enabled": {"on"}})
 	resp, _ = b.post(ws+"/clients/new", url.Values{"csrf_token": {tok}, "name": {"C"}, "type": {"service"}, "contact_email": {"o@example.com"}})
@@ -118,9 +122,9 @@ func TestPagesAccessible(t *testing.T) {
 	admin := "/console/users/" + between(body, `href="/console/users/`, `"`)
 
 	for _, p := range []string{
-		ws + "/clients", ws + "/clients/new", client + "/overview", client + "/oauth", client + "/scopes", client + "/endpoints",
+		ws + "/clients", ws + "/clients/new", client + "/overview", client + "/oauth", client + "/protocols", client + "/scopes", client + "/endpoints",
 		client + "/metadata", client + "/credentials", ws + "/services", ws + "/services/new", ws + "/services/svc1", ws + "/keys", ws + "/audit",
-		ws + "/settings", ws + "/users", ws + "/users/new", user, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
+		ws + "/settings", ws + "/users", ws + "/users/new", user, person, ws + "/profiles", ws + "/profiles/p1", ws + "/trusted-issuers",
 		ws + "/trusted-issuers/new", ws + "/trusted-issuers/ti1", ws + "/initial-access-tokens", ws + "/initial-access-tokens/new",
 		"/console/users", admin, "/console/outbox", "/console/workspaces/new",
 		ws + "/policies", ws + "/policies/new", ws + "/policies/pol1", client + "/policies",
@@ -131,7 +135,63 @@ func TestPagesAccessible(t *testing.T) {
 		for _, pr := range pageProblems(body) {
 			t.Errorf("%s: %s", p, pr)
 		}
+		for _, d := range duplicateControls(body) {
+			t.Errorf("%s: one setting, two controls: %s", p, d)
+		}
 	}
+}
+
+// duplicateControls lists the settings (control name, and value for
+// check boxes and radio buttons) that two settings forms of a page both
+// hold: each setting has one control (action forms, data-action, carry
+// their own hidden identifiers and are left out).
+func duplicateControls(body string) []string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		return []string{"unparsable HTML: " + err.Error()}
+	}
+	owner := map[string]int{}
+	var dups []string
+	form := 0
+	var walk func(n *html.Node, in int)
+	walk = func(n *html.Node, in int) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "form":
+				in = 0
+				if strings.EqualFold(attr(n, "method"), "post") && !hasAttr(n, "data-action") {
+					form++
+					in = form
+				}
+			case "input", "select", "textarea":
+				name, typ := attr(n, "name"), attr(n, "type")
+				if in > 0 && name != "" && name != "csrf_token" && typ != "submit" {
+					k := name
+					if typ == "checkbox" || typ == "radio" {
+						k += "=" + attr(n, "value")
+					}
+					if f, ok := owner[k]; ok && f != in {
+						dups = append(dups, k)
+					}
+					owner[k] = in
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, in)
+		}
+	}
+	walk(doc, 0)
+	return dups
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func between(s, start, end string) string {
@@ -141,6 +201,20 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(rest, end)
 	return v
+}
+
+// TestDuplicateControlsFindsTwins keeps the one-control check honest.
+func TestDuplicateControlsFindsTwins(t *testing.T) {
+	twice := `<form method="post"><input type="checkbox" name="grant_types" value="jwt"></form>` +
+		`<form method="post"><input type="checkbox" name="grant_types" value="jwt"></form>`
+	if len(duplicateControls(twice)) != 1 {
+		t.Error("a setting with two controls is not reported")
+	}
+	ok := `<form method="post"><input name="a"><input type="checkbox" name="g" value="1"><input type="checkbox" name="g" value="2"></form>` +
+		`<form method="post" data-action><input type="hidden" name="a"></form><form method="post"><input name="b"></form>`
+	if d := duplicateControls(ok); len(d) != 0 {
+		t.Errorf("false positives: %v", d)
+	}
 }
 
 // TestPageProblemsFindsFaults keeps the checker honest.

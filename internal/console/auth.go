@@ -37,7 +37,13 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			target = w.ID
 		}
 	}
-	redirect(w, r, Prefix+"/w/"+url.PathEscape(target)+"/clients")
+	to := Prefix + "/w/" + url.PathEscape(target) + "/clients"
+	if q := r.URL.Query(); deletedNotice(r) != "" {
+		// The confirmation of a deleted workspace follows to the page
+		// the admin lands on.
+		to += "?" + url.Values{"deleted": {q.Get("deleted")}, "name": {q.Get("name")}}.Encode()
+	}
+	redirect(w, r, to)
 }
 
 type signinData struct {

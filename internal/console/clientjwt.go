@@ -11,7 +11,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// The OAuth tab's issue-3 sections: X.509 certificates that verify the
+// The OAuth tab's JWT bearer sections: X.509 certificates that verify the
 // client's JWT bearer assertions (RFC 7523 §2.1), and the JWT bearer
 // settings with the client_credentials service user.
 
@@ -94,11 +94,13 @@ func (h *Handler) addCertificate(w http.ResponseWriter, r *http.Request, c *reqC
 
 func (h *Handler) removeCertificate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	err := h.Service.RemoveClientCertificate(r.Context(), c.ws, r.PathValue("id"), r.PathValue("kid"))
-	h.oauthResult(w, r, c, err, "Certificate removed.")
+	h.oauthResult(w, r, c, err, "Deleted the certificate “"+r.PathValue("kid")+"”: assertions signed with its key are refused from now on.")
 }
 
-// saveJWTBearer stores the JWT bearer settings and turns the grant type
-// on or off ("Enable JWT Bearer Flow" of the seed guide).
+// saveJWTBearer stores the JWT bearer settings, and only those: the
+// grant type itself ("Enable JWT Bearer Flow" of the seed guide) is one
+// of the grant types of the OAuth form, the single control of that
+// setting, so saving this section never changes another field.
 func (h *Handler) saveJWTBearer(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	f := formOf(r)
 	var verr fieldErrs
@@ -112,38 +114,10 @@ func (h *Handler) saveJWTBearer(w http.ResponseWriter, r *http.Request, c *reqCt
 		st.MaxAssertionLifetime = d
 	}
 	ctx, ws, id := r.Context(), c.ws, r.PathValue("id")
-	// The settings are validated and stored first, so that a refused form
-	// does not switch the grant type on.
 	_, err := orRun(&verr, func() (storage.Client, error) {
 		return h.Service.SetClientJWTBearer(ctx, ws, id, service.ClientJWTInput{Settings: st, ServiceUserID: f.get("service_user_id")})
 	})
-	if err == nil {
-		err = h.setGrant(r, ws, id, oauth2.GrantJWTBearer, f.checked("enable_jwt_bearer"))
-	}
 	h.oauthResult(w, r, c, err, "JWT bearer settings saved.")
-}
-
-// setGrant adds or removes one grant type with the same UpdateClient the
-// OAuth form and the admin API use.
-func (h *Handler) setGrant(r *http.Request, ws, id, grant string, on bool) error {
-	cl, err := h.Service.GetClient(r.Context(), ws, id)
-	if err != nil {
-		return err
-	}
-	if contains(cl.GrantTypes, grant) == on {
-		return nil
-	}
-	var grants []string
-	for _, g := range cl.GrantTypes {
-		if g != grant {
-			grants = append(grants, g)
-		}
-	}
-	if on {
-		grants = append(grants, grant)
-	}
-	_, err = h.Service.UpdateClient(r.Context(), ws, id, service.ClientPatch{GrantTypes: &grants})
-	return err
 }
 
 // oauthResult re-renders the OAuth tab with a notice or the errors.
@@ -161,6 +135,7 @@ func (h *Handler) clientTabResult(w http.ResponseWriter, r *http.Request, c *req
 		return
 	}
 	v := h.newView(r, c, d.Client.Name, "clients", d)
+	v.URL = h.clientURL(c.ws, d.Client.ID, tab)
 	if err != nil {
 		status, ok := formErrors(v, err)
 		if !ok {

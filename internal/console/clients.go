@@ -71,7 +71,9 @@ func (h *Handler) newClientForm(w http.ResponseWriter, r *http.Request, c *reqCt
 
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	f := formOf(r)
-	in := service.ClientInput{Name: f.get("name"), Description: f.get("description"), ContactEmail: f.get("contact_email")}
+	// The client ID may be chosen (as the CLI's --client-id can); empty:
+	// generated.
+	in := service.ClientInput{ID: f.get("client_id"), Name: f.get("name"), Description: f.get("description"), ContactEmail: f.get("contact_email")}
 	if uri := f.get("redirect_uri"); uri != "" {
 		in.RedirectURIs = []string{uri}
 	}
@@ -80,6 +82,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c *reqCtx
 	for _, t := range appTypes {
 		if t.ID == f.get("type") {
 			t.input(&in)
+			in.ApplicationType = t.ID
 			found = true
 		}
 	}
@@ -89,7 +92,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c *reqCtx
 	cl, err := orRun(&verr, func() (service.ClientWithSecret, error) { return h.Service.CreateClient(r.Context(), c.ws, in) })
 	if err != nil {
 		v := h.newView(r, c, "New client", "clients", newClientData{Types: appTypes, Form: map[string]string{
-			"name": in.Name, "description": in.Description, "contact_email": in.ContactEmail,
+			"name": in.Name, "description": in.Description, "contact_email": in.ContactEmail, "client_id": f.get("client_id"),
 			"type": f.get("type"), "redirect_uri": f.get("redirect_uri"),
 		}})
 		if status, ok := formErrors(v, err); ok {
@@ -99,7 +102,22 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c *reqCtx
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, h.clientURL(c.ws, cl.ID, "overview"))
+	// The new secret is shown here once (later views need the e-mailed
+	// code); the page replaces its address with the overview's, so a
+	// reload neither repeats the creation nor shows the secret again.
+	d, err := h.clientDataOf(r, c, cl.ID, "overview")
+	if err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	v := h.newView(r, c, d.Client.Name, "clients", d)
+	v.URL = h.clientURL(c.ws, cl.ID, "overview")
+	v.Notice = "Client “" + cl.Name + "” created with client ID " + cl.ID + "."
+	if cl.Secret != "" {
+		d.Secret = cl.Secret
+		v.Notice += " Copy its secret now: it is shown only this once."
+	}
+	h.render(w, r, http.StatusOK, "client", v)
 }
 
 func (h *Handler) clientURL(ws, id, tab string) string {
@@ -108,7 +126,7 @@ func (h *Handler) clientURL(ws, id, tab string) string {
 
 // tabs of the client page, in order.
 var clientTabs = []struct{ ID, Label string }{
-	{"overview", "Overview"}, {"oauth", "OAuth"}, {"scopes", "Scopes"},
+	{"overview", "Overview"}, {"oauth", "OAuth"}, {"protocols", "Protocols"}, {"scopes", "Scopes"},
 	{"endpoints", "Endpoints"}, {"metadata", "Metadata"}, {"credentials", "Credentials"},
 	{"policies", "Policies"},
 }
@@ -122,7 +140,13 @@ type clientData struct {
 	GrantTypes    []string
 	ResponseTypes []string
 	AuthMethods   []string
-	PKCE          bool
+	// LimitedMethods: the workspace allows only AuthMethods (the field
+	// links to the settings page).
+	LimitedMethods bool
+	PKCE           bool
+	// AppTypes and AppType feed the application type select.
+	AppTypes []appType
+	AppType  string
 	// Scopes tab.
 	Services []storage.Service
 	// Endpoints tab.
@@ -131,6 +155,12 @@ type clientData struct {
 	JWT *jwtData
 	// OAuth tab: authorization code and OpenID Connect settings.
 	AuthFlow *authFlowView
+	// Protocols tab: DPoP, mTLS, signed requests, token exchange, logout
+	// channels and CIBA (protocols.go).
+	Protocols *protocolsView
+	// Errs are a refused save's validation errors by form field, shown
+	// next to the field.
+	Errs map[string]*fieldMessages
 	// Metadata tab.
 	Metadata []kv
 	// Credentials tab.
@@ -157,13 +187,18 @@ func (h *Handler) clientTab(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	h.render(w, r, http.StatusOK, "client", h.newView(r, c, d.Client.Name, "clients", d))
 }
 
-// clientData loads what the tab shows.
+// clientData loads what the tab shows of the client the path names.
 func (h *Handler) clientData(r *http.Request, c *reqCtx, tab string) (*clientData, error) {
+	return h.clientDataOf(r, c, r.PathValue("id"), tab)
+}
+
+// clientDataOf loads what the tab shows of client id.
+func (h *Handler) clientDataOf(r *http.Request, c *reqCtx, id, tab string) (*clientData, error) {
 	if !validTab(tab) {
 		return nil, &service.Error{Kind: service.ErrNotFound, Message: "no such tab"}
 	}
 	ctx := r.Context()
-	cl, err := h.Service.GetClient(ctx, c.ws, r.PathValue("id"))
+	cl, err := h.Service.GetClient(ctx, c.ws, id)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +209,7 @@ func (h *Handler) clientData(r *http.Request, c *reqCtx, tab string) (*clientDat
 	d := &clientData{
 		Client: cl, Tab: tab, Tabs: clientTabs, Workspace: ws, GrantTypes: service.ClientGrantTypes,
 		ResponseTypes: service.ClientResponseTypes, AuthMethods: authMethods(ws), PKCE: cl.PKCERequired(),
+		LimitedMethods: len(ws.Settings.AllowedAuthMethods) > 0, AppTypes: appTypes, AppType: service.EffectiveApplicationType(cl),
 		HasSecret: len(cl.SecretCiphertext) > 0, MailDelivers: h.MailDelivers, Metadata: metadataRows(cl.Metadata),
 	}
 	switch tab {
@@ -191,6 +227,10 @@ func (h *Handler) clientData(r *http.Request, c *reqCtx, tab string) (*clientDat
 		}
 		af := newAuthFlowView(ws, cl)
 		d.AuthFlow = &af
+	case "protocols":
+		if d.Protocols, err = h.loadProtocols(r, ws, cl); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -267,6 +307,13 @@ func oauthPatch(f form, verr *fieldErrs) service.ClientPatch {
 	p := service.ClientPatch{
 		GrantTypes: &grants, ResponseTypes: &responses, RedirectURIs: &redirects,
 		TokenEndpointAuthMethod: f.str("token_endpoint_auth_method"), JWKS: &jwks, JWKSURI: f.str("jwks_uri"),
+		ApplicationType: f.str("application_type"),
+	}
+	// A client stored before application types has none: the select
+	// shows the inferred one, and leaving it unchanged keeps the client
+	// without a stored type (its rules follow its settings).
+	if at := p.ApplicationType; at != nil && f.get("application_type_stored") == "" && *at == f.get("application_type_shown") && *at != "" {
+		p.ApplicationType = nil
 	}
 	p.Trusted, p.RequirePKCE = &trusted, &pkce
 	ttl, ok := verr.seconds(f, "access_token_ttl", "access_token_ttl")
@@ -309,11 +356,15 @@ func (h *Handler) clientAction(w http.ResponseWriter, r *http.Request, c *reqCtx
 			h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm the deletion")
 			return
 		}
-		if err := h.Service.DeleteClient(ctx, c.ws, id); err != nil {
+		cl, err := h.Service.GetClient(ctx, c.ws, id)
+		if err == nil {
+			err = h.Service.DeleteClient(ctx, c.ws, id)
+		}
+		if err != nil {
 			h.fail(w, r, c, err)
 			return
 		}
-		redirect(w, r, Prefix+"/w/"+url.PathEscape(c.ws)+"/clients")
+		redirect(w, r, deletedURL(h.wsURL(c.ws, "/clients"), "client", cl.Name, id))
 	case "secret-code", "secret-reveal", "secret-rotate":
 		h.secretAction(w, r, c, r.PathValue("action"))
 	default:
@@ -350,6 +401,7 @@ func (h *Handler) secretAction(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return
 	}
 	v := h.newView(r, c, d.Client.Name, "clients", d)
+	v.URL = h.clientURL(c.ws, d.Client.ID, "credentials")
 	if err != nil {
 		status, ok := formErrors(v, err)
 		if !ok {

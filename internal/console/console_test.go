@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -29,10 +30,16 @@ type env struct {
 // most of the start-up time, and no test here is about the algorithm.
 func startServer(t *testing.T) *env {
 	t.Helper()
+	return startServerDSN(t, "")
+}
+
+// startServerDSN is startServer on the storage of dsn ("" = SQLite).
+func startServerDSN(t *testing.T, dsn string) *env {
+	t.Helper()
 	box := e2etest.StartMailbox(t)
 	vars := box.Env()
 	vars["LATCHKEY_KEYS_SIGNING_ALG"] = "ES256"
-	cfg := e2etest.LoadConfig(t, e2etest.Config{DataDir: t.TempDir(), AdminToken: adminToken, Env: vars})
+	cfg := e2etest.LoadConfig(t, e2etest.Config{DataDir: t.TempDir(), DSN: dsn, AdminToken: adminToken, Env: vars})
 	srv := e2etest.StartServer(t, cfg, time.Now, io.Discard)
 	t.Cleanup(func() { srv.Stop(t) })
 	return &env{t: t, base: srv.BaseURL, box: box}
@@ -68,6 +75,11 @@ func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// As console.js does, a page that names its own address (data-url,
+	// for a page a POST rendered) shows that address.
+	if u := between(string(body), `<main id="main" data-url="`, `"`); u != "" {
+		resp.Request.URL.Path = html.UnescapeString(u)
+	}
 	return resp, string(body)
 }
 

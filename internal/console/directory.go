@@ -41,6 +41,8 @@ type dirUserData struct {
 	New      bool
 	Profiles []storage.Profile
 	Attrs    []kv
+	// SignIn: passwords, sessions and consents (people only).
+	SignIn *dirUserSignIn
 }
 
 func (h *Handler) dirUserView(r *http.Request, c *reqCtx, u storage.User, isNew bool) (*view, error) {
@@ -52,7 +54,13 @@ func (h *Handler) dirUserView(r *http.Request, c *reqCtx, u storage.User, isNew 
 	if !isNew {
 		title = "User " + u.Username
 	}
-	return h.newView(r, c, title, "users_dir", dirUserData{U: u, New: isNew, Profiles: profiles.Items, Attrs: metadataRows(u.Attributes)}), nil
+	d := dirUserData{U: u, New: isNew, Profiles: profiles.Items, Attrs: metadataRows(u.Attributes)}
+	if !isNew {
+		if d.SignIn, err = h.loadDirUserSignIn(r, c.ws, u); err != nil {
+			return nil, err
+		}
+	}
+	return h.newView(r, c, title, "users_dir", d), nil
 }
 
 // dirUserForm shows a user, or an empty form for /users/new.
@@ -128,11 +136,16 @@ func (h *Handler) deleteDirUser(w http.ResponseWriter, r *http.Request, c *reqCt
 		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm the deletion")
 		return
 	}
-	if err := h.Service.DeleteUser(r.Context(), c.ws, r.PathValue("uid")); err != nil {
+	uid := r.PathValue("uid")
+	u, err := h.Service.GetUser(r.Context(), c.ws, uid)
+	if err == nil {
+		err = h.Service.DeleteUser(r.Context(), c.ws, uid)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, h.wsURL(c.ws, "/users"))
+	redirect(w, r, deletedURL(h.wsURL(c.ws, "/users"), "user", u.Username, uid))
 }
 
 // pairs reads key/value rows; rows with an empty key are dropped.
@@ -218,9 +231,14 @@ func (h *Handler) deleteProfile(w http.ResponseWriter, r *http.Request, c *reqCt
 		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm the deletion")
 		return
 	}
-	if err := h.Service.DeleteProfile(r.Context(), c.ws, r.PathValue("pid")); err != nil {
+	pid := r.PathValue("pid")
+	p, err := h.Service.GetProfile(r.Context(), c.ws, pid)
+	if err == nil {
+		err = h.Service.DeleteProfile(r.Context(), c.ws, pid)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, h.wsURL(c.ws, "/profiles"))
+	redirect(w, r, deletedURL(h.wsURL(c.ws, "/profiles"), "profile", p.Name, pid))
 }

@@ -81,9 +81,13 @@ func TestDirectoryPages(t *testing.T) {
 		t.Fatal("search does not list the user")
 	}
 
-	resp, _ = b.post(ws+"/clients/new", url.Values{"csrf_token": {tok}, "name": {"CMDB"}, "type": {"service"}})
+	resp, _ = b.post(ws+"/clients/new", url.Values{"csrf_token": {tok}, "name": {"CMDB"}, "type": {"web"}, "redirect_uri": {"https://cmdb.example/cb"}})
 	wantStatus(t, "create client", resp, 200)
 	client := strings.TrimSuffix(resp.Request.URL.Path, "/overview")
+	// The JWT bearer grant is one of the grant types of the OAuth form.
+	resp, _ = b.post(client+"/oauth", url.Values{"csrf_token": {tok}, "application_type": {"web"}, "grant_types": {"authorization_code", jwtBearerGrant},
+		"response_types": {"code"}, "redirect_uris": {"https://cmdb.example/cb"}, "require_pkce": {"on"}, "token_endpoint_auth_method": {"client_secret_basic"}})
+	wantStatus(t, "enable the JWT bearer grant", resp, 200)
 
 	// Certificates: DER upload, PEM upload with an expiry warning, garbage.
 	resp, body = b.upload(client+"/certificates", tok, "cert.der", e2etest.SelfSignedCert(t, "cmdb-der", time.Now().Add(365*24*time.Hour)))
@@ -114,12 +118,12 @@ func TestDirectoryPages(t *testing.T) {
 		t.Fatal("certificate not removed")
 	}
 
-	// JWT bearer settings, with the grant type switch of the seed.
-	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "enable_jwt_bearer": {"on"}, "user_field": {"username"},
+	// JWT bearer settings.
+	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "user_field": {"username"},
 		"pre_auth": {"admin_approved"}, "allowed_profiles": {"integration"}, "extra_audiences": {"https://login.example"},
 		"max_assertion_lifetime": {"300"}, "service_user_id": {userID}})
 	wantStatus(t, "save JWT bearer", resp, 200)
-	for _, want := range []string{`name="enable_jwt_bearer" checked`, `value="admin_approved" checked`, `name="allowed_profiles" value="integration" checked`,
+	for _, want := range []string{`value="` + jwtBearerGrant + `" checked`, `value="admin_approved" checked`, `name="allowed_profiles" value="integration" checked`,
 		"https://login.example", `value="300"`, `value="` + userID + `" selected`} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("JWT bearer form lacks %q\n%s", want, body[strings.Index(body, "jwt-h"):])
@@ -130,7 +134,7 @@ func TestDirectoryPages(t *testing.T) {
 	if !strings.Contains(body, `data-pre-auth-warning hidden>`) || !strings.Contains(body, "only the selected profiles and users") {
 		t.Fatal("warning shown, or the current choice not stated, for admin approved users")
 	}
-	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "enable_jwt_bearer": {"on"}, "user_field": {"username"},
+	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "user_field": {"username"},
 		"pre_auth": {"all_users"}, "max_assertion_lifetime": {"300"}})
 	wantStatus(t, "save JWT bearer for all users", resp, 200)
 	if !strings.Contains(body, `data-pre-auth-warning>`) || !strings.Contains(body, "can obtain tokens as any user of the workspace") ||

@@ -62,6 +62,20 @@ func (e *fieldErrs) seconds(f form, field, key string) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+// hours parses a whole number of hours; "" means not given.
+func (e *fieldErrs) hours(f form, field, key string) (time.Duration, bool) {
+	raw := f.get(key)
+	if raw == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 || n > 10*365*24 {
+		e.add(field, "integer", "must be a whole number of hours")
+		return 0, false
+	}
+	return time.Duration(n) * time.Hour, true
+}
+
 // or returns the parse errors when there are any, else runs fn.
 func orRun[T any](e *fieldErrs, fn func() (T, error)) (T, error) {
 	if len(e.errs) > 0 {

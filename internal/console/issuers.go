@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/service"
@@ -28,20 +27,38 @@ func (h *Handler) issuers(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 type issuerData struct {
-	I            storage.TrustedIssuer
-	New          bool
-	Clients      string // comma separated
+	I   storage.TrustedIssuer
+	New bool
+	// Allowed is the issuer's allowed client IDs; Clients the workspace's
+	// clients to choose them from, and Unknown the allowed IDs that name
+	// no client (still shown, so saving keeps or drops them knowingly).
+	Allowed      []string
+	Clients      []storage.Client
+	Unknown      []string
 	MaxLifetime  int64
 	ServiceUsers []storage.User
 	Formats      []string
 }
 
-func (h *Handler) issuerView(r *http.Request, c *reqCtx, ti storage.TrustedIssuer, isNew bool, clients string) (*view, error) {
+func (h *Handler) issuerView(r *http.Request, c *reqCtx, ti storage.TrustedIssuer, isNew bool, allowed []string) (*view, error) {
 	users, err := h.Service.ListUsers(r.Context(), c.ws, storage.ListOptions{Limit: storage.MaxPageSize})
 	if err != nil {
 		return nil, err
 	}
-	d := issuerData{I: ti, New: isNew, Clients: clients, MaxLifetime: int64(ti.MaxAssertionLifetime / time.Second), Formats: service.ClaimFormats}
+	clients, err := h.Service.ListClients(r.Context(), c.ws, storage.ListOptions{Limit: storage.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	d := issuerData{I: ti, New: isNew, Allowed: allowed, Clients: clients.Items, MaxLifetime: int64(ti.MaxAssertionLifetime / time.Second), Formats: service.ClaimFormats}
+	known := map[string]bool{}
+	for _, cl := range clients.Items {
+		known[cl.ID] = true
+	}
+	for _, id := range allowed {
+		if !known[id] {
+			d.Unknown = append(d.Unknown, id)
+		}
+	}
 	for _, u := range users.Items {
 		if u.ServiceUser {
 			d.ServiceUsers = append(d.ServiceUsers, u)
@@ -64,7 +81,7 @@ func (h *Handler) issuerForm(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 			return
 		}
 	}
-	v, err := h.issuerView(r, c, ti, isNew, strings.Join(ti.AllowedClients, ", "))
+	v, err := h.issuerView(r, c, ti, isNew, ti.AllowedClients)
 	if err != nil {
 		h.fail(w, r, c, err)
 		return
@@ -81,7 +98,7 @@ func (h *Handler) saveIssuer(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	enabled := f.checked("enabled")
 	ti := storage.TrustedIssuer{
 		ID: iid, Name: f.get("name"), Issuer: f.get("issuer"), JWKSURI: f.get("jwks_uri"), JWKS: []byte(f.get("jwks")),
-		Audience: f.get("audience"), AllowedClients: splitLines(f.get("allowed_clients")), MaxAssertionLifetime: life,
+		Audience: f.get("audience"), AllowedClients: allowedClients(f), MaxAssertionLifetime: life,
 		Enabled: enabled, ServiceUserID: f.get("service_user_id"), Claim: f.get("claim"), ClaimFormat: f.get("claim_format"),
 	}
 	saved, err := orRun(&verr, func() (storage.TrustedIssuer, error) {
@@ -102,7 +119,7 @@ func (h *Handler) saveIssuer(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		if iid == "" {
 			ti.ID = f.get("id")
 		}
-		v, verr2 := h.issuerView(r, c, ti, iid == "", f.get("allowed_clients"))
+		v, verr2 := h.issuerView(r, c, ti, iid == "", allowedClients(f))
 		if verr2 != nil {
 			h.fail(w, r, c, verr2)
 			return
@@ -118,7 +135,7 @@ func (h *Handler) saveIssuer(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		redirect(w, r, h.wsURL(c.ws, "/trusted-issuers/"+url.PathEscape(saved.ID)))
 		return
 	}
-	v, err := h.issuerView(r, c, saved, false, strings.Join(saved.AllowedClients, ", "))
+	v, err := h.issuerView(r, c, saved, false, saved.AllowedClients)
 	if err != nil {
 		h.fail(w, r, c, err)
 		return
@@ -132,9 +149,28 @@ func (h *Handler) deleteIssuer(w http.ResponseWriter, r *http.Request, c *reqCtx
 		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm the deletion")
 		return
 	}
-	if err := h.Service.DeleteTrustedIssuer(r.Context(), c.ws, r.PathValue("iid")); err != nil {
+	iid := r.PathValue("iid")
+	ti, err := h.Service.GetTrustedIssuer(r.Context(), c.ws, iid)
+	if err == nil {
+		err = h.Service.DeleteTrustedIssuer(r.Context(), c.ws, iid)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, h.wsURL(c.ws, "/trusted-issuers"))
+	redirect(w, r, deletedURL(h.wsURL(c.ws, "/trusted-issuers"), "trusted issuer", ti.Name, iid))
+}
+
+// allowedClients reads the ticked clients (one value each; a value with
+// commas or lines, as older forms sent, is split).
+func allowedClients(f form) []string {
+	var out []string
+	for _, v := range f.list("allowed_clients") {
+		for _, id := range splitLines(v) {
+			if !contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

@@ -32,6 +32,7 @@ var funcs = template.FuncMap{
 	"prefix":   func() string { return Prefix },
 	"duration": func(d time.Duration) string { return d.String() },
 	"seconds":  func(d time.Duration) int64 { return int64(d / time.Second) },
+	"hours":    func(d time.Duration) int64 { return int64(d / time.Hour) },
 }
 
 func mustParsePages() *pages {
@@ -65,10 +66,13 @@ type view struct {
 	Error      string
 	Notice     string
 	Data       any
+	// URL replaces the address bar's (history.replaceState in
+	// console.js) when a POST renders a page that has a GET address.
+	URL string
 }
 
 func (h *Handler) newView(r *http.Request, c *reqCtx, title, nav string, data any) *view {
-	v := &view{Title: title, CSRF: c.csrf, WS: c.ws, Nav: nav, Data: data}
+	v := &view{Title: title, CSRF: c.csrf, WS: c.ws, Nav: nav, Data: data, Notice: deletedNotice(r)}
 	if c.user.ID != "" {
 		u := c.user
 		v.User, v.Super = &u, u.Role == storage.RoleSuperAdmin

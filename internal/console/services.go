@@ -53,6 +53,9 @@ func (h *Handler) renderServicePage(w http.ResponseWriter, r *http.Request, c *r
 	}
 	v := h.newView(r, c, "Service", "services", &d)
 	v.Notice = notice
+	if r.Method == http.MethodPost {
+		v.URL = h.serviceURL(c.ws, sid) // the page's own address
+	}
 	if claims == nil {
 		claims = claimRowsOf(svc.ClaimMappings)
 	}
@@ -136,9 +139,14 @@ func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request, c *reqCt
 		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm the deletion")
 		return
 	}
-	if err := h.Service.DeleteService(r.Context(), c.ws, r.PathValue("sid")); err != nil {
+	sid := r.PathValue("sid")
+	svc, err := h.Service.GetService(r.Context(), c.ws, sid)
+	if err == nil {
+		err = h.Service.DeleteService(r.Context(), c.ws, sid)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, Prefix+"/w/"+url.PathEscape(c.ws)+"/services")
+	redirect(w, r, deletedURL(Prefix+"/w/"+url.PathEscape(c.ws)+"/services", "service", svc.Name, sid))
 }

@@ -140,6 +140,9 @@ func (h *Handler) renderClientPolicies(w http.ResponseWriter, r *http.Request, c
 	}
 	v := h.newView(r, c, cd.Client.Name, "clients", d)
 	v.Notice = notice
+	if r.Method == http.MethodPost {
+		v.URL = h.clientURL(c.ws, cd.Client.ID, "policies") // the tab's own address
+	}
 	rows := claims
 	if rows == nil {
 		rows = claimRowsOf(cd.Client.ClaimMappings)

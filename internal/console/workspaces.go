@@ -40,6 +40,20 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 	if ttl, ok := verr.seconds(f, "settings.access_token_ttl", "access_token_ttl"); ok {
 		p.AccessTokenTTL = &ttl
 	}
+	if life, ok := verr.seconds(f, "settings.max_assertion_lifetime", "max_assertion_lifetime"); ok {
+		p.MaxAssertionLifetime = &life
+	}
+	// The field shows whole hours: an unchanged field keeps a period the
+	// API set in finer units.
+	if f.str("key_rotation_period_hours") != nil && f.get("key_rotation_period_hours") != f.get("key_rotation_period_hours_was") {
+		if period, ok := verr.hours(f, "settings.key_rotation_period", "key_rotation_period_hours"); ok {
+			p.KeyRotationPeriod = &period
+		}
+	}
+	if f.str("strict_assertion_audience_shown") != nil {
+		strict := f.checked("strict_assertion_audience")
+		p.StrictAssertionAudience = &strict
+	}
 	ws, err := orRun(&verr, func() (storage.Workspace, error) { return h.Service.UpdateWorkspace(r.Context(), c.ws, p) })
 	if err != nil {
 		cur, gerr := h.Service.GetWorkspace(r.Context(), c.ws)
@@ -57,6 +71,33 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 	}
 	v := h.settingsView(r, c, ws)
 	v.Notice = "Settings saved."
+	h.render(w, r, http.StatusOK, "settings", v)
+}
+
+// setWorkspaceEnabled enables or disables the workspace: a disabled
+// workspace serves no tokens, discovery or sign-in until enabled again.
+func (h *Handler) setWorkspaceEnabled(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	state := r.PathValue("state")
+	if state != "enable" && state != "disable" {
+		h.renderError(w, r, c, http.StatusNotFound, "Unknown action.")
+		return
+	}
+	on := state == "enable"
+	if !on && r.PostFormValue("confirm") != "on" {
+		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm that the workspace stops serving")
+		return
+	}
+	ws, err := h.Service.UpdateWorkspace(r.Context(), c.ws, service.WorkspacePatch{Enabled: &on})
+	if err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	v := h.settingsView(r, c, ws)
+	v.URL = h.wsURL(c.ws, "/settings")
+	v.Notice = "The workspace is enabled."
+	if !on {
+		v.Notice = "The workspace is disabled: it issues no tokens until it is enabled again."
+	}
 	h.render(w, r, http.StatusOK, "settings", v)
 }
 
@@ -84,11 +125,15 @@ func (h *Handler) deleteWorkspace(w http.ResponseWriter, r *http.Request, c *req
 		h.renderError(w, r, c, http.StatusBadRequest, "confirm: type the workspace ID to delete it")
 		return
 	}
-	if err := h.Service.DeleteWorkspace(r.Context(), c.ws); err != nil {
+	ws, err := h.Service.GetWorkspace(r.Context(), c.ws)
+	if err == nil {
+		err = h.Service.DeleteWorkspace(r.Context(), c.ws)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, Prefix+"/")
+	redirect(w, r, deletedURL(Prefix+"/", "workspace", ws.Name, ws.ID))
 }
 
 type keysData struct {
@@ -111,6 +156,21 @@ func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		return
 	}
 	redirect(w, r, Prefix+"/w/"+c.ws+"/keys")
+}
+
+// removeKey deletes a retired or next key at once (emergency revocation,
+// SECURITY.md P4); the service refuses the active key.
+func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	kid := r.PathValue("kid")
+	if r.PostFormValue("confirm") != "on" {
+		h.renderError(w, r, c, http.StatusBadRequest, "confirm: tick the box to confirm that tokens signed by the key stop verifying")
+		return
+	}
+	if err := h.Service.RemoveKey(r.Context(), c.ws, kid); err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	redirect(w, r, deletedURL(h.wsURL(c.ws, "/keys"), "signing key", kid, ""))
 }
 
 type auditData struct {
@@ -190,9 +250,14 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := h.Service.DeleteConsoleUser(r.Context(), r.PathValue("uid")); err != nil {
+	uid := r.PathValue("uid")
+	u, err := h.Service.GetConsoleUser(r.Context(), uid)
+	if err == nil {
+		err = h.Service.DeleteConsoleUser(r.Context(), uid)
+	}
+	if err != nil {
 		h.fail(w, r, c, err)
 		return
 	}
-	redirect(w, r, Prefix+"/users")
+	redirect(w, r, deletedURL(Prefix+"/users", "console user", u.Username, ""))
 }

@@ -20,6 +20,10 @@
 //
 // Client metadata is mapped onto service.CreateClient, so registered
 // clients obey exactly the rules of the admin API (redirect URI hygiene,
-// JWKS key strength, SSRF-checked jwks_uri, ...). Unknown metadata is
-// ignored (RFC 7591 §2).
+// JWKS key strength, SSRF-checked jwks_uri, application type rules, ...).
+// application_type (OpenID Connect Registration §2) defaults to "web";
+// "native" and "spa" (public) default token_endpoint_auth_method to
+// "none"; "service" is also accepted. access_token_format ("jwt", the
+// default, or "opaque") is Latchkey metadata. Unknown metadata is ignored
+// (RFC 7591 §2).
 package dcr

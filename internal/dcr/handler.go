@@ -81,7 +81,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	rat, ratHash := service.NewRegistrationAccessToken()
 	in.RegistrationAccessTokenHash = ratHash
-	c, err := h.Service.RegisterClient(ctx, ws.ID, iat, in, m.ApplicationType)
+	c, err := h.Service.RegisterClient(ctx, ws.ID, iat, in, in.ApplicationType)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -155,7 +155,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
 	// The policy of the registration's initial access token binds every
 	// update too, so the registration access token cannot widen grants,
 	// scopes or redirect URIs (docs/security.md R2).
-	if err := service.CheckRegistrationPolicy(service.EffectiveRegistrationPolicy(c), in, m.ApplicationType); err != nil {
+	if err := service.CheckRegistrationPolicy(service.EffectiveRegistrationPolicy(c), in, in.ApplicationType); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -195,7 +195,9 @@ func replacePatch(in service.ClientInput) service.ClientPatch {
 		Name: &in.Name, ContactEmail: &in.ContactEmail, Type: &in.Type, GrantTypes: &in.GrantTypes,
 		ResponseTypes: &in.ResponseTypes, RedirectURIs: &in.RedirectURIs, Scopes: &in.Scopes,
 		TokenEndpointAuthMethod: &in.TokenEndpointAuthMethod, TokenEndpointAuthSigningAlg: &in.TokenEndpointAuthSigningAlg,
-		JWKS: &jwks, JWKSURI: &in.JWKSURI, Extra: &in.Extra,
+		JWKS: &jwks, JWKSURI: &in.JWKSURI, Extra: &in.Extra, ApplicationType: &in.ApplicationType,
+		TokenSettingsPatch: service.TokenSettingsPatch{AccessTokenFormat: &in.AccessTokenFormat, DPoPBoundAccessTokens: &in.DPoPBoundAccessTokens},
+		MTLSPatch:          mtlsPatch(in.MTLSSettings), // RFC 8705 (mtls.go)
 	}
 }
 
@@ -311,7 +313,9 @@ func validationError(ve *service.ValidationError) error {
 
 // renameField reports service field names as RFC 7591 metadata names.
 func renameField(msg string) string {
-	for from, to := range map[string]string{"name:": "client_name:", "scopes[": "scope[", "contact_email:": "contacts[0]:"} {
+	for from, to := range map[string]string{"name:": "client_name:", "scopes[": "scope[", "contact_email:": "contacts[0]:",
+		// The client type follows from token_endpoint_auth_method here.
+		"type:": "token_endpoint_auth_method:"} {
 		if strings.HasPrefix(msg, from) {
 			return to + strings.TrimPrefix(msg, from)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -34,9 +35,22 @@ type metadata struct {
 	SoftwareID                  string          `json:"software_id,omitempty"`
 	SoftwareVersion             string          `json:"software_version,omitempty"`
 	// ApplicationType is OpenID Connect Dynamic Client Registration §2's
-	// "web" (the default) or "native"; initial access token policies may
-	// restrict it.
+	// "web" (the default) or "native", or Latchkey's "spa" or "service";
+	// initial access token policies may restrict it.
 	ApplicationType string `json:"application_type,omitempty"`
+	// AccessTokenFormat is Latchkey's "jwt" (RFC 9068, the default) or
+	// "opaque" (reference tokens that only introspection resolves).
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+	// DPoPBoundAccessTokens (RFC 9449 §5.2): the client always sends DPoP
+	// proofs and its token requests without one are refused.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+	// PAR, request object and JARM metadata (signedrequests.go).
+	signedRequestMetadata
+	// Back- and front-channel logout metadata (logoutchannels.go).
+	logoutChannelMetadata
+	cibaMetadata
+	// Mutual TLS metadata (RFC 8705, mtls.go).
+	mtlsMetadata
 }
 
 // Keys of client.Extra holding RFC 7591 metadata without a core field.
@@ -68,9 +82,34 @@ func (m metadata) clientInput() (service.ClientInput, error) {
 	if in.Name == "" {
 		in.Name = defaultName
 	}
+	// OpenID Connect Registration §2: application_type defaults to web.
+	in.ApplicationType = m.ApplicationType
+	if in.ApplicationType == "" {
+		in.ApplicationType = service.ApplicationTypeWeb
+	}
+	if !slices.Contains(service.ApplicationTypes, in.ApplicationType) {
+		errs = append(errs, fieldErr("application_type", "enum", "must be one of %s", strings.Join(service.ApplicationTypes, ", ")))
+	}
 	if in.TokenEndpointAuthMethod == "" {
 		in.TokenEndpointAuthMethod = oauth2.AuthClientSecretBasic
+		if in.ApplicationType == service.ApplicationTypeNative || in.ApplicationType == service.ApplicationTypeSPA {
+			// Native and browser applications are public clients (RFC
+			// 8252 §8.4): they register without a secret unless they ask.
+			in.TokenEndpointAuthMethod = oauth2.AuthNone
+		}
 	}
+	switch m.AccessTokenFormat {
+	case "", storage.AccessTokenJWT, storage.AccessTokenOpaque:
+		in.AccessTokenFormat = m.AccessTokenFormat
+	default:
+		errs = append(errs, fieldErr("access_token_format", "enum", "must be %s (RFC 9068 JWT) or %s (reference token resolved by introspection)",
+			storage.AccessTokenJWT, storage.AccessTokenOpaque))
+	}
+	in.DPoPBoundAccessTokens = m.DPoPBoundAccessTokens
+	in.SignedRequestSettings = m.signedRequestMetadata.settings()
+	in.LogoutChannels = m.logoutChannelMetadata.settings()
+	in.CIBASettings = m.cibaMetadata.settings()
+	in.MTLSSettings = m.mtlsMetadata.settings()
 	in.Type = oauth2.ClientConfidential
 	if in.TokenEndpointAuthMethod == oauth2.AuthNone {
 		in.Type = oauth2.ClientPublic
@@ -85,16 +124,6 @@ func (m metadata) clientInput() (service.ClientInput, error) {
 	}
 	extra, extraErrs := m.extra()
 	errs = append(errs, extraErrs...)
-	switch m.ApplicationType {
-	case "":
-	case service.ApplicationTypeWeb, service.ApplicationTypeNative:
-		if extra == nil {
-			extra = map[string]any{}
-		}
-		extra["application_type"] = m.ApplicationType
-	default:
-		errs = append(errs, fieldErr("application_type", "enum", "must be %s or %s", service.ApplicationTypeWeb, service.ApplicationTypeNative))
-	}
 	in.Extra = extra
 	if len(m.Contacts) > 0 {
 		in.ContactEmail = m.Contacts[0]
@@ -176,7 +205,16 @@ func clientMetadata(c storage.Client) metadata {
 	m.PolicyURI, _ = c.Extra["policy_uri"].(string)
 	m.SoftwareID, _ = c.Extra["software_id"].(string)
 	m.SoftwareVersion, _ = c.Extra["software_version"].(string)
-	m.ApplicationType, _ = c.Extra["application_type"].(string)
+	m.ApplicationType = service.EffectiveApplicationType(c)
+	m.AccessTokenFormat = c.AccessTokenFormat
+	if m.AccessTokenFormat == "" {
+		m.AccessTokenFormat = storage.AccessTokenJWT
+	}
+	m.DPoPBoundAccessTokens = c.DPoPBoundAccessTokens
+	m.signedRequestMetadata = signedRequestMetadataOf(c)
+	m.logoutChannelMetadata = logoutChannelMetadataOf(c)
+	m.cibaMetadata = cibaMetadataOf(c)
+	m.mtlsMetadata = mtlsMetadataOf(c)
 	m.Contacts = stringList(c.Extra["contacts"])
 	if m.Contacts == nil && c.ContactEmail != "" {
 		m.Contacts = []string{c.ContactEmail}

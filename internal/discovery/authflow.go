@@ -28,6 +28,11 @@ func addAuthorizationFlow(md *Metadata, ws storage.Workspace) {
 	md.ClaimsParameterSupported = true
 	md.AuthorizationResponseIssParameterSupported = true
 	md.UILocalesSupported = webui.Languages()
+	// Logout tokens always carry sid, and front-channel logout URIs get
+	// iss and sid when the client asks (package logoutchannel).
+	md.BackchannelLogoutSupported, md.BackchannelLogoutSessionSupported = true, true
+	md.FrontchannelLogoutSupported, md.FrontchannelLogoutSessionSupported = true, true
+	addSignedRequests(md, ws)
 }
 
 func idTokenAlg(ws storage.Workspace) string {

@@ -32,8 +32,16 @@ func TestAuthorizationFlowMetadata(t *testing.T) {
 		{"code_challenge_methods_supported (F8)", slices.Equal(md.CodeChallengeMethodsSupported, []string{"S256"})},
 		{"subject_types_supported", slices.Equal(md.SubjectTypesSupported, []string{"public", "pairwise"})},
 		{"id_token_signing_alg_values_supported", slices.Equal(md.IDTokenSigningAlgValuesSupported, []string{ws.Settings.SigningAlg})},
-		{"request_parameter_supported (E9)", !md.RequestParameterSupported},
-		{"request_uri_parameter_supported (E9)", !md.RequestURIParameterSupported},
+		// Request objects by value, request_uri from PAR only (RFC 9101
+		// §10.5, RFC 9126 §5; SECURITY.md T).
+		{"request_parameter_supported (T8)", md.RequestParameterSupported},
+		{"request_uri_parameter_supported (T7)", md.RequestURIParameterSupported},
+		{"pushed_authorization_request_endpoint (T5)", md.PushedAuthorizationRequestEndpoint == md.Issuer+"/oauth2/par"},
+		{"require_pushed_authorization_requests", md.RequirePushedAuthorizationRequests == ws.Settings.RequirePushedAuthorizationRequests},
+		{"request_object_signing_alg_values_supported (T9)", len(md.RequestObjectSigningAlgValuesSupported) > 0 &&
+			!slices.Contains(md.RequestObjectSigningAlgValuesSupported, "none") && !slices.Contains(md.RequestObjectSigningAlgValuesSupported, "HS256")},
+		{"authorization_signing_alg_values_supported (T13)", slices.Equal(md.AuthorizationSigningAlgValuesSupported, []string{ws.Settings.SigningAlg})},
+		{"authorization_encryption_alg_values_supported (T15)", !slices.Contains(md.AuthorizationEncryptionAlgValuesSupported, "RSA1_5")},
 		{"claims_parameter_supported", md.ClaimsParameterSupported},
 		{"authorization_response_iss_parameter_supported (E6)", md.AuthorizationResponseIssParameterSupported},
 		{"claims_supported has sub and email", slices.Contains(md.ClaimsSupported, "sub") && slices.Contains(md.ClaimsSupported, "email")},

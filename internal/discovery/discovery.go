@@ -54,9 +54,25 @@ type Handler struct {
 	NoRegistration bool
 	// ServiceDocumentation is an optional URL of human documentation.
 	ServiceDocumentation string
+	// EncryptionKeys publishes each workspace's request object encryption
+	// key in its JWKS (signedrequests.go); nil: encrypted request objects
+	// are not advertised.
+	EncryptionKeys EncryptionKeySource
+	// DPoPAlgs are the DPoP proof algorithms the token endpoint and
+	// UserInfo accept (dpop.Verifier.SupportedAlgs), advertised as
+	// dpop_signing_alg_values_supported (RFC 9449 §5.1); nil: DPoP is
+	// not supported and the member is omitted.
+	DPoPAlgs []string
+	// MTLS is set when clients can authenticate with TLS client
+	// certificates (RFC 8705, mtls.go); nil: the mTLS methods are not
+	// advertised.
+	MTLS *MTLS
 	// MaxAge is the Cache-Control max-age; 0 means DefaultMaxAge. Keep it
 	// at most PublishLead/2 (package documentation).
 	MaxAge time.Duration
+	// StatusLists advertises the Token Status List aggregation endpoint
+	// (status_list_aggregation_endpoint) when the server publishes lists.
+	StatusLists bool
 }
 
 // Mount registers the three GET endpoints behind workspace resolution.
@@ -87,6 +103,19 @@ type Metadata struct {
 	IntrospectionEndpoint                              string   `json:"introspection_endpoint"`
 	IntrospectionEndpointAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// DeviceAuthorizationEndpoint is RFC 8628 §4 (package device).
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+	// Backchannel authentication: OpenID Connect CIBA Core 1.0 §4
+	// (package ciba). No signed requests, so no
+	// backchannel_authentication_request_signing_alg_values_supported.
+	BackchannelAuthenticationEndpoint      string   `json:"backchannel_authentication_endpoint,omitempty"`
+	BackchannelTokenDeliveryModesSupported []string `json:"backchannel_token_delivery_modes_supported,omitempty"`
+	BackchannelUserCodeParameterSupported  *bool    `json:"backchannel_user_code_parameter_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported is RFC 9449 §5.1.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// StatusListAggregationEndpoint lists the Token Status Lists of the
+	// workspace (draft-ietf-oauth-status-list §9; package statuslist).
+	StatusListAggregationEndpoint string `json:"status_list_aggregation_endpoint,omitempty"`
 
 	// Authorization code flow and OpenID Connect (OpenID Connect
 	// Discovery 1.0 §3, RFC 9207 §3, RFC 7636 §6.2).
@@ -103,6 +132,28 @@ type Metadata struct {
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	UILocalesSupported                         []string `json:"ui_locales_supported"`
+
+	// Logout channels: OpenID Connect Back-Channel Logout 1.0 §2.1 and
+	// Front-Channel Logout 1.0 §3 (package logoutchannel).
+	BackchannelLogoutSupported         bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported  bool `json:"backchannel_logout_session_supported,omitempty"`
+	FrontchannelLogoutSupported        bool `json:"frontchannel_logout_supported,omitempty"`
+	FrontchannelLogoutSessionSupported bool `json:"frontchannel_logout_session_supported,omitempty"`
+
+	// Pushed and signed authorization requests and responses
+	// (signedrequests.go).
+	SignedRequestsMetadata
+
+	// Mutual TLS (RFC 8705, mtls.go).
+	MTLSMetadata
+
+	// AuthorizationDetailsTypesSupported is RFC 9396 §10: the union of
+	// the types the workspace's services declare (authzdetails.go).
+	AuthorizationDetailsTypesSupported []string `json:"authorization_details_types_supported,omitempty"`
+
+	// RequireSignedRequestObject is RFC 9101 §10.5, true under FAPI 2.0
+	// Message Signing (fapi.go).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
 }
 
 func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
@@ -147,11 +198,24 @@ func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, er
 		IntrospectionEndpoint:                              issuer + "/oauth2/introspect",
 		IntrospectionEndpointAuthMethodsSupported:          methods,
 		IntrospectionEndpointAuthSigningAlgValuesSupported: algs,
+		DeviceAuthorizationEndpoint:                        issuer + "/oauth2/device_authorization",
 	}
+	addCIBA(&md, issuer)
 	if !h.NoRegistration {
 		md.RegistrationEndpoint = issuer + "/oauth2/register"
 	}
+	md.DPoPSigningAlgValuesSupported = h.DPoPAlgs
+	if h.StatusLists {
+		md.StatusListAggregationEndpoint = issuer + "/statuslists"
+	}
 	addAuthorizationFlow(&md, ws)
+	h.addRequestObjectEncryption(&md)
+	h.addMTLS(&md, ws.ID) // RFC 8705 §3.3, §5 (mtls.go)
+	// RFC 9396 §10 (authzdetails.go).
+	if err := h.addAuthorizationDetails(ctx, &md, ws.ID); err != nil {
+		return Metadata{}, err
+	}
+	addFAPI(&md, ws) // FAPI 2.0 profiles narrow the lists (fapi.go)
 	return md, nil
 }
 
@@ -213,6 +277,9 @@ func (h *Handler) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ws, _ := endpoint.WorkspaceFromContext(ctx)
 	body, err := h.Keys.JWKS(ctx, ws.ID)
+	if err == nil {
+		body, err = h.withEncryptionKey(ctx, ws.ID, body)
+	}
 	if err != nil {
 		h.fail(w, r, endpoint.ErrUnavailable(err))
 		return

@@ -140,7 +140,12 @@ func TestMetadataMatchesBehaviour(t *testing.T) {
 	if !slices.Equal(md.GrantTypesSupported, grants.Supported()) {
 		t.Fatalf("grant types %q vs registry %q", md.GrantTypesSupported, grants.Supported())
 	}
-	if !slices.Equal(md.TokenEndpointAuthMethodsSupported, oauth2.AllAuthMethods) {
+	// The fixture receives no TLS client certificates, so the RFC 8705
+	// methods are not advertised (mtls_test.go covers them).
+	noMTLS := slices.DeleteFunc(slices.Clone(oauth2.AllAuthMethods), func(m string) bool {
+		return m == oauth2.AuthTLSClient || m == oauth2.AuthSelfSignedTLSClient
+	})
+	if !slices.Equal(md.TokenEndpointAuthMethodsSupported, noMTLS) {
 		t.Fatalf("auth methods %q", md.TokenEndpointAuthMethodsSupported)
 	}
 	wantAlgs := append(slices.Clone(oauth2.AsymmetricVerifyAlgs), oauth2.HMACVerifyAlgs...)

@@ -59,7 +59,8 @@ var TokenForm = FormOptions{
 		"client_assertion_type": 256,
 		"token_type_hint":       64,
 	},
-	Repeatable: map[string]bool{"resource": true},
+	// RFC 8693 §2.1 lets "audience" repeat too (token exchange).
+	Repeatable: map[string]bool{"resource": true, "audience": true},
 }
 
 // AuthorizationForm are the limits of the authorization endpoint. FAPI
@@ -70,9 +71,12 @@ var AuthorizationForm = FormOptions{
 	MaxBody:     64 << 10,
 	MaxParams:   100,
 	MaxValueLen: 4 << 10,
-	ValueLimits: map[string]int{"id_token_hint": 16 << 10, "claims": 16 << 10, "request": 16 << 10},
+	ValueLimits: map[string]int{"id_token_hint": 16 << 10, "claims": 16 << 10, "request": 16 << 10, "resource": 2 << 10,
+		"authorization_details": 16 << 10}, // RFC 9396 §2
 	QueryOnGet:  true,
 	DeferChecks: true,
+	// RFC 8707 §2: "resource" may repeat in authorization requests too.
+	Repeatable: map[string]bool{"resource": true},
 }
 
 // formContentType is the one body format of form endpoints (SECURITY.md

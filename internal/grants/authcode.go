@@ -111,11 +111,15 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request, p authCod
 	if err := checkCodeRequest(p, code); err != nil {
 		return nil, err
 	}
+	if err := checkCodeBinding(req, code); err != nil {
+		return nil, err
+	}
 	user, err := h.activeUser(ctx, req.ws.ID, code.UserID)
 	if err != nil {
 		return nil, err
 	}
 	fam := h.newFamily(req, code)
+	req.auth = policy.Authentication{Methods: code.AMR, Time: code.AuthTime}
 	iss, err := h.issueUserTokens(ctx, req, fam, user, code.Scopes, code.Nonce, true)
 	if err != nil {
 		return nil, err
@@ -236,6 +240,8 @@ func (h *Handler) newFamily(req *request, code storage.AuthCode) storage.TokenFa
 		WorkspaceID: req.ws.ID, ID: code.FamilyID, ClientID: req.client.ID, UserID: code.UserID,
 		SessionID: code.SessionID, Scopes: code.Scopes, AuthTime: code.AuthTime, AMR: code.AMR, ACR: code.ACR,
 		Claims: code.Claims, GrantType: oauth2.GrantAuthorizationCode, Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now,
+		DPoPJKT: familyBinding(req), AuthorizationDetails: code.AuthorizationDetails,
+		CertThumbprint: certFamilyBinding(req), // RFC 8705 §4 (mtls.go)
 	}
 	if wantsRefresh(req.client, code.Scopes) {
 		idle, abs := h.refreshTTLs(req.client)
@@ -295,6 +301,9 @@ type issued struct {
 // "rtf"), the ID token when openid was granted, and a new refresh token
 // when the family has them and newRefresh is set.
 func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage.TokenFamily, user storage.User, scopes []string, nonce string, newRefresh bool) (issued, error) {
+	if err := grantDetails(req, fam); err != nil { // RFC 9396 §6.1, §7
+		return issued{}, err
+	}
 	signer, err := h.Keys.Signer(ctx, req.ws.ID)
 	if err != nil {
 		return issued{}, errUnavailable(err)

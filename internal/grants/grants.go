@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/authzdetails"
 	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/jwtx"
@@ -45,6 +46,9 @@ type Store interface {
 	refreshStore
 	jwtBearerStore
 	opaqueStore
+	tokenExchangeStore
+	deviceCodeStore
+	cibaStore
 }
 
 // The production implementations.
@@ -88,6 +92,10 @@ type Handler struct {
 	// Claims caches the compiled claim mappings of clients (claims.go);
 	// nil compiles them on each request.
 	Claims *policy.ClaimEngine
+	// DPoP verifies DPoP proofs and binds tokens to their keys (dpop.go).
+	DPoP DPoPDeps
+	// Status gives JWT access tokens a status list entry (statuslist.go).
+	Status StatusDeps
 }
 
 // Mount registers POST /w/{ws}/oauth2/token behind workspace resolution,
@@ -126,10 +134,28 @@ type request struct {
 	resources []string
 	// claims are the validated claims of the JWT bearer assertion.
 	claims map[string]json.RawMessage
+	// auth is the user's sign-in behind a code or refresh token (OIDC
+	// amr and auth_time), for policies; empty without a sign-in session.
+	auth policy.Authentication
+	// dpopJKT is the thumbprint of the request's verified DPoP proof key
+	// ("" without a proof): the access token is bound to it (dpop.go).
+	dpopJKT string
+	// dpopSpent delivers the outcome of a DPoP jti spend running while
+	// the token is minted (bindDPoP, awaitDPoPSpend); nil otherwise.
+	dpopSpent <-chan error
+	// certThumbprint is the x5t#S256 of the request's TLS client
+	// certificate when the client wants certificate-bound tokens
+	// (RFC 8705 §3, mtls.go); "" otherwise.
+	certThumbprint string
 	// scopeRefs is the workspace's scope catalog, read once per request
 	// (scopeCatalogOf): scope resolution, access policies and claim
 	// mappings all need it, and each cached read copies it.
 	scopeRefs []storage.ScopeRef
+	// authzDetails are the authorization details of the tokens issued
+	// (RFC 9396, authzdetails.go), narrowDetails those a code or refresh
+	// request asked for (nil: all granted).
+	authzDetails  json.RawMessage
+	narrowDetails []authzdetails.Detail
 }
 
 // scopeCatalogOf returns the workspace's scope catalog of req, reading it
@@ -163,6 +189,12 @@ type tokenResponse struct {
 	// it, the JWT bearer grant; IDToken from the code flow only.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// IssuedTokenType is set by token exchange only (RFC 8693 §2.2.1
+	// issued_token_type, REQUIRED there).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	// AuthorizationDetails are those the access token carries (RFC 9396
+	// §7.1).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -197,13 +229,37 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, req *request) 
 	if err != nil {
 		return nil, err
 	}
+	// RFC 9449 §5: one proof check and one binding for every grant.
+	proof, err := h.checkDPoP(w, r, req)
+	if err != nil {
+		return nil, err
+	}
 	if err := h.authenticate(ctx, r, req, form); err != nil {
 		return nil, err
 	}
 	if err := checkClientGrant(req); err != nil {
 		return nil, err
 	}
-	return grant(h, ctx, req, form)
+	if err := h.bindDPoP(ctx, req, proof); err != nil {
+		return nil, err
+	}
+	// FAPI 2.0 Security Profile §5.3.2.1: sender-constrained tokens only.
+	if err := checkFAPI(req, proof); err != nil { // (fapi.go)
+		return nil, err
+	}
+	if err := h.requestedDetails(ctx, req, form); err != nil { // RFC 9396 §6
+		return nil, err
+	}
+	resp, err := grant(h, ctx, req, form)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.awaitDPoPSpend(req); err != nil { // RFC 9449 §11.1 (dpop.go)
+		return nil, err
+	}
+	resp.AuthorizationDetails = req.authzDetails // RFC 9396 §7.1
+	resp.TokenType = tokenType(req, resp.TokenType)
+	return resp, nil
 }
 
 // lookupGrant resolves grant_type before client authentication, so an
@@ -250,7 +306,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
 	}
 	req.client, req.authMethod, req.identifiedBy = res.Client, res.Method, res.Assertion
-	return nil
+	return bindCertificate(ctx, req) // RFC 8705 §3 (mtls.go)
 }
 
 // checkClientGrant enforces the client's registered grant types

@@ -23,7 +23,14 @@ type opaqueStore interface {
 // reveals (stored hashed, docs/security.md G8). signer may be nil for an
 // opaque token.
 func (h *Handler) mintAccessToken(ctx context.Context, req *request, signer signing.Signer, at tokens.AccessToken) (string, error) {
+	at = bindAccessToken(req, at) // RFC 9449 §6: cnf.jkt of a DPoP-bound token
+	// RFC 9396 §9.1: the authorization_details claim (authzdetails.go).
+	at = withAuthorizationDetails(req, at)
 	if !req.client.OpaqueAccessTokens() {
+		at, err := h.withStatus(ctx, req, at) // draft-ietf-oauth-status-list §6.2 (statuslist.go)
+		if err != nil {
+			return "", err
+		}
 		raw, err := tokens.Mint(signer, at)
 		if err != nil {
 			return "", errUnavailable(err)

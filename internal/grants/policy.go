@@ -13,11 +13,17 @@ import (
 // client_credentials. A denial is unauthorized_client (RFC 6749 §5.2: the
 // client is not authorized to obtain this token) with the rule's message.
 func (h *Handler) checkMachinePolicy(ctx context.Context, req *request, grant scopeGrant) error {
-	id := req.client.MachinePolicyID
-	if id == "" || h.Policies == nil {
+	ids := policy.Applicable(storage.PolicyKindMachine, req.ws, req.client, nil, nil)
+	if len(ids) == 0 || h.Policies == nil {
 		return nil
 	}
-	return h.checkPolicy(ctx, req, id, h.clientUser(ctx, req), grant, oauth2.ErrUnauthorizedClient)
+	user := h.clientUser(ctx, req)
+	for _, id := range ids {
+		if err := h.checkPolicy(ctx, req, id, user, grant, oauth2.ErrUnauthorizedClient); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clientUser is the user variable of a client_credentials request: the
@@ -44,7 +50,7 @@ func (h *Handler) checkAccessPolicies(ctx context.Context, req *request, user st
 	if err != nil {
 		return err
 	}
-	for _, id := range policy.AccessPolicies(refs, grant.scopes) {
+	for _, id := range policy.Applicable(storage.PolicyKindAccess, req.ws, req.client, refs, grant.scopes) {
 		if err := h.checkPolicy(ctx, req, id, user, grant, oauth2.ErrInvalidScope); err != nil {
 			return err
 		}
@@ -53,12 +59,12 @@ func (h *Handler) checkAccessPolicies(ctx context.Context, req *request, user st
 }
 
 // userPolicyID is the user policy of a client: its own, or the
-// workspace's default.
+// workspace's default ("" when neither), as policy.Applicable selects it.
 func userPolicyID(ws storage.Workspace, c storage.Client) string {
-	if c.UserPolicyID != "" {
-		return c.UserPolicyID
+	if ids := policy.Applicable(storage.PolicyKindUser, ws, c, nil, nil); len(ids) > 0 {
+		return ids[0]
 	}
-	return ws.Settings.DefaultUserPolicyID
+	return ""
 }
 
 // checkUserPolicy runs the user policy at the JWT bearer grant and at
@@ -87,8 +93,11 @@ func (h *Handler) checkPolicy(ctx context.Context, req *request, id string, user
 
 // policyInput is what policies and claim mappings see of a request.
 func (h *Handler) policyInput(req *request, user storage.User, grant scopeGrant) policy.Input {
+	u := policy.FromUser(user)
+	// The sign-in behind the tokens, where one exists (req.auth).
+	u.Authentication = req.auth
 	in := policy.Input{
-		User:      policy.FromUser(user),
+		User:      u,
 		Client:    policy.FromClient(req.client),
 		Workspace: policy.Workspace{ID: req.ws.ID},
 		Request: policy.Request{
@@ -118,4 +127,10 @@ func decodeClaims(raw map[string]json.RawMessage) map[string]any {
 		}
 	}
 	return out
+}
+
+// familyAuth is the sign-in recorded in a token family: the code flow's
+// session (amr, auth_time), or nothing for a JWT bearer family.
+func familyAuth(fam storage.TokenFamily) policy.Authentication {
+	return policy.Authentication{Methods: fam.AMR, Time: fam.AuthTime}
 }

@@ -54,6 +54,13 @@ func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshReque
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFamilyBinding(req, fam); err != nil {
+		return nil, err
+	}
+	if err := checkCertFamilyBinding(ctx, fam); err != nil { // RFC 8705 §4 (mtls.go)
+		return nil, err
+	}
+	req.auth = familyAuth(fam)
 	scopes, err := narrowScopes(p.scopes, fam.Scopes)
 	if err != nil {
 		return nil, err
@@ -108,6 +115,14 @@ func (h *Handler) loadFamily(ctx context.Context, req *request, hash []byte) (st
 	case err != nil:
 		return fam, errUnavailable(err)
 	case fam.ClientID != req.client.ID || !fam.Live(h.now()):
+		return fam, errBadRefresh()
+	}
+	// A family begun by token exchange ends with the family it was
+	// exchanged from (tokenexchange_subject.go).
+	switch live, err := h.parentLive(ctx, req.ws.ID, fam); {
+	case err != nil:
+		return fam, err
+	case !live:
 		return fam, errBadRefresh()
 	}
 	return fam, nil

@@ -39,6 +39,9 @@ var registry = map[string]grantFunc{
 	oauth2.GrantJWTBearer:         typed(parseJWTBearer, (*Handler).jwtBearer),
 	oauth2.GrantAuthorizationCode: typed(parseAuthCode, (*Handler).authorizationCode),
 	oauth2.GrantRefreshToken:      typed(parseRefresh, (*Handler).refreshToken),
+	oauth2.GrantTokenExchange:     typed(parseTokenExchange, (*Handler).tokenExchange),
+	oauth2.GrantDeviceCode:        typed(parseDeviceCode, (*Handler).deviceCode),
+	oauth2.GrantCIBA:              typed(parseCIBA, (*Handler).ciba),
 }
 
 // Supported returns the grant types the token endpoint accepts, sorted.

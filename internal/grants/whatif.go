@@ -167,6 +167,11 @@ func (h *Handler) whatIfUser(ctx context.Context, req *request, in WhatIfRequest
 	if !user.Active {
 		return oauth2.NewError(oauth2.ErrInvalidGrant, "the user is disabled")
 	}
+	if req.grantType != oauth2.GrantJWTBearer {
+		// The code flow and its refreshes: a password sign-in now, what
+		// the session would record (user.authentication).
+		req.auth = policy.Authentication{Methods: []string{"pwd"}, Time: h.now()}
+	}
 	grant := scopeGrant{scopes: in.Scopes}
 	if err := h.checkUserPolicy(ctx, req, user, grant.scopes, grant.audience); err != nil {
 		return err

@@ -73,6 +73,8 @@ type Handler struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Limiter Limiter // may be nil
+	// Status sets revoked JWT access tokens' status list bits (statuslist.go).
+	Status StatusDeps
 
 	// verified caches signature checks; Mount creates it (nil: no cache).
 	verified *verifiedCache

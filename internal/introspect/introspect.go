@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/dpop"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -137,7 +138,7 @@ func (h *Handler) clientState(ctx context.Context, wsID string, at tokens.Access
 }
 
 func activeOf(at tokens.AccessToken) activeResponse {
-	return activeResponse{
+	resp := activeResponse{
 		Active:    true,
 		Scope:     at.Scope,
 		ClientID:  at.ClientID,
@@ -149,18 +150,25 @@ func activeOf(at tokens.AccessToken) activeResponse {
 		JTI:       at.JTI,
 		TokenType: "Bearer",
 	}
+	if dpop.BoundJKT(at.Extra) != "" {
+		// RFC 9449 §6.2: a DPoP-bound token is introspected with its
+		// cnf (copied from the claims by withMappedClaims) and type DPoP.
+		resp.TokenType = dpop.Scheme
+	}
+	return resp
 }
 
 // withMappedClaims adds a token's mapped claims (the client's claim
-// mappings; "rtf", Latchkey's own, stays internal) to the response, as
-// RFC 7662 §2.2 allows; the registered members always win.
+// mappings; "rtf" and "status", Latchkey's own, stay internal:
+// statuslist.go) to the response, as RFC 7662 §2.2 allows; the registered
+// members always win.
 func withMappedClaims(resp activeResponse, extra map[string]any) any {
-	if len(extra) == 0 || (len(extra) == 1 && extra["rtf"] != nil) {
+	if !hasMappedClaims(extra) {
 		return resp
 	}
 	out := make(map[string]any, len(extra)+10)
 	for k, v := range extra {
-		if k != "rtf" {
+		if !internalClaim(k) {
 			out[k] = v
 		}
 	}

@@ -50,7 +50,28 @@ func (h *Handler) liveRefresh(ctx context.Context, c *call) (storage.TokenFamily
 	if err != nil {
 		return fam, false, endpoint.ErrUnavailable(err)
 	}
-	return fam, gen == fam.Generation && fam.Live(h.now()), nil
+	if gen != fam.Generation || !fam.Live(h.now()) {
+		return fam, false, nil
+	}
+	revoked, err := h.parentRevoked(ctx, c.ws.ID, fam)
+	return fam, !revoked, err
+}
+
+// parentRevoked reports whether the family a token exchange began fam
+// from (RFC 8693; storage.TokenFamily.ParentFamilyID) was revoked or
+// vanished: that ends fam and its tokens too.
+func (h *Handler) parentRevoked(ctx context.Context, wsID string, fam storage.TokenFamily) (bool, error) {
+	if fam.ParentFamilyID == "" {
+		return false, nil
+	}
+	parent, err := h.Store.GetTokenFamily(ctx, wsID, fam.ParentFamilyID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, endpoint.ErrUnavailable(err)
+	}
+	return !parent.RevokedAt.IsZero(), nil
 }
 
 // introspectRefresh answers for a refresh token: only its own client may
@@ -96,6 +117,7 @@ func (h *Handler) revokeRefresh(ctx context.Context, c *call) (string, error) {
 	if err := h.Store.RevokeTokenFamily(ctx, c.ws.ID, fam.ID, h.now().UTC()); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return "", endpoint.ErrUnavailable(err)
 	}
+	h.statusChanged(c.ws.ID) // the family's access tokens' status bits (statuslist.go)
 	return "refresh token family revoked", nil
 }
 
@@ -113,7 +135,10 @@ func (h *Handler) familyRevoked(ctx context.Context, wsID string, at tokens.Acce
 	if err != nil {
 		return false, endpoint.ErrUnavailable(err)
 	}
-	return !fam.RevokedAt.IsZero(), nil
+	if !fam.RevokedAt.IsZero() {
+		return true, nil
+	}
+	return h.parentRevoked(ctx, wsID, fam)
 }
 
 func hash(raw string) []byte {

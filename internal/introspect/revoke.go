@@ -68,5 +68,8 @@ func (h *Handler) revoke(ctx context.Context, c *call) (outcome string, err erro
 	if err != nil {
 		return "", endpoint.ErrUnavailable(err)
 	}
+	if err := h.revokeStatus(ctx, c, at); err != nil {
+		return "", err
+	}
 	return "revoked", nil
 }

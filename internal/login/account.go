@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/endpoint"
+	"github.com/latchkey/latchkey/internal/logoutchannel"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
@@ -16,6 +17,9 @@ type AccountData struct {
 	UserName string
 	Apps     []AppView
 	Message  string
+	// SignInRequests are the pending backchannel authentication requests
+	// (Handler.PendingRequests), nil without them.
+	SignInRequests any
 }
 
 // AppView is one connected app (a consent).
@@ -44,6 +48,12 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, pg *page
 		return
 	}
 	data := AccountData{UserName: displayName(s.User)}
+	if h.PendingRequests != nil {
+		if data.SignInRequests, err = h.PendingRequests(w, r, pg.ws.ID, s.User.ID); err != nil {
+			h.unavailable(w, r, pg, err)
+			return
+		}
+	}
 	for _, c := range consents {
 		data.Apps = append(data.Apps, AppView{ClientID: c.ClientID, Name: h.clientName(r, pg.ws.ID, c.ClientID), Scopes: strings.Join(c.Scopes, " ")})
 	}
@@ -162,11 +172,19 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, pg *pag
 }
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, pg *page) {
+	// Front-channel logout URIs of the session's clients, read before the
+	// session ends (Front-Channel Logout §4); ending it queues the
+	// back-channel logout tokens (Back-Channel Logout §2.5).
+	frames, err := logoutchannel.CurrentFrames(r.Context(), h.Sessions, h.Store, r, pg.ws.ID, pg.issuer)
+	if err != nil {
+		h.unavailable(w, r, pg, err)
+		return
+	}
 	if err := h.Sessions.End(r.Context(), w, r, pg.ws.ID); err != nil {
 		h.unavailable(w, r, pg, err)
 		return
 	}
 	pg.p.Title = pg.p.T("signed_out")
-	pg.p.Data = webui.MessageData{Text: pg.p.T("signed_out"), Link: pg.issuer + "/account", LinkText: pg.p.T("sign_in_title")}
+	pg.p.Data = webui.MessageData{Text: pg.p.T("signed_out"), Link: pg.issuer + "/account", LinkText: pg.p.T("sign_in_title"), Frames: frames}
 	webui.Render(w, h.Logger, http.StatusOK, "message", pg.p)
 }

@@ -59,6 +59,10 @@ type Handler struct {
 	// Devices seals device cookies (docs/security.md R10); nil issues
 	// none, and every browser is counted as unknown.
 	Devices DeviceSealer
+	// PendingRequests lists the user's pending backchannel authentication
+	// requests for the account page (ciba.Handler.PendingFor, rendered by
+	// the "ciba-requests" template); nil shows none.
+	PendingRequests func(w http.ResponseWriter, r *http.Request, wsID, userID string) (any, error)
 
 	gates gates // attempts in flight per counter
 }

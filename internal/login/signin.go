@@ -15,6 +15,9 @@ type LoginData struct {
 	RequestID  string
 	Username   string
 	ClientName string
+	// ReturnTo is the page to return to after a sign-in without a pending
+	// request (returnto.go): "" for the account page.
+	ReturnTo string
 }
 
 func loginPurpose(wsID string) string { return "login\x00" + wsID }
@@ -52,7 +55,7 @@ func (h *Handler) serveLoginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data := LoginData{}
+	data := LoginData{ReturnTo: safeReturn(r.URL.Query().Get("return_to"))}
 	if req != nil {
 		data.RequestID, data.Username = req.ID, req.LoginHint
 		data.ClientName = h.clientName(r, pg.ws.ID, req.ClientID)
@@ -87,7 +90,7 @@ func (h *Handler) serveLoginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data := LoginData{Username: form.Get("username")}
+	data := LoginData{Username: form.Get("username"), ReturnTo: safeReturn(form.Get("return_to"))}
 	if req != nil {
 		data.RequestID, data.ClientName = req.ID, h.clientName(r, pg.ws.ID, req.ClientID)
 	}
@@ -185,6 +188,10 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, pg *page,
 	}
 	if data.RequestID != "" {
 		seeOther(w, pg.issuer+"/consent?request_id="+url.QueryEscape(data.RequestID))
+		return
+	}
+	if data.ReturnTo != "" {
+		seeOther(w, pg.issuer+data.ReturnTo)
 		return
 	}
 	seeOther(w, pg.issuer+"/account")

@@ -101,6 +101,11 @@ func (i *instrumented) ListMail(ctx context.Context, limit int) ([]storage.Mail,
 	return m, i.count(ctx, err)
 }
 
+func (i *instrumented) GetMail(ctx context.Context, id string) (storage.Mail, error) {
+	m, err := i.s.GetMail(ctx, id)
+	return m, i.count(ctx, err)
+}
+
 func (i *instrumented) DeleteExpiredConsoleData(ctx context.Context, idleBefore, createdBefore, now time.Time) (int64, error) {
 	n, err := i.s.DeleteExpiredConsoleData(ctx, idleBefore, createdBefore, now)
 	return n, i.count(ctx, err)

@@ -29,6 +29,9 @@ const (
 	ErrServerError              ErrorCode = "server_error"
 	ErrAccessDenied             ErrorCode = "access_denied"
 	ErrInvalidSoftwareStatement ErrorCode = "invalid_software_statement"
+	// RFC 8628 §3.5: the device authorization grant's polling answers.
+	ErrAuthorizationPending ErrorCode = "authorization_pending"
+	ErrExpiredToken         ErrorCode = "expired_token"
 )
 
 // Error is a protocol error. Description is shown to the caller; Cause is

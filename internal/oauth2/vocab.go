@@ -7,6 +7,11 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
+	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+	// GrantCIBA is the backchannel authentication grant (OpenID Connect
+	// CIBA Core 1.0 §10.1).
+	GrantCIBA = "urn:openid:params:grant-type:ciba"
 )
 
 // ClientAssertionTypeJWTBearer is the only client_assertion_type we accept
@@ -20,12 +25,16 @@ const (
 	AuthClientSecretJWT   = "client_secret_jwt"
 	AuthPrivateKeyJWT     = "private_key_jwt"
 	AuthNone              = "none"
+	// Mutual TLS client authentication (RFC 8705 §2.1, §2.2).
+	AuthTLSClient           = "tls_client_auth"
+	AuthSelfSignedTLSClient = "self_signed_tls_client_auth"
 )
 
 // AllAuthMethods lists every token endpoint authentication method Latchkey
 // implements, in the order discovery advertises them.
 var AllAuthMethods = []string{
 	AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthNone,
+	AuthTLSClient, AuthSelfSignedTLSClient,
 }
 
 // StandardScopes are the OpenID Connect scopes (OIDC Core §5.4, §11) that

@@ -28,6 +28,10 @@ const (
 	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"
 	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"
 	AuthNone              AuthMethod = "none"
+	// Mutual TLS (RFC 8705 §2): client_id in the body, the TLS client
+	// certificate of the HTTP client is the credential.
+	AuthTLSClient           AuthMethod = "tls_client_auth"
+	AuthSelfSignedTLSClient AuthMethod = "self_signed_tls_client_auth"
 )
 
 // ClientAssertionType is the client_assertion_type of RFC 7523 §2.2.
@@ -40,10 +44,11 @@ const AssertionLifetime = 60 * time.Second
 // ParseAuthMethod accepts the five method names ("" stays empty).
 func ParseAuthMethod(s string) (AuthMethod, error) {
 	switch m := AuthMethod(s); m {
-	case "", AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthNone:
+	case "", AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthNone,
+		AuthTLSClient, AuthSelfSignedTLSClient:
 		return m, nil
 	}
-	return "", fmt.Errorf("oauthclient: auth method %q: choose client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none", s)
+	return "", fmt.Errorf("oauthclient: auth method %q: choose client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none", s)
 }
 
 // Audience choices for client assertions: some servers want their issuer,
@@ -93,7 +98,7 @@ func (a ClientAuth) Validate() error {
 func (a ClientAuth) apply(req *http.Request, form url.Values, ep endpoints, now time.Time) error {
 	switch a.Method {
 	case "":
-	case AuthNone:
+	case AuthNone, AuthTLSClient, AuthSelfSignedTLSClient:
 		form.Set("client_id", a.ClientID)
 	case AuthClientSecretBasic:
 		req.Header.Set("Authorization", "Basic "+basicCredentials(a.ClientID, a.ClientSecret))

@@ -38,6 +38,9 @@ type CodeOptions struct {
 	NoBrowser bool
 	Out       io.Writer
 	Timeout   time.Duration
+	// Secured pushes and signs the request and asks for a JWT response
+	// (secured.go: RFC 9126, RFC 9101, JARM).
+	Secured Secured
 }
 
 // callback is what the redirect listener received.
@@ -62,7 +65,7 @@ func (c *Client) AuthorizationCode(ctx context.Context, o CodeOptions) (*Token, 
 		return nil, err
 	}
 	defer ln.Close()
-	fl := &codeFlow{c: c, redirect: redirect, state: newJTI(), nonce: newJTI(), verifier: oauth2.GenerateVerifier()}
+	fl := &codeFlow{c: c, redirect: redirect, state: newJTI(), nonce: newJTI(), verifier: oauth2.GenerateVerifier(), secured: o.Secured}
 	code, err := fl.authorize(ctx, ln, o)
 	if err != nil {
 		return nil, err
@@ -74,6 +77,7 @@ type codeFlow struct {
 	c                      *Client
 	redirect               *url.URL
 	state, nonce, verifier string
+	secured                Secured
 }
 
 func (f *codeFlow) authURL(o CodeOptions) string {
@@ -110,7 +114,11 @@ func (f *codeFlow) authorize(ctx context.Context, ln net.Listener, o CodeOptions
 	srv := &http.Server{Handler: f.handler(results), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer shutdown(srv)
-	if err := f.present(ctx, f.authURL(o), o); err != nil {
+	authURL, err := f.securedAuthURL(ctx, f.authURL(o), o.Secured)
+	if err != nil {
+		return "", err
+	}
+	if err := f.present(ctx, authURL, o); err != nil {
 		return "", err
 	}
 	select {
@@ -161,11 +169,20 @@ func (f *codeFlow) handler(results chan<- callback) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		res := f.check(r.URL.Query())
+		res := f.checkSecured(r.Context(), r.URL.Query())
 		delivered := false
 		once.Do(func() { results <- res; delivered = true })
 		writeDonePage(w, res.err, delivered)
 	})
+}
+
+// checkSecured unwraps a JWT-secured response (secured.go) before check.
+func (f *codeFlow) checkSecured(ctx context.Context, q url.Values) callback {
+	q, err := f.unwrapJWTResponse(ctx, q)
+	if err != nil {
+		return callback{err: err}
+	}
+	return f.check(q)
 }
 
 // check validates an authorization response: state (RFC 6749 §10.12),

@@ -25,6 +25,10 @@ type Metadata struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	IDTokenSigningAlgs                []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	// DeviceAuthorizationEndpoint is RFC 8628 §4.
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+	// PushedAuthorizationRequestEndpoint is RFC 9126 §5.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 }
 
 // Discover fetches the metadata of issuer: first

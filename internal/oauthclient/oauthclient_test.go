@@ -134,8 +134,11 @@ func TestValidateMissingPieces(t *testing.T) {
 			t.Errorf("%+v: no error", a)
 		}
 	}
-	if _, err := ParseAuthMethod("tls_client_auth"); err == nil {
+	if _, err := ParseAuthMethod("client_secret_magic"); err == nil {
 		t.Error("unknown method accepted")
+	}
+	if _, err := ParseAuthMethod("tls_client_auth"); err != nil { // RFC 8705 §2.1
+		t.Errorf("tls_client_auth refused: %v", err)
 	}
 }
 

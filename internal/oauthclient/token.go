@@ -51,6 +51,10 @@ type Client struct {
 	Now                   func() time.Time
 	Logger                *slog.Logger
 
+	// DeviceAuthorizationEndpoint is RFC 8628's (device.go); discovered
+	// when empty.
+	DeviceAuthorizationEndpoint string
+
 	md *Metadata
 }
 

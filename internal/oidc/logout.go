@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/endpoint"
+	"github.com/latchkey/latchkey/internal/logoutchannel"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
@@ -193,17 +194,32 @@ func (h *Logout) confirmed(w http.ResponseWriter, r *http.Request, page webui.Pa
 // signed-out page.
 func (h *Logout) signOut(w http.ResponseWriter, r *http.Request, page webui.Page, wsID string, lr logoutRequest) {
 	ctx := r.Context()
+	// The front-channel logout URIs of the session's clients, read before
+	// the session ends (Front-Channel Logout §4); ending it queues the
+	// back-channel logout tokens (Back-Channel Logout §2.5).
+	frames, err := logoutchannel.CurrentFrames(ctx, h.Sessions, h.Store, r, wsID, page.Issuer)
+	if err != nil {
+		h.fail(w, r, page, unavailable(err))
+		return
+	}
 	if err := h.Sessions.End(ctx, w, r, wsID); err != nil {
 		h.fail(w, r, page, unavailable(err))
 		return
 	}
-	if lr.redirect != "" {
+	if lr.redirect != "" && len(frames) == 0 {
 		webui.SetPageHeaders(w)
 		http.Redirect(w, r, withState(lr.redirect, lr.state), http.StatusSeeOther)
 		return
 	}
 	page.Title = page.T("signed_out")
-	page.Data = webui.MessageData{Text: page.T("signed_out")}
+	page.Data = webui.MessageData{Text: page.T("signed_out"), Frames: frames}
+	if lr.redirect != "" {
+		// The frames must load in this page before the browser leaves
+		// it (§4): a script follows the link once they have loaded or
+		// after a timeout; without JavaScript the user follows it.
+		page.Data = webui.MessageData{Text: page.T("signed_out"), Frames: frames,
+			Link: withState(lr.redirect, lr.state), LinkText: page.T("continue"), FollowLink: true}
+	}
 	webui.Render(w, h.Logger, http.StatusOK, "message", page)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/dpop"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -59,6 +60,9 @@ type UserInfo struct {
 	// Claims computes the clients' claim mappings; nil compiles them on
 	// each request.
 	Claims *policy.ClaimEngine
+	// DPoP checks the proofs of DPoP-bound tokens (RFC 9449 §7); nil
+	// refuses the DPoP scheme, and bound tokens with it.
+	DPoP *dpop.Verifier
 }
 
 // Mount registers GET and POST /w/{ws}/oauth2/userinfo behind workspace
@@ -79,6 +83,11 @@ const maxUserInfoBody = 32 << 10
 // challenge with the workspace's issuer as realm.
 func (h *UserInfo) serve(w http.ResponseWriter, r *http.Request) {
 	claims, err := h.userInfo(r)
+	if err != nil && h.dpopChallenge(r, err) {
+		endpoint.LogFailure(r.Context(), h.Logger, "userinfo request failed", oauth2.AsError(err))
+		dpop.WriteChallenge(w, err, h.DPoP.SupportedAlgs(), h.dpopNonce(r))
+		return
+	}
 	if err != nil {
 		// A request without a token is the normal first step of RFC 6750
 		// §3, not a failure.
@@ -104,6 +113,13 @@ func (h *UserInfo) userInfo(r *http.Request) (map[string]any, error) {
 	}
 	at, fam, err := h.validate(ctx, ws.ID, endpoint.IssuerFromContext(ctx), raw)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.checkDPoP(r, ws, raw, at); err != nil {
+		return nil, err
+	}
+	// RFC 8705 §3: a certificate-bound token only with its certificate.
+	if err := endpoint.CheckCertificateBinding(ctx, at.Extra); err != nil {
 		return nil, err
 	}
 	user, err := h.Store.GetUser(ctx, ws.ID, fam.UserID)
@@ -188,7 +204,7 @@ func bearerToken(r *http.Request) (string, error) {
 		return form, nil
 	case header == "":
 		return "", oauth2.ErrNoBearerToken
-	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
+	case !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, dpop.Scheme) || strings.TrimSpace(tok) == "":
 		return "", invalidToken()
 	}
 	return strings.TrimSpace(tok), nil
@@ -259,11 +275,65 @@ func ActiveFamily(ctx context.Context, store FamilyStore, wsID string, at tokens
 	case revoked || !fam.RevokedAt.IsZero() || fam.ClientID != at.ClientID:
 		return fam, invalidToken()
 	}
+	if fam.ParentFamilyID != "" {
+		// Begun by token exchange (RFC 8693): it ends with its parent.
+		parent, err := store.GetTokenFamily(ctx, wsID, fam.ParentFamilyID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return fam, invalidToken()
+		case err != nil:
+			return fam, unavailable(err)
+		case !parent.RevokedAt.IsZero():
+			return fam, invalidToken()
+		}
+	}
 	c, err := store.GetClient(ctx, wsID, fam.ClientID)
 	if err != nil || !c.Enabled || c.CreatedAt.Truncate(time.Second).After(at.IssuedAt) {
 		return fam, invalidToken()
 	}
 	return fam, nil
+}
+
+// checkDPoP enforces a token's DPoP binding (RFC 9449 §7): a bound token
+// only with the DPoP scheme and a proof by its key, for this request's
+// method and this endpoint's URL built from the issuer (never from Host),
+// with ath; the DPoP scheme only for a bound token.
+func (h *UserInfo) checkDPoP(r *http.Request, ws storage.Workspace, raw string, at tokens.AccessToken) error {
+	jkt := dpop.BoundJKT(at.Extra)
+	if h.DPoP == nil {
+		if jkt != "" || dpop.UsesScheme(r) {
+			return invalidToken()
+		}
+		return nil
+	}
+	err := h.DPoP.CheckResource(r.Context(), r, dpop.Resource{
+		WorkspaceID: ws.ID, URI: endpoint.IssuerFromContext(r.Context()) + "/oauth2/userinfo",
+		AccessToken: raw, BoundJKT: jkt, RequireNonce: ws.Settings.DPoPNonce,
+	})
+	if err != nil && !dpop.IsProofError(err) && !errors.Is(err, oauth2.NewError(oauth2.ErrInvalidToken, "")) {
+		return unavailable(err)
+	}
+	return err
+}
+
+// dpopChallenge: the answer carries the DPoP challenge (RFC 9449 §7.1)
+// when the request used the DPoP scheme, or the failure is about a proof
+// or a DPoP-bound token sent as Bearer.
+func (h *UserInfo) dpopChallenge(r *http.Request, err error) bool {
+	if h.DPoP == nil || errors.Is(err, oauth2.ErrNoBearerToken) {
+		return false
+	}
+	return dpop.UsesScheme(r) || dpop.IsProofError(err) || dpop.IsBindingError(err)
+}
+
+// dpopNonce is the DPoP-Nonce to send with a DPoP challenge when the
+// workspace requires nonces (RFC 9449 §9).
+func (h *UserInfo) dpopNonce(r *http.Request) string {
+	ws, ok := endpoint.WorkspaceFromContext(r.Context())
+	if !ok || !ws.Settings.DPoPNonce || h.DPoP.Nonces == nil {
+		return ""
+	}
+	return h.DPoP.Nonces.Issue(ws.ID, h.now())
 }
 
 // unavailable is the 503 of a storage or key failure.

@@ -36,7 +36,7 @@ var env = mustEnv()
 func mustEnv() *cel.Env {
 	e, err := cel.NewEnv(
 		ext.NativeTypes(reflect.TypeOf(User{}), reflect.TypeOf(Client{}), reflect.TypeOf(Request{}),
-			reflect.TypeOf(Workspace{}), ext.ParseStructTags(true)),
+			reflect.TypeOf(Workspace{}), reflect.TypeOf(Authentication{}), ext.ParseStructTags(true)),
 		ext.Strings(),
 		cel.Variable("user", cel.ObjectType("policy.User")),
 		cel.Variable("client", cel.ObjectType("policy.Client")),

@@ -19,14 +19,37 @@ type User struct {
 	Attributes  map[string]string `cel:"attributes"`
 	Active      bool              `cel:"active"`
 	ServiceUser bool              `cel:"service_user"`
+	// Authentication is the user's sign-in, where a sign-in session
+	// exists (see Authentication).
+	Authentication Authentication `cel:"authentication"`
+}
+
+// Authentication is how and when the user signed in (OIDC Core §2 amr
+// and auth_time). It is set at the authorization endpoint (the browser's
+// sign-in session), at the authorization code grant and at refresh (both
+// from what the session recorded when the code was issued). It is empty
+// (no methods; time is timestamp 0, 1970-01-01T00:00:00Z, so that
+// int(user.authentication.time) == 0) where no sign-in session exists: the
+// JWT bearer grant, refresh of its token families, client_credentials
+// and token exchange.
+type Authentication struct {
+	// Methods are the methods used, amr-like: "pwd", "webauthn", "otp"...
+	Methods []string `cel:"methods"`
+	// Time is when the user authenticated (auth_time); CEL sees the zero
+	// time.Time as timestamp 0 (the Unix epoch) when unknown.
+	Time time.Time `cel:"time"`
 }
 
 // Client is the client variable of a policy.
 type Client struct {
-	ID         string            `cel:"id"`
-	Type       string            `cel:"type"`
-	Metadata   map[string]string `cel:"metadata"`
-	GrantTypes []string          `cel:"grant_types"`
+	ID   string `cel:"id"`
+	Type string `cel:"type"`
+	// ApplicationType is web, native, spa or service: the stored type,
+	// or the inferred one of a client stored without (see
+	// storage.Client.EffectiveApplicationType).
+	ApplicationType string            `cel:"application_type"`
+	Metadata        map[string]string `cel:"metadata"`
+	GrantTypes      []string          `cel:"grant_types"`
 }
 
 // Request is the request variable of a policy.
@@ -75,6 +98,9 @@ func (in Input) normalized() Input {
 	if in.User.Attributes == nil {
 		in.User.Attributes = map[string]string{}
 	}
+	if in.User.Authentication.Methods == nil {
+		in.User.Authentication.Methods = []string{}
+	}
 	if in.Client.Metadata == nil {
 		in.Client.Metadata = map[string]string{}
 	}
@@ -95,7 +121,8 @@ func (in Input) normalized() Input {
 	return in
 }
 
-// FromUser is the user variable of a policy for a directory user.
+// FromUser is the user variable of a policy for a directory user, without
+// a sign-in (set User.Authentication where a session exists).
 func FromUser(u storage.User) User {
 	return User{ID: u.ID, Username: u.Username, Email: u.Email, Profiles: u.Profiles,
 		Attributes: u.Attributes, Active: u.Active, ServiceUser: u.ServiceUser}
@@ -103,7 +130,8 @@ func FromUser(u storage.User) User {
 
 // FromClient is the client variable of a policy.
 func FromClient(c storage.Client) Client {
-	return Client{ID: c.ID, Type: c.Type, Metadata: c.Metadata, GrantTypes: c.GrantTypes}
+	return Client{ID: c.ID, Type: c.Type, ApplicationType: c.EffectiveApplicationType(), Metadata: c.Metadata,
+		GrantTypes: c.GrantTypes}
 }
 
 // AccessPolicies lists, without repeats and in scope order, the access

@@ -11,12 +11,23 @@
 // into expression source (docs/security.md Z1):
 //
 //	user      id, username, email, profiles (list of profile IDs),
-//	          attributes (map of strings), active, service_user;
-//	          every field is empty when no user takes part (client_credentials)
-//	client    id, type, metadata (map of strings), grant_types
-//	request   grant_type, scopes, resources, audience, remote_ip, time
+//	          attributes (map of strings), active, service_user,
+//	          authentication.methods (amr-like list) and
+//	          authentication.time (timestamp; see Authentication for where
+//	          a sign-in session exists); every field is empty when no
+//	          user takes part (client_credentials)
+//	client    id, type, application_type (web, native, spa, service;
+//	          inferred for clients stored without one), metadata (map of
+//	          strings), grant_types
+//	request   grant_type, scopes, resources (RFC 8707, also at the
+//	          authorization endpoint), audience, remote_ip, time
 //	          (timestamp), auth_method, claims (validated assertion claims)
 //	workspace id
+//
+// Applicable is the one selection of the policies that apply to a
+// request (a client's user policy or the workspace default, its machine
+// token policy, the access policies of the requested scopes' services),
+// shared by the authorization and token endpoints.
 //
 // and one helper besides the CEL standard library: ip_in(ip, cidrs) is true
 // when ip (a string) lies in one of the CIDR ranges of the list.

@@ -34,8 +34,9 @@ type template struct {
 }
 
 var templates = []template{
-	{Template{"profiles", "User profiles", "Only users in one of the listed profiles.",
-		[]TemplateParam{{"profiles", "profile IDs, comma-separated"}}}, renderProfiles},
+	{Template{"profiles", "User profiles", "Only users in one of the listed profiles, or listed by ID: the JWT bearer pre-authorization as a policy.",
+		[]TemplateParam{{"profiles", "profile IDs, comma-separated"},
+			{"users", "user IDs, comma-separated (optional; profiles or users is required)"}}}, renderProfiles},
 	{Template{"email-domain", "Email domain", "Only users whose email address is in one of the listed domains.",
 		[]TemplateParam{{"domain", "domains, comma-separated (example.com)"}}}, renderEmailDomain},
 	{Template{"ip-ranges", "IP ranges", "Only requests from one of the listed CIDR ranges.",
@@ -108,7 +109,8 @@ func celList(vals []string) string {
 }
 
 var (
-	profileIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	// profileIDRe matches profile and user IDs (the service's ID rule).
+	profileIDRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
 	domainRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}$`)
 )
 
@@ -132,17 +134,61 @@ func listParam(params map[string]string, name string, norm func(string) (string,
 	return vals, nil
 }
 
+// renderProfiles admits users in one of the profiles or listed by ID:
+// exactly what the JWT bearer grant's admin_approved pre-authorization
+// admits (PreAuthorizationParams).
 func renderProfiles(params map[string]string) (storage.PolicyRule, error) {
-	vals, err := listParam(params, "profiles", func(v string) (string, error) {
-		if !profileIDRe.MatchString(v) {
-			return "", fmt.Errorf("%q is not a profile ID", v)
+	if len(splitList(params["profiles"])) == 0 && len(splitList(params["users"])) == 0 {
+		return storage.PolicyRule{}, fmt.Errorf("parameter profiles (or users) is required")
+	}
+	var admit []string
+	for _, l := range []struct {
+		param, what, cond string
+	}{{"profiles", "profile ID", "user.profiles.exists(p, p in %s)"}, {"users", "user ID", "user.id in %s"}} {
+		if len(splitList(params[l.param])) == 0 {
+			continue
 		}
-		return v, nil
-	})
+		vals, err := listParam(params, l.param, func(v string) (string, error) {
+			if !profileIDRe.MatchString(v) {
+				return "", fmt.Errorf("%q is not a %s", v, l.what)
+			}
+			return v, nil
+		})
+		if err != nil {
+			return storage.PolicyRule{}, err
+		}
+		admit = append(admit, fmt.Sprintf(l.cond, celList(vals)))
+	}
 	return storage.PolicyRule{
-		Condition: fmt.Sprintf("!user.profiles.exists(p, p in %s)", celList(vals)),
+		Condition: "!(" + strings.Join(admit, " || ") + ")",
 		Message:   "your account is not in a profile allowed to use this application",
-	}, err
+	}, nil
+}
+
+// PreAuthorizationParams are the "profiles" template parameters that
+// admit exactly the users a client's JWT bearer pre-authorization admits
+// (storage.JWTBearerSettings, RFC 7523 §3 leaves the authorization of the
+// subject to the server), so existing settings can become a user policy.
+// ok is false when no policy is needed (all_users: everyone is admitted)
+// or the template cannot express it (no settings, or admin_approved with
+// empty lists, admit nobody: that is a single deny rule, not the
+// template). Any PreAuth other than all_users reads the lists, as the
+// grant does.
+func PreAuthorizationParams(s *storage.JWTBearerSettings) (params map[string]string, ok bool) {
+	if s == nil || s.PreAuth == storage.PreAuthAllUsers {
+		return nil, false
+	}
+	if len(s.AllowedProfiles) == 0 && len(s.AllowedUsers) == 0 {
+		return nil, false
+	}
+	params = map[string]string{}
+	if len(s.AllowedProfiles) > 0 {
+		params["profiles"] = strings.Join(s.AllowedProfiles, ",")
+	}
+	if len(s.AllowedUsers) > 0 {
+		params["users"] = strings.Join(s.AllowedUsers, ",")
+	}
+	return params, true
 }
 
 func renderEmailDomain(params map[string]string) (storage.PolicyRule, error) {

@@ -3,6 +3,7 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -41,6 +42,9 @@ type Keyring struct {
 type ringKey struct {
 	id   [keyIDSize]byte
 	aead cipher.AEAD
+	// prk is the HKDF pseudorandom key of the master key (RFC 5869 §2.2),
+	// from which DeriveSecret expands per-purpose secrets.
+	prk []byte
 }
 
 // New returns a keyring of the given 32-byte keys; the first encrypts.
@@ -132,6 +136,18 @@ func (k *Keyring) Decrypt(ciphertext, aad []byte) ([]byte, error) {
 	return plain, nil
 }
 
+// DeriveSecret returns a 32-byte secret for purpose, expanded with HKDF
+// (RFC 5869) from the current master key: the same on every process that
+// shares the keyring, different for each purpose, and useless for
+// recovering the master key. It changes when the master key is rotated.
+func (k *Keyring) DeriveSecret(purpose string) []byte {
+	out, err := hkdf.Expand(sha256.New, k.keys[0].prk, purpose, 32)
+	if err != nil {
+		panic("secrets: hkdf expand: " + err.Error()) // only for lengths over 255*32
+	}
+	return out
+}
+
 // IsCurrent reports whether ciphertext is encrypted under the first key. A
 // background job re-encrypts what is not, after a master key rotation.
 func (k *Keyring) IsCurrent(ciphertext []byte) bool {
@@ -162,7 +178,11 @@ func newRingKey(raw []byte) (ringKey, error) {
 	if err != nil {
 		return ringKey{}, err
 	}
-	return ringKey{id: deriveID(raw), aead: aead}, nil
+	prk, err := hkdf.Extract(sha256.New, raw, []byte("latchkey derived secrets"))
+	if err != nil {
+		return ringKey{}, err
+	}
+	return ringKey{id: deriveID(raw), aead: aead, prk: prk}, nil
 }
 
 // deriveID hashes the key with a domain-separation prefix, so the id is not

@@ -8,12 +8,14 @@ import (
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/authorize"
+	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/grants"
 	"github.com/latchkey/latchkey/internal/login"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/ssrf"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
@@ -35,7 +37,7 @@ func (s *Server) authCodeDeps() grants.AuthCodeDeps {
 // mountAuthorizationFlow mounts the authorization endpoint, the sign-in,
 // consent, account and set-password pages, UserInfo, logout and the page
 // assets.
-func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
+func (s *Server) mountAuthorizationFlow(mux *http.ServeMux, auth *clientauth.Authenticator, requestKeys *signing.EncryptionKeys) {
 	sessions := &webui.Sessions{Cookies: webui.CookiesFor(s.baseURL), Store: s.store, Now: s.opts.now}
 	subjects := &oidc.Subjects{Store: s.store}
 	(&webui.Assets{Workspace: s.lookupWorkspace}).Mount(mux)
@@ -43,15 +45,22 @@ func (s *Server) mountAuthorizationFlow(mux *http.ServeMux) {
 		Store: s.store, Keys: s.keys, Sessions: sessions, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "authorize"),
 		Policies: &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")},
+		// PAR authenticates clients as the token endpoint does (RFC 9126
+		// §2); request objects are verified with the keys private_key_jwt
+		// uses (RFC 9101 §6.2); JARM responses are signed with the
+		// workspace key.
+		Auth: auth, ClientKeys: auth, Signers: s.keys, Decrypter: requestKeys,
+		DPoP: s.dpopVerifier(), // DPoP at PAR (RFC 9449 §10.1)
 	}).Mount(mux)
 	(&login.Handler{
 		Store: s.store, Sessions: sessions, Devices: s.keyring,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "login"),
+		PendingRequests: s.cibaPending, // CIBA requests on the account page (ciba.go)
 	}).Mount(mux)
 	(&oidc.UserInfo{
 		Store: s.store, Keys: s.keys, Subjects: subjects,
 		BaseURL: s.baseURL, Now: s.opts.now, Logger: s.logger.With("component", "userinfo"),
-		Claims: &policy.ClaimEngine{},
+		Claims: &policy.ClaimEngine{}, DPoP: s.dpopVerifier(),
 	}).Mount(mux)
 	(&oidc.Logout{
 		Store: s.store, Keys: s.keys, Subjects: subjects, Sessions: sessions,

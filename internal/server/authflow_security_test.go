@@ -81,16 +81,19 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"E5 token response type", "unsupported_response_type", func(q url.Values) { q.Set("response_type", "token") }},
 		{"E5 unknown scope", "invalid_scope", func(q url.Values) { q.Set("scope", "openid admin:all") }},
 		{"E7 repeated parameter", "invalid_request", func(q url.Values) { q.Add("response_type", "code") }},
-		{"E9 request object", "request_not_supported", func(q url.Values) { q.Set("request", "eyJhbGciOiJub25lIn0.e30.") }},
+		// RFC 9101 §10.1: an unsigned request object is refused.
+		{"E9 request object", "invalid_request_object", func(q url.Values) { q.Set("request", "eyJhbGciOiJub25lIn0.e30.") }},
 		{"E9 request_uri", "request_uri_not_supported", func(q url.Values) { q.Set("request_uri", "https://evil.example/r") }},
 		// The redirect_uri only inside the request object: the client's one
 		// registered URI makes the error redirect safe.
-		{"E9 request object without outer redirect_uri", "request_not_supported", func(q url.Values) {
+		{"E9 request object without outer redirect_uri", "invalid_request_object", func(q url.Values) {
 			q.Set("request", "eyJhbGciOiJub25lIn0.e30.")
 			q.Del("redirect_uri")
 		}},
 		{"E9 request_uri without outer redirect_uri", "request_uri_not_supported", func(q url.Values) {
-			q.Set("request_uri", "urn:ietf:params:oauth:request_uri:abc")
+			// Not from the PAR endpoint (whose request_uri errors are pages,
+			// SECURITY.md T3).
+			q.Set("request_uri", "urn:example:request_uri:abc")
 			q.Del("redirect_uri")
 		}},
 		{"F2 plain PKCE", "invalid_request", func(q url.Values) { q.Set("code_challenge_method", "plain") }},

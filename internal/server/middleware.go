@@ -62,12 +62,15 @@ type middleware struct {
 	logger    *slog.Logger
 	metrics   *metrics.Metrics
 	deadlines requestDeadlines
+	// clientCerts finds the mutual TLS client certificate (RFC 8705).
+	clientCerts *endpoint.ClientCertSource
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := endpoint.AssignRequestID(r.Header.Get(endpoint.RequestIDHeader))
 	ctx := endpoint.WithRequestID(r.Context(), id)
+	ctx = m.clientCerts.Presented(ctx, r) // RFC 8705 §2: the client certificate, proxy header stripped unless trusted
 	if d := m.deadlines.forPath(r.URL.Path); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

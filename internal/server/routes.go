@@ -11,6 +11,7 @@ import (
 	"github.com/latchkey/latchkey/internal/introspect"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/ssrf"
 )
 
@@ -21,9 +22,12 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 	// grant, so a key set is fetched (and its refetch budgeted) once.
 	jwks := ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{})
 	auth := s.clientAuthenticator(jwks)
+	// One owner of the workspaces' request object decryption keys.
+	requestKeys := &signing.EncryptionKeys{Store: s.store, Keyring: s.keyring, Now: s.opts.now}
 	// One policy engine: programs compiled once per policy version, read
 	// through the cached store (invalidated by the change feed).
 	policies := &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")}
+	tokenStatus, revokeStatus := s.statusLists(mux) // token status lists (statuslist.go)
 	tokenHandler := &grants.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
 		Logger: s.logger.With("component", "token"), Metrics: s.metrics,
@@ -32,20 +36,28 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 		AuthCode:  s.authCodeDeps(),
 		Policies:  policies,
 		Claims:    &policy.ClaimEngine{},
+		DPoP:      grants.DPoPDeps{Verifier: s.dpopVerifier()},
+		Status:    tokenStatus,
 	}
 	tokenHandler.Mount(mux)
+	s.mountDevice(mux, auth, policies)
+	s.mountCIBA(mux, auth, policies) // OpenID Connect CIBA (ciba.go)
 	// The what-if tool plays requests through the token endpoint's own code.
 	s.svc.WhatIfRunner = tokenHandler
 	(&introspect.Handler{
 		Store: s.store, Auth: auth, Keys: s.keys, BaseURL: s.baseURL, Now: s.opts.now,
-		Logger: s.logger.With("component", "introspect"),
+		Logger: s.logger.With("component", "introspect"), Status: revokeStatus,
 	}).Mount(mux)
 	registration := s.mountRegistration(mux)
 	(&discovery.Handler{
 		Store: s.store, Keys: s.keys, BaseURL: s.baseURL, Logger: s.logger.With("component", "discovery"),
-		GrantTypes: grants.Supported, NoRegistration: !registration,
+		GrantTypes: grants.Supported, NoRegistration: !registration, StatusLists: true,
+		DPoPAlgs: tokenHandler.DPoP.Verifier.SupportedAlgs(),
+		// Request object decryption keys, published in the JWKS (RFC 9101 §6.1).
+		EncryptionKeys: requestKeys,
+		MTLS:           s.discoveryMTLS(), // RFC 8705 (tls.go)
 	}).Mount(mux)
-	s.mountAuthorizationFlow(mux)
+	s.mountAuthorizationFlow(mux, auth, requestKeys)
 	// One failed-token budget per address for the admin API and the
 	// console's first-admin page: both take the admin token (docs/security.md R8).
 	adminTokenFailures := ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now)
@@ -63,9 +75,11 @@ func (s *Server) clientAuthenticator(jwks *ssrf.JWKSCache) *clientauth.Authentic
 		Store:   s.store,
 		Keyring: s.keyring,
 		JWKS:    jwks,
-		Limiter: ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now),
-		Now:     s.opts.now,
-		Logger:  s.logger.With("component", "clientauth"),
+		// Trust anchors of tls_client_auth (RFC 8705 §2.1; tls.go).
+		ClientCAs: s.clientCAs(),
+		Limiter:   ratelimit.New(s.cfg.FailedAuthRate, s.cfg.FailedAuthBurst, s.opts.now),
+		Now:       s.opts.now,
+		Logger:    s.logger.With("component", "clientauth"),
 	}
 }
 

@@ -47,7 +47,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) serve() error {
 	var err error
 	if s.cfg.TLS.Enabled() {
-		err = s.http.ServeTLS(s.listener, s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		err = s.http.ServeTLS(s.listener, "", "") // certificate from TLSConfig.GetCertificate (tls.go)
 	} else {
 		err = s.http.Serve(s.listener)
 	}
@@ -75,6 +75,7 @@ func (s *Server) startJobs(ctx context.Context) *sync.WaitGroup {
 	wg.Go(func() { s.store.Run(ctx) })
 	wg.Go(func() { s.keys.RunScheduler(ctx, s.cfg.RotationCheckInterval, s.rotationPeriod) })
 	wg.Go(func() { s.cleanupLoop(ctx) })
+	wg.Go(func() { s.logoutDeliverer().Run(ctx) })
 	return &wg
 }
 

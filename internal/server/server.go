@@ -254,7 +254,7 @@ func (s *Server) buildHTTP(context.Context) error {
 	if s.opts.extraRoutes != nil {
 		s.opts.extraRoutes(mux)
 	}
-	s.handler = &middleware{next: mux, logger: s.logger, metrics: s.metrics, deadlines: s.opts.deadlines}
+	s.handler = &middleware{next: mux, logger: s.logger, metrics: s.metrics, deadlines: s.opts.deadlines, clientCerts: s.clientCertSource()}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -264,6 +264,10 @@ func (s *Server) buildHTTP(context.Context) error {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig(),
+	}
+	if s.cfg.TLS.Enabled() {
+		// RFC 8705: reloadable certificate, client certificates requested (tls.go).
+		return s.configureTLS()
 	}
 	return nil
 }

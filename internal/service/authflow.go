@@ -24,6 +24,11 @@ type AuthFlowSettings struct {
 	// signing algorithms.
 	IDTokenSignedResponseAlg string
 	RefreshTokens            *storage.RefreshTokenSettings
+	// LogoutChannels are the back- and front-channel logout URIs
+	// (logoutchannels.go).
+	LogoutChannels
+	// CIBASettings are the backchannel authentication settings (ciba.go).
+	CIBASettings
 }
 
 // AuthFlowPatch updates AuthFlowSettings; nil fields are left unchanged.
@@ -33,6 +38,8 @@ type AuthFlowPatch struct {
 	IDTokenSignedResponseAlg *string
 	// RefreshTokens replaces the whole refresh token settings.
 	RefreshTokens **storage.RefreshTokenSettings
+	LogoutChannelsPatch
+	CIBASettingsPatch
 }
 
 // Apply returns in with the patch's fields set.
@@ -43,26 +50,34 @@ func (p AuthFlowPatch) Apply(in AuthFlowSettings) AuthFlowSettings {
 	if p.RefreshTokens != nil {
 		in.RefreshTokens = *p.RefreshTokens
 	}
+	in.LogoutChannels = p.LogoutChannelsPatch.apply(in.LogoutChannels)
+	in.CIBASettings = p.CIBASettingsPatch.apply(in.CIBASettings)
 	return in
 }
 
 func (p AuthFlowPatch) fields() []string {
-	return setFields("sector_identifier_uri", p.SectorIdentifierURI != nil,
+	fields := setFields("sector_identifier_uri", p.SectorIdentifierURI != nil,
 		"post_logout_redirect_uris", p.PostLogoutRedirectURIs != nil,
-		"id_token_signed_response_alg", p.IDTokenSignedResponseAlg != nil, "refresh_tokens", p.RefreshTokens != nil)
+		"id_token_signed_response_alg", p.IDTokenSignedResponseAlg != nil, "refresh_tokens", p.RefreshTokens != nil,
+		"backchannel_logout_uri", p.BackchannelLogoutURI != nil,
+		"backchannel_logout_session_required", p.BackchannelLogoutSessionRequired != nil,
+		"frontchannel_logout_uri", p.FrontchannelLogoutURI != nil,
+		"frontchannel_logout_session_required", p.FrontchannelLogoutSessionRequired != nil)
+	return append(fields, p.CIBASettingsPatch.fields()...)
 }
 
 func authFlowOf(c storage.Client) AuthFlowSettings {
 	return AuthFlowSettings{
 		SectorIdentifierURI: c.SectorIdentifierURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, RefreshTokens: c.RefreshTokens,
+		LogoutChannels: logoutChannelsOf(c), CIBASettings: cibaOf(c),
 	}
 }
 
 func withAuthFlow(c storage.Client, a AuthFlowSettings) storage.Client {
 	c.SectorIdentifierURI, c.PostLogoutRedirectURIs = a.SectorIdentifierURI, a.PostLogoutRedirectURIs
 	c.IDTokenSignedResponseAlg, c.RefreshTokens = a.IDTokenSignedResponseAlg, a.RefreshTokens
-	return c
+	return withCIBA(withLogoutChannels(c, a.LogoutChannels), a.CIBASettings)
 }
 
 // Bounds of the refresh token settings.
@@ -96,6 +111,8 @@ func (s *Service) validateAuthFlow(v *validator, ws storage.Workspace, in Client
 			"is required for a pairwise client whose redirect URIs have more than one host (OIDC Core §8.1)")
 	}
 	validateRefreshSettings(v, in.Type, a.RefreshTokens)
+	s.validateLogoutChannels(v, in)
+	s.validateCIBA(v, in)
 }
 
 func validateRefreshSettings(v *validator, clientType string, r *storage.RefreshTokenSettings) {

@@ -32,6 +32,9 @@ type ClientInput struct {
 	AccessTokenTTL time.Duration
 	Metadata       map[string]string
 	Enabled        *bool // nil: enabled
+	// ApplicationType is "web", "native", "spa" or "service"
+	// (clientvalidate.go); "" leaves it inferred (EffectiveApplicationType).
+	ApplicationType string
 
 	// Set by dynamic client registration only (package dcr).
 	Dynamic                     bool
@@ -45,6 +48,8 @@ type ClientInput struct {
 	Presentation
 	AuthFlowSettings
 	TokenSettings
+	SignedRequestSettings
+	MTLSSettings // RFC 8705 (mtls.go)
 }
 
 // ClientPatch updates a client; nil fields are left unchanged. JWKS set to
@@ -66,10 +71,13 @@ type ClientPatch struct {
 	Metadata                    *map[string]string
 	Enabled                     *bool
 	Extra                       *map[string]any
+	ApplicationType             *string
 
 	PresentationPatch
 	AuthFlowPatch
 	TokenSettingsPatch
+	SignedRequestPatch
+	MTLSPatch // RFC 8705 (mtls.go)
 }
 
 // ClientWithSecret is a client together with its plaintext secret. Only
@@ -130,7 +138,7 @@ func (s *Service) createClient(ctx context.Context, wsID string, in ClientInput,
 		return ClientWithSecret{}, mapStore(err, "client", c.ID)
 	}
 	s.audit(ctx, wsID, AuditClientCreate, TargetClient, c.ID, map[string]any{
-		"name": c.Name, "type": c.Type, "token_endpoint_auth_method": c.TokenEndpointAuthMethod, "dynamic": c.Dynamic,
+		"name": c.Name, "type": c.Type, "application_type": EffectiveApplicationType(c), "token_endpoint_auth_method": c.TokenEndpointAuthMethod, "dynamic": c.Dynamic,
 		"initial_access_token_id": c.InitialAccessTokenID})
 	return ClientWithSecret{Client: c, Secret: secret}, nil
 }
@@ -147,10 +155,12 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 	jwks := s.validateClient(&v, ws, in, scopes)
 	s.validateAuthFlow(&v, ws, in)
 	validateTokenSettings(&v, in.TokenSettings)
+	validateSignedRequests(&v, ws, in, jwks)
+	validateMTLS(&v, in)
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
-	return withTokenSettings(withAuthFlow(withPresentation(storage.Client{
+	c := withMTLS(withSignedRequests(withTokenSettings(withAuthFlow(withPresentation(storage.Client{
 		WorkspaceID: ws.ID, ID: in.ID, Name: in.Name, Enabled: in.Enabled == nil || *in.Enabled,
 		Description: in.Description, ContactEmail: in.ContactEmail, Type: in.Type,
 		GrantTypes: in.GrantTypes, ResponseTypes: in.ResponseTypes, RedirectURIs: in.RedirectURIs,
@@ -159,13 +169,21 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		AccessTokenTTL: in.AccessTokenTTL, Metadata: in.Metadata, Dynamic: in.Dynamic,
 		RegistrationAccessTokenHash: in.RegistrationAccessTokenHash, Extra: in.Extra,
 		InitialAccessTokenID: in.InitialAccessTokenID, RegistrationPolicy: in.RegistrationPolicy,
-	}, in.Presentation), in.AuthFlowSettings), in.TokenSettings), nil
+		ApplicationType: in.ApplicationType,
+	}, in.Presentation), in.AuthFlowSettings), in.TokenSettings), in.SignedRequestSettings), in.MTLSSettings)
+	// FAPI 2.0: a client breaking the workspace's profile is refused at
+	// registration and update, not only at runtime (fapi.go).
+	if err := checkFAPIClient(ws, c); err != nil {
+		return storage.Client{}, err
+	}
+	return c, nil
 }
 
 func applyClientDefaults(in *ClientInput) {
 	if in.ID == "" {
 		in.ID = newClientID()
 	}
+	applicationTypeDefaults(in)
 	if in.Type == "" {
 		in.Type = oauth2.ClientConfidential
 	}
@@ -276,7 +294,14 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 	var secret string
 	c, err := s.Store.UpdateClient(ctx, wsID, id, func(old storage.Client) (storage.Client, error) {
 		secret = ""
-		in := applyClientPatch(clientToInput(old), p)
+		in := clientToInput(old)
+		if p.RequirePKCE == nil && in.Type == oauth2.ClientPublic {
+			// A public client stored with require_pkce false (accepted
+			// and ignored before the rule existed) is read as required,
+			// so an unrelated edit does not fail on it.
+			in.RequirePKCE = nil
+		}
+		in = applyClientPatch(in, p)
 		c, err := s.buildClient(ws, scopes, in, false)
 		if err != nil {
 			return old, err
@@ -286,6 +311,8 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 		// JWT bearer settings and the service user change only through
 		// SetClientJWTBearer: a patch of other fields keeps them.
 		c.JWTBearer, c.ServiceUserID = old.JWTBearer, old.ServiceUserID
+		// Token exchange settings change only through SetClientTokenExchange.
+		c.TokenExchange = old.TokenExchange
 		// Attached policies change only through SetClientPolicies.
 		c.UserPolicyID, c.MachinePolicyID = old.UserPolicyID, old.MachinePolicyID
 		// Claim mappings change only through SetClientClaims.
@@ -311,7 +338,9 @@ func clientToInput(c storage.Client) ClientInput {
 		AccessTokenTTL: c.AccessTokenTTL, Metadata: c.Metadata, Enabled: &enabled,
 		Dynamic: c.Dynamic, RegistrationAccessTokenHash: c.RegistrationAccessTokenHash, Extra: c.Extra,
 		InitialAccessTokenID: c.InitialAccessTokenID, RegistrationPolicy: c.RegistrationPolicy,
-		Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c), TokenSettings: tokenSettingsOf(c),
+		ApplicationType: c.ApplicationType, Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c), TokenSettings: tokenSettingsOf(c),
+		SignedRequestSettings: signedRequestsOf(c),
+		MTLSSettings:          mtlsOf(c),
 	}
 }
 
@@ -320,6 +349,7 @@ func applyClientPatch(in ClientInput, p ClientPatch) ClientInput {
 	setString(&in.Description, p.Description)
 	setString(&in.ContactEmail, p.ContactEmail)
 	setString(&in.Type, p.Type)
+	setString(&in.ApplicationType, p.ApplicationType)
 	setList(&in.GrantTypes, p.GrantTypes)
 	setList(&in.ResponseTypes, p.ResponseTypes)
 	setList(&in.RedirectURIs, p.RedirectURIs)
@@ -345,6 +375,8 @@ func applyClientPatch(in ClientInput, p ClientPatch) ClientInput {
 	in.Presentation = p.PresentationPatch.apply(in.Presentation)
 	in.AuthFlowSettings = p.AuthFlowPatch.Apply(in.AuthFlowSettings)
 	in.TokenSettings = p.TokenSettingsPatch.apply(in.TokenSettings)
+	in.SignedRequestSettings = p.SignedRequestPatch.Apply(in.SignedRequestSettings)
+	in.MTLSSettings = p.MTLSPatch.Apply(in.MTLSSettings)
 	return in
 }
 

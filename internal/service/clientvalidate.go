@@ -3,8 +3,10 @@ package service
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -32,6 +34,14 @@ const (
 // ClientGrantTypes are the grant types a client may register.
 var ClientGrantTypes = []string{
 	oauth2.GrantClientCredentials, oauth2.GrantAuthorizationCode, oauth2.GrantRefreshToken, oauth2.GrantJWTBearer,
+	oauth2.GrantTokenExchange, // RFC 8693; settings through SetClientTokenExchange, all off by default
+	// RFC 8628: issues a user's tokens after the user approves on the
+	// device page; never in the default registration policy.
+	oauth2.GrantDeviceCode,
+	// CIBA Core 1.0: issues a user's tokens after the user approves the
+	// backchannel request; confidential clients only, never in the
+	// default registration policy.
+	oauth2.GrantCIBA,
 }
 
 // ClientResponseTypes are the response types a client may register.
@@ -53,6 +63,9 @@ func (s *Service) validateClient(v *validator, ws storage.Workspace, in ClientIn
 	validateGrantTypes(v, in)
 	validateResponseTypes(v, in)
 	validateRedirectURIs(v, in)
+	if typeOK {
+		validateApplicationType(v, in)
+	}
 	validateClientScopes(v, in.Scopes, scopes)
 	if typeOK {
 		validateAuthMethod(v, ws, in)
@@ -86,8 +99,11 @@ func validateGrantTypes(v *validator, in ClientInput) {
 	// tokens: the code flow, or the JWT bearer grant with its
 	// refresh_tokens setting (RFC 7591 §2.1).
 	v.check(!contains(in.GrantTypes, oauth2.GrantRefreshToken) ||
-		contains(in.GrantTypes, oauth2.GrantAuthorizationCode) || contains(in.GrantTypes, oauth2.GrantJWTBearer),
-		"grant_types", "consistency", "refresh_token requires authorization_code or "+oauth2.GrantJWTBearer)
+		contains(in.GrantTypes, oauth2.GrantAuthorizationCode) || contains(in.GrantTypes, oauth2.GrantJWTBearer) ||
+		contains(in.GrantTypes, oauth2.GrantDeviceCode) || contains(in.GrantTypes, oauth2.GrantTokenExchange) ||
+		contains(in.GrantTypes, oauth2.GrantCIBA),
+		"grant_types", "consistency", "refresh_token requires authorization_code, "+oauth2.GrantJWTBearer+", "+oauth2.GrantDeviceCode+
+			", "+oauth2.GrantTokenExchange+" or "+oauth2.GrantCIBA)
 }
 
 func validateResponseTypes(v *validator, in ClientInput) {
@@ -252,5 +268,108 @@ func validateMetadata(v *validator, md map[string]string) {
 		f := "metadata." + truncate(k, 64)
 		v.check(metadataKeyPattern.MatchString(k), f, "key_pattern", "keys must be 1-64 letters, digits or '_', '.', ':', '-'")
 		v.maxLen(f, val, maxMetadataValueLength)
+	}
+}
+
+// Application types beyond OpenID Connect Registration §2's "web" and
+// "native" (iat.go): "spa" is a browser application (public, PKCE
+// required) and "service" a machine-to-machine client without users.
+const (
+	ApplicationTypeSPA     = storage.ApplicationTypeSPA
+	ApplicationTypeService = storage.ApplicationTypeService
+)
+
+// ServiceGrantTypes are the grant types of a "service" application: the
+// grants that never issue a user's token (RFC 6749 §4.4).
+var ServiceGrantTypes = []string{oauth2.GrantClientCredentials}
+
+// EffectiveApplicationType is the application type of c: the stored one,
+// or, for a client stored before application types existed (""), the
+// type inferred from its other settings (storage.Client.
+// EffectiveApplicationType documents how).
+func EffectiveApplicationType(c storage.Client) string {
+	return c.EffectiveApplicationType()
+}
+
+// applicationTypeDefaults fills Type and GrantTypes from an explicit
+// application type before the generic defaults apply: native and spa are
+// public; service is confidential with client_credentials; web is public
+// only with token_endpoint_auth_method none; user-facing types default to
+// the authorization code grant.
+func applicationTypeDefaults(in *ClientInput) {
+	switch in.ApplicationType {
+	case ApplicationTypeNative, ApplicationTypeSPA:
+		if in.Type == "" {
+			in.Type = oauth2.ClientPublic
+		}
+	case ApplicationTypeService:
+		if in.Type == "" {
+			in.Type = oauth2.ClientConfidential
+		}
+		if len(in.GrantTypes) == 0 {
+			in.GrantTypes = []string{oauth2.GrantClientCredentials}
+		}
+	case ApplicationTypeWeb:
+		if in.Type == "" && in.TokenEndpointAuthMethod == oauth2.AuthNone {
+			in.Type = oauth2.ClientPublic
+		}
+	}
+	switch in.ApplicationType {
+	case ApplicationTypeWeb, ApplicationTypeNative, ApplicationTypeSPA:
+		if len(in.GrantTypes) == 0 {
+			in.GrantTypes = []string{oauth2.GrantAuthorizationCode}
+		}
+	}
+}
+
+// validateApplicationType checks the rules of the client's stored
+// application type and the PKCE rule of every public client. A client
+// without a stored type (stored before types existed, or never given one)
+// keeps the general rules only: its inferred type (EffectiveApplicationType)
+// fits them by construction. Errors name the field to change.
+func validateApplicationType(v *validator, in ClientInput) {
+	const f = "application_type"
+	// Public clients cannot authenticate, so PKCE is what binds the code
+	// to them (RFC 9700 §2.1.1, RFC 7636 §1): it cannot be turned off.
+	v.check(!(in.Type == oauth2.ClientPublic && in.RequirePKCE != nil && !*in.RequirePKCE),
+		"require_pkce", "public_client", "cannot be false for a public client: public clients must use PKCE (RFC 9700 §2.1.1)")
+	at := in.ApplicationType
+	if at == "" {
+		// Legacy clients: the inferred type fits by construction.
+		return
+	}
+	if !v.check(contains(ApplicationTypes, at), f, "enum", "must be one of %s", strings.Join(ApplicationTypes, ", ")) {
+		return
+	}
+	switch at {
+	case ApplicationTypeNative, ApplicationTypeSPA:
+		// RFC 8252 §8.4-8.5: a native application cannot keep a secret;
+		// neither can code running in a browser (RFC 9700 §2.1.1).
+		v.check(in.Type == oauth2.ClientPublic, "type", "application_type",
+			"%s applications are public clients: use type %q (token_endpoint_auth_method none)", at, oauth2.ClientPublic)
+	case ApplicationTypeService:
+		v.check(in.Type == oauth2.ClientConfidential, "type", "application_type",
+			"service applications are confidential clients: use type %q", oauth2.ClientConfidential)
+		v.check(len(in.RedirectURIs) == 0, "redirect_uris", "application_type",
+			"must be empty for a service application (no user signs in through it)")
+		v.check(len(in.ResponseTypes) == 0, "response_types", "application_type",
+			"must be empty for a service application (no user signs in through it)")
+		for i, g := range in.GrantTypes {
+			v.check(contains(ServiceGrantTypes, g), fmt.Sprintf("grant_types[%d]", i), "application_type",
+				"%s issues tokens for users and is not allowed for a service application (allowed: %s)",
+				truncate(g, 64), strings.Join(ServiceGrantTypes, ", "))
+		}
+	}
+	if at == ApplicationTypeNative || in.Type != oauth2.ClientPublic {
+		// Confidential clients are refused private-use schemes by
+		// redirectURIProblem already.
+		return
+	}
+	// RFC 8252 §7.1: private-use URI schemes are for native applications.
+	for i, u := range in.RedirectURIs {
+		if pu, err := url.Parse(u); err == nil && strings.Contains(pu.Scheme, ".") {
+			v.add(fmt.Sprintf("redirect_uris[%d]", i), "application_type",
+				"private-use URI schemes are only for native applications (RFC 8252 §7.1): set application_type native")
+		}
 	}
 }

@@ -24,12 +24,14 @@ const (
 // Application types of OpenID Connect Dynamic Client Registration §2
 // (application_type); "web" is the default.
 const (
-	ApplicationTypeWeb    = "web"
-	ApplicationTypeNative = "native"
+	ApplicationTypeWeb    = storage.ApplicationTypeWeb
+	ApplicationTypeNative = storage.ApplicationTypeNative
 )
 
-// ApplicationTypes are the accepted application_type values.
-var ApplicationTypes = []string{ApplicationTypeWeb, ApplicationTypeNative}
+// ApplicationTypes are the accepted application_type values: the two of
+// OpenID Connect Registration §2 and Latchkey's spa and service
+// (clientvalidate.go).
+var ApplicationTypes = []string{ApplicationTypeWeb, ApplicationTypeNative, ApplicationTypeSPA, ApplicationTypeService}
 
 // DefaultRegistrationGrantTypes is the grant list of the narrow default
 // registration policy (docs/security.md R2): client_credentials or the

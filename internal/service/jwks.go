@@ -86,11 +86,18 @@ func jwkProblem(k jose.JSONWebKey) string {
 	if !k.IsPublic() {
 		return "must be a public key (no private or symmetric key material)"
 	}
-	if k.Use != "" && k.Use != "sig" {
-		return `"use" must be "sig"`
+	if k.Use != "" && k.Use != "sig" && k.Use != "enc" {
+		// "enc": a key authorization responses are encrypted to (JARM §2.2).
+		return `"use" must be "sig" or "enc"`
 	}
 	if p := keyStrengthProblem(k.Key); p != "" {
 		return p
+	}
+	if k.Algorithm != "" && k.Use == "enc" {
+		if !contains(oauth2.AuthorizationEncryptionAlgs, k.Algorithm) {
+			return fmt.Sprintf("alg of an encryption key must be one of %v", oauth2.AuthorizationEncryptionAlgs)
+		}
+		return ""
 	}
 	if k.Algorithm != "" {
 		if !contains(oauth2.AsymmetricVerifyAlgs, k.Algorithm) {

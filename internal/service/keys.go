@@ -57,6 +57,9 @@ func (s *Service) RotateKeys(ctx context.Context, wsID, alg string) ([]KeyInfo, 
 		v.add("alg", "enum", "must be one of %v", oauth2.SigningAlgs)
 		return nil, v.err()
 	}
+	if err := checkFAPIRotation(ws, alg); err != nil { // FAPI 2.0 (fapi.go)
+		return nil, err
+	}
 	if err := s.Keys.Rotate(ctx, wsID, alg); err != nil {
 		return nil, fmt.Errorf("service: rotate keys of workspace %q: %w", wsID, err)
 	}

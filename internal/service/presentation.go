@@ -131,8 +131,10 @@ func clientPatchFields(p ClientPatch) []string {
 		"token_endpoint_auth_method", p.TokenEndpointAuthMethod != nil,
 		"token_endpoint_auth_signing_alg", p.TokenEndpointAuthSigningAlg != nil, "jwks", p.JWKS != nil,
 		"jwks_uri", p.JWKSURI != nil, "access_token_ttl", p.AccessTokenTTL != nil, "metadata", p.Metadata != nil,
-		"enabled", p.Enabled != nil, "extra", p.Extra != nil)
+		"enabled", p.Enabled != nil, "extra", p.Extra != nil, "application_type", p.ApplicationType != nil)
 	out = append(out, p.AuthFlowPatch.fields()...)
 	out = append(out, p.TokenSettingsPatch.fields()...)
+	out = append(out, p.SignedRequestPatch.fields()...)
+	out = append(out, p.MTLSPatch.fields()...)
 	return append(out, p.PresentationPatch.fields()...)
 }

@@ -72,7 +72,7 @@ func TestCreateWorkspaceValidation(t *testing.T) {
 		{"ttl too short", service.WorkspaceInput{ID: "a", Name: "x", Settings: storage.WorkspaceSettings{AccessTokenTTL: time.Second}}, "settings.access_token_ttl"},
 		{"ttl too long", service.WorkspaceInput{ID: "a", Name: "x", Settings: storage.WorkspaceSettings{AccessTokenTTL: 25 * time.Hour}}, "settings.access_token_ttl"},
 		{"bad alg", service.WorkspaceInput{ID: "a", Name: "x", Settings: storage.WorkspaceSettings{SigningAlg: "HS256"}}, "settings.signing_alg"},
-		{"bad auth method", service.WorkspaceInput{ID: "a", Name: "x", Settings: storage.WorkspaceSettings{AllowedAuthMethods: []string{"tls_client_auth"}}}, "settings.allowed_auth_methods[0]"},
+		{"bad auth method", service.WorkspaceInput{ID: "a", Name: "x", Settings: storage.WorkspaceSettings{AllowedAuthMethods: []string{"client_secret_magic"}}}, "settings.allowed_auth_methods[0]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,7 +418,10 @@ func TestJWKSValidation(t *testing.T) {
 		{"symmetric key", []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0"}]}`), false},
 		{"duplicate kid", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "d"}, jose.JSONWebKey{Key: &r.PublicKey, KeyID: "d"}), false},
 		{"alg mismatch", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "m", Algorithm: "RS256"}), false},
-		{"use enc", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "u", Use: "enc"}), false},
+		{"use other than sig or enc", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "u", Use: "tls"}), false},
+		// An encryption key for JWT-secured authorization responses (JARM §2.2).
+		{"use enc", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "u", Use: "enc"}), true},
+		{"use enc with a signing alg", jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "u", Use: "enc", Algorithm: "ES256"}), false},
 		{"empty set", []byte(`{"keys":[]}`), false},
 		{"not json", []byte(`{"keys":`), false},
 		{"too many keys", jwksOf(t, manyKeys(&ec.PublicKey, 101)...), false},

@@ -31,6 +31,9 @@ type ServiceInput struct {
 	// Identifier is the audience (aud) of tokens carrying its scopes.
 	Identifier string
 	Scopes     []storage.Scope
+	// AuthorizationDetailTypes are the RFC 9396 types the service
+	// accepts, each with a JSON Schema (authzdetails.go).
+	AuthorizationDetailTypes []storage.AuthorizationDetailType
 }
 
 // ServicePatch updates a service; nil fields are left unchanged. Scopes,
@@ -40,6 +43,8 @@ type ServicePatch struct {
 	Description *string
 	Identifier  *string
 	Scopes      *[]storage.Scope
+	// AuthorizationDetailTypes, when set, replaces the whole list.
+	AuthorizationDetailTypes *[]storage.AuthorizationDetailType
 }
 
 // CreateService validates and stores a service with its scopes.
@@ -54,6 +59,7 @@ func (s *Service) CreateService(ctx context.Context, wsID string, in ServiceInpu
 	svc := storage.Service{
 		WorkspaceID: wsID, ID: in.ID, Name: in.Name, Description: in.Description,
 		Identifier: in.Identifier, Scopes: in.Scopes, CreatedAt: now, UpdatedAt: now,
+		AuthorizationDetailTypes: in.AuthorizationDetailTypes,
 	}
 	var v validator
 	v.check(serviceIDPattern.MatchString(in.ID), "id", "pattern",
@@ -63,6 +69,9 @@ func (s *Service) CreateService(ctx context.Context, wsID string, in ServiceInpu
 		return storage.Service{}, err
 	}
 	if err := s.checkScopeCollisions(ctx, svc); err != nil {
+		return storage.Service{}, err
+	}
+	if err := s.checkDetailTypeCollisions(ctx, svc); err != nil {
 		return storage.Service{}, err
 	}
 	if err := s.Store.CreateService(ctx, svc); err != nil {
@@ -90,6 +99,7 @@ func validateService(v *validator, svc storage.Service) {
 		v.maxLen(f+".description", sc.Description, maxScopeDescLength)
 		seen[sc.Name] = true
 	}
+	validateDetailTypes(v, svc.AuthorizationDetailTypes) // RFC 9396 §2 (authzdetails.go)
 }
 
 // checkScopeCollisions reports, with a readable message, a scope name that
@@ -142,6 +152,11 @@ func (s *Service) UpdateService(ctx context.Context, wsID, id string, p ServiceP
 			return storage.Service{}, err
 		}
 	}
+	if p.AuthorizationDetailTypes != nil {
+		if err := s.checkDetailTypeCollisions(ctx, storage.Service{WorkspaceID: wsID, ID: id, AuthorizationDetailTypes: *p.AuthorizationDetailTypes}); err != nil {
+			return storage.Service{}, err
+		}
+	}
 	svc, err := s.Store.UpdateService(ctx, wsID, id, func(svc storage.Service) (storage.Service, error) {
 		svc = applyServicePatch(svc, p)
 		var v validator
@@ -156,7 +171,8 @@ func (s *Service) UpdateService(ctx context.Context, wsID, id string, p ServiceP
 		return storage.Service{}, mapStore(err, "service", id)
 	}
 	s.audit(ctx, wsID, AuditServiceUpdate, TargetService, id, map[string]any{"fields": setFields(
-		"name", p.Name != nil, "description", p.Description != nil, "identifier", p.Identifier != nil, "scopes", p.Scopes != nil)})
+		"name", p.Name != nil, "description", p.Description != nil, "identifier", p.Identifier != nil, "scopes", p.Scopes != nil,
+		"authorization_detail_types", p.AuthorizationDetailTypes != nil)})
 	return svc, nil
 }
 
@@ -172,6 +188,9 @@ func applyServicePatch(svc storage.Service, p ServicePatch) storage.Service {
 	}
 	if p.Scopes != nil {
 		svc.Scopes = append([]storage.Scope(nil), (*p.Scopes)...)
+	}
+	if p.AuthorizationDetailTypes != nil {
+		svc.AuthorizationDetailTypes = append([]storage.AuthorizationDetailType(nil), (*p.AuthorizationDetailTypes)...)
 	}
 	return svc
 }

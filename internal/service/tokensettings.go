@@ -17,12 +17,17 @@ type TokenSettings struct {
 	// IDTokenTTL is 0 (the access token's lifetime) or within the access
 	// token bounds.
 	IDTokenTTL time.Duration
+	// DPoPBoundAccessTokens requires a DPoP proof on every token request
+	// of the client (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool
 }
 
 // TokenSettingsPatch updates TokenSettings; nil fields are left unchanged.
 type TokenSettingsPatch struct {
 	AccessTokenFormat *string
 	IDTokenTTL        *time.Duration
+	// DPoPBoundAccessTokens sets TokenSettings.DPoPBoundAccessTokens.
+	DPoPBoundAccessTokens *bool
 }
 
 func (p TokenSettingsPatch) apply(in TokenSettings) TokenSettings {
@@ -30,21 +35,26 @@ func (p TokenSettingsPatch) apply(in TokenSettings) TokenSettings {
 	if p.IDTokenTTL != nil {
 		in.IDTokenTTL = *p.IDTokenTTL
 	}
+	if p.DPoPBoundAccessTokens != nil {
+		in.DPoPBoundAccessTokens = *p.DPoPBoundAccessTokens
+	}
 	return in
 }
 
 func (p TokenSettingsPatch) fields() []string {
-	return setFields("access_token_format", p.AccessTokenFormat != nil, "id_token_ttl", p.IDTokenTTL != nil)
+	return setFields("access_token_format", p.AccessTokenFormat != nil, "id_token_ttl", p.IDTokenTTL != nil,
+		"dpop_bound_access_tokens", p.DPoPBoundAccessTokens != nil)
 }
 
 func tokenSettingsOf(c storage.Client) TokenSettings {
-	return TokenSettings{AccessTokenFormat: c.AccessTokenFormat, IDTokenTTL: c.IDTokenTTL}
+	return TokenSettings{AccessTokenFormat: c.AccessTokenFormat, IDTokenTTL: c.IDTokenTTL, DPoPBoundAccessTokens: c.DPoPBoundAccessTokens}
 }
 
 // withTokenSettings stores the settings; "jwt" is stored as "" so both
 // spellings of the default read the same.
 func withTokenSettings(c storage.Client, t TokenSettings) storage.Client {
 	c.AccessTokenFormat, c.IDTokenTTL = t.AccessTokenFormat, t.IDTokenTTL
+	c.DPoPBoundAccessTokens = t.DPoPBoundAccessTokens
 	if c.AccessTokenFormat == storage.AccessTokenJWT {
 		c.AccessTokenFormat = ""
 	}

@@ -30,6 +30,16 @@ const (
 	maxWorkspaceListForLast = 2
 )
 
+// Bounds of the PAR request_uri lifetime. RFC 9126 §2.2: a request_uri
+// lives long enough for the browser to reach the authorization endpoint
+// and no longer; 5 to 600 s is the RFC's guidance and FAPI 2.0 §5.3.2.2
+// caps expires_in at 600.
+const (
+	MinPushedRequestTTL     = 10 * time.Second
+	MaxPushedRequestTTL     = 600 * time.Second
+	DefaultPushedRequestTTL = 60 * time.Second // authorize.DefaultPushedRequestTTL
+)
+
 // WorkspaceInput creates a workspace. Zero settings take server defaults.
 type WorkspaceInput struct {
 	ID       string
@@ -52,6 +62,15 @@ type WorkspacePatch struct {
 	KeyRotationPeriod       *time.Duration
 	MaxAssertionLifetime    *time.Duration
 	StrictAssertionAudience *bool
+	// DPoPNonce sets Settings.DPoPNonce (RFC 9449 §8).
+	DPoPNonce *bool
+	// RequirePushedAuthorizationRequests sets the setting (RFC 9126 §5).
+	RequirePushedAuthorizationRequests *bool
+	// PushedRequestTTL sets Settings.PushedRequestTTL (RFC 9126 §2.2);
+	// 0 returns to the server default.
+	PushedRequestTTL *time.Duration
+	// FAPIProfile sets Settings.FAPIProfile (package fapi).
+	FAPIProfile *string
 	// Branding replaces the workspace's branding as a whole; an empty
 	// Branding removes it (the pages use their defaults).
 	Branding *storage.Branding
@@ -132,8 +151,22 @@ func validateSettings(v *validator, st storage.WorkspaceSettings) {
 	v.check(st.KeyRotationPeriod == 0 || (st.KeyRotationPeriod >= minKeyRotationPeriod && st.KeyRotationPeriod <= maxKeyRotationPeriod),
 		"settings.key_rotation_period", "range", "must be 0 (no scheduled rotation) or between %s and %s",
 		minKeyRotationPeriod, maxKeyRotationPeriod)
+	// Zero means the server default (storage.WorkspaceSettings).
+	v.check(st.PushedRequestTTL == 0 || (st.PushedRequestTTL >= MinPushedRequestTTL && st.PushedRequestTTL <= MaxPushedRequestTTL),
+		"settings.pushed_request_ttl", "range", "must be 0 (the default, 60s) or between %s and %s",
+		MinPushedRequestTTL, MaxPushedRequestTTL)
 	validateAuthMethodList(v, "settings.allowed_auth_methods", st.AllowedAuthMethods)
 	validateBranding(v, st.Branding)
+	validateFAPISettings(v, st) // FAPI 2.0 (fapi.go)
+}
+
+// EffectivePushedRequestTTL is the request_uri lifetime the PAR endpoint
+// uses for a workspace with st (authorize.PushedRequestTTL).
+func EffectivePushedRequestTTL(st storage.WorkspaceSettings) time.Duration {
+	if st.PushedRequestTTL > 0 {
+		return st.PushedRequestTTL
+	}
+	return DefaultPushedRequestTTL
 }
 
 func validateAuthMethodList(v *validator, field string, methods []string) {
@@ -163,6 +196,12 @@ func (s *Service) ListWorkspaces(ctx context.Context, opts storage.ListOptions) 
 // keys so that a key of the new algorithm is published at once (it signs
 // after the next rotation promotes it: SECURITY.md P2 pre-publication).
 func (s *Service) UpdateWorkspace(ctx context.Context, id string, p WorkspacePatch) (storage.Workspace, error) {
+	if p.FAPIProfile != nil {
+		// Turning FAPI 2.0 on is refused while clients break it (fapi.go).
+		if err := s.checkFAPIClients(ctx, id, *p.FAPIProfile); err != nil {
+			return storage.Workspace{}, err
+		}
+	}
 	var oldAlg string
 	w, err := s.Store.UpdateWorkspace(ctx, id, func(w storage.Workspace) (storage.Workspace, error) {
 		oldAlg = w.Settings.SigningAlg
@@ -214,6 +253,18 @@ func applyWorkspacePatch(w storage.Workspace, p WorkspacePatch) storage.Workspac
 	}
 	if p.StrictAssertionAudience != nil {
 		st.StrictAssertionAudience = *p.StrictAssertionAudience
+	}
+	if p.DPoPNonce != nil {
+		st.DPoPNonce = *p.DPoPNonce
+	}
+	if p.RequirePushedAuthorizationRequests != nil {
+		st.RequirePushedAuthorizationRequests = *p.RequirePushedAuthorizationRequests
+	}
+	if p.PushedRequestTTL != nil {
+		st.PushedRequestTTL = *p.PushedRequestTTL
+	}
+	if p.FAPIProfile != nil {
+		st.FAPIProfile = *p.FAPIProfile
 	}
 	if p.Branding != nil {
 		b := *p.Branding
@@ -270,5 +321,9 @@ func workspacePatchFields(p WorkspacePatch) []string {
 		"settings.signing_alg", p.SigningAlg != nil, "settings.key_rotation_period", p.KeyRotationPeriod != nil,
 		"settings.max_assertion_lifetime", p.MaxAssertionLifetime != nil,
 		"settings.strict_assertion_audience", p.StrictAssertionAudience != nil,
+		"settings.dpop_nonce", p.DPoPNonce != nil,
+		"settings.require_pushed_authorization_requests", p.RequirePushedAuthorizationRequests != nil,
+		"settings.pushed_request_ttl", p.PushedRequestTTL != nil,
+		"settings.fapi_profile", p.FAPIProfile != nil,
 		"settings.branding", p.Branding != nil || p.BrandingFields != nil)
 }

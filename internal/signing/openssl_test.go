@@ -43,7 +43,7 @@ func pairOf(t *testing.T, alg string) (goSigner, sslSigner *KeySigner) {
 // verifyWithGo checks a compact JWS with go-jose and Go's crypto only.
 func verifyWithGo(t testing.TB, s *KeySigner, jws string, payload []byte) {
 	t.Helper()
-	obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{s.alg})
+	obj, err := jose.ParseSignedCompact(jws, []jose.SignatureAlgorithm{s.alg})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -221,7 +221,7 @@ func TestOpenSSLConcurrentSigning(t *testing.T) {
 						break
 					}
 					var obj *jose.JSONWebSignature
-					if obj, err = jose.ParseSigned(jws, []jose.SignatureAlgorithm{s.alg}); err != nil {
+					if obj, err = jose.ParseSignedCompact(jws, []jose.SignatureAlgorithm{s.alg}); err != nil {
 						break
 					}
 					if _, err = obj.Verify(s.priv.Public()); err != nil {

@@ -55,6 +55,9 @@ type AuthFlow interface {
 	// DeleteBrowserSession removes one session by its public ID.
 	DeleteBrowserSession(ctx context.Context, workspaceID, id string) error
 	// DeleteUserBrowserSessions signs a user out everywhere.
+	//
+	// Both delete methods queue, in the same transaction, the
+	// back-channel logout messages of the sessions they end (LogoutQueue).
 	DeleteUserBrowserSessions(ctx context.Context, workspaceID, userID string) (int64, error)
 
 	// Pending authorization requests (between /authorize and the redirect
@@ -178,6 +181,7 @@ type AuthRequest struct {
 	State         string
 	Nonce         string
 	Scopes        []string
+	Resources     []string // RFC 8707 resource parameters, for policies
 	CodeChallenge string
 	Prompt        []string
 	// MaxAge is the max_age parameter in seconds; -1 when absent.
@@ -191,6 +195,12 @@ type AuthRequest struct {
 	Claims    json.RawMessage
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// DPoPJKT is the dpop_jkt parameter (RFC 9449 §10): the thumbprint of
+	// the key the code will be bound to; "" when absent.
+	DPoPJKT string
+	// AuthorizationDetails is the validated authorization_details
+	// parameter (RFC 9396 §2), a JSON array; nil when absent.
+	AuthorizationDetails json.RawMessage
 }
 
 // AuthCode is an issued authorization code (RFC 6749 §4.1.2).
@@ -214,6 +224,12 @@ type AuthCode struct {
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	UsedAt        time.Time // zero while unused
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): it is redeemed
+	// only with a proof by that key; "" when the request had no dpop_jkt.
+	DPoPJKT string
+	// AuthorizationDetails are those the user consented to (RFC 9396
+	// §2); nil when none were requested.
+	AuthorizationDetails json.RawMessage
 }
 
 // TokenFamily is one grant: the tokens issued from one authorization code
@@ -250,6 +266,21 @@ type TokenFamily struct {
 	// master key, kept so that a retry within the grace period gets the
 	// same successor (SECURITY.md H11); nil without a grace period.
 	SuccessorSealed []byte
+	// DPoPJKT binds the family's refresh tokens to a DPoP key (RFC 9449
+	// §5, public clients): a refresh needs a proof by that key.
+	DPoPJKT string
+	// CertThumbprint binds the family's refresh tokens to a TLS client
+	// certificate (RFC 8705 §4, public clients; its x5t#S256): a refresh
+	// needs a connection presenting that certificate.
+	CertThumbprint string
+	// ParentFamilyID is set on a family begun by token exchange (RFC 8693)
+	// from a subject token of another family: that family, or its own
+	// parent when it was itself exchanged. Revoking it ends this family
+	// too (readers check it: refresh, introspection).
+	ParentFamilyID string
+	// AuthorizationDetails are the details granted (RFC 9396 §2); a
+	// refresh may narrow them for its access token, never widen (§7).
+	AuthorizationDetails json.RawMessage
 }
 
 // Live reports whether the family's refresh tokens may still be used at now.

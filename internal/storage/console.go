@@ -58,6 +58,8 @@ type Console interface {
 	MarkMail(ctx context.Context, id string, sentAt time.Time, errText string) error
 	// ListMail returns the newest limit messages, newest first.
 	ListMail(ctx context.Context, limit int) ([]Mail, error)
+	// GetMail returns one message; ErrNotFound when there is none.
+	GetMail(ctx context.Context, id string) (Mail, error)
 
 	// DeleteExpiredConsoleData removes sessions idle since before
 	// idleBefore or created before createdBefore, and codes expired at now.
@@ -154,8 +156,12 @@ type AuditFilter struct {
 	TargetType    string
 	TargetID      string
 	Action        string
-	Before        int64
-	Limit         int
+	// Since and Until bound the event time: Since <= Time < Until; a zero
+	// value leaves that side open.
+	Since  time.Time
+	Until  time.Time
+	Before int64
+	Limit  int
 }
 
 // AuditPage is one page of events; Next is the Before of the next page (0

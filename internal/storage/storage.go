@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -41,6 +42,20 @@ type Storage interface {
 	OpaqueTokens
 	// Policies holds the CEL policies and their versions (policy.go).
 	Policies
+	// DeviceCodes holds device authorizations (RFC 8628, devicecodes.go).
+	DeviceCodes
+	// CIBARequests holds backchannel authentication requests (CIBA,
+	// ciba.go).
+	CIBARequests
+	// PushedRequests holds pushed authorization requests (pushed.go).
+	PushedRequests
+	// EncryptionKeys holds the workspaces' request object decryption
+	// keys (encryptionkeys.go).
+	EncryptionKeys
+	// LogoutQueue holds back-channel logout messages (logoutqueue.go).
+	LogoutQueue
+	// StatusLists holds the token status lists' indexes (statuslists.go).
+	StatusLists
 
 	// Ping checks that the database is reachable (used by /readyz).
 	Ping(ctx context.Context) error
@@ -191,12 +206,25 @@ type WorkspaceSettings struct {
 	// as the aud of client assertions (SECURITY.md B4). When false, the
 	// token endpoint URL and arrays containing the issuer are accepted too.
 	StrictAssertionAudience bool `json:"strict_assertion_audience"`
+	// DPoPNonce makes the token endpoint and UserInfo require a server
+	// nonce in DPoP proofs (RFC 9449 §8, §9); off by default.
+	DPoPNonce bool `json:"dpop_nonce,omitempty"`
 	// Branding is how the sign-in, consent and account pages present the
 	// workspace; nil means the defaults.
 	Branding *Branding `json:"branding,omitempty"`
 	// DefaultUserPolicyID names the user policy of clients that attach
 	// none; "" means none.
 	DefaultUserPolicyID string `json:"default_user_policy_id,omitempty"`
+	// RequirePushedAuthorizationRequests accepts authorization requests of
+	// every client only through the PAR endpoint (RFC 9126 §5).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// PushedRequestTTL is how long a request_uri from the PAR endpoint
+	// stays valid (RFC 9126 §2.2 expires_in); 0 means the server default
+	// (60 s). The service bounds it to 10-600 s.
+	PushedRequestTTL time.Duration `json:"pushed_request_ttl,omitempty"`
+	// FAPIProfile enforces a FAPI 2.0 profile on the whole workspace:
+	// "" (off), "fapi2-security" or "fapi2-message-signing" (package fapi).
+	FAPIProfile string `json:"fapi_profile,omitempty"`
 }
 
 // Service is a resource server. Identifier is the audience of tokens
@@ -214,8 +242,21 @@ type Service struct {
 	// ClaimMappings are extra claims computed by CEL for tokens that
 	// carry this service's scopes (package policy).
 	ClaimMappings []ClaimMapping
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// AuthorizationDetailTypes are the RFC 9396 §2 authorization_details
+	// types the service accepts, each with a JSON Schema for its fields
+	// (package authzdetails).
+	AuthorizationDetailTypes []AuthorizationDetailType
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+// AuthorizationDetailType is one authorization_details type of a service
+// (RFC 9396 §2): its name, a description for people (the consent page)
+// and the JSON Schema document its objects must satisfy.
+type AuthorizationDetailType struct {
+	Type        string          `json:"type"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
 }
 
 // Scope is one permission a service defines.
@@ -235,6 +276,9 @@ type ScopeRef struct {
 	// its scopes: read only) and ServiceUpdatedAt their version.
 	ServiceClaimMappings []ClaimMapping
 	ServiceUpdatedAt     time.Time
+	// ServiceAuthorizationDetailTypes are the service's RFC 9396 types
+	// (shared by its scopes: read only).
+	ServiceAuthorizationDetailTypes []AuthorizationDetailType
 }
 
 // ClaimMapping is one extra claim computed by a CEL expression over the
@@ -365,11 +409,82 @@ type Client struct {
 
 	// --- Pushed and signed authorization requests and responses (RFC 9126, RFC 9101, JARM).
 
+	// RequestObjectSigningAlg pins the algorithm of the client's request
+	// objects (RFC 9101 §10.2, OIDC Registration §2): when set, every
+	// authorization request must come as a request object signed with it,
+	// and unsigned or differently signed requests are refused with
+	// invalid_request_object.
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// RequirePushedAuthorizationRequests accepts the client's
+	// authorization requests only through the PAR endpoint (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// AuthorizationSignedResponseAlg is the alg of JWT-secured
+	// authorization responses (JARM §3; "" = the workspace's).
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
+	// AuthorizationEncryptedResponseAlg and AuthorizationEncryptedResponseEnc,
+	// when set, encrypt those responses to the client's key (JARM §3).
+	AuthorizationEncryptedResponseAlg string `json:"authorization_encrypted_response_alg,omitempty"`
+	AuthorizationEncryptedResponseEnc string `json:"authorization_encrypted_response_enc,omitempty"`
+
 	// --- Sender-constrained tokens (RFC 9449 DPoP).
+
+	// DPoPBoundAccessTokens (RFC 9449 §5.2 dpop_bound_access_tokens)
+	// makes the token endpoint refuse this client's requests that carry
+	// no DPoP proof, so its access tokens are always DPoP-bound.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 
 	// --- Token exchange (RFC 8693).
 
+	// TokenExchange configures the
+	// urn:ietf:params:oauth:grant-type:token-exchange grant for this
+	// client; nil (the default) allows no exchange at all, even with the
+	// grant type.
+	TokenExchange *TokenExchangeSettings `json:"token_exchange,omitempty"`
+
 	// --- Device authorization (RFC 8628).
+
+	// --- Logout channels (OpenID Connect Back-Channel and Front-Channel Logout 1.0).
+
+	// BackchannelLogoutURI receives logout tokens when a session in which
+	// the client was issued tokens ends (Back-Channel Logout §2.2).
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// BackchannelLogoutSessionRequired: the client needs sid in logout
+	// tokens (§2.2); Latchkey always sends it.
+	BackchannelLogoutSessionRequired bool `json:"backchannel_logout_session_required,omitempty"`
+	// FrontchannelLogoutURI is loaded in an iframe of the signed-out page
+	// (Front-Channel Logout §2).
+	FrontchannelLogoutURI string `json:"frontchannel_logout_uri,omitempty"`
+	// FrontchannelLogoutSessionRequired adds iss and sid to that URI (§2).
+	FrontchannelLogoutSessionRequired bool `json:"frontchannel_logout_session_required,omitempty"`
+
+	// --- Mutual TLS (RFC 8705).
+
+	// TLSClientAuth* register the certificate subject of a tls_client_auth
+	// client (RFC 8705 §2.1.2): exactly one is set, and the presented
+	// certificate must carry it (the subject DN in RFC 4514 form, or one
+	// subjectAltName entry of that type).
+	TLSClientAuthSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+	// TLSClientCertificateBoundAccessTokens binds the client's access
+	// tokens to the certificate it presents (RFC 8705 §3, cnf.x5t#S256).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+
+	// --- Client-initiated backchannel authentication (CIBA).
+
+	// BackchannelTokenDeliveryMode is "poll" or "ping" (CIBA Core §4,
+	// §5); empty: the client cannot make backchannel authentication
+	// requests even with the grant type.
+	BackchannelTokenDeliveryMode string `json:"backchannel_token_delivery_mode,omitempty"`
+	// BackchannelClientNotificationEndpoint is the https URL pinged when
+	// a ping-mode request is decided (CIBA Core §4, §10.2); fetched
+	// through the SSRF-safe client.
+	BackchannelClientNotificationEndpoint string `json:"backchannel_client_notification_endpoint,omitempty"`
+	// BackchannelUserCodeParameter is always false: Latchkey supports no
+	// user_code (CIBA Core §4 backchannel_user_code_parameter_supported).
+	BackchannelUserCodeParameter bool `json:"backchannel_user_code_parameter,omitempty"`
 
 	// Extra holds client metadata of later features that the core does
 	// not interpret (kept as raw JSON).

@@ -29,6 +29,7 @@ type Assets struct {
 func (a *Assets) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /assets/latchkey.css", serveAsset("assets/latchkey.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /assets/formpost.js", serveAsset("assets/formpost.js", "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /assets/logoutframes.js", serveAsset("assets/logoutframes.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /w/{ws}/assets/theme.css", a.serveTheme)
 }
 

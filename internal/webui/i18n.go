@@ -69,6 +69,28 @@ var catalogue = map[string]map[string]string{
 		"logout_requested_by": "%s asks to sign you out.",
 		"stay_signed_in":      "Stay signed in",
 		"still_signed_in":     "You are still signed in.",
+
+		// Device authorization page (RFC 8628 §3.3, §5.4).
+		"device_title":         "Connect a device",
+		"device_intro":         "Enter the code shown on your device.",
+		"device_code_label":    "Code",
+		"device_invalid":       "That code is invalid or has expired. Check the code on your device and try again.",
+		"device_confirm_title": "Connect this device?",
+		"device_confirm_intro": "on a device is asking for access to your account.",
+		"device_warning":       "Only allow this if you started the sign-in on your device yourself and it shows the code above. Never enter a code someone sent you.",
+		"device_approved":      "Your device is connected. You can return to it now.",
+		"device_denied":        "The device was not connected.",
+
+		// Backchannel authentication approval (OpenID Connect CIBA Core 1.0).
+		"ciba_title":     "Sign-in requests",
+		"ciba_intro":     "is asking you to sign in to it with your account.",
+		"ciba_none":      "There are no pending sign-in requests.",
+		"ciba_binding":   "Code shown by the app:",
+		"ciba_warning":   "Only allow this if you started the sign-in yourself and the app shows the same code.",
+		"ciba_invalid":   "That request is no longer pending.",
+		"ciba_approved":  "The request was approved. You can return to the app now.",
+		"ciba_denied":    "The request was denied.",
+		"ciba_link_text": "Open the sign-in request that was sent to you by e-mail.",
 	},
 	"fr": {
 		"sign_in_title":     "Connexion",
@@ -96,6 +118,17 @@ var catalogue = map[string]map[string]string{
 		"stay_signed_in":      "Rester connecté",
 		"still_signed_in":     "Vous êtes toujours connecté.",
 		"signed_out":          "Vous avez été déconnecté.",
+
+		// Page des appareils (RFC 8628 §3.3, §5.4).
+		"device_title":         "Connecter un appareil",
+		"device_intro":         "Saisissez le code affiché sur votre appareil.",
+		"device_code_label":    "Code",
+		"device_invalid":       "Ce code est invalide ou a expiré. Vérifiez le code affiché sur votre appareil et réessayez.",
+		"device_confirm_title": "Connecter cet appareil ?",
+		"device_confirm_intro": "sur un appareil demande l'accès à votre compte.",
+		"device_warning":       "N'autorisez l'accès que si vous avez vous-même lancé la connexion sur votre appareil et qu'il affiche le code ci-dessus. Ne saisissez jamais un code que quelqu'un vous a envoyé.",
+		"device_approved":      "Votre appareil est connecté. Vous pouvez y retourner.",
+		"device_denied":        "L'appareil n'a pas été connecté.",
 	},
 }
 

@@ -6,12 +6,15 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-//go:embed assets/pages.html assets/latchkey.css assets/formpost.js
+//go:embed assets/pages.html assets/latchkey.css assets/formpost.js assets/logoutframes.js
 var assets embed.FS
 
 var pages = template.Must(template.ParseFS(assets, "assets/pages.html"))
@@ -66,6 +69,9 @@ func Render(w http.ResponseWriter, logger *slog.Logger, status int, name string,
 		return
 	}
 	SetPageHeaders(w)
+	if md, ok := p.Data.(MessageData); ok && len(md.Frames) > 0 {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+"; frame-src "+frameSources(md.Frames))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
@@ -84,6 +90,15 @@ type MessageData struct {
 	Text     string
 	Link     string
 	LinkText string
+	// Frames are loaded in hidden iframes (the front-channel logout URIs
+	// of the signed-out page, OpenID Connect Front-Channel Logout §4); the
+	// page's CSP then allows exactly their origins as frame-src.
+	Frames []string
+	// FollowLink sends the browser to Link once the Frames have loaded or
+	// after a timeout (assets/logoutframes.js): the RP-initiated logout's
+	// post_logout_redirect_uri (Front-Channel Logout §4). The link stays
+	// for browsers without JavaScript.
+	FollowLink bool
 }
 
 // FormPostData is the OAuth 2.0 Form Post response: the page posts Fields
@@ -95,3 +110,23 @@ type FormPostData struct {
 
 // Field is one hidden input.
 type Field struct{ Name, Value string }
+
+// frameSources is the CSP source list of exactly the origins of frames
+// (scheme://host[:port]), each once; 'none' when none parses.
+func frameSources(frames []string) string {
+	var out []string
+	for _, f := range frames {
+		u, err := url.Parse(f)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			continue
+		}
+		origin := u.Scheme + "://" + u.Host
+		if !slices.Contains(out, origin) {
+			out = append(out, origin)
+		}
+	}
+	if len(out) == 0 {
+		return "'none'"
+	}
+	return strings.Join(out, " ")
+}

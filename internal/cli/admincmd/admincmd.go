@@ -61,8 +61,10 @@ func NewCommand() *cobra.Command {
 	cmd.AddCommand(workspacesCmd(g), servicesCmd(g), clientsCmd(g), keysCmd(g), iatCmd(g))
 	cmd.AddCommand(usersCmd(g), profilesCmd(g), certificatesCmd(g), issuersCmd(g), jwtBearerCmd(g))
 	cmd.AddCommand(policiesCmd(g), adminTokensCmd(g))
+	cmd.AddCommand(auditCmd(g), outboxCmd(g))
 	addUserAuthCommands(g, cmd)
 	addConsoleCommands(g, cmd)
+	addConfigCommands(g, cmd)
 	return cmd
 }
 

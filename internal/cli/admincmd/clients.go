@@ -66,6 +66,10 @@ type clientFlags struct {
 	subjectFormat                                              string
 	tokenFormat                                                string
 	idTokenTTL                                                 time.Duration
+	appType                                                    string
+	dpopBound                                                  bool
+	signed                                                     signedRequestFlags
+	mtls                                                       mtlsFlags // RFC 8705 (mtls_flags.go)
 }
 
 func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
@@ -77,6 +81,7 @@ func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
 	f.StringVar(&cf.desc, "description", "", "description")
 	f.StringVar(&cf.email, "contact-email", "", "contact e-mail address")
 	f.StringVar(&cf.typ, "type", "", "confidential or public")
+	f.StringVar(&cf.appType, "application-type", "", "web, native, spa or service (sets type and grant defaults on create)")
 	f.StringArrayVar(&cf.grants, "grant-type", nil, "grant type (repeat)")
 	f.StringArrayVar(&cf.scopes, "scope", nil, "allowed scope (repeat)")
 	f.StringArrayVar(&cf.redirects, "redirect-uri", nil, "redirect URI (repeat)")
@@ -89,6 +94,9 @@ func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
 	f.StringVar(&cf.subjectFormat, "subject-format", "", "what sub names: id (default), username, email or pairwise")
 	f.StringVar(&cf.tokenFormat, "access-token-format", "", "jwt (default) or opaque (reference tokens resolved by introspection)")
 	f.DurationVar(&cf.idTokenTTL, "id-token-ttl", 0, "ID token lifetime override (0 = the access token lifetime)")
+	f.BoolVar(&cf.dpopBound, "dpop-bound-access-tokens", false, "refuse token requests without a DPoP proof (RFC 9449 §5.2)")
+	cf.signed.add(cmd)
+	cf.mtls.add(cmd)
 }
 
 // body builds the request from the flags that were given (all of them on
@@ -105,8 +113,12 @@ func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest,
 		AccessTokenTTL:              ifChanged(cmd, "access-token-ttl", durationSeconds(cf.ttl)),
 	}
 	body.SubjectFormat = ifChanged(cmd, "subject-format", cf.subjectFormat)
+	body.ApplicationType = ifChanged(cmd, "application-type", cf.appType)
 	body.AccessTokenFormat = ifChanged(cmd, "access-token-format", cf.tokenFormat)
 	body.IDTokenTTL = ifChanged(cmd, "id-token-ttl", durationSeconds(cf.idTokenTTL))
+	body.DPoPBoundAccessTokens = ifChanged(cmd, "dpop-bound-access-tokens", cf.dpopBound)
+	cf.signed.apply(cmd, &body)
+	cf.mtls.apply(cmd, &body)
 	if cmd.Flags().Changed("metadata") {
 		md, err := parsePairs("metadata", cf.metadata)
 		if err != nil {
@@ -130,6 +142,8 @@ func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest,
 func clientWriteCmd(g *globals, create bool) *cobra.Command {
 	cf := &clientFlags{}
 	pf := &clientPolicyFlags{}
+	ff := &clientFlowFlags{}
+	xf := &clientExchangeFlags{}
 	cmd := &cobra.Command{Use: "update CLIENT_ID", Short: "Change a client (only the flags given)", Args: cobra.ExactArgs(1)}
 	if create {
 		cmd.Use, cmd.Short, cmd.Args = "create", "Register a client (prints its secret once)", cobra.NoArgs
@@ -139,6 +153,13 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		var current func() (*adminclient.RefreshTokenSettings, error)
+		if !create {
+			current = currentRefresh(cmd, g, args[0])
+		}
+		if err := ff.apply(cmd, &body, current); err != nil {
+			return err
+		}
 		method, path := "POST", g.wsPath()+"/clients"
 		if !create {
 			method, path = "PATCH", path+"/"+seg(args[0])
@@ -146,6 +167,14 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 			attached, err := pf.apply(cmd, g, args[0])
 			if err != nil {
 				return err
+			}
+			// Token exchange settings too (tokenexchange.go).
+			exchange, err := xf.apply(cmd, g, args[0])
+			if err != nil {
+				return err
+			}
+			if exchange != nil && emptyRequest(body) {
+				return g.print(cmd, exchange, tokenExchangeDetail)
 			}
 			if attached != nil && emptyRequest(body) {
 				return g.print(cmd, attached, clientPoliciesDetail)
@@ -158,8 +187,10 @@ func clientWriteCmd(g *globals, create bool) *cobra.Command {
 		return g.print(cmd, raw, clientDetail)
 	}
 	cf.add(cmd, create)
+	ff.add(cmd)
 	if !create {
 		pf.add(cmd)
+		xf.add(cmd)
 	}
 	return cmd
 }
@@ -190,7 +221,7 @@ func clientDetail(w io.Writer, raw []byte) error {
 		keySource = "inline JWKS"
 	}
 	kv(w, "Client ID", c.ClientID, "Name", c.Name, "Description", c.Description, "Contact", c.ContactEmail,
-		"Type", c.Type, "Enabled", yesNo(c.Enabled), "Auth method", c.TokenEndpointAuthMethod,
+		"Type", c.Type, "Application type", c.ApplicationType, "Enabled", yesNo(c.Enabled), "Auth method", c.TokenEndpointAuthMethod,
 		"Grant types", join(c.GrantTypes), "Scopes", join(c.Scopes), "Redirect URIs", join(c.RedirectURIs),
 		"Keys", keySource, "Token TTL", fmtSeconds(c.AccessTokenTTL))
 	if c.AccessTokenFormat != nil {
@@ -199,6 +230,11 @@ func clientDetail(w io.Writer, raw []byte) error {
 	if c.IDTokenTTL != nil {
 		kv(w, "ID token TTL", fmtSeconds(*c.IDTokenTTL))
 	}
+	if c.DPoPBoundAccessTokens != nil {
+		kv(w, "DPoP-bound tokens", yesNo(*c.DPoPBoundAccessTokens))
+	}
+	signedRequestDetail(w, c)
+	mtlsDetail(w, c)
 	keys := make([]string, 0, len(c.Metadata))
 	for k := range c.Metadata {
 		keys = append(keys, k)
@@ -210,6 +246,7 @@ func clientDetail(w io.Writer, raw []byte) error {
 	if c.SubjectFormat != nil {
 		kv(w, "Subject format", *c.SubjectFormat)
 	}
+	printClientFlow(w, c.ClientFlow)
 	for _, warning := range c.Warnings {
 		kv(w, "Warning", warning)
 	}

@@ -168,6 +168,7 @@ func profilesCmd(g *globals) *cobra.Command {
 		listCmd(g, "List profiles", "/profiles", profileTable),
 		simpleCmd(g, "get ID", "Show a profile", 1, "GET", withID("/profiles"), nil, profileDetail),
 		create,
+		profileUpdateCmd(g),
 		simpleCmd(g, "delete ID", "deleted profile", 1, "DELETE", withID("/profiles"), nil, nil),
 	)
 	return cmd

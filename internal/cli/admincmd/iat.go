@@ -67,7 +67,7 @@ it only with --allow-impersonation.`,
 		"grant type registrations may ask for (repeat; default client_credentials, authorization_code, refresh_token)")
 	create.Flags().StringArrayVar(&policy.Scopes, "scope", nil, "scope registrations may ask for (repeat; default any)")
 	create.Flags().StringArrayVar(&policy.AuthMethods, "auth-method", nil, "token endpoint auth method allowed (repeat; default any)")
-	create.Flags().StringArrayVar(&policy.ApplicationTypes, "application-type", nil, "web or native (repeat; default both)")
+	create.Flags().StringArrayVar(&policy.ApplicationTypes, "application-type", nil, "web, native, spa or service (repeat; default any)")
 	create.Flags().StringArrayVar(&policy.RedirectURIPatterns, "redirect-uri-pattern", nil,
 		"allowed redirect URI prefix, e.g. https://app.example.com/cb/ (repeat; default any)")
 	create.Flags().BoolVar(&policy.AllowImpersonation, "allow-impersonation", false,

@@ -254,15 +254,24 @@ func emptyRequest(body adminclient.OAuthClientRequest) bool { return reflect.Val
 
 // --- attachments on services
 
-// serviceUpdateCmd changes what a service update may change from the CLI:
-// its access policy.
+// serviceUpdateCmd changes a service: its fields (PATCH) and its access
+// policy (its own endpoint), only the flags given.
 func serviceUpdateCmd(g *globals) *cobra.Command {
 	var policy string
-	cmd := &cobra.Command{Use: "update ID", Short: "Change a service's access policy", Args: cobra.ExactArgs(1),
-		Example: `  latchkey admin services update orders --access-policy staff-only`,
+	var sf serviceFields
+	cmd := &cobra.Command{Use: "update ID", Short: "Change a service's name, identifier, scopes or access policy (only the flags given)", Args: cobra.ExactArgs(1),
+		Example: `  latchkey admin services update orders --access-policy staff-only
+  latchkey admin services update orders --name "Orders" --scope orders:read="Read orders"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			patched, err := sf.apply(cmd, g, args[0])
+			if err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("access-policy") {
-				return fmt.Errorf("nothing to change: give --access-policy (\"\" detaches)")
+				if patched != nil {
+					return g.print(cmd, patched, serviceDetail)
+				}
+				return fmt.Errorf("nothing to change: give --name, --description, --identifier, --scope or --access-policy (\"\" detaches)")
 			}
 			raw, err := g.do(cmd.Context(), "PUT", g.wsPath()+"/services/"+seg(args[0])+"/access-policy", nil,
 				adminclient.PolicyRef{PolicyID: policy})
@@ -278,5 +287,6 @@ func serviceUpdateCmd(g *globals) *cobra.Command {
 			})
 		}}
 	cmd.Flags().StringVar(&policy, "access-policy", "", `access policy ID (kind access; "" detaches)`)
+	sf.add(cmd)
 	return cmd
 }

@@ -44,7 +44,7 @@ func servicesCmd(g *globals) *cobra.Command {
 
 func serviceCreateCmd(g *globals) *cobra.Command {
 	var id, name, desc, identifier string
-	var scopes []string
+	var scopes, detailTypes []string
 	cmd := &cobra.Command{Use: "create", Short: "Create a service", Args: cobra.NoArgs,
 		Example: `  latchkey admin services create --name "Orders API" --identifier https://orders.example \
     --scope orders:read="Read orders" --scope orders:write="Create orders"`,
@@ -56,6 +56,13 @@ func serviceCreateCmd(g *globals) *cobra.Command {
 			body := adminclient.ServiceRequest{Name: &name, Description: &desc, Identifier: &identifier, Scopes: &pairs}
 			if id != "" {
 				body.ID = &id
+			}
+			if len(detailTypes) > 0 {
+				types, err := readDetailTypes(detailTypes)
+				if err != nil {
+					return err
+				}
+				body.AuthorizationDetailTypes = &types
 			}
 			raw, err := g.do(cmd.Context(), "POST", g.wsPath()+"/services", nil, body)
 			if err != nil {
@@ -69,6 +76,7 @@ func serviceCreateCmd(g *globals) *cobra.Command {
 	f.StringVar(&desc, "description", "", "description")
 	f.StringVar(&identifier, "identifier", "", "audience of tokens for this service, e.g. https://api.example")
 	f.StringArrayVar(&scopes, "scope", nil, "scope as name=description (repeat)")
+	addDetailTypeFlag(cmd, &detailTypes)
 	return cmd
 }
 
@@ -113,6 +121,13 @@ func serviceDetail(w io.Writer, raw []byte) error {
 	row(w, "SCOPE", "DESCRIPTION")
 	for _, sc := range s.Scopes {
 		row(w, sc.Name, sc.Description)
+	}
+	if len(s.AuthorizationDetailTypes) > 0 { // RFC 9396
+		row(w, "")
+		row(w, "AUTHORIZATION DETAILS TYPE", "DESCRIPTION")
+		for _, t := range s.AuthorizationDetailTypes {
+			row(w, t.Type, t.Description)
+		}
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func addUserAuthCommands(g *globals, root *cobra.Command) {
 		if c.Name() != "users" {
 			continue
 		}
-		c.AddCommand(setPasswordCmd(g),
+		c.AddCommand(setPasswordCmd(g), expirePasswordCmd(g),
 			simpleCmd(g, "send-password-link ID", "E-mail the user a link to choose a password", 1, "POST",
 				suffix("/password-link"), nil, nil),
 			simpleCmd(g, "consents ID", "List the apps the user consented to", 1, "GET", suffix("/consents"), nil, consentTable),

@@ -1,6 +1,7 @@
 package admincmd
 
 import (
+	"cmp"
 	"io"
 	"time"
 
@@ -36,7 +37,8 @@ func workspacesCmd(g *globals) *cobra.Command {
 			}
 			return g.printDone(cmd, "deleted workspace "+args[0])
 		}}
-	cmd.AddCommand(list, get, workspaceWriteCmd(g, true), workspaceWriteCmd(g, false), del)
+	cmd.AddCommand(list, get, workspaceWriteCmd(g, true), workspaceWriteCmd(g, false), del,
+		workspaceEnableCmd(g, true), workspaceEnableCmd(g, false))
 	return cmd
 }
 
@@ -49,6 +51,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 		methods   []string
 		enabled   bool
 		brand     brandFlags
+		extra     wsSettingFlags
 	)
 	cmd := &cobra.Command{Args: cobra.ExactArgs(1)}
 	cmd.Use, cmd.Short = "update ID", "Change a workspace's name or settings"
@@ -64,6 +67,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 			AccessTokenTTL: ifChanged(cmd, "access-token-ttl", durationSeconds(ttl)), SigningAlg: ifChanged(cmd, "signing-alg", alg),
 			AllowedAuthMethods: ifChanged(cmd, "allowed-auth-method", methods), Branding: brand.body(cmd),
 		}
+		extra.apply(cmd, &settings)
 		if settings != (adminclient.SettingsRequest{}) {
 			body.Settings = &settings
 		}
@@ -84,6 +88,7 @@ func workspaceWriteCmd(g *globals, create bool) *cobra.Command {
 	f.StringSliceVar(&methods, "allowed-auth-method", nil, "allowed token endpoint auth method (repeat; none given = all)")
 	f.BoolVar(&enabled, "enabled", true, "whether the workspace is enabled")
 	brand.add(cmd)
+	extra.add(cmd)
 	return cmd
 }
 
@@ -107,7 +112,11 @@ func workspaceDetail(w io.Writer, raw []byte) error {
 	}
 	kv(w, "ID", ws.ID, "Name", ws.Name, "Enabled", yesNo(ws.Enabled), "Issuer", ws.Issuer,
 		"Signing alg", ws.Settings.SigningAlg, "Access token TTL", fmtSeconds(ws.Settings.AccessTokenTTL),
-		"Key rotation", fmtSeconds(ws.Settings.KeyRotationPeriod), "Auth methods", join(ws.Settings.AllowedAuthMethods))
+		"Key rotation", fmtSeconds(ws.Settings.KeyRotationPeriod), "Auth methods", join(ws.Settings.AllowedAuthMethods),
+		"Max assertion lifetime", fmtSeconds(ws.Settings.MaxAssertionLifetime),
+		"Strict assertion aud", yesNo(ws.Settings.StrictAssertionAudience), "DPoP nonces", yesNo(ws.Settings.DPoPNonce),
+		"PAR request_uri lifetime", fmtSeconds(ws.Settings.PushedRequestTTL),
+		"FAPI 2.0 profile", cmp.Or(ws.Settings.FAPIProfile, "off"))
 	printBranding(w, ws.Settings.Branding)
 	return nil
 }

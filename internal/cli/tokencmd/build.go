@@ -26,6 +26,12 @@ func (e *env) client(c Connection, key *keystore.Contents) (*oauthclient.Client,
 	if err != nil {
 		return nil, err
 	}
+	if err := e.withMTLS(hc, c, key, method); err != nil { // RFC 8705 (mtls.go)
+		return nil, err
+	}
+	if _, err := withDPoP(hc, c, e.now); err != nil { // RFC 9449 (dpop.go)
+		return nil, err
+	}
 	secret := ""
 	if method == oauthclient.AuthClientSecretBasic || method == oauthclient.AuthClientSecretPost || method == oauthclient.AuthClientSecretJWT {
 		if secret, err = e.resolveSecret(c.ClientSecret, "client secret"); err != nil {
@@ -140,8 +146,13 @@ func (e *env) obtain(ctx context.Context, c Connection) (*oauthclient.Token, err
 	case FlowJWT:
 		return e.jwtBearer(ctx, cl, c, key)
 	case FlowCode:
+		sec, err := secured(c, cl, key)
+		if err != nil {
+			return nil, err
+		}
 		return cl.AuthorizationCode(ctx, oauthclient.CodeOptions{
 			RedirectURI: c.RedirectURI, Params: c.params(), NoBrowser: c.NoBrowser, Out: e.stderr, Browser: e.browser,
+			Secured: sec,
 		})
 	}
 	return nil, fmt.Errorf("flow %q: choose client_credentials, jwt or code", c.Flow)

@@ -26,6 +26,7 @@ func newCommand(e *env) *cobra.Command {
 			"directly or through named connections with a token cache.",
 	}
 	cmd.AddCommand(e.connectionsCommand(), e.getCommand(), e.clientCredentialsCommand(), e.jwtCommand(), e.codeCommand(), e.refreshCommand())
+	cmd.AddCommand(e.deviceCommand())
 	return cmd
 }
 

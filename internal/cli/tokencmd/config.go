@@ -49,6 +49,24 @@ type Connection struct {
 
 	RedirectURI string `yaml:"redirect_uri,omitempty"`
 	NoBrowser   bool   `yaml:"no_browser,omitempty"`
+
+	// PAR, RequestObject and ResponseMode ("jwt") secure the code flow
+	// (secured.go).
+	PAR           bool   `yaml:"par,omitempty"`
+	RequestObject bool   `yaml:"request_object,omitempty"`
+	ResponseMode  string `yaml:"response_mode,omitempty"`
+
+	// DPoP asks for DPoP-bound tokens (RFC 9449), with the key in
+	// DPoPKey or a key generated per run (dpop.go).
+	DPoP    bool   `yaml:"dpop,omitempty"`
+	DPoPKey string `yaml:"dpop_key,omitempty"`
+
+	// TLSClientCert and TLSClientKey are the TLS client certificate of
+	// mutual TLS (RFC 8705), TLSCA the CAs trusted for the server
+	// (mtls.go).
+	TLSClientCert string `yaml:"tls_client_cert,omitempty"`
+	TLSClientKey  string `yaml:"tls_client_key,omitempty"`
+	TLSCA         string `yaml:"tls_ca,omitempty"`
 }
 
 // The flows a connection can use.

@@ -17,6 +17,8 @@ func serverFlags(fs *pflag.FlagSet, c *Connection) {
 	fs.StringArrayVar(&c.Scopes, "scope", nil, "scope to request (repeatable, or space-separated)")
 	fs.StringArrayVar(&c.Resources, "resource", nil, "RFC 8707 resource indicator (repeatable)")
 	fs.StringVar(&c.Proxy, "proxy", "", "HTTP proxy URL, used for every request (http://user:pass@host:port)")
+	dpopFlags(fs, c)
+	mtlsFlags(fs, c) // RFC 8705 (mtls.go)
 }
 
 // keyFlags select a signing key (private_key_jwt and the jwt flow).
@@ -34,6 +36,7 @@ func keyFlags(fs *pflag.FlagSet, c *Connection) {
 func codeFlags(fs *pflag.FlagSet, c *Connection) {
 	fs.StringVar(&c.RedirectURI, "redirect-uri", "", "loopback redirect URI to listen on (default http://localhost:1717/OauthRedirect)")
 	fs.BoolVar(&c.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser")
+	securedFlags(fs, c)
 }
 
 // jwtFlags are the assertion settings; prefix is "" on "token jwt" (as the

@@ -23,8 +23,10 @@ var codeRE = regexp.MustCompile(`code is (\d{6})`)
 
 // TestBrowserSeedFlow walks the seed guide in a real chromium: create the first admin on the setup page, sign in, create a
 // service with the scopes api and refresh_token, create the client named
-// like the seed's (service / M2M), set the callback URL, pick the scopes,
-// turn PKCE off, then View secret with the code read from a real SMTP
+// like the seed's (a web server app: it signs users in through the JWT
+// bearer flow and calls APIs as itself), set the callback URL, turn the
+// JWT bearer grant on among the grant types, pick the scopes, turn PKCE
+// off, then View secret with the code read from a real SMTP
 // listener, and get a client_credentials token with the revealed secret.
 // Screenshots of every tab, and of a 390px-wide screen, go to
 // LATCHKEY_TEST_ARTIFACTS/<test> (or a temporary directory).
@@ -44,49 +46,55 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("username"), "root"),
 		chromedp.SendKeys(chromedp.ID("email"), "root@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS(`form[action="/console/setup"] button[type=submit]`)),
+		click(`form[action="/console/setup"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
 	)
 	steps.Run(t, ctx, "sign out, then sign in",
-		chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)),
+		click(`form[action="/console/signout"] button`),
 		chromedp.WaitVisible(chromedp.ID("password")),
 		e2etest.Screenshot(shots, "01-sign-in.png"),
 		chromedp.SendKeys(chromedp.ID("username"), "root"),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS(`form[action="/console/signin"] button[type=submit]`)),
+		click(`form[action="/console/signin"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
 		e2etest.Screenshot(shots, "02-clients.png"),
 	)
 	steps.Run(t, ctx, "Services → New service with api and refresh_token",
-		chromedp.Click(chromedp.CSS(`nav a[href$="/services"]`)),
+		click(`nav a[href$="/services"]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/services/new"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/services/new"]`)),
+		loaded,
+		click(`a[href$="/services/new"]`),
 		chromedp.WaitVisible(chromedp.ID("identifier")),
+		loaded,
 		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware CMDB"),
 		chromedp.SendKeys(chromedp.ID("identifier"), "https://api.cloudaware.example"),
 		chromedp.SendKeys(chromedp.ID("scopes"), "api Manage user data via APIs\nrefresh_token Perform requests at any time\n"),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		click(`main form button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
 		e2etest.Screenshot(shots, "03-service.png"),
 	)
 	steps.Run(t, ctx, "Profiles → New profile",
-		chromedp.Click(chromedp.CSS(`nav a[href$="/profiles"]`)),
+		click(`nav a[href$="/profiles"]`),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/profiles"] #name`)),
+		loaded,
 		chromedp.SendKeys(chromedp.ID("id"), "integration"),
 		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware Integration"),
-		chromedp.Click(chromedp.CSS(`form[action$="/profiles"] button[type=submit]`)),
+		click(`form[action$="/profiles"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/profiles/integration"]`)),
 	)
-	steps.Run(t, ctx, "Clients → New client (service / M2M)",
-		chromedp.Click(chromedp.CSS(`nav a[href$="/clients"]`)),
+	steps.Run(t, ctx, "Clients → New client (web server app)",
+		click(`nav a[href$="/clients"]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/clients/new"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/clients/new"]`)),
+		loaded,
+		click(`a[href$="/clients/new"]`),
 		chromedp.WaitVisible(chromedp.ID("contact_email")),
+		loaded,
 		chromedp.SendKeys(chromedp.ID("name"), "Cloudaware CMDB API"),
 		chromedp.SendKeys(chromedp.ID("description"), "JWT bearer and client credentials access to the CMDB API"),
 		chromedp.SendKeys(chromedp.ID("contact_email"), "owner@example.com"),
-		chromedp.Click(chromedp.CSS(`input[name=type][value=service]`)),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		click(`input[name=type][value=web]`),
+		chromedp.SendKeys(chromedp.ID("redirect_uri"), "http://localhost:1717/OauthRedirect"),
+		click(`main form button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/overview"]`)),
 		e2etest.Screenshot(shots, "04-client-overview.png"),
 	)
@@ -97,15 +105,16 @@ func TestBrowserSeedFlow(t *testing.T) {
 	clientURL := strings.TrimSuffix(loc, "/overview")
 	clientID := clientURL[strings.LastIndex(clientURL, "/")+1:]
 
-	steps.Run(t, ctx, "OAuth tab: callback URL, grant types, PKCE off",
-		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
+	steps.Run(t, ctx, "OAuth tab: callback URL, grant types with Enable JWT Bearer Flow, PKCE off",
+		click(`.tabs a[href$="/oauth"]`),
 		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
-		chromedp.SendKeys(chromedp.ID("redirect_uris"), "http://localhost:1717/OauthRedirect"),
+		loaded,
 		checkbox(`input[name=grant_types][value=authorization_code]`, true),
 		checkbox(`input[name=grant_types][value=client_credentials]`, true),
+		checkbox(`input[name=grant_types][value="`+jwtBearerGrant+`"]`, true),
 		checkbox(`input[name=response_types][value=code]`, true),
 		checkbox(`input[name=require_pkce]`, false),
-		chromedp.Click(chromedp.CSS(`form[action$="/oauth"] button[type=submit]`)),
+		click(`form[action$="/oauth"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
 		e2etest.Screenshot(shots, "05-client-oauth.png"),
 	)
@@ -116,16 +125,16 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	steps.Run(t, ctx, "OAuth tab: upload the X.509 certificate (multipart form)",
 		chromedp.SetUploadFiles(chromedp.ID("certificate"), []string{certFile}),
-		chromedp.Click(chromedp.CSS(`form[action$="/certificates"] button[type=submit]`)),
+		click(`form[action$="/certificates"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`.cert .warning`)),
 		chromedp.ScrollIntoView(chromedp.ID("certs-h")),
 		e2etest.ViewportShot(shots, "05b-client-certificate.png"),
 	)
-	steps.Run(t, ctx, "OAuth tab: Enable JWT Bearer Flow, admin approved users, the profile",
-		checkbox(`input[name=enable_jwt_bearer]`, true),
-		chromedp.Click(chromedp.CSS(`input[name=pre_auth][value=admin_approved]`)),
+	steps.Run(t, ctx, "OAuth tab: JWT bearer flow with admin approved users, the profile",
+		waitText(`#jwt-grant-state`, "enabled"),
+		click(`input[name=pre_auth][value=admin_approved]`),
 		checkbox(`input[name=allowed_profiles][value=integration]`, true),
-		chromedp.Click(chromedp.CSS(`form[action$="/jwt-bearer"] button[type=submit]`)),
+		click(`form[action$="/jwt-bearer"] button[type=submit]`),
 		// The page already shows a notice (the certificate's): wait for
 		// this form's own.
 		waitText(`.notice`, "JWT bearer settings saved"),
@@ -141,11 +150,12 @@ func TestBrowserSeedFlow(t *testing.T) {
 		t.Errorf("admin approved policy not saved (%v)", err)
 	}
 	steps.Run(t, ctx, "Scopes tab: api and refresh_token",
-		chromedp.Click(chromedp.CSS(`.tabs a[href$="/scopes"]`)),
+		click(`.tabs a[href$="/scopes"]`),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=scopes][value=api]`)),
+		loaded,
 		checkbox(`input[name=scopes][value=api]`, true),
 		checkbox(`input[name=scopes][value=refresh_token]`, true),
-		chromedp.Click(chromedp.CSS(`form[action$="/scopes"] button[type=submit]`)),
+		click(`form[action$="/scopes"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`.notice`)),
 		e2etest.Screenshot(shots, "06-client-scopes.png"),
 	)
@@ -153,14 +163,17 @@ func TestBrowserSeedFlow(t *testing.T) {
 		steps.Run(t, ctx, "tab "+tab,
 			chromedp.Click(chromedp.CSS(`.tabs a[href$="/`+tab+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`a[aria-current=page][href$="/`+tab+`"]`)),
+			loaded,
 			e2etest.Screenshot(shots, "0"+string(rune('7'+i))+"-client-"+tab+".png"),
 		)
 	}
 	steps.Run(t, ctx, "Credentials tab: View secret sends a code",
-		chromedp.Click(chromedp.CSS(`.tabs a[href$="/credentials"]`)),
+		click(`.tabs a[href$="/credentials"]`),
 		chromedp.WaitVisible(chromedp.ID("send-code")),
+		loaded,
 		e2etest.Screenshot(shots, "09-client-credentials.png"),
 		chromedp.Click(chromedp.ID("send-code")),
+		waitText(`.notice`, "6-digit code"),
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
 	code := e.box.WaitFor(t, codeRE)[1]
@@ -178,8 +191,9 @@ func TestBrowserSeedFlow(t *testing.T) {
 	steps.Run(t, ctx, "narrow screen (390px)",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)),
 		e2etest.Screenshot(shots, "11-narrow-credentials.png"),
-		chromedp.Click(chromedp.CSS(`.tabs a[href$="/oauth"]`)),
+		click(`.tabs a[href$="/oauth"]`),
 		chromedp.WaitVisible(chromedp.ID("redirect_uris")),
+		loaded,
 		e2etest.Screenshot(shots, "12-narrow-oauth.png"),
 		chromedp.ScrollIntoView(chromedp.ID("af-h")),
 		e2etest.ViewportShot(shots, "13-narrow-oauth-signin-settings.png"),
@@ -221,10 +235,12 @@ func TestBrowserInitialAccessTokens(t *testing.T) {
 
 	steps.Run(t, ctx, "sign in", e.signIn("root", "correct horse battery"))
 	steps.Run(t, ctx, "Initial access tokens → New: the narrow default policy",
-		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
+		click(`nav a[href$="/initial-access-tokens"]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href$="/initial-access-tokens/new"]`)),
-		chromedp.Click(chromedp.CSS(`a[href$="/initial-access-tokens/new"]`)),
+		loaded,
+		click(`a[href$="/initial-access-tokens/new"]`),
 		chromedp.WaitVisible(chromedp.ID("expires_in")),
+		loaded,
 		e2etest.Screenshot(shots, "01-iat-new-form.png"),
 	)
 	for sel, want := range map[string]bool{
@@ -259,8 +275,9 @@ func TestBrowserInitialAccessTokens(t *testing.T) {
 	}
 	e.leaks.Add(strings.TrimSpace(token))
 	steps.Run(t, ctx, "the list",
-		chromedp.Click(chromedp.CSS(`nav a[href$="/initial-access-tokens"]`)),
+		click(`nav a[href$="/initial-access-tokens"]`),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"]`)),
+		loaded,
 		e2etest.Screenshot(shots, "04-iat-list.png"),
 	)
 	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))

@@ -12,9 +12,10 @@ import (
 	"github.com/latchkey/latchkey/internal/e2e/e2etest"
 )
 
-// steps gives each step of a scripted browser test 15 seconds; a failure
-// shows the text of the page's <main>.
-var steps = e2etest.Steps{Timeout: 15 * time.Second, Page: chromedp.Text(chromedp.CSS("main"))}
+// steps gives each step of a scripted browser test 30 seconds (the tests
+// run in parallel on shared machines); a failure shows the text of the
+// page's <main>.
+var steps = e2etest.Steps{Timeout: 30 * time.Second, Page: chromedp.Text(chromedp.CSS("main"))}
 
 // env is one running server under test.
 type env struct {
@@ -30,10 +31,28 @@ type env struct {
 // stopped and its log searched for every secret in leaks (SECURITY.md Q6).
 func startServer(t *testing.T) *env {
 	t.Helper()
+	return startServerMail(t, true)
+}
+
+// startServerMail is startServer; without smtp the server has no mail
+// server and keeps every message in its outbox only (e.box receives
+// nothing).
+func startServerMail(t *testing.T, smtp bool) *env {
+	t.Helper()
+	return startServerOn(t, smtp, "")
+}
+
+// startServerOn is startServerMail on the storage of dsn ("" = SQLite).
+func startServerOn(t *testing.T, smtp bool, dsn string) *env {
+	t.Helper()
 	e := &env{adminToken: "e2e-console-admin-" + e2etest.RandomToken(32), box: e2etest.StartMailbox(t), leaks: &e2etest.SecretList{}}
 	e.leaks.Add(e.adminToken)
 	logs := &e2etest.SyncBuffer{}
-	cfg := e2etest.LoadConfig(t, e2etest.Config{DataDir: t.TempDir(), AdminToken: e.adminToken, Env: e.box.Env()})
+	var mailEnv map[string]string
+	if smtp {
+		mailEnv = e.box.Env()
+	}
+	cfg := e2etest.LoadConfig(t, e2etest.Config{DataDir: t.TempDir(), DSN: dsn, AdminToken: e.adminToken, Env: mailEnv})
 	srv := e2etest.StartServer(t, cfg, time.Now, logs)
 	t.Cleanup(func() {
 		srv.Stop(t)
@@ -102,15 +121,67 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// loaded waits until the current document has finished loading, so that
+// the nodes a step then queries belong to the page that stays.
+var loaded = chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	for {
+		if done, err := chromedp.Evaluate[bool](`document.readyState === "complete"`)(ctx, tg); err == nil && done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+})
+
 // checkbox clicks the box when its state differs from want, as a person
 // would (keyboard and mouse both toggle it the same way).
 func checkbox(sel string, want bool) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		on, err := chromedp.JavascriptAttribute[bool](chromedp.CSS(sel), "checked")(ctx, tg)
-		if err != nil || on == want {
-			return err
+	return retryStale(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			on, err := chromedp.JavascriptAttribute[bool](chromedp.CSS(sel), "checked")(ctx, tg)
+			if err != nil || on == want {
+				return err
+			}
+			// A click while the page still moves (layout, scrolling) can
+			// miss the box: click again until it shows the state.
+			if _, err := chromedp.Click(chromedp.CSS(sel))(ctx, tg); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
-		_, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg)
+	})
+}
+
+// click clicks the element sel names, as chromedp.Click does.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return retryStale(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Click(chromedp.CSS(sel))(ctx, tg)
 		return err
+	})
+}
+
+// retryStale runs fn again while it fails because the node it found
+// belonged to a document the browser was replacing (a page still loading
+// after a click): nothing was clicked then, so a retry is safe.
+func retryStale(fn func(ctx context.Context, tg *chromedp.Target) error) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			err := fn(ctx, tg)
+			if err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 	})
 }

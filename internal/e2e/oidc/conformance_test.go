@@ -359,7 +359,15 @@ func TestOIDCC_unsigned_request_object_supported_correctly_or_rejected_as_unsupp
 	b := e.browser()
 	res := e.drive(t, b, e.authorize(t, b, outer), e.client.RedirectURI, flowOpts{user: &e.user})
 	if res.Params.Get("error") != "" {
-		if supported(e.discovery(t), "request_parameter_supported") {
+		d := e.discovery(t)
+		if !unsignedRequestObjectsAdvertised(d) && supported(d, "request_parameter_supported") {
+			// The module is skipped when request_object_signing_alg_values_supported
+			// lacks "none": only signed request objects are accepted
+			// (RFC 9101 §10.1, SECURITY.md T9).
+			e.requireRedirectError(t, res, "", "invalid_request_object")
+			return
+		}
+		if supported(d, "request_parameter_supported") {
 			t.Fatalf("discovery advertises request objects but the request got %q", res.Params.Get("error"))
 		}
 		e.requireRedirectError(t, res, "", "request_not_supported")
@@ -381,13 +389,15 @@ func TestOIDCC_ensure_request_object_with_redirect_uri(t *testing.T) {
 	outer := url.Values{"response_type": {"code"}, "client_id": {e.client.ID}, "scope": {"openid"}, "request": {obj}}
 	b := e.browser()
 	p := e.authorize(t, b, outer)
-	if !supported(e.discovery(t), "request_parameter_supported") {
+	if d := e.discovery(t); !supported(d, "request_parameter_supported") || !unsignedRequestObjectsAdvertised(d) {
+		// Unsupported, or (the module's own skip) only signed request
+		// objects: the unsigned object's redirect_uri is never trusted.
 		if !p.IsRedirect() {
 			requireErrorPage(t, p, "")
 			return
 		}
 		res := e.drive(t, b, p, e.client.RedirectURI, flowOpts{noUI: true})
-		e.requireRedirectError(t, res, "", "request_not_supported", "invalid_request")
+		e.requireRedirectError(t, res, "", "request_not_supported", "invalid_request", "invalid_request_object")
 		return
 	}
 	res := e.drive(t, b, p, e.client.RedirectURI, flowOpts{user: &e.user})
@@ -494,6 +504,18 @@ func unsignedRequestObject(t *testing.T, e *env, params url.Values) string {
 }
 
 func supported(d reply, key string) bool { v, _ := d.json[key].(bool); return v }
+
+// unsignedRequestObjectsAdvertised reports "none" among the request
+// object algorithms (OIDC Discovery §3).
+func unsignedRequestObjectsAdvertised(d reply) bool {
+	algs, _ := d.json["request_object_signing_alg_values_supported"].([]any)
+	for _, a := range algs {
+		if a == "none" {
+			return true
+		}
+	}
+	return false
+}
 
 func containsStr(list []string, s string) bool {
 	for _, v := range list {

@@ -65,6 +65,8 @@ type envOptions struct {
 	// tls, when set, serves HTTPS with its certificate files and trusts
 	// its CA (the openid-client test).
 	tls *testTLS
+	// env adds LATCHKEY_* variables (SMTP, outbound rules).
+	env map[string]string
 }
 
 // newEnv starts an in-process server on 127.0.0.1:0 and registers the
@@ -76,7 +78,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	e := &env{admin: "oidc-admin-" + e2etest.RandomToken(32), clock: &e2etest.Clock{}, logs: &e2etest.SyncBuffer{},
 		secrets: newSecretList()}
 	e.secrets.Add(e.admin)
-	cfg := e2etest.Config{DataDir: t.TempDir(), DSN: opts.dsn, AdminToken: e.admin}
+	cfg := e2etest.Config{DataDir: t.TempDir(), DSN: opts.dsn, AdminToken: e.admin, Env: opts.env}
 	if opts.tls != nil {
 		cfg.Flags = map[string]string{"tls-cert": opts.tls.CertFile, "tls-key": opts.tls.KeyFile}
 		e.tlsConf = opts.tls.clientConfig()

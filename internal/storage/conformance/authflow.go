@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -39,12 +40,18 @@ func RunAuthFlowTests(t *testing.T, newStorage func(t *testing.T) storage.Storag
 		{"CascadeOnUserDelete", testAuthFlowCascade},
 		{"DeleteExpiredAuthFlow", testDeleteExpiredAuthFlow},
 		{"PairwiseSaltAndRefreshLookup", testPairwiseSaltAndRefreshLookup},
+		{"ExchangedFamily", testExchangedFamily},
+		{"DPoPBindings", testDPoPBindings},
+		// RFC 9396 (authzdetails.go).
+		{"AuthorizationDetails", testAuthorizationDetailsFlow},
+		{"CertificateBindings", testCertificateBindings}, // RFC 8705 §4 (mtls.go)
 	}
 	for _, tc := range tests {
 		subtest(t, tc.name, newStorage, tc.fn)
 	}
 	subtest(t, "ConcurrentCodeRedemption", newStorage, concurrentRedeem)
 	subtest(t, "ConcurrentRefreshRotation", newStorage, concurrentRotate)
+	subtest(t, "ConcurrentRotationOfManyFamilies", newStorage, concurrentRotateMany)
 	subtest(t, "ConcurrentLoginCounter", newStorage, concurrentLoginCounter)
 }
 
@@ -172,6 +179,7 @@ func testAuthRequests(t *testing.T, s storage.Storage) {
 		ResponseMode: "query", State: "st", Nonce: "n", Scopes: []string{"openid", "email"}, CodeChallenge: "cc",
 		Prompt: []string{"login"}, MaxAge: 30, LoginHint: "alice", HintSubject: "u1", UILocales: []string{"fr", "en"},
 		ACRValues: []string{"0"}, Claims: json.RawMessage(`{"userinfo":{"email":null}}`),
+		Resources: []string{"https://api.example.com/orders"},
 		CreatedAt: at(0), ExpiresAt: at(10 * time.Minute),
 	}
 	must(t, s.CreateAuthRequest(ctx, r))
@@ -581,6 +589,56 @@ func concurrentRotate(t *testing.T, s storage.Storage) {
 	})
 	if wins.Load() != 1 || reused.Load() != 19 {
 		t.Fatalf("wins %d reused %d, want 1 and 19", wins.Load(), reused.Load())
+	}
+}
+
+// Reliability invariant 3 under group commit: 30 families rotating at
+// once all rotate (rotations sharing one commit never fail each other),
+// twice in a row, while a replay among them still revokes only its own
+// family.
+func concurrentRotateMany(t *testing.T, s storage.Storage) {
+	flowFixture(t, s, "ws")
+	const n = 30
+	for i := range n {
+		redeemed(t, s, newFamily("ws", fmt.Sprintf("m%02d", i)))
+	}
+	for round := 1; round <= 2; round++ {
+		parallel(n, func(i int) {
+			old := fmt.Sprintf("rt1-m%02d", i)
+			if round == 2 {
+				old = fmt.Sprintf("r1-m%02d", i)
+			}
+			res, err := s.RotateRefreshToken(t.Context(), rotation("ws", old, fmt.Sprintf("r%d-m%02d", round, i), time.Duration(round)*time.Minute))
+			if err != nil {
+				t.Errorf("round %d family %d: %v", round, i, err)
+				return
+			}
+			if res.Family.Generation != round+1 || res.Outcome != storage.RotationRotated {
+				t.Errorf("round %d family %d: generation %d outcome %v", round, i, res.Family.Generation, res.Outcome)
+			}
+		})
+	}
+	var reused atomic.Int32
+	parallel(n, func(i int) {
+		old := fmt.Sprintf("r2-m%02d", i)
+		if i == 7 {
+			old = "rt1-m07" // a replay of a long-rotated token
+		}
+		_, err := s.RotateRefreshToken(t.Context(), rotation("ws", old, fmt.Sprintf("r3-m%02d", i), 3*time.Minute))
+		if errors.Is(err, storage.ErrRefreshReused) {
+			reused.Add(1)
+		} else if err != nil {
+			t.Errorf("round 3 family %d: %v", i, err)
+		}
+	})
+	if reused.Load() != 1 {
+		t.Fatalf("%d reuses detected, want 1", reused.Load())
+	}
+	if f, err := s.GetTokenFamily(t.Context(), "ws", "m07"); err != nil || f.RevokedAt.IsZero() {
+		t.Fatalf("replayed family not revoked: %+v %v", f.RevokedAt, err)
+	}
+	if f, err := s.GetTokenFamily(t.Context(), "ws", "m08"); err != nil || !f.RevokedAt.IsZero() || f.Generation != 4 {
+		t.Fatalf("a neighbour of the replay was touched: generation %d revoked %v %v", f.Generation, f.RevokedAt, err)
 	}
 }
 

@@ -30,6 +30,9 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"OpaqueTokens", testOpaqueTokens},
 		{"OpaqueTokensConcurrent", testOpaqueTokensConcurrent},
 		{"OpaqueTokensExpire", testOpaqueTokensExpire},
+		{"PushedRequests", testPushedRequests},
+		{"PushedRequestsConcurrent", testPushedRequestsConcurrent},
+		{"EncryptionKeys", testEncryptionKeys},
 		{"InitialAccessTokens", testInitialAccessTokens},
 		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
 		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
@@ -41,6 +44,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"PolicyChanges", testPolicyChanges},
 		{"ServiceAccessPolicy", testServiceAccessPolicy},
 		{"ServiceClaimMappings", testServiceClaimMappings},
+		{"ServiceDetailTypes", testServiceDetailTypes}, // RFC 9396 (authzdetails.go)
 	}
 	for _, tc := range tests {
 		subtest(t, tc.name, newStorage, tc.fn)

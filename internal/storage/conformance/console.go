@@ -28,6 +28,8 @@ func RunConsoleTests(t *testing.T, newStorage func(t *testing.T) storage.Storage
 		{"OneTimeCodeHolders", testOneTimeCodeHolders},
 		{"AuditEvents", testAuditEvents},
 		{"AuditWorkspaceIsolation", testAuditWorkspaceIsolation},
+		{"AuditQuery", testAuditQuery},
+		{"GetMail", testGetMail},
 		{"MailOutbox", testMailOutbox},
 		{"DeleteExpiredConsoleData", testDeleteExpiredConsole},
 	}

@@ -91,6 +91,12 @@ func auditQuery(f storage.AuditFilter) (string, []any, int) {
 	if f.Action != "" {
 		add("action = ?", f.Action)
 	}
+	if !f.Since.IsZero() {
+		add("at >= ?", toMillis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", toMillis(f.Until))
+	}
 	if f.Before > 0 {
 		add("id < ?", f.Before)
 	}

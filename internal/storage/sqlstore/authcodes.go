@@ -25,6 +25,10 @@ type requestData struct {
 	UILocales     []string        `json:"ui_locales,omitempty"`
 	ACRValues     []string        `json:"acr_values,omitempty"`
 	Claims        json.RawMessage `json:"claims,omitempty"`
+	Resources     []string        `json:"resources,omitempty"`
+	DPoPJKT       string          `json:"dpop_jkt,omitempty"`
+	// AuthorizationDetails: RFC 9396 §2 (authzdetails.go).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // CreateAuthRequest stores a pending request.
@@ -33,6 +37,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 		BrowserHash: r.BrowserHash, RedirectURI: r.RedirectURI, ResponseMode: r.ResponseMode, State: r.State,
 		Nonce: r.Nonce, Scopes: r.Scopes, CodeChallenge: r.CodeChallenge, Prompt: r.Prompt, MaxAge: r.MaxAge,
 		LoginHint: r.LoginHint, HintSubject: r.HintSubject, UILocales: r.UILocales, ACRValues: r.ACRValues, Claims: r.Claims,
+		Resources: r.Resources, DPoPJKT: r.DPoPJKT, AuthorizationDetails: r.AuthorizationDetails,
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode authorization request: %w", err)
@@ -63,6 +68,8 @@ WHERE workspace_id = ? AND id = ? AND expires_at > ?`, workspaceID, id, toMillis
 	r.BrowserHash, r.RedirectURI, r.ResponseMode, r.State, r.Nonce = d.BrowserHash, d.RedirectURI, d.ResponseMode, d.State, d.Nonce
 	r.Scopes, r.CodeChallenge, r.Prompt, r.MaxAge, r.LoginHint = d.Scopes, d.CodeChallenge, d.Prompt, d.MaxAge, d.LoginHint
 	r.HintSubject, r.UILocales, r.ACRValues, r.Claims = d.HintSubject, d.UILocales, d.ACRValues, d.Claims
+	r.Resources, r.DPoPJKT = d.Resources, d.DPoPJKT
+	r.AuthorizationDetails = d.AuthorizationDetails
 	return r, nil
 }
 
@@ -90,6 +97,9 @@ type codeData struct {
 	AMR           []string        `json:"amr,omitempty"`
 	ACR           string          `json:"acr,omitempty"`
 	Claims        json.RawMessage `json:"claims,omitempty"`
+	DPoPJKT       string          `json:"dpop_jkt,omitempty"`
+	// AuthorizationDetails: RFC 9396 §2 (authzdetails.go).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 const codeColumns = `workspace_id, hash, family_id, client_id, user_id, created_at, expires_at, used_at, data`
@@ -98,7 +108,8 @@ const codeColumns = `workspace_id, hash, family_id, client_id, user_id, created_
 func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
 	data, err := json.Marshal(codeData{
 		RedirectURI: c.RedirectURI, Scopes: c.Scopes, CodeChallenge: c.CodeChallenge, Nonce: c.Nonce,
-		SessionID: c.SessionID, AuthTime: toMillis(c.AuthTime), AMR: c.AMR, ACR: c.ACR, Claims: c.Claims,
+		SessionID: c.SessionID, AuthTime: toMillis(c.AuthTime), AMR: c.AMR, ACR: c.ACR, Claims: c.Claims, DPoPJKT: c.DPoPJKT,
+		AuthorizationDetails: c.AuthorizationDetails,
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: encode authorization code: %w", err)
@@ -129,6 +140,7 @@ func (s *Store) GetAuthCode(ctx context.Context, workspaceID string, hash []byte
 	c.CreatedAt, c.ExpiresAt, c.UsedAt = fromMillis(created), fromMillis(expires), fromMillis(used)
 	c.RedirectURI, c.Scopes, c.CodeChallenge, c.Nonce, c.SessionID = d.RedirectURI, d.Scopes, d.CodeChallenge, d.Nonce, d.SessionID
 	c.AuthTime, c.AMR, c.ACR, c.Claims = fromMillis(d.AuthTime), d.AMR, d.ACR, d.Claims
+	c.DPoPJKT, c.AuthorizationDetails = d.DPoPJKT, d.AuthorizationDetails
 	return c, nil
 }
 
@@ -138,16 +150,40 @@ func (s *Store) GetAuthCode(ctx context.Context, workspaceID string, hash []byte
 // process sharing the database, and a crash cannot leave a spent code
 // without its recorded grant.
 func (s *Store) RedeemAuthCode(ctx context.Context, workspaceID string, hash []byte, now time.Time, f storage.TokenFamily, refreshHash []byte) error {
-	return s.inTx(ctx, "redeem authorization code", func(tx conn) error {
-		res, err := tx.exec(ctx, `UPDATE auth_codes SET used_at = ? WHERE workspace_id = ? AND hash = ? AND used_at = 0 AND expires_at > ?`,
-			toMillis(now), workspaceID, nonNil(hash), toMillis(now))
-		if err != nil {
-			return err
-		}
-		if err := expectOne(res); err != nil {
-			return abort{storage.ErrNotFound}
-		}
-		f.WorkspaceID = workspaceID
-		return insertGrant(ctx, tx, f, refreshHash, now)
-	})
+	r := codeRedemption{workspaceID: workspaceID, hash: hash, now: now, family: f, refreshHash: refreshHash}
+	if s.redeemBatch != nil {
+		return s.redeemBatched(ctx, r)
+	}
+	return s.redeemAlone(ctx, r)
+}
+
+// codeRedemption is one RedeemAuthCode call.
+type codeRedemption struct {
+	workspaceID string
+	hash        []byte
+	now         time.Time
+	family      storage.TokenFamily
+	refreshHash []byte
+}
+
+// redeemAlone is one redemption in a transaction of its own.
+func (s *Store) redeemAlone(ctx context.Context, r codeRedemption) error {
+	return s.inTx(ctx, "redeem authorization code", func(tx conn) error { return redeemInTx(ctx, tx, r) })
+}
+
+// redeemInTx spends the code with one conditional UPDATE (so of
+// concurrent redemptions exactly one matches a row) and records the grant;
+// a code that is unknown, spent or expired writes nothing and aborts.
+func redeemInTx(ctx context.Context, tx conn, r codeRedemption) error {
+	res, err := tx.exec(ctx, `UPDATE auth_codes SET used_at = ? WHERE workspace_id = ? AND hash = ? AND used_at = 0 AND expires_at > ?`,
+		toMillis(r.now), r.workspaceID, nonNil(r.hash), toMillis(r.now))
+	if err != nil {
+		return err
+	}
+	if err := expectOne(res); err != nil {
+		return abort{storage.ErrNotFound}
+	}
+	f := r.family
+	f.WorkspaceID = r.workspaceID
+	return insertGrant(ctx, tx, f, r.refreshHash, r.now)
 }

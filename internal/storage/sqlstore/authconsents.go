@@ -150,6 +150,8 @@ func (s *Store) DeleteExpiredAuthFlow(ctx context.Context, now time.Time) (int64
 	}{
 		{`DELETE FROM auth_requests WHERE expires_at < ?`, []any{cutoff}},
 		{`DELETE FROM auth_codes WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
+		{`DELETE FROM device_codes WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
+		{`DELETE FROM ciba_requests WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
 		{`DELETE FROM browser_sessions WHERE expires_at < ?`, []any{cutoff}},
 		{`DELETE FROM password_tokens WHERE expires_at < ?`, []any{cutoff}},
 		{`DELETE FROM login_counters WHERE expires_at < ?`, []any{cutoff}},

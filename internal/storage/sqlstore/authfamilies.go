@@ -19,6 +19,13 @@ type familyData struct {
 	Claims    json.RawMessage `json:"claims,omitempty"`
 	Refresh   bool            `json:"refresh,omitempty"`
 	GrantType string          `json:"grant_type,omitempty"`
+	DPoPJKT   string          `json:"dpop_jkt,omitempty"`
+	// CertThumbprint: storage.TokenFamily.CertThumbprint (RFC 8705 §4).
+	CertThumbprint string `json:"x5t_s256,omitempty"`
+	// ParentFamilyID: storage.TokenFamily.ParentFamilyID (token exchange).
+	ParentFamilyID string `json:"parent_family_id,omitempty"`
+	// AuthorizationDetails: RFC 9396 §2 (authzdetails.go).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 const familyColumns = `workspace_id, id, client_id, user_id, generation, created_at, rotated_at, last_used_at, expires_at, idle_ttl_ms, revoked_at, successor_sealed, data`
@@ -26,7 +33,8 @@ const familyColumns = `workspace_id, id, client_id, user_id, generation, created
 func insertFamily(ctx context.Context, tx conn, f storage.TokenFamily) error {
 	data, err := json.Marshal(familyData{
 		SessionID: f.SessionID, Scopes: f.Scopes, AuthTime: toMillis(f.AuthTime), AMR: f.AMR, ACR: f.ACR,
-		Claims: f.Claims, Refresh: f.Refresh, GrantType: f.GrantType,
+		Claims: f.Claims, Refresh: f.Refresh, GrantType: f.GrantType, DPoPJKT: f.DPoPJKT,
+		ParentFamilyID: f.ParentFamilyID, AuthorizationDetails: f.AuthorizationDetails, CertThumbprint: f.CertThumbprint,
 	})
 	if err != nil {
 		return abort{fmt.Errorf("sqlstore: encode token family: %w", err)}
@@ -71,7 +79,9 @@ func scanFamily(row interface{ Scan(...any) error }) (storage.TokenFamily, error
 	f.CreatedAt, f.RotatedAt, f.LastUsedAt = fromMillis(created), fromMillis(rotated), fromMillis(lastUsed)
 	f.ExpiresAt, f.IdleTTL, f.RevokedAt = fromMillis(expires), time.Duration(idle)*time.Millisecond, fromMillis(revoked)
 	f.SessionID, f.Scopes, f.AuthTime, f.AMR, f.ACR = d.SessionID, d.Scopes, fromMillis(d.AuthTime), d.AMR, d.ACR
-	f.Claims, f.Refresh, f.GrantType = d.Claims, d.Refresh, d.GrantType
+	f.Claims, f.Refresh, f.GrantType, f.DPoPJKT = d.Claims, d.Refresh, d.GrantType, d.DPoPJKT
+	f.ParentFamilyID, f.AuthorizationDetails = d.ParentFamilyID, d.AuthorizationDetails
+	f.CertThumbprint = d.CertThumbprint
 	return f, nil
 }
 
@@ -104,37 +114,22 @@ func (s *Store) GetTokenFamily(ctx context.Context, workspaceID, id string) (sto
 // conditional UPDATE on the generation that was read, so exactly one of
 // concurrent redemptions of one token wins (reliability invariant 3).
 // Reuse revokes the family in the same transaction before the error is
-// returned.
+// returned. Concurrent rotations share one transaction (rotateBatch,
+// grantbatch.go), each rotation exactly as it would be alone.
 func (s *Store) RotateRefreshToken(ctx context.Context, r storage.RefreshRotation) (storage.RotationResult, error) {
+	if s.rotateBatch != nil {
+		return s.rotateBatched(ctx, r)
+	}
+	return s.rotateAlone(ctx, r)
+}
+
+// rotateAlone is one rotation in a transaction of its own.
+func (s *Store) rotateAlone(ctx context.Context, r storage.RefreshRotation) (storage.RotationResult, error) {
 	var out storage.RotationResult
 	reused := false
 	err := s.inTx(ctx, "rotate refresh token", func(tx conn) error {
-		reused = false
-		var familyID string
-		var gen int
-		err := tx.queryRow(ctx, `SELECT family_id, generation FROM refresh_tokens WHERE workspace_id = ? AND hash = ?`,
-			r.WorkspaceID, nonNil(r.Hash)).Scan(&familyID, &gen)
-		if err != nil {
-			return err
-		}
-		f, err := getFamily(ctx, tx, r.WorkspaceID, familyID, s.flavor.forUpdate)
-		if err != nil {
-			return err
-		}
-		if !f.Live(r.Now) {
-			return abort{storage.ErrNotFound}
-		}
-		switch {
-		case gen == f.Generation:
-			out, err = s.advance(ctx, tx, f, r)
-			return err
-		case gen == f.Generation-1 && r.Grace > 0 && r.Now.Before(f.RotatedAt.Add(r.Grace)) && f.SuccessorSealed != nil:
-			out = storage.RotationResult{Family: f, Outcome: storage.RotationGrace}
-			return nil
-		}
-		reused = true
-		_, err = tx.exec(ctx, `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND id = ?`,
-			toMillis(r.Now), r.WorkspaceID, f.ID)
+		var err error
+		out, reused, err = s.rotateInTx(ctx, tx, r)
 		return err
 	})
 	if err != nil {
@@ -144,6 +139,36 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r storage.RefreshRotatio
 		return storage.RotationResult{}, storage.ErrRefreshReused
 	}
 	return out, nil
+}
+
+// rotateInTx redeems r within tx. reused reports a replayed token whose
+// family it has revoked (a write to commit, not to roll back); the
+// outcomes that write nothing come back as abort errors.
+func (s *Store) rotateInTx(ctx context.Context, tx conn, r storage.RefreshRotation) (out storage.RotationResult, reused bool, err error) {
+	var familyID string
+	var gen int
+	err = tx.queryRow(ctx, `SELECT family_id, generation FROM refresh_tokens WHERE workspace_id = ? AND hash = ?`,
+		r.WorkspaceID, nonNil(r.Hash)).Scan(&familyID, &gen)
+	if err != nil {
+		return out, false, err
+	}
+	f, err := getFamily(ctx, tx, r.WorkspaceID, familyID, s.flavor.forUpdate)
+	if err != nil {
+		return out, false, err
+	}
+	if !f.Live(r.Now) {
+		return out, false, abort{storage.ErrNotFound}
+	}
+	switch {
+	case gen == f.Generation:
+		out, err = s.advance(ctx, tx, f, r)
+		return out, false, err
+	case gen == f.Generation-1 && r.Grace > 0 && r.Now.Before(f.RotatedAt.Add(r.Grace)) && f.SuccessorSealed != nil:
+		return storage.RotationResult{Family: f, Outcome: storage.RotationGrace}, false, nil
+	}
+	_, err = tx.exec(ctx, `UPDATE token_families SET revoked_at = ?, successor_sealed = NULL WHERE workspace_id = ? AND id = ?`,
+		toMillis(r.Now), r.WorkspaceID, f.ID)
+	return out, err == nil, err
 }
 
 // advance redeems the current generation: rotation when NewHash is set,

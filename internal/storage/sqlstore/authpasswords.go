@@ -141,11 +141,13 @@ func (s *Store) DeleteBrowserSession(ctx context.Context, workspaceID, id string
 	if !findable(workspaceID, id) {
 		return storage.ErrNotFound
 	}
-	res, err := s.reader().exec(ctx, `DELETE FROM browser_sessions WHERE workspace_id = ? AND id = ?`, workspaceID, id)
-	if err == nil {
-		err = expectOne(res)
+	// The back-channel logout messages of the session are queued in the
+	// same transaction (logout_queue.go).
+	n, err := s.deleteSessionsWithLogout(ctx, "delete browser session", workspaceID, `id = ?`, id)
+	if err == nil && n == 0 {
+		err = storage.ErrNotFound
 	}
-	return mapError("delete browser session", err)
+	return err
 }
 
 // DeleteUserBrowserSessions removes every session of a user.
@@ -153,10 +155,5 @@ func (s *Store) DeleteUserBrowserSessions(ctx context.Context, workspaceID, user
 	if !findable(workspaceID, userID) {
 		return 0, nil
 	}
-	res, err := s.reader().exec(ctx, `DELETE FROM browser_sessions WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID)
-	if err != nil {
-		return 0, mapError("delete user browser sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return n, mapError("delete user browser sessions", err)
+	return s.deleteSessionsWithLogout(ctx, "delete user browser sessions", workspaceID, `user_id = ?`, userID)
 }

@@ -33,6 +33,11 @@
 //     transaction with a statement per key (one fsync for all); on
 //     PostgreSQL it is one multi-row INSERT ... ON CONFLICT ... RETURNING
 //     (one round trip and one commit instead of one of each per key).
+//     Refresh token rotations and authorization code redemptions are
+//     group-committed the same way (grantbatch.go): each item of a batch
+//     runs exactly the statements it would run alone, in arrival order, in
+//     one transaction; an unexpected failure of one item rolls the batch
+//     back and every item is retried in a transaction of its own.
 //   - Every write of a workspace, service, client or signing key set inserts
 //     a row into the changes table in the same transaction. On PostgreSQL
 //     that insert takes a transaction-scoped advisory lock first, so change

@@ -25,6 +25,23 @@ func (s *Store) MarkMail(ctx context.Context, id string, sentAt time.Time, errTe
 	return mapError("mark mail", err)
 }
 
+// GetMail returns the message id; ErrNotFound when there is none (or id
+// is text no message ID can hold, text.go).
+func (s *Store) GetMail(ctx context.Context, id string) (storage.Mail, error) {
+	if !storage.ValidText(id) {
+		return storage.Mail{}, storage.ErrNotFound
+	}
+	var m storage.Mail
+	var created, sent int64
+	err := s.reader().queryRow(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE id = ?`, id).
+		Scan(&m.ID, &m.To, &m.Subject, &m.Body, &created, &sent, &m.Error)
+	if err != nil {
+		return storage.Mail{}, mapError("get mail", err)
+	}
+	m.CreatedAt, m.SentAt = fromMillis(created), fromMillis(sent)
+	return m, nil
+}
+
 // ListMail returns the newest messages first.
 func (s *Store) ListMail(ctx context.Context, limit int) ([]storage.Mail, error) {
 	rows, err := s.reader().query(ctx, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, clampLimit(limit))

@@ -32,6 +32,10 @@ type Store struct {
 	jtiStmt *lazyStmt
 	// opaqueBatch group-commits CreateOpaqueToken (opaque.go).
 	opaqueBatch *batcher[storage.OpaqueToken]
+	// rotateBatch group-commits RotateRefreshToken (grantbatch.go).
+	rotateBatch *batcher[*rotateCall]
+	// redeemBatch group-commits RedeemAuthCode (grantbatch.go).
+	redeemBatch *batcher[codeRedemption]
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -112,6 +116,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 	}
 	s.opaqueBatch = newBatcher(opaqueBatchMax, batchTimeout, s.createOpaqueBatch)
 	s.opaqueBatch.linger, s.opaqueBatch.lingerMin = jtiLinger, jtiLingerMin
+	s.rotateBatch = newBatcher(rotateBatchMax, batchTimeout, s.flushRotations)
+	s.rotateBatch.linger, s.rotateBatch.lingerMin = jtiLinger, jtiLingerMin
+	s.redeemBatch = newBatcher(redeemBatchMax, batchTimeout, s.flushRedemptions)
+	s.redeemBatch.linger, s.redeemBatch.lingerMin = jtiLinger, jtiLingerMin
 	if err := pingWithRetry(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", fl.name, err)

@@ -70,9 +70,13 @@ func (s *Store) BulkCreateServices(ctx context.Context, services []storage.Servi
 			if err != nil {
 				return abort{err}
 			}
-			if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			types, err := encodeDetailTypes(svc.AuthorizationDetailTypes)
+			if err != nil {
+				return abort{err}
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier,
-				toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims); err != nil {
+				toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims, types); err != nil {
 				return err
 			}
 			if err := insertScopes(ctx, tx, svc); err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at, access_policy_id, claim_mappings`
+const serviceColumns = `workspace_id, id, name, description, identifier, created_at, updated_at, access_policy_id, claim_mappings, authorization_detail_types`
 
 // CreateService inserts s and its scopes. A duplicate ID, identifier or
 // scope name in the workspace is ErrAlreadyExists; a missing workspace is
@@ -22,9 +22,13 @@ func (s *Store) CreateService(ctx context.Context, svc storage.Service) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		types, err := encodeDetailTypes(svc.AuthorizationDetailTypes)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			svc.WorkspaceID, svc.ID, svc.Name, svc.Description, svc.Identifier,
-			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims); err != nil {
+			toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims, types); err != nil {
 			return err
 		}
 		if err := insertScopes(ctx, tx, svc); err != nil {
@@ -44,6 +48,9 @@ func checkServiceText(op string, svc storage.Service) error {
 	for _, m := range svc.ClaimMappings {
 		fields = append(fields, m.Name, m.Expression)
 		fields = append(fields, m.Targets...)
+	}
+	for _, t := range svc.AuthorizationDetailTypes {
+		fields = append(fields, t.Type, t.Description, string(t.Schema))
 	}
 	return checkText(op, fields...)
 }
@@ -84,12 +91,15 @@ func getService(ctx context.Context, c conn, workspaceID, id, lock string) (stor
 func scanService(row interface{ Scan(...any) error }) (storage.Service, error) {
 	var svc storage.Service
 	var created, updated int64
-	var claims string
-	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated, &svc.AccessPolicyID, &claims); err != nil {
+	var claims, types string
+	if err := row.Scan(&svc.WorkspaceID, &svc.ID, &svc.Name, &svc.Description, &svc.Identifier, &created, &updated, &svc.AccessPolicyID, &claims, &types); err != nil {
 		return storage.Service{}, err
 	}
 	var err error
 	if svc.ClaimMappings, err = decodeClaimMappings(claims); err != nil {
+		return storage.Service{}, err
+	}
+	if svc.AuthorizationDetailTypes, err = decodeDetailTypes(types); err != nil {
 		return storage.Service{}, err
 	}
 	svc.CreatedAt, svc.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -199,8 +209,12 @@ func writeService(ctx context.Context, tx conn, svc storage.Service) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ?, access_policy_id = ?, claim_mappings = ? WHERE workspace_id = ? AND id = ?`,
-		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims, svc.WorkspaceID, svc.ID); err != nil {
+	types, err := encodeDetailTypes(svc.AuthorizationDetailTypes)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE services SET name = ?, description = ?, identifier = ?, created_at = ?, updated_at = ?, access_policy_id = ?, claim_mappings = ?, authorization_detail_types = ? WHERE workspace_id = ? AND id = ?`,
+		svc.Name, svc.Description, svc.Identifier, toMillis(svc.CreatedAt), toMillis(svc.UpdatedAt), svc.AccessPolicyID, claims, types, svc.WorkspaceID, svc.ID); err != nil {
 		return err
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM scopes WHERE workspace_id = ? AND service_id = ?`, svc.WorkspaceID, svc.ID); err != nil {
@@ -231,7 +245,7 @@ func (s *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.S
 	if !findable(workspaceID) {
 		return nil, nil
 	}
-	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier, sv.access_policy_id, sv.claim_mappings, sv.updated_at
+	rows, err := s.reader().query(ctx, `SELECT sc.name, sc.description, sc.service_id, sv.identifier, sv.access_policy_id, sv.claim_mappings, sv.updated_at, sv.authorization_detail_types
 FROM scopes sc JOIN services sv ON sv.workspace_id = sc.workspace_id AND sv.id = sc.service_id
 WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	if err != nil {
@@ -241,11 +255,12 @@ WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 	var out []storage.ScopeRef
 	// One decoded list per service, shared by its scopes.
 	decoded := map[string][]storage.ClaimMapping{}
+	decodedTypes := map[string][]storage.AuthorizationDetailType{}
 	for rows.Next() {
 		var r storage.ScopeRef
-		var claims string
+		var claims, types string
 		var updated int64
-		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier, &r.AccessPolicyID, &claims, &updated); err != nil {
+		if err := rows.Scan(&r.Name, &r.Description, &r.ServiceID, &r.ServiceIdentifier, &r.AccessPolicyID, &claims, &updated, &types); err != nil {
 			return nil, mapError("list scopes", err)
 		}
 		ms, ok := decoded[r.ServiceID]
@@ -255,7 +270,15 @@ WHERE sc.workspace_id = ? ORDER BY sc.name`, workspaceID)
 			}
 			decoded[r.ServiceID] = ms
 		}
+		ts, ok := decodedTypes[r.ServiceID]
+		if !ok {
+			if ts, err = decodeDetailTypes(types); err != nil {
+				return nil, mapError("list scopes", err)
+			}
+			decodedTypes[r.ServiceID] = ts
+		}
 		r.ServiceClaimMappings, r.ServiceUpdatedAt = ms, fromMillis(updated)
+		r.ServiceAuthorizationDetailTypes = ts
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -415,6 +415,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		{`DELETE FROM jti_replay WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM revoked_tokens WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM opaque_tokens WHERE expires_at < ?`, cutoff},
+		{`DELETE FROM pushed_requests WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM initial_access_tokens WHERE expires_at <> 0 AND expires_at < ?`, cutoff},
 		{`DELETE FROM changes WHERE at < ?`, toMillis(now.Add(-time.Hour))},
 	}

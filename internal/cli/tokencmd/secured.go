@@ -1,0 +1,43 @@
+package tokencmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/latchkey/latchkey/internal/keystore"
+	"github.com/latchkey/latchkey/internal/oauthclient"
+)
+
+// securedFlags protect the code flow's request and response: pushed
+// (RFC 9126), signed as a request object (RFC 9101) and answered as a
+// verified JWT (JARM).
+func securedFlags(fs *pflag.FlagSet, c *Connection) {
+	fs.BoolVar(&c.PAR, "par", false, "push the authorization request to the server's PAR endpoint first (RFC 9126)")
+	fs.BoolVar(&c.RequestObject, "request-object", false,
+		"send the authorization request as a request object signed with --key (RFC 9101)")
+	fs.StringVar(&c.ResponseMode, "response-mode", "",
+		"\"jwt\": ask for a JWT-secured authorization response and verify it with the server's JWKS (JARM)")
+}
+
+// secured turns the connection's settings into oauthclient's and gives
+// the client the key request objects are signed with (the one
+// private_key_jwt uses, also when the client authenticates otherwise).
+func secured(c Connection, cl *oauthclient.Client, key *keystore.Contents) (oauthclient.Secured, error) {
+	s := oauthclient.Secured{PAR: c.PAR, RequestObject: c.RequestObject}
+	switch c.ResponseMode {
+	case "":
+	case "jwt":
+		s.JWTResponse = true
+	default:
+		return s, fmt.Errorf("--response-mode %q: only \"jwt\" (JARM) is offered; plain modes need no flag", c.ResponseMode)
+	}
+	if s.RequestObject && cl.Auth.Key == nil {
+		if key == nil {
+			return s, errors.New("--request-object needs the client's signing key: --key FILE (PEM, PKCS#12 or JKS)")
+		}
+		cl.Auth.Key, cl.Auth.KeyID = key.Signer, firstNonEmpty(c.KID, key.DefaultKID())
+	}
+	return s, nil
+}

@@ -1,0 +1,37 @@
+package policy
+
+import "github.com/latchkey/latchkey/internal/storage"
+
+// Applicable returns the IDs of the attached policies of kind that apply
+// to a request of client c in workspace ws, in the order to check them.
+// It is the one selection the authorization endpoint, the token endpoint
+// and the what-if tool share:
+//
+//   - storage.PolicyKindUser: the client's user policy, or else the
+//     workspace's default user policy (at most one);
+//   - storage.PolicyKindMachine: the client's machine token policy (at
+//     most one);
+//   - storage.PolicyKindAccess: the access policies of the services
+//     defining the scopes, in scope order without repeats (refs is the
+//     workspace's scope catalog; see AccessPolicies).
+//
+// refs and scopes are read only for access policies. An unknown kind
+// selects nothing.
+func Applicable(kind string, ws storage.Workspace, c storage.Client, refs []storage.ScopeRef, scopes []string) []string {
+	var id string
+	switch kind {
+	case storage.PolicyKindUser:
+		id = c.UserPolicyID
+		if id == "" {
+			id = ws.Settings.DefaultUserPolicyID
+		}
+	case storage.PolicyKindMachine:
+		id = c.MachinePolicyID
+	case storage.PolicyKindAccess:
+		return AccessPolicies(refs, scopes)
+	}
+	if id == "" {
+		return nil
+	}
+	return []string{id}
+}

@@ -1,2 +1,0 @@
--- Latchkey schema, version 14: token exchange (RFC 8693).
--- (Being written; a file with only comments applies nothing.)

@@ -1,2 +1,0 @@
--- Latchkey schema, version 15: audit log queries.
--- (Being written; a file with only comments applies nothing.)
