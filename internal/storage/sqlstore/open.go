@@ -30,6 +30,8 @@ type Store struct {
 	jtiBatch *batcher[storage.JTI]
 	// jtiStmt is useJTIQuery prepared on the pool (SQLite only).
 	jtiStmt *lazyStmt
+	// revokedStmt is isRevokedQuery prepared on the pool (SQLite only).
+	revokedStmt *lazyStmt
 	// opaqueBatch group-commits CreateOpaqueToken (opaque.go).
 	opaqueBatch *batcher[storage.OpaqueToken]
 	// rotateBatch group-commits RotateRefreshToken (grantbatch.go).
@@ -110,6 +112,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 		s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, s.useJTIBatch)
 		s.jtiBatch.linger, s.jtiBatch.lingerMin = jtiLinger, jtiLingerMin
 		s.jtiStmt = &lazyStmt{db: db, query: fl.translate(useJTIQuery)}
+		s.revokedStmt = &lazyStmt{db: db, query: fl.translate(isRevokedQuery)}
 	} else {
 		s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, s.useJTIMultiRow)
 		s.jtiBatch.linger, s.jtiBatch.lingerMin = jtiLinger, jtiLingerMin
@@ -235,6 +238,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.jtiStmt != nil {
 		s.jtiStmt.close()
+	}
+	if s.revokedStmt != nil {
+		s.revokedStmt.close()
 	}
 	return s.db.Close()
 }

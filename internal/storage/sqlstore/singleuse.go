@@ -263,13 +263,26 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, jti) DO NOTHING`,
 	return mapError("revoke token", err)
 }
 
+// isRevokedQuery counts a token's revocation marks (0 or 1).
+const isRevokedQuery = `SELECT COUNT(*) FROM revoked_tokens WHERE workspace_id = ? AND jti = ?`
+
 // IsTokenRevoked reports whether the token's jti carries a revocation mark.
+// Every introspection asks, so on SQLite the query runs through a statement
+// prepared once: parsing it cost as much as running it.
 func (s *Store) IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error) {
 	if !findable(workspaceID, jti) {
 		return false, nil
 	}
 	var n int
-	err := s.reader().queryRow(ctx, `SELECT COUNT(*) FROM revoked_tokens WHERE workspace_id = ? AND jti = ?`, workspaceID, jti).Scan(&n)
+	var err error
+	if s.revokedStmt != nil {
+		var stmt *sql.Stmt
+		if stmt, err = s.revokedStmt.get(ctx); err == nil {
+			err = stmt.QueryRowContext(ctx, workspaceID, jti).Scan(&n)
+		}
+	} else {
+		err = s.reader().queryRow(ctx, isRevokedQuery, workspaceID, jti).Scan(&n)
+	}
 	if err != nil {
 		return false, mapError("is token revoked", err)
 	}
