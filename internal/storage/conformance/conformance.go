@@ -810,11 +810,21 @@ func testDeleteExpired(t *testing.T, s storage.Storage) {
 	must(t, s.RevokeToken(ctx, storage.RevokedToken{WorkspaceID: "ws", JTI: "live", ExpiresAt: now.Add(time.Hour), RevokedAt: now}))
 	must(t, s.CreateInitialAccessToken(ctx, storage.InitialAccessToken{WorkspaceID: "ws", ID: "old", Hash: []byte("h-old"), ExpiresAt: now.Add(-time.Minute), UsesLeft: 1, CreatedAt: now}))
 	must(t, s.CreateInitialAccessToken(ctx, storage.InitialAccessToken{WorkspaceID: "ws", ID: "forever", Hash: []byte("h-forever"), UsesLeft: 1, CreatedAt: now}))
+	must(t, s.RevokeStatus(ctx, "ws", 5, now.Add(-time.Minute), now.Add(-time.Hour)))
+	must(t, s.RevokeStatus(ctx, "ws", 6, now.Add(time.Hour), now))
+	// A tie to a family that does not exist counts as revoked once old
+	// enough; an expired one must go rather than linger as a set bit.
+	must(t, s.RecordStatusFamily(ctx, "ws", 7, "family-gone", now.Add(-time.Minute), now.Add(-time.Hour)))
 
 	n, err := s.DeleteExpired(ctx, now)
 	must(t, err)
-	if n != 3 {
-		t.Fatalf("DeleteExpired removed %d rows, want 3 (jti, revocation, initial access token)", n)
+	if n != 5 {
+		t.Fatalf("DeleteExpired removed %d rows, want 5 (jti, revocation, initial access token, status bit, status family tie)", n)
+	}
+	bits, err := s.RevokedStatuses(ctx, "ws", 0, 100, now.Add(time.Hour))
+	must(t, err)
+	if len(bits) != 1 || bits[0] != 6 {
+		t.Fatalf("revoked statuses after DeleteExpired = %v, want [6]", bits)
 	}
 	wantErr(t, s.UseJTI(ctx, storage.JTI{WorkspaceID: "ws", Namespace: "n", Issuer: "i", JTI: "live", ExpiresAt: now.Add(time.Hour)}),
 		storage.ErrAlreadyExists, "live jti survives")

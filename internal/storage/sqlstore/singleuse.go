@@ -417,8 +417,10 @@ func (s *Store) CreateClientWithInitialAccessToken(ctx context.Context, c storag
 	})
 }
 
-// DeleteExpired removes used JTIs, revocation marks, opaque access tokens
-// and initial access tokens that expired before now, and change events older than an hour.
+// DeleteExpired removes used JTIs, revocation marks, opaque access tokens,
+// initial access tokens, and status-list bits and family ties of tokens that
+// expired before now (an expired token is invalid whatever its bit says,
+// draft-ietf-oauth-status-list §7), and change events older than an hour.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := toMillis(now)
 	stmts := []struct {
@@ -429,6 +431,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		{`DELETE FROM revoked_tokens WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM opaque_tokens WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM pushed_requests WHERE expires_at < ?`, cutoff},
+		{`DELETE FROM status_list_revoked WHERE expires_at < ?`, cutoff},
+		{`DELETE FROM status_list_families WHERE expires_at < ?`, cutoff},
 		{`DELETE FROM initial_access_tokens WHERE expires_at <> 0 AND expires_at < ?`, cutoff},
 		{`DELETE FROM changes WHERE at < ?`, toMillis(now.Add(-time.Hour))},
 	}
