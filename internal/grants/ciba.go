@@ -2,8 +2,6 @@ package grants
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -37,80 +35,25 @@ func errBadAuthReqID() error {
 }
 
 // ciba implements the token request of the poll and ping modes (CIBA
-// Core §10.1, §11), as the device code grant does for RFC 8628:
-// authorization_pending until the user decides, slow_down for a request
-// that comes before the interval (the raised interval is stored, so every
-// process applies it), access_denied after a denial, expired_token after
-// the lifetime, invalid_grant for another client's auth_req_id, and tokens
-// once after an approval: the approved request is spent by one
-// conditional update in the same transaction that records the token
-// family. The response is a regular OpenID Connect token response (§10.1.1)
-// minted by the code flow's path: an ID token with at_hash when openid was
-// granted (the urn:openid:params:jwt:claim:rt_hash and auth_req_id claims
-// of §10.3.1 belong to push mode, which Latchkey does not offer).
+// Core §10.1, §11) through the polling shared with the device code grant
+// (decision.go). The response is a regular OpenID Connect token response
+// (§10.1.1) minted by the code flow's path: an ID token with at_hash when
+// openid was granted (the urn:openid:params:jwt:claim:rt_hash and
+// auth_req_id claims of §10.3.1 belong to push mode, which Latchkey does
+// not offer).
 func (h *Handler) ciba(ctx context.Context, req *request, p cibaRequest) (*tokenResponse, error) {
-	hash := sha(p.id)
-	r, err := h.Store.GetCIBARequest(ctx, req.ws.ID, hash)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, errBadAuthReqID()
-	case err != nil:
-		return nil, errUnavailable(err)
-	case r.ClientID != req.client.ID:
-		return nil, errBadAuthReqID()
-	case !h.now().Before(r.ExpiresAt):
-		return nil, oauth2.NewError(oauth2.ErrExpiredToken, "the auth_req_id has expired; start a new backchannel authentication request")
-	}
-	switch r.Status {
-	case storage.DevicePending:
-		return nil, h.pollCIBA(ctx, req, hash)
-	case storage.DeviceDenied:
-		return nil, oauth2.NewError(oauth2.ErrAccessDenied, "the user denied the authentication request")
-	case storage.DeviceApproved:
-		return h.redeemCIBA(ctx, req, r)
-	}
-	return nil, errBadAuthReqID()
-}
-
-// pollCIBA answers a token request on an undecided request (§11).
-func (h *Handler) pollCIBA(ctx context.Context, req *request, hash []byte) error {
-	tooFast, err := h.Store.PollCIBARequest(ctx, req.ws.ID, hash, storage.DevicePoll{
-		Now: h.now(), Slack: DevicePollSlack, SlowDown: DeviceSlowDown,
+	r, err := h.Store.GetCIBARequest(ctx, req.ws.ID, sha(p.id))
+	return h.awaitDecision(ctx, req, pendingDecision{
+		hash: r.Hash, clientID: r.ClientID, expiresAt: r.ExpiresAt, status: r.Status,
+		signIn: storage.DeviceCode{
+			UserID: r.UserID, SessionID: r.SessionID, Scopes: r.Scopes, AuthTime: r.AuthTime, AMR: r.AMR, ACR: r.ACR,
+		},
+	}, err, decisionGrant{
+		invalid: errBadAuthReqID,
+		expired: "the auth_req_id has expired; start a new backchannel authentication request",
+		denied:  "the user denied the authentication request",
+		pending: "the user has not yet approved the authentication request",
+		poll:    h.Store.PollCIBARequest,
+		redeem:  h.Store.RedeemCIBARequest,
 	})
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		// Decided in between: the next request gets the answer.
-	case err != nil:
-		return errUnavailable(err)
-	case tooFast:
-		// §11 slow_down: "the interval MUST be increased by at least 5
-		// seconds for this and all subsequent requests".
-		return oauth2.NewError(oauth2.ErrSlowDown, "polling too fast; the interval is now 5 seconds longer").WithStatus(http.StatusBadRequest)
-	}
-	return oauth2.NewError(oauth2.ErrAuthorizationPending, "the user has not yet approved the authentication request")
-}
-
-// redeemCIBA issues the tokens of an approved request to a user who is
-// still active, through the code flow's mint path.
-func (h *Handler) redeemCIBA(ctx context.Context, req *request, r storage.CIBARequest) (*tokenResponse, error) {
-	user, err := h.activeUser(ctx, req.ws.ID, r.UserID)
-	if err != nil {
-		return nil, err
-	}
-	fam := h.newDeviceFamily(req, storage.DeviceCode{
-		UserID: r.UserID, SessionID: r.SessionID, Scopes: r.Scopes, AuthTime: r.AuthTime, AMR: r.AMR, ACR: r.ACR,
-	})
-	iss, err := h.issueUserTokens(ctx, req, fam, user, r.Scopes, "", true)
-	if err != nil {
-		return nil, err
-	}
-	err = h.Store.RedeemCIBARequest(ctx, req.ws.ID, r.Hash, req.client.ID, h.now(), fam, iss.refreshHash)
-	if errors.Is(err, storage.ErrNotFound) {
-		// Another token request won the race, or the request expired.
-		return nil, errBadAuthReqID()
-	}
-	if err != nil {
-		return nil, errUnavailable(err)
-	}
-	return iss.resp, nil
 }

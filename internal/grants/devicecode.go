@@ -2,8 +2,6 @@ package grants
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -47,78 +45,19 @@ func errBadDeviceCode() error {
 }
 
 // deviceCode implements the device access token request (RFC 8628 §3.4,
-// §3.5): authorization_pending until the user decides, slow_down for a
-// poll that comes too early (the raised interval is stored, so every
-// process applies it), access_denied after a denial, expired_token after
-// the lifetime, and tokens once after an approval: the approved code is
-// spent by one conditional update in the same transaction that records
-// the token family (SECURITY.md V3, V4; reliability invariant 1).
+// §3.5) through the polling shared with CIBA (decision.go).
 func (h *Handler) deviceCode(ctx context.Context, req *request, p deviceCodeRequest) (*tokenResponse, error) {
-	hash := sha(p.code)
-	d, err := h.Store.GetDeviceCode(ctx, req.ws.ID, hash)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, errBadDeviceCode()
-	case err != nil:
-		return nil, errUnavailable(err)
-	case d.ClientID != req.client.ID:
-		// RFC 8628 §3.4: the device code was issued to another client
-		// (SECURITY.md V5).
-		return nil, errBadDeviceCode()
-	case !h.now().Before(d.ExpiresAt):
-		return nil, oauth2.NewError(oauth2.ErrExpiredToken, "the device code has expired; start a new device authorization")
-	}
-	switch d.Status {
-	case storage.DevicePending:
-		return nil, h.pollPending(ctx, req, hash)
-	case storage.DeviceDenied:
-		return nil, oauth2.NewError(oauth2.ErrAccessDenied, "the user denied the authorization request")
-	case storage.DeviceApproved:
-		return h.redeemDevice(ctx, req, d)
-	}
-	return nil, errBadDeviceCode()
-}
-
-// pollPending answers a poll of an authorization the user has not decided
-// yet: slow_down when it came too early, else authorization_pending.
-// Both are 400 (RFC 8628 §3.5 uses the RFC 6749 §5.2 error response).
-func (h *Handler) pollPending(ctx context.Context, req *request, hash []byte) error {
-	tooFast, err := h.Store.PollDeviceCode(ctx, req.ws.ID, hash, storage.DevicePoll{
-		Now: h.now(), Slack: DevicePollSlack, SlowDown: DeviceSlowDown,
+	d, err := h.Store.GetDeviceCode(ctx, req.ws.ID, sha(p.code))
+	return h.awaitDecision(ctx, req, pendingDecision{
+		hash: d.Hash, clientID: d.ClientID, expiresAt: d.ExpiresAt, status: d.Status, signIn: d,
+	}, err, decisionGrant{
+		invalid: errBadDeviceCode,
+		expired: "the device code has expired; start a new device authorization",
+		denied:  "the user denied the authorization request",
+		pending: "the user has not yet approved the request",
+		poll:    h.Store.PollDeviceCode,
+		redeem:  h.Store.RedeemDeviceCode,
 	})
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		// Decided in between: the next poll gets the answer.
-	case err != nil:
-		return errUnavailable(err)
-	case tooFast:
-		return oauth2.NewError(oauth2.ErrSlowDown, "polling too fast; the interval is now 5 seconds longer").WithStatus(http.StatusBadRequest)
-	}
-	return oauth2.NewError(oauth2.ErrAuthorizationPending, "the user has not yet approved the request")
-}
-
-// redeemDevice issues the tokens of an approved authorization, through
-// the code flow's mint path (claim mappings included), to a user who is
-// still active (SECURITY.md V7).
-func (h *Handler) redeemDevice(ctx context.Context, req *request, d storage.DeviceCode) (*tokenResponse, error) {
-	user, err := h.activeUser(ctx, req.ws.ID, d.UserID)
-	if err != nil {
-		return nil, err
-	}
-	fam := h.newDeviceFamily(req, d)
-	iss, err := h.issueUserTokens(ctx, req, fam, user, d.Scopes, "", true)
-	if err != nil {
-		return nil, err
-	}
-	err = h.Store.RedeemDeviceCode(ctx, req.ws.ID, d.Hash, req.client.ID, h.now(), fam, iss.refreshHash)
-	if errors.Is(err, storage.ErrNotFound) {
-		// Another poll won the race, or the code expired meanwhile.
-		return nil, errBadDeviceCode()
-	}
-	if err != nil {
-		return nil, errUnavailable(err)
-	}
-	return iss.resp, nil
 }
 
 // newDeviceFamily is the family of the tokens of an approved device
