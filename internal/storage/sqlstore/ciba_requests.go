@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -170,57 +169,14 @@ WHERE workspace_id = ? AND hash = ? AND user_id = ? AND status = ? AND expires_a
 }
 
 // PollCIBARequest applies the polling interval (CIBA Core §7.3, §11
-// slow_down) exactly as PollDeviceCode does: each outcome is one
-// conditional UPDATE.
+// slow_down; pollPending).
 func (s *Store) PollCIBARequest(ctx context.Context, workspaceID string, hash []byte, p storage.DevicePoll) (bool, error) {
-	if !findable(workspaceID) {
-		return false, storage.ErrNotFound
-	}
-	now := toMillis(p.Now)
-	res, err := s.reader().exec(ctx, `UPDATE ciba_requests SET last_polled_at = ?
-WHERE workspace_id = ? AND hash = ? AND status = ? AND (last_polled_at = 0 OR last_polled_at + interval_ms - ? <= ?)`,
-		now, workspaceID, nonNil(hash), string(storage.DevicePending), p.Slack.Milliseconds(), now)
-	if err == nil {
-		err = expectOne(res)
-	}
-	if err == nil {
-		return false, nil
-	}
-	if !errors.Is(err, storage.ErrNotFound) {
-		return false, mapError("poll ciba request", err)
-	}
-	res, err = s.reader().exec(ctx, `UPDATE ciba_requests SET last_polled_at = ?, interval_ms = interval_ms + ?
-WHERE workspace_id = ? AND hash = ? AND status = ?`,
-		now, p.SlowDown.Milliseconds(), workspaceID, nonNil(hash), string(storage.DevicePending))
-	if err == nil {
-		err = expectOne(res)
-	}
-	if err != nil {
-		return false, mapError("poll ciba request", err)
-	}
-	return true, nil
+	return s.pollPending(ctx, "ciba_requests", "poll ciba request", workspaceID, hash, p)
 }
 
-// RedeemCIBARequest is reliability invariant 1 for CIBA: one conditional
-// UPDATE spends the approved request and the token family is inserted in
-// the same transaction, so an auth_req_id yields one token response
-// across every process sharing the database (CIBA Core §10.1).
+// RedeemCIBARequest is reliability invariant 1 for CIBA: an auth_req_id
+// yields one token response across every process sharing the database
+// (CIBA Core §10.1; redeemApproved).
 func (s *Store) RedeemCIBARequest(ctx context.Context, workspaceID string, hash []byte, clientID string, now time.Time, f storage.TokenFamily, refreshHash []byte) error {
-	if !findable(workspaceID, clientID) {
-		return storage.ErrNotFound
-	}
-	return s.inTx(ctx, "redeem ciba request", func(tx conn) error {
-		res, err := tx.exec(ctx, `UPDATE ciba_requests SET status = ?, used_at = ?
-WHERE workspace_id = ? AND hash = ? AND client_id = ? AND status = ? AND expires_at > ?`,
-			string(storage.DeviceUsed), toMillis(now), workspaceID, nonNil(hash), clientID,
-			string(storage.DeviceApproved), toMillis(now))
-		if err != nil {
-			return err
-		}
-		if err := expectOne(res); err != nil {
-			return abort{storage.ErrNotFound}
-		}
-		f.WorkspaceID = workspaceID
-		return insertGrant(ctx, tx, f, refreshHash, now)
-	})
+	return s.redeemApproved(ctx, "ciba_requests", "redeem ciba request", workspaceID, hash, clientID, now, f, refreshHash)
 }

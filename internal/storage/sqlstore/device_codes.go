@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -120,58 +119,14 @@ WHERE workspace_id = ? AND hash = ? AND status = ? AND expires_at > ?`,
 	})
 }
 
-// PollDeviceCode applies the polling interval of RFC 8628 §3.5: a poll
-// that respects it is recorded; one that comes too early raises the
-// interval (slow_down). Each is one conditional UPDATE.
+// PollDeviceCode applies the polling interval of RFC 8628 §3.5 (pollPending).
 func (s *Store) PollDeviceCode(ctx context.Context, workspaceID string, hash []byte, p storage.DevicePoll) (bool, error) {
-	if !findable(workspaceID) {
-		return false, storage.ErrNotFound
-	}
-	now := toMillis(p.Now)
-	res, err := s.reader().exec(ctx, `UPDATE device_codes SET last_polled_at = ?
-WHERE workspace_id = ? AND hash = ? AND status = ? AND (last_polled_at = 0 OR last_polled_at + interval_ms - ? <= ?)`,
-		now, workspaceID, nonNil(hash), string(storage.DevicePending), p.Slack.Milliseconds(), now)
-	if err == nil {
-		err = expectOne(res)
-	}
-	if err == nil {
-		return false, nil
-	}
-	if !errors.Is(err, storage.ErrNotFound) {
-		return false, mapError("poll device code", err)
-	}
-	res, err = s.reader().exec(ctx, `UPDATE device_codes SET last_polled_at = ?, interval_ms = interval_ms + ?
-WHERE workspace_id = ? AND hash = ? AND status = ?`,
-		now, p.SlowDown.Milliseconds(), workspaceID, nonNil(hash), string(storage.DevicePending))
-	if err == nil {
-		err = expectOne(res)
-	}
-	if err != nil {
-		return false, mapError("poll device code", err)
-	}
-	return true, nil
+	return s.pollPending(ctx, "device_codes", "poll device code", workspaceID, hash, p)
 }
 
-// RedeemDeviceCode is reliability invariant 1 for device codes: one
-// conditional UPDATE spends the approved authorization and the token
-// family is inserted in the same transaction, so a device code yields
-// one token response across every process sharing the database
-// (RFC 8628 §3.5; SECURITY.md V4).
+// RedeemDeviceCode is reliability invariant 1 for device codes: a device
+// code yields one token response across every process sharing the
+// database (RFC 8628 §3.5; SECURITY.md V4; redeemApproved).
 func (s *Store) RedeemDeviceCode(ctx context.Context, workspaceID string, hash []byte, clientID string, now time.Time, f storage.TokenFamily, refreshHash []byte) error {
-	if !findable(workspaceID, clientID) {
-		return storage.ErrNotFound
-	}
-	return s.inTx(ctx, "redeem device code", func(tx conn) error {
-		res, err := tx.exec(ctx, `UPDATE device_codes SET status = ?, used_at = ?
-WHERE workspace_id = ? AND hash = ? AND client_id = ? AND status = ? AND expires_at > ?`,
-			string(storage.DeviceUsed), toMillis(now), workspaceID, nonNil(hash), clientID, string(storage.DeviceApproved), toMillis(now))
-		if err != nil {
-			return err
-		}
-		if err := expectOne(res); err != nil {
-			return abort{storage.ErrNotFound}
-		}
-		f.WorkspaceID = workspaceID
-		return insertGrant(ctx, tx, f, refreshHash, now)
-	})
+	return s.redeemApproved(ctx, "device_codes", "redeem device code", workspaceID, hash, clientID, now, f, refreshHash)
 }
