@@ -115,6 +115,7 @@ func TestValidationMessages(t *testing.T) {
 		{"rotation check interval", nil, "keys:\n  rotation_check_interval: 2h\n", "keys.rotation_check_interval: 2h is outside the allowed range"},
 		{"poll interval", nil, "cache:\n  poll_interval: -1s\n", "cache.poll_interval: -1s is outside the allowed range"},
 		{"unknown alg", map[string]string{"signing-alg": "HS256"}, "", `keys.signing_alg: "HS256" is not one of RS256, ES256, PS256, EdDSA`},
+		{"unknown crypto backend", map[string]string{"crypto-backend": "boringssl"}, "", `keys.crypto_backend: "boringssl" is not one of auto, openssl, go`},
 		{"admin token short", nil, "admin:\n  token: short\n", "admin.token: must be 32 to 512 characters long"},
 		{"admin token spaces", nil, "admin:\n  token: \"" + strings.Repeat("a b", 20) + "\"\n", "admin.token: must be printable ASCII without spaces"},
 		{"rate not a number", nil, "limits:\n  failed_auth_rate: lots\n", `limits.failed_auth_rate: "lots" must be a number greater than 0`},
