@@ -2,7 +2,6 @@ package clientauth
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"time"
 
@@ -80,19 +79,9 @@ func (a *Authenticator) certificateKeys(ctx context.Context, client storage.Clie
 	if a.Now != nil {
 		now = a.Now()
 	}
-	out := make([]jose.JSONWebKey, 0, len(certs))
-	for _, c := range certs {
-		if now.After(c.NotAfter) || c.NotBefore.After(now.Add(jwtx.DefaultSkew)) {
-			continue
-		}
-		cert, err := x509.ParseCertificate(c.DER)
-		if err != nil {
-			continue
-		}
-		out = append(out, jose.JSONWebKey{Key: cert.PublicKey, KeyID: c.KID, Use: "sig"})
-		if len(out) == maxCertificateKeys {
-			break
-		}
+	out := CertificateKeys(certs, now)
+	if len(out) > maxCertificateKeys {
+		out = out[:maxCertificateKeys]
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package grants
+package clientauth
 
 import (
 	"crypto/ecdsa"
