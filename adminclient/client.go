@@ -88,7 +88,9 @@ type ListOptions struct {
 	Limit int
 	// PageToken is the NextPageToken of the previous page.
 	PageToken string
-	// Query keeps the items whose ID or name contains it.
+	// Query keeps the items whose ID or name (users: ID, username or
+	// email) starts with it, ignoring the case of A-Z (of every letter in
+	// emails).
 	Query string
 }
 

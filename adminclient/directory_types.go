@@ -124,6 +124,20 @@ type JWTBearerSettings struct {
 	RefreshTokens         bool     `json:"refresh_tokens"`
 	AllowedTrustedIssuers []string `json:"allowed_trusted_issuers"`
 	ServiceUserID         string   `json:"service_user_id"`
+	// PreAuthorizationPolicy is what PreAuth, AllowedProfiles and
+	// AllowedUsers are: the policy the grant evaluates. Response only (a
+	// PUT ignores it).
+	PreAuthorizationPolicy *PreAuthorizationPolicy `json:"pre_authorization_policy,omitempty"`
+}
+
+// PreAuthorizationPolicy is a client's JWT bearer pre-authorization as
+// the "profiles" policy template: its parameters (all_users=true, or the
+// comma-separated profiles and users; none when nobody is approved) and
+// the rules rendered from them, which the grant evaluates.
+type PreAuthorizationPolicy struct {
+	Template string            `json:"template"`
+	Params   map[string]string `json:"params"`
+	Rules    []PolicyRule      `json:"rules"`
 }
 
 // --- trusted issuers

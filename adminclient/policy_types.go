@@ -100,17 +100,21 @@ type WhatIfResult struct {
 }
 
 // WhatIfPolicy is one evaluated policy: how it is attached (user, machine
-// or access), its decision, the deciding rule (-1 for none) and each
-// rule's result.
+// or access; pre_authorization for the JWT bearer pre-authorization,
+// which is no saved policy: its PolicyID is empty and Template and
+// Params say what the client's settings are), its decision, the deciding
+// rule (-1 for none) and each rule's result.
 type WhatIfPolicy struct {
-	PolicyID string       `json:"policy_id"`
-	Name     string       `json:"name"`
-	Kind     string       `json:"kind"`
-	Version  int          `json:"version"`
-	Allow    bool         `json:"allow"`
-	Rule     int          `json:"rule"`
-	Message  string       `json:"message,omitempty"`
-	Rules    []WhatIfRule `json:"rules"`
+	PolicyID string            `json:"policy_id"`
+	Name     string            `json:"name"`
+	Kind     string            `json:"kind"`
+	Version  int               `json:"version"`
+	Template string            `json:"template,omitempty"`
+	Params   map[string]string `json:"params,omitempty"`
+	Allow    bool              `json:"allow"`
+	Rule     int               `json:"rule"`
+	Message  string            `json:"message,omitempty"`
+	Rules    []WhatIfRule      `json:"rules"`
 }
 
 // WhatIfRule is one rule's result: matched, not_matched, error or

@@ -229,6 +229,11 @@ type ClientFlow struct {
 	BackchannelTokenDeliveryMode          *string `json:"backchannel_token_delivery_mode,omitempty"`
 	BackchannelClientNotificationEndpoint *string `json:"backchannel_client_notification_endpoint,omitempty"`
 	BackchannelUserCodeParameter          *bool   `json:"backchannel_user_code_parameter,omitempty"`
+	// AuthorizationDetailsTypes are the RFC 9396 authorization_details
+	// types the client may use (§10); empty allows every type of a
+	// service the client is allowed a scope of. Each must be declared by a
+	// service of the workspace.
+	AuthorizationDetailsTypes *[]string `json:"authorization_details_types,omitempty"`
 }
 
 // RefreshTokenSettings are a client's refresh token rules; durations are

@@ -93,6 +93,9 @@ func TestWhatIfSeesSignIn(t *testing.T) {
 	if r.body["allowed"] != true {
 		t.Fatalf("code flow: %s", r.raw)
 	}
+	// The JWT bearer grant asks the pre-authorization first: everyone, so
+	// that the user policy decides.
+	a.want(a.do("PUT", ws+"/clients/web/jwt-bearer", map[string]any{"pre_auth": "all_users"}), 200)
 	r = a.want(a.do("POST", ws+"/policies/what-if", map[string]any{"client_id": "web", "user_id": "u1",
 		"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}), 200)
 	if r.body["allowed"] != false || r.body["error_description"] != "sign in first" {

@@ -35,6 +35,7 @@ func clientFlowView(c storage.Client) adminclient.ClientFlow {
 	v.BackchannelUserCodeParameter = &c.BackchannelUserCodeParameter
 	signedRequestsView(&v, c)
 	mtlsView(&v, c) // RFC 8705 (mtls_views.go)
+	clientDetailTypesView(&v, c)
 	if r := c.RefreshTokens; r != nil {
 		v.RefreshTokens = &adminclient.RefreshTokenSettings{Always: r.Always, NoRotation: r.NoRotation,
 			GracePeriod: toSeconds(r.GracePeriod), IdleTTL: toSeconds(r.IdleTTL), AbsoluteTTL: toSeconds(r.AbsoluteTTL)}
@@ -88,5 +89,6 @@ func (f clientFlow) withFlow(in service.ClientInput) service.ClientInput {
 	in.TokenSettings = f.tokenSettings()
 	in.SignedRequestSettings = f.signedRequestPatch().Apply(in.SignedRequestSettings)
 	in.MTLSSettings = f.mtlsPatch().Apply(in.MTLSSettings)
+	in.AuthorizationDetailsTypes = deref(f.AuthorizationDetailsTypes)
 	return in
 }

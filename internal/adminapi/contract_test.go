@@ -49,6 +49,8 @@ var componentTypes = map[string][]reflect.Type{
 	"ClientWrite":          {typeOf[ac.OAuthClientRequest]()},
 	"Key":                  {typeOf[ac.Key]()},
 	"KeyList":              {typeOf[ac.List[ac.Key]]()},
+	"EncryptionKey":        {typeOf[ac.EncryptionKey]()},
+	"EncryptionKeyList":    {typeOf[ac.List[ac.EncryptionKey]]()},
 	"InitialAccessToken":   {typeOf[ac.InitialAccessToken]()},
 	"RegistrationPolicy":   {typeOf[ac.RegistrationPolicy]()},
 	"User":                 {typeOf[ac.User]()},
@@ -75,6 +77,8 @@ var componentTypes = map[string][]reflect.Type{
 	"ClaimMapping":         {typeOf[ac.ClaimMapping]()},
 
 	"TokenExchangeSettings": {typeOf[ac.TokenExchangeSettings]()},
+
+	"PreAuthorizationPolicy": {typeOf[ac.PreAuthorizationPolicy]()},
 
 	"ApplyResult":      {typeOf[ac.ApplyResult]()},
 	"ApplyPlan":        {typeOf[ac.Plan]()},

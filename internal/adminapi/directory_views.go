@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/adminclient"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -98,8 +99,19 @@ func jwtBearerView(c storage.Client) adminclient.JWTBearerSettings {
 		AllowedUsers: nonNil(s.AllowedUsers), ExtraAudiences: nonNil(s.ExtraAudiences),
 		MaxAssertionLifetime: toSeconds(s.MaxAssertionLifetime), AllowHS256: s.AllowHS256,
 		RefreshTokens: s.RefreshTokens, AllowedTrustedIssuers: nonNil(s.AllowedTrustedIssuers),
-		ServiceUserID: c.ServiceUserID,
+		ServiceUserID: c.ServiceUserID, PreAuthorizationPolicy: preAuthorizationView(&s),
 	}
+}
+
+// preAuthorizationView is the policy the pre-authorization settings are
+// (policy.PreAuthorizationOf), shown read-only.
+func preAuthorizationView(s *storage.JWTBearerSettings) *adminclient.PreAuthorizationPolicy {
+	pa := policy.PreAuthorizationOf(s)
+	rules := make([]adminclient.PolicyRule, len(pa.Rules))
+	for i, r := range pa.Rules {
+		rules[i] = adminclient.PolicyRule{Condition: r.Condition, Outcome: r.Outcome, Message: r.Message}
+	}
+	return &adminclient.PreAuthorizationPolicy{Template: pa.Template, Params: pa.Params, Rules: rules}
 }
 
 type jwtBearerRequest adminclient.JWTBearerSettings

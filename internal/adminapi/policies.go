@@ -168,7 +168,8 @@ func whatIfView(res grants.WhatIfResult) adminclient.WhatIfResult {
 			}
 		}
 		out.Policies[i] = adminclient.WhatIfPolicy{PolicyID: p.Policy.ID, Name: p.Policy.Name, Kind: p.Kind,
-			Version: p.Policy.Version, Allow: p.Allow, Rule: p.Rule, Message: p.Message, Rules: rules}
+			Version: p.Policy.Version, Template: p.Template, Params: p.Params, Allow: p.Allow, Rule: p.Rule,
+			Message: p.Message, Rules: rules}
 	}
 	return out
 }

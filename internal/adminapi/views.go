@@ -242,7 +242,7 @@ func (req clientRequest) patch() service.ClientPatch {
 		AccessTokenTTL: secondsPtr(req.AccessTokenTTL), Metadata: req.Metadata,
 		PresentationPatch: flow.presentationPatch(), AuthFlowPatch: flow.authFlowPatch(),
 		TokenSettingsPatch: flow.tokenSettingsPatch(), SignedRequestPatch: flow.signedRequestPatch(),
-		MTLSPatch: flow.mtlsPatch(),
+		MTLSPatch: flow.mtlsPatch(), AuthorizationDetailsTypes: flow.AuthorizationDetailsTypes,
 	}
 }
 

@@ -32,7 +32,7 @@ func (h *Handler) checkAuthorizationDetails(ctx context.Context, f *flow, p url.
 	if err != nil {
 		return unavailable(err)
 	}
-	if err := authzdetails.NewCatalog(refs, v.client.Scopes).Validate(ds); err != nil {
+	if err := authzdetails.ForClient(refs, v.client).Validate(ds); err != nil {
 		var protocol *oauth2.Error
 		if errors.As(err, &protocol) {
 			return err
@@ -58,5 +58,5 @@ func (h *Handler) detailViews(ctx context.Context, wsID string, v *validated) ([
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return authzdetails.Views(ds, authzdetails.NewCatalog(refs, v.client.Scopes)), nil
+	return authzdetails.Views(ds, authzdetails.ForClient(refs, v.client)), nil
 }

@@ -20,8 +20,9 @@ import (
 
 // Lifetimes.
 const (
-	// DefaultCodeTTL is the authorization code lifetime (FAPI 2.0 §5.3.2.1
-	// "shall ... not exceed 60 seconds"; SECURITY.md G5).
+	// DefaultCodeTTL is the authorization code lifetime (FAPI 2.0 Security
+	// Profile §5.3.2.1 item 11, "a maximum lifetime of 60 seconds";
+	// SECURITY.md G5).
 	DefaultCodeTTL = 60 * time.Second
 	// DefaultRequestTTL is how long a pending request waits for sign-in
 	// and consent.

@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -200,6 +201,9 @@ func (h *Handler) resolveRequestObject(ctx context.Context, f *flow, client stor
 	if err := checkNotBefore(tok, h.now()); err != nil {
 		return nil, "", err
 	}
+	if err := fapi.CheckRequestObjectNotBefore(f.ws, tok.Claims.NotBefore != nil); err != nil { // FAPI 2.0 MS §5.3.1
+		return nil, "", err
+	}
 	if len(tok.Claims.JTI) > 256 {
 		return nil, "", oauth2.NewError(ErrInvalidRequestObject, "the request object's jti is too long")
 	}
@@ -355,9 +359,10 @@ func (h *Handler) assemblyFailure(f *flow, client storage.Client, p url.Values) 
 }
 
 // checkNotBefore applies FAPI's bounds on nbf (FAPI 2.0 Message Signing
-// §5.3.1, FAPI 1.0 Advanced §5.2.2 items 13 and 17): when present, nbf is
-// no more than 60 minutes in the past and exp no more than 60 minutes
-// after it (RFC 9101 §10.2: request objects are short-lived).
+// §5.3.1 items 3 and 4, FAPI 1.0 Advanced §5.2.2 items 13 and 17): when
+// present (Message Signing requires it: fapi.CheckRequestObjectNotBefore),
+// nbf is no more than 60 minutes in the past and exp no more than 60
+// minutes after it (RFC 9101 §10.2: request objects are short-lived).
 func checkNotBefore(tok *jwtx.Token, now time.Time) error {
 	nbf := tok.Claims.NotBefore
 	if nbf == nil {

@@ -11,10 +11,11 @@ import (
 )
 
 // RequestObjectDecrypter hands out the workspace's request object
-// decryption key (*signing.EncryptionKeys), whose public part the JWKS
-// publishes with "use": "enc".
+// decryption keys (*signing.EncryptionKeys), whose public parts the JWKS
+// publishes with "use": "enc": the active key first, then the previous
+// keys a rotation left (each a *rsa.PrivateKey with its kid).
 type RequestObjectDecrypter interface {
-	DecryptionKey(ctx context.Context, wsID string) (*rsa.PrivateKey, error)
+	DecryptionKeys(ctx context.Context, wsID string) ([]jose.JSONWebKey, error)
 }
 
 // Encrypted request objects (RFC 9101 §6.1): the algorithms accepted, as
@@ -56,13 +57,43 @@ func (h *Handler) decryptRequestObject(ctx context.Context, wsID, raw string) (s
 	if _, zip := jwe.Header.ExtraHeaders["zip"]; zip {
 		return "", errUndecryptable
 	}
-	key, err := h.Decrypter.DecryptionKey(ctx, wsID)
+	keys, err := h.Decrypter.DecryptionKeys(ctx, wsID)
 	if err != nil {
 		return "", unavailable(err)
 	}
-	plain, err := jwe.Decrypt(key)
-	if err != nil {
-		return "", errUndecryptable
+	return decryptWithKeys(jwe, keys)
+}
+
+// errUnknownEncryptionKey: the JWE names (kid) a key the workspace does
+// not publish, typically one removed after a rotation. Unlike a failed
+// decryption this says nothing about the ciphertext, so it may be told
+// apart (SECURITY.md T12 concerns the decryption itself).
+var errUnknownEncryptionKey = oauth2.NewError(ErrInvalidRequestObject,
+	"the request object is encrypted to a key this workspace does not publish (removed or unknown kid); encrypt it to a 'use' 'enc' key of the current JWKS")
+
+// decryptWithKeys opens jwe with the key its header's kid names, or,
+// without kid, with each published key in turn (the active one first; a
+// workspace has few), so request objects encrypted to a previous key
+// still decrypt during a rotation's overlap (docs/security.md T12a).
+func decryptWithKeys(jwe *jose.JSONWebEncryption, keys []jose.JSONWebKey) (string, error) {
+	kid := jwe.Header.KeyID
+	for _, k := range keys {
+		if kid != "" && k.KeyID != kid {
+			continue
+		}
+		priv, ok := k.Key.(*rsa.PrivateKey)
+		if !ok {
+			continue
+		}
+		if plain, err := jwe.Decrypt(priv); err == nil {
+			return string(plain), nil
+		}
+		if kid != "" {
+			return "", errUndecryptable
+		}
 	}
-	return string(plain), nil
+	if kid != "" {
+		return "", errUnknownEncryptionKey
+	}
+	return "", errUndecryptable
 }

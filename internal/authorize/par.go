@@ -22,8 +22,9 @@ import (
 // (RFC 9126 §2.2 uses the "urn:ietf:params:oauth:request_uri:" URN).
 const RequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
 
-// PAR lifetimes: RFC 9126 §2.2 suggests 5 to 600 seconds, and FAPI 2.0
-// §5.3.2.2 requires expires_in ≤ 600.
+// PAR lifetimes: RFC 9126 §2.2 suggests 5 to 600 seconds; FAPI 2.0
+// Security Profile §5.3.2.2 item 12 requires expires_in below 600 (package
+// fapi caps it under the profile).
 const (
 	DefaultPushedRequestTTL = 60 * time.Second
 	MaxPushedRequestTTL     = 600 * time.Second
@@ -210,7 +211,7 @@ func requireSignedRequest(client storage.Client, at origin) error {
 // requirements on how requests arrive: pushed (RFC 9126 §4) and signed
 // (RFC 9101 §10.2 via request_object_signing_alg).
 func checkRequirements(f *flow, v *validated, at origin) error {
-	// FAPI 2.0 Security Profile §5.3.2.2 and Message Signing §5.3, §5.4
+	// FAPI 2.0 Security Profile §5.3.2.2 and Message Signing §5.3.1, §5.4.1
 	// (package fapi), when the workspace runs under a profile.
 	if err := fapi.CheckAuthorization(f.ws, fapi.AuthorizationRequest{
 		Pushed: at.pushed, AtPAR: at.atPAR, SignedAlg: at.signed, Params: v.params,

@@ -157,6 +157,20 @@ type entry struct {
 // use each.
 type Catalog struct {
 	types map[string]entry
+	// only, when not empty, is the client's authorization_details_types
+	// (RFC 9396 §10): the types it registered to use.
+	only []string
+}
+
+// ForClient is the catalog of the workspace's scope list for client c:
+// the types of the services c is allowed a scope of, narrowed to c's
+// authorization_details_types when it registered any (RFC 9396 §10). The
+// registered list narrows and never widens: a type of a service the
+// client may not use stays refused even when listed.
+func ForClient(refs []storage.ScopeRef, c storage.Client) *Catalog {
+	cat := NewCatalog(refs, c.Scopes)
+	cat.only = c.AuthorizationDetailsTypes
+	return cat
 }
 
 // NewCatalog builds the catalog of the workspace's scope list (whose
@@ -191,6 +205,9 @@ func (c *Catalog) Validate(ds []Detail) error {
 		}
 		if !e.allowed {
 			return invalid("authorization_details[%d].type %s belongs to a service the client may not use", i, d.Type)
+		}
+		if len(c.only) > 0 && !slices.Contains(c.only, d.Type) {
+			return invalid("authorization_details[%d].type %s is not one of the client's registered authorization_details_types", i, d.Type)
 		}
 		if err := checkCommonFields(i, d); err != nil {
 			return err
@@ -258,6 +275,20 @@ func SupportedTypes(refs []storage.ScopeRef) []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// UndeclaredTypes returns the entries of types that no service of the
+// workspace declares (refs is its scope list), in their order: a client
+// may only register types the workspace supports (RFC 9396 §10).
+func UndeclaredTypes(refs []storage.ScopeRef, types []string) []string {
+	supported := SupportedTypes(refs)
+	var out []string
+	for _, t := range types {
+		if !slices.Contains(supported, t) {
+			out = append(out, t)
+		}
+	}
 	return out
 }
 

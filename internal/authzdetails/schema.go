@@ -54,9 +54,45 @@ func CompileSchema(doc []byte) (*jsonschema.Schema, error) {
 	}
 	sch, err := c.Compile(schemaURL)
 	if err != nil {
-		return nil, errors.New(cleanMessage(err.Error()))
+		return nil, errors.New(compileMessage(err))
 	}
 	return sch, nil
+}
+
+// compileMessage describes a refused schema for the person who wrote it:
+// a document that breaks the meta-schema is named by the JSON Pointer
+// (RFC 6901) of the offending member and the rule it breaks, as in
+// "the schema is invalid at /properties/x/type: value must be one of …";
+// other failures (a "$ref" to elsewhere) keep the library's message.
+func compileMessage(err error) string {
+	var sve *jsonschema.SchemaValidationError
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &sve) || !errors.As(sve.Err, &ve) {
+		return cleanMessage(strings.TrimPrefix(err.Error(), "failing loading "))
+	}
+	leaf := ve
+	for len(leaf.Causes) > 0 {
+		leaf = leaf.Causes[0]
+	}
+	msg := "does not follow the JSON Schema meta-schema"
+	if leaf.ErrorKind != nil {
+		msg = leaf.ErrorKind.LocalizedString(printer)
+	}
+	return cleanMessage(fmt.Sprintf("the schema is invalid at %s: %s", pointer(leaf.InstanceLocation), msg))
+}
+
+// pointer is the JSON Pointer of a location (RFC 6901 §3: "~" and "/"
+// escaped); the whole document is "/" for people, not "".
+func pointer(loc []string) string {
+	if len(loc) == 0 {
+		return "/"
+	}
+	r := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, p := range loc {
+		b.WriteString("/" + r.Replace(p))
+	}
+	return b.String()
 }
 
 // cache holds compiled schemas by the SHA-256 of their document, so the

@@ -23,6 +23,9 @@ type Config struct {
 	// NetHTTP sends the timed requests with net/http's client instead of
 	// the lean wireClient (to compare what the load generator costs).
 	NetHTTP bool
+	// MaxCodes caps the codes minted before the code scenario (0: as
+	// many as the raw signing rate says the run could redeem).
+	MaxCodes int
 }
 
 // Fixture is a throwaway workspace with one service and one confidential

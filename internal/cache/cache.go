@@ -20,7 +20,12 @@ const changesBatch = 500
 type Options struct {
 	// PollInterval is how often Run polls the changes feed (default 500ms).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// MaxEntries bounds each kind of entry: workspaces, clients, scope
+	// lists, policies, certificates, trusted issuers, salts, and users
+	// per lookup field (default DefaultMaxEntries). Past it, the least
+	// recently read entries are evicted (bounded.go).
+	MaxEntries int
+	Logger     *slog.Logger
 }
 
 // Store is a caching storage.Storage. Methods it does not override pass
@@ -33,11 +38,11 @@ type Store struct {
 
 	mu         sync.RWMutex
 	gen        uint64 // bumped by every invalidation
-	workspaces map[string]storage.Workspace
-	clients    map[clientKey]storage.Client
-	scopes     map[string][]storage.ScopeRef
+	workspaces bounded[string, storage.Workspace]
+	clients    bounded[clientKey, storage.Client]
+	scopes     bounded[string, []storage.ScopeRef]
 	dir        directoryCache
-	policies   map[clientKey]storage.Policy
+	policies   bounded[clientKey, storage.Policy]
 
 	// bypass is set while the changes feed cannot be read: entries could
 	// be stale, so reads go to the database.
@@ -68,9 +73,11 @@ func New(s storage.Storage, opts Options) *Store {
 		Storage:    s,
 		interval:   opts.PollInterval,
 		logger:     opts.Logger,
-		workspaces: map[string]storage.Workspace{},
-		clients:    map[clientKey]storage.Client{},
-		scopes:     map[string][]storage.ScopeRef{},
+		workspaces: newBounded[string, storage.Workspace](opts.MaxEntries),
+		clients:    newBounded[clientKey, storage.Client](opts.MaxEntries),
+		scopes:     newBounded[string, []storage.ScopeRef](opts.MaxEntries),
+		dir:        newDirectoryCache(opts.MaxEntries),
+		policies:   newBounded[clientKey, storage.Policy](opts.MaxEntries),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -110,12 +117,12 @@ func (c *Store) invalidate(ch storage.Change) {
 	case storage.ChangeWorkspace:
 		c.dropWorkspaceLocked(ch.WorkspaceID)
 	case storage.ChangeService:
-		delete(c.scopes, ch.WorkspaceID)
+		c.scopes.remove(ch.WorkspaceID)
 	case storage.ChangeClient:
 		if ch.Key == "" {
 			c.dropClientsLocked(ch.WorkspaceID)
 		} else {
-			delete(c.clients, clientKey{ch.WorkspaceID, ch.Key})
+			c.clients.remove(clientKey{ch.WorkspaceID, ch.Key})
 		}
 		// A deleted client takes its certificates with it.
 		c.invalidateDirectoryLocked(storage.Change{WorkspaceID: ch.WorkspaceID, Kind: storage.ChangeCertificates, Key: ch.Key})
@@ -124,7 +131,7 @@ func (c *Store) invalidate(ch storage.Change) {
 	case storage.ChangeUser, storage.ChangeCertificates, storage.ChangeTrustedIssuer:
 		c.invalidateDirectoryLocked(ch)
 	case storage.ChangePolicy:
-		delete(c.policies, clientKey{ch.WorkspaceID, ch.Key})
+		c.policies.remove(clientKey{ch.WorkspaceID, ch.Key})
 	default:
 		// An event kind this version does not know: be safe.
 		c.dropWorkspaceLocked(ch.WorkspaceID)
@@ -134,19 +141,15 @@ func (c *Store) invalidate(ch storage.Change) {
 // dropWorkspaceLocked forgets everything of one workspace: a deleted
 // workspace takes its clients and services with it.
 func (c *Store) dropWorkspaceLocked(ws string) {
-	delete(c.workspaces, ws)
-	delete(c.scopes, ws)
+	c.workspaces.remove(ws)
+	c.scopes.remove(ws)
 	c.dropClientsLocked(ws)
 	c.dropDirectoryLocked(ws)
 	c.dropPoliciesLocked(ws)
 }
 
 func (c *Store) dropClientsLocked(ws string) {
-	for k := range c.clients {
-		if k.workspace == ws {
-			delete(c.clients, k)
-		}
-	}
+	c.clients.removeIf(func(k clientKey) bool { return k.workspace == ws })
 }
 
 // Flush empties the cache.
@@ -154,11 +157,11 @@ func (c *Store) Flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.workspaces = map[string]storage.Workspace{}
-	c.clients = map[clientKey]storage.Client{}
-	c.scopes = map[string][]storage.ScopeRef{}
-	c.dir = directoryCache{}
-	c.policies = nil
+	c.workspaces.reset()
+	c.clients.reset()
+	c.scopes.reset()
+	c.dir.reset()
+	c.policies.reset()
 }
 
 // wrote invalidates and notifies after a write through the wrapper. It

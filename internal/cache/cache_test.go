@@ -14,7 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/storage/sqlstore"
 )
 
-func openSQLite(t *testing.T) *sqlstore.Store {
+func openSQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "lk.db"), nil)
 	if err != nil {

@@ -16,12 +16,30 @@ import (
 // invalidates at once (a user disabled here is refused on the next
 // request, SECURITY.md C3), a write by another process within PollInterval.
 type directoryCache struct {
-	certs   map[clientKey][]storage.ClientCertificate
-	issuers map[issuerKey]storage.TrustedIssuer
-	users   map[userKey]storage.User
+	certs   bounded[clientKey, []storage.ClientCertificate]
+	issuers bounded[issuerKey, storage.TrustedIssuer]
+	// users holds each user under every field it was looked up by, so
+	// it counts lookups, not users, against its bound.
+	users bounded[userKey, storage.User]
 	// salts are the workspaces' pairwise-subject salts: created once,
 	// never changed, gone with their workspace.
-	salts map[string][]byte
+	salts bounded[string, []byte]
+}
+
+func newDirectoryCache(max int) directoryCache {
+	return directoryCache{
+		certs:   newBounded[clientKey, []storage.ClientCertificate](max),
+		issuers: newBounded[issuerKey, storage.TrustedIssuer](max),
+		users:   newBounded[userKey, storage.User](max),
+		salts:   newBounded[string, []byte](max),
+	}
+}
+
+func (d *directoryCache) reset() {
+	d.certs.reset()
+	d.issuers.reset()
+	d.users.reset()
+	d.salts.reset()
 }
 
 type issuerKey struct{ workspace, iss string }
@@ -34,40 +52,20 @@ func (c *Store) invalidateDirectoryLocked(ch storage.Change) {
 	switch ch.Kind {
 	case storage.ChangeUser:
 		// Keyed by several fields, invalidated by ID: drop the workspace's users.
-		for k := range c.dir.users {
-			if k.workspace == ch.WorkspaceID {
-				delete(c.dir.users, k)
-			}
-		}
+		c.dir.users.removeIf(func(k userKey) bool { return k.workspace == ch.WorkspaceID })
 	case storage.ChangeCertificates:
-		delete(c.dir.certs, clientKey{ch.WorkspaceID, ch.Key})
+		c.dir.certs.remove(clientKey{ch.WorkspaceID, ch.Key})
 	case storage.ChangeTrustedIssuer:
 		// Keyed by iss, invalidated by ID: drop the workspace's issuers.
-		for k := range c.dir.issuers {
-			if k.workspace == ch.WorkspaceID {
-				delete(c.dir.issuers, k)
-			}
-		}
+		c.dir.issuers.removeIf(func(k issuerKey) bool { return k.workspace == ch.WorkspaceID })
 	}
 }
 
 func (c *Store) dropDirectoryLocked(ws string) {
-	for k := range c.dir.certs {
-		if k.workspace == ws {
-			delete(c.dir.certs, k)
-		}
-	}
-	for k := range c.dir.issuers {
-		if k.workspace == ws {
-			delete(c.dir.issuers, k)
-		}
-	}
-	for k := range c.dir.users {
-		if k.workspace == ws {
-			delete(c.dir.users, k)
-		}
-	}
-	delete(c.dir.salts, ws)
+	c.dir.certs.removeIf(func(k clientKey) bool { return k.workspace == ws })
+	c.dir.issuers.removeIf(func(k issuerKey) bool { return k.workspace == ws })
+	c.dir.users.removeIf(func(k userKey) bool { return k.workspace == ws })
+	c.dir.salts.remove(ws)
 }
 
 // PairwiseSalt serves the workspace's salt from memory once read: every

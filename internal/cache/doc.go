@@ -1,5 +1,6 @@
 // Package cache wraps a storage.Storage with an in-memory read cache for the
-// lookups on every token request: GetWorkspace, GetClient and ListScopes.
+// lookups on every token request: GetWorkspace, GetClient and ListScopes,
+// and the directory and policy lookups of the other grants.
 //
 // Consistency model:
 //
@@ -18,6 +19,12 @@
 //     succeeds again, so an unreachable changes feed never prolongs stale
 //     data.
 //   - Callers get copies: mutating a returned value never changes the cache.
+//   - Each kind of entry is bounded (Options.MaxEntries, config
+//     cache.max_entries, default 10,000) with CLOCK eviction (bounded.go):
+//     a workspace of 100,000 clients drawn at random keeps the busiest in
+//     memory and reads the rest, so memory stays flat (docs/benchmarks.md,
+//     "Scale"). Eviction only forgets; an evicted entry is read fresh on
+//     its next use, so it cannot be stale.
 //
 // Revocation marks and single-use records are never cached: they pass
 // straight through to the database.

@@ -24,11 +24,7 @@ func copyPolicy(p storage.Policy) storage.Policy {
 }
 
 func (c *Store) dropPoliciesLocked(ws string) {
-	for k := range c.policies {
-		if k.workspace == ws {
-			delete(c.policies, k)
-		}
-	}
+	c.policies.removeIf(func(k clientKey) bool { return k.workspace == ws })
 }
 
 // CreatePolicy writes through, then invalidates and notifies.

@@ -13,11 +13,11 @@ import (
 // cannot alter the cache, and otherwise loads it and caches a copy, unless
 // an invalidation ran meanwhile (gen) or the change feed cannot be read
 // (bypass). Errors, misses included, are not cached, so a new entry works
-// at once. *m is a map field of c, guarded by c.mu.
-func readThrough[K comparable, V any](c *Store, m *map[K]V, key K, clone func(V) V, load func() (V, error)) (V, error) {
+// at once. m is a field of c, guarded by c.mu.
+func readThrough[K comparable, V any](c *Store, m *bounded[K, V], key K, clone func(V) V, load func() (V, error)) (V, error) {
 	if !c.bypass.Load() {
 		c.mu.RLock()
-		v, ok := (*m)[key]
+		v, ok := m.get(key)
 		c.mu.RUnlock()
 		if ok {
 			return clone(v), nil
@@ -30,10 +30,7 @@ func readThrough[K comparable, V any](c *Store, m *map[K]V, key K, clone func(V)
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		if *m == nil {
-			*m = map[K]V{}
-		}
-		(*m)[key] = clone(v)
+		m.put(key, clone(v))
 	}
 	c.mu.Unlock()
 	return v, nil

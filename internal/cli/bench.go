@@ -25,6 +25,7 @@ func newBenchCommand() *cobra.Command {
 		ext        bench.External
 		extAlg     string
 		scale      bench.Scale
+		scenarios  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -51,34 +52,14 @@ efficiency with the generator's share left out.`,
 			if cfg.AdminToken == "" {
 				return usageError{fmt.Errorf("an admin token is required (--admin-token or LATCHKEY_ADMIN_TOKEN)")}
 			}
-			plan := bench.Plan{Algs: splitList(algs), Introspect: introspect, SignFor: signFor}
-			rows, err := bench.Run(cmd.Context(), cfg, plan, cmd.ErrOrStderr())
-			if err != nil {
+			r := benchRun{cfg: cfg, scenarios: splitList(scenarios), algs: splitList(algs), introspect: introspect,
+				signFor: signFor, jwtAlgs: splitList(jwtAlgs), flowsAlg: flowsAlg, scale: scale}
+			if err := r.resolveScenarios(jwtBearer, flows); err != nil {
 				return err
 			}
-			if jwtBearer {
-				more, err := bench.RunJWTBearer(cmd.Context(), cfg, splitList(jwtAlgs), signFor, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				rows = append(rows, more...)
-			}
-			if flows {
-				more, err := bench.RunFlows(cmd.Context(), cfg, flowsAlg, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				rows = append(rows, more...)
-			}
-			if scale.Workspace != "" {
-				if scale.Key == "" {
-					scale.Key = os.Getenv(envSeedKey)
-				}
-				row, err := bench.RunScale(cmd.Context(), cfg, scale, signFor, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				rows = append(rows, row)
+			rows, err := r.run(cmd)
+			if err != nil {
+				return err
 			}
 			return bench.WriteTable(cmd.OutOrStdout(), cfg, rows, markdown)
 		},
@@ -92,9 +73,12 @@ efficiency with the generator's share left out.`,
 	f.BoolVar(&introspect, "introspect", true, "also measure introspection")
 	f.BoolVar(&markdown, "markdown", false, "print a Markdown table (for docs/benchmarks.md)")
 	f.DurationVar(&signFor, "sign-for", 3*time.Second, "how long to measure the raw signing rate")
-	f.BoolVar(&jwtBearer, "jwt-bearer", false, "also measure the JWT bearer grant (RS256 assertions; use --algs '' for it alone)")
-	f.StringVar(&jwtAlgs, "jwt-bearer-algs", "RS256,ES256", "access token algorithms of the JWT bearer scenario")
-	f.BoolVar(&flows, "flows", false, "also measure authorization code flows (sign-in, remembered consent, code, tokens) and refresh token rotation")
+	f.StringVar(&scenarios, "scenario", bench.ScenarioClientCredentials, "scenarios to measure, comma-separated: "+
+		strings.Join(bench.Scenarios, ", ")+" (client_credentials includes introspection unless --introspect=false; "+
+		"refresh, code and flow are the rotation, the code redemption alone and the signed-in browser's flow, in --flows-alg)")
+	f.BoolVar(&jwtBearer, "jwt-bearer", false, "also measure the JWT bearer grant (RS256 assertions; use --algs '' for it alone); alias of --scenario jwt_bearer")
+	f.StringVar(&jwtAlgs, "jwt-bearer-algs", "RS256,ES256,EdDSA", "access token algorithms of the JWT bearer scenario")
+	f.BoolVar(&flows, "flows", false, "also measure authorization code flows in fresh browsers (sign-in, remembered consent, code, tokens) and refresh token rotation; alias of --scenario signin_flow")
 	f.StringVar(&flowsAlg, "flows-alg", "RS256", "signing algorithm of the flow scenarios")
 	f.BoolVar(&cfg.NetHTTP, "net-http", false, "send the timed requests with Go's net/http client instead of the lean HTTP/1.1 client (costs the shared CPU more)")
 	f.StringVar(&scale.Workspace, "scale-workspace", "", "also measure client_credentials over the clients 'latchkey bench seed' put in this workspace, one at random per request")

@@ -96,7 +96,7 @@ func (a *Authenticator) assertionClient(ctx context.Context, ws storage.Workspac
 	if pinned := client.TokenEndpointAuthSigningAlg; pinned != "" && pinned != alg {
 		return storage.Client{}, "", invalidClient("assertion algorithm "+alg+" is not allowed for this client", errMethodMismatch)
 	}
-	if msg := fapi.CheckAssertionAlg(ws, alg); msg != "" { // FAPI 2.0 Security Profile §5.4.1
+	if msg := fapi.CheckAssertionAlg(ws, alg); msg != "" { // FAPI 2.0 Security Profile §5.4.1 item 1
 		return storage.Client{}, "", invalidClient(msg, errMethodMismatch)
 	}
 	return client, method, nil
@@ -175,7 +175,7 @@ func (a *Authenticator) validateAssertion(r Request, client storage.Client, tok 
 // exp required with a bounded lifetime (B5); 60 s skew (B6); jti required
 // (B7); other JWT types refused (A14).
 func (a *Authenticator) expected(r Request, clientID string) jwtx.Expected {
-	// FAPI 2.0 Security Profile §5.3.2.1: the issuer only (package fapi).
+	// FAPI 2.0 Security Profile §5.3.2.1 item 8: the issuer only, as a string (package fapi).
 	strict := fapi.StrictAudience(r.Workspace)
 	audiences := []string{r.Issuer}
 	if !strict {

@@ -85,7 +85,9 @@ type Authenticator struct {
 // purposes in the replay store (SECURITY.md B8).
 const JTINamespace = "client_assertion"
 
-// Skew is the clock skew tolerated on assertion times (FAPI 2.0 §5.3.2.1).
+// Skew is the clock skew tolerated on assertion times (FAPI 2.0 Security
+// Profile §5.3.2.1 item 13: iat or nbf up to 10 s in the future accepted,
+// more than 60 s refused).
 const Skew = 60 * time.Second
 
 // DefaultMaxAssertionLifetime applies when the workspace sets none
@@ -187,7 +189,7 @@ func (a *Authenticator) checkClient(ws storage.Workspace, client storage.Client,
 	if allowed := ws.Settings.AllowedAuthMethods; len(allowed) > 0 && !slices.Contains(allowed, method) {
 		return invalidClient("authentication method "+method+" is not allowed in this workspace", errMethodMismatch)
 	}
-	if msg := fapi.CheckAuthMethod(ws, method); msg != "" { // FAPI 2.0 Security Profile §5.3.2.1
+	if msg := fapi.CheckAuthMethod(ws, method); msg != "" { // FAPI 2.0 Security Profile §5.3.2.1 item 6
 		return invalidClient(msg, errMethodMismatch)
 	}
 	if method == oauth2.AuthNone && client.Type != oauth2.ClientPublic {

@@ -19,6 +19,7 @@ const (
 	DefaultRotationPeriod        = 90 * 24 * time.Hour
 	DefaultRotationCheckInterval = time.Minute
 	DefaultCachePollInterval     = 500 * time.Millisecond
+	DefaultCacheMaxEntries       = 10_000
 	DefaultFailedAuthRate        = 1.0
 	DefaultFailedAuthBurst       = 20
 )
@@ -66,6 +67,9 @@ type Resolved struct {
 	AdminToken string
 
 	CachePollInterval time.Duration
+	// CacheMaxEntries bounds each kind of in-memory cache entry (clients,
+	// users per lookup field, ...); internal/cache evicts past it.
+	CacheMaxEntries int
 
 	FailedAuthRate  float64
 	FailedAuthBurst int

@@ -146,7 +146,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		"tls.trusted_proxies": "10.0.0.0/8,127.0.0.1", "tls.mtls_base_url": "https://mtls.example", "log.level": "warn", "log.format": "text",
 		"token.access_token_ttl": "10m", "keys.signing_alg": "ES256", "keys.crypto_backend": "go", "keys.rotation_period": "30d",
 		"keys.rotation_check_interval": "10s", "admin.token": strings.Repeat("a", 40),
-		"cache.poll_interval": "1s", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",
+		"cache.poll_interval": "1s", "cache.max_entries": "500", "limits.failed_auth_rate": "2.5", "limits.failed_auth_burst": "7",
 		"outbound.allow_private_addresses": "true", "outbound.allow_http": "1",
 		"smtp.host": "mail.example", "smtp.port": "2525", "smtp.tls": "tls", "smtp.username": "u",
 		"smtp.password": "p", "smtp.from": "latchkey@example.com",
@@ -164,7 +164,7 @@ func TestEveryEnvVarApplies(t *testing.T) {
 		r.StorageDriver != DriverPostgres || len(r.MasterKeys) != 2 || r.LogLevel != slog.LevelWarn ||
 		r.LogFormat != "text" || r.AccessTokenTTL != 10*time.Minute || r.SigningAlg != "ES256" || r.CryptoBackend != "go" ||
 		r.RotationPeriod != 30*24*time.Hour || r.RotationCheckInterval != 10*time.Second ||
-		r.AdminToken != strings.Repeat("a", 40) || r.CachePollInterval != time.Second ||
+		r.AdminToken != strings.Repeat("a", 40) || r.CachePollInterval != time.Second || r.CacheMaxEntries != 500 ||
 		r.FailedAuthRate != 2.5 || r.FailedAuthBurst != 7 || !r.OutboundAllowPrivate || !r.OutboundAllowHTTP {
 		t.Fatalf("env values not applied: %+v", r)
 	}

@@ -77,6 +77,7 @@ type FileAdmin struct {
 // FileCache is the cache section.
 type FileCache struct {
 	PollInterval string `yaml:"poll_interval"`
+	MaxEntries   string `yaml:"max_entries"`
 }
 
 // FileLimits is the limits section.

@@ -358,6 +358,15 @@ func resolveLimits(l *loader, r *Resolved) {
 			r.FailedAuthRate = v
 		}
 	}
+	r.CacheMaxEntries = DefaultCacheMaxEntries
+	if raw := strings.TrimSpace(l.file.Cache.MaxEntries); raw != "" {
+		v, err := strconv.Atoi(raw)
+		if err != nil || v < 100 || v > 1e7 {
+			l.fail("cache.max_entries", "%q must be a whole number from 100 to 10000000", raw)
+		} else {
+			r.CacheMaxEntries = v
+		}
+	}
 	r.FailedAuthBurst = DefaultFailedAuthBurst
 	if raw := strings.TrimSpace(l.file.Limits.FailedAuthBurst); raw != "" {
 		v, err := strconv.Atoi(raw)

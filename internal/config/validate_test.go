@@ -114,6 +114,7 @@ func TestValidationMessages(t *testing.T) {
 		{"rotation period too short", nil, "keys:\n  rotation_period: 5m\n", "keys.rotation_period: 5m is outside the allowed range"},
 		{"rotation check interval", nil, "keys:\n  rotation_check_interval: 2h\n", "keys.rotation_check_interval: 2h is outside the allowed range"},
 		{"poll interval", nil, "cache:\n  poll_interval: -1s\n", "cache.poll_interval: -1s is outside the allowed range"},
+		{"cache bound", nil, "cache:\n  max_entries: 10\n", "cache.max_entries: \"10\" must be a whole number from 100 to 10000000"},
 		{"unknown alg", map[string]string{"signing-alg": "HS256"}, "", `keys.signing_alg: "HS256" is not one of RS256, ES256, PS256, EdDSA`},
 		{"unknown crypto backend", map[string]string{"crypto-backend": "boringssl"}, "", `keys.crypto_backend: "boringssl" is not one of auto, openssl, go`},
 		{"admin token short", nil, "admin:\n  token: short\n", "admin.token: must be 32 to 512 characters long"},

@@ -97,6 +97,9 @@ func TestPagesAccessible(t *testing.T) {
 	resp, _ := b.post(ws+"/services/svc1/claims", url.Values{"csrf_token": {tok}, "op": {"claim-save"}, "claim_name": {"tier"}, "claim_expression": {`"gold"`},
 		"claim_target_0": {"access_token", "userinfo"}})
 	wantStatus(t, "service claims", resp, 200)
+	resp, _ = b.post(ws+"/services/svc1/authorization-details", url.Values{"csrf_token": {tok}, "op": {"detail-save"}, "detail_type": {"payment_initiation"},
+		"detail_description": {"Pay"}, "detail_schema": {`{"type":"object"}`}})
+	wantStatus(t, "service authorization details types", resp, 200)
 	b.post(ws+"/profiles", url.Values{"csrf_token": {tok}, "id": {"p1"}, "name": {"P1"}})
 	resp, _ = b.post(ws+"/users/new", url.Values{"csrf_token": {tok}, "username": {"u1"}, "active": {"on"}, "service_user": {"on"}})
 	user := resp.Request.URL.Path

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -31,6 +32,9 @@ type jwtData struct {
 	UserFields   []string
 	Policies     []string
 	MaxLifetime  int64 // seconds
+	// PreAuthPolicy is what the pre-authorization settings are: the
+	// profiles template, its parameters and rules, shown read-only.
+	PreAuthPolicy policy.PreAuthorization
 }
 
 // loadJWTData fills the OAuth tab's JWT bearer sections.
@@ -58,6 +62,7 @@ func (h *Handler) loadJWTData(r *http.Request, ws string, cl storage.Client) (*j
 		Enabled: contains(cl.GrantTypes, oauth2.GrantJWTBearer),
 	}
 	d.Bearer = service.EffectiveJWTBearer(cl)
+	d.PreAuthPolicy = policy.PreAuthorizationOf(&d.Bearer)
 	d.MaxLifetime = int64(d.Bearer.MaxAssertionLifetime / time.Second)
 	for _, u := range users.Items {
 		if u.ServiceUser {

@@ -164,6 +164,7 @@ func (h *Handler) routes() []route {
 		{"POST " + ws + "/policies/{pid}/delete", wsWrite, h.deletePolicy},
 		{"POST " + ws + "/services/{sid}/access-policy", wsWrite, h.saveAccessPolicy},
 		{"POST " + ws + "/services/{sid}/claims", wsWrite, h.saveServiceClaims},
+		{"POST " + ws + "/services/{sid}/authorization-details", wsWrite, h.saveServiceDetailTypes},
 		{"GET " + ws + "/initial-access-tokens", wsRead, h.iats},
 		{"GET " + ws + "/initial-access-tokens/new", wsWrite, h.newIATForm},
 		{"POST " + ws + "/initial-access-tokens/new", wsWrite, h.createIAT},
@@ -177,6 +178,8 @@ func (h *Handler) routes() []route {
 		{"GET " + ws + "/keys", wsRead, h.keys},
 		{"POST " + ws + "/keys/rotate", wsWrite, h.rotateKeys},
 		{"POST " + ws + "/keys/{kid}/delete", wsWrite, h.removeKey},
+		{"POST " + ws + "/encryption-keys/rotate", wsWrite, h.rotateEncryptionKeys},
+		{"POST " + ws + "/encryption-keys/{kid}/delete", wsWrite, h.removeEncryptionKey},
 		{"GET " + ws + "/audit", wsRead, h.audit},
 		{"GET " + ws + "/users", wsRead, h.dirUsers},
 		{"GET " + ws + "/users/new", wsWrite, h.dirUserForm},
@@ -205,7 +208,7 @@ func (h *Handler) routes() []route {
 
 // Mount registers every console route on mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	h.pages = mustParsePages()
+	h.pages = &pages{}
 	if h.Limiter == nil {
 		// 10 attempts at once, then one every 6 seconds, per IP and per
 		// account (SECURITY.md K7): a delay, not a lockout an attacker
@@ -229,6 +232,9 @@ type reqCtx struct {
 	session storage.ConsoleSession
 	csrf    string // the token forms must carry
 	ws      string // {ws} when the route has one
+	// detailTypes is the service page's authorization details types
+	// editor as edited or refused (detailtypes.go); nil shows the stored.
+	detailTypes *detailTypesState
 }
 
 // wrap applies the headers, session, role and CSRF checks of rt.

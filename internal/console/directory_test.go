@@ -134,12 +134,20 @@ func TestDirectoryPages(t *testing.T) {
 	if !strings.Contains(body, `data-pre-auth-warning hidden>`) || !strings.Contains(body, "only the selected profiles and users") {
 		t.Fatal("warning shown, or the current choice not stated, for admin approved users")
 	}
+	// The settings are the profiles policy template, shown read only.
+	if !strings.Contains(body, `id="pre-auth-policy"`) || !strings.Contains(body, "<code>profiles=integration</code>") ||
+		!strings.Contains(body, "user.profiles.exists(p, p in [&#34;integration&#34;])") {
+		t.Fatal("the pre-authorization policy the settings are is not shown")
+	}
 	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "user_field": {"username"},
 		"pre_auth": {"all_users"}, "max_assertion_lifetime": {"300"}})
 	wantStatus(t, "save JWT bearer for all users", resp, 200)
 	if !strings.Contains(body, `data-pre-auth-warning>`) || !strings.Contains(body, "can obtain tokens as any user of the workspace") ||
 		!strings.Contains(body, "Currently: <strong>all users of the workspace") {
 		t.Fatal("no visible warning while all users may self-authorize")
+	}
+	if !strings.Contains(body, "<code>all_users=true</code>") {
+		t.Fatal("all users is not shown as the profiles template with all_users=true")
 	}
 	resp, body = b.post(client+"/jwt-bearer", url.Values{"csrf_token": {tok}, "user_field": {"shoe_size"}, "max_assertion_lifetime": {"soon"}})
 	wantStatus(t, "bad JWT bearer settings", resp, 400)

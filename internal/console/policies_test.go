@@ -156,6 +156,12 @@ func TestPolicyAttachWhatIfDelete(t *testing.T) {
 	_, body = b.get(p.client + "/policies?" + q.Encode())
 	mustContain(t, "what-if alice", body, `id="whatif-decision" class="badge on">allow`, `id="whatif-access-token"`,
 		`id="whatif-id-token"`, "&#34;sub&#34;: &#34;"+p.alice+"&#34;")
+	// The JWT bearer grant asks the client's pre-authorization first, as
+	// its own stage: nobody is approved on this client.
+	jb := url.Values{"run": {"1"}, "user_id": {p.alice}, "grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}}
+	_, body = b.get(p.client + "/policies?" + jb.Encode())
+	mustContain(t, "what-if JWT bearer", body, `id="whatif-decision" class="badge off">deny`, "invalid_grant",
+		"user is not pre-authorized for this app", "JWT bearer pre-authorization (the client's settings as the <code>profiles</code> template, no parameters)")
 	q.Set("remote_ip", "not-an-ip")
 	resp, body = b.get(p.client + "/policies?" + q.Encode())
 	wantStatus(t, "what-if bad ip", resp, 200)

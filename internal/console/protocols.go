@@ -35,6 +35,11 @@ type protocolsView struct {
 	UnknownIssuers []string
 	// CIBAModes are the token delivery modes a client may register.
 	CIBAModes []string
+	// DetailTypes are the workspace's RFC 9396 types the client's
+	// authorization_details_types is chosen from; UnknownDetailTypes
+	// those it lists that no service declares any more (detailtypes.go).
+	DetailTypes        []detailTypeChoice
+	UnknownDetailTypes []string
 }
 
 // loadProtocols fills the Protocols tab.
@@ -44,6 +49,9 @@ func (h *Handler) loadProtocols(r *http.Request, ws storage.Workspace, cl storag
 		return nil, err
 	}
 	v := &protocolsView{TokenExchange: service.EffectiveTokenExchange(cl), SubjectTokenTypes: storage.SubjectTokenTypes, Issuers: issuers.Items}
+	if v.DetailTypes, err = h.detailTypeChoices(r, ws.ID); err != nil {
+		return nil, err
+	}
 	v.options(ws, cl)
 	return v, nil
 }
@@ -60,6 +68,7 @@ func (v *protocolsView) options(ws storage.Workspace, cl storage.Client) {
 	v.EncryptionAlgs = withCurrent(oauth2.AuthorizationEncryptionAlgs, cl.AuthorizationEncryptedResponseAlg)
 	v.EncryptionEncs = withCurrent(oauth2.AuthorizationEncryptionEncs, cl.AuthorizationEncryptedResponseEnc)
 	v.CIBAModes = withCurrent(service.CIBADeliveryModes, cl.BackchannelTokenDeliveryMode)
+	v.UnknownDetailTypes = unknownDetailTypes(v.DetailTypes, cl.AuthorizationDetailsTypes)
 	v.UnknownIssuers = nil
 	for _, id := range v.TokenExchange.AllowedIssuers {
 		known := false
@@ -89,6 +98,8 @@ var protocolSections = map[string]string{
 	"token-exchange":  "Token exchange settings saved.",
 	"logout-channels": "Logout channel settings saved.",
 	"ciba":            "Backchannel authentication settings saved.",
+	// RFC 9396 §10 (detailtypes.go).
+	"authorization-details": "Authorization details types saved.",
 }
 
 // saveProtocolSection stores one section of the Protocols tab.
@@ -160,6 +171,9 @@ func withProtocolPatch(cl storage.Client, p service.ClientPatch) storage.Client 
 	flag(&cl.FrontchannelLogoutSessionRequired, p.FrontchannelLogoutSessionRequired)
 	str(&cl.BackchannelTokenDeliveryMode, p.BackchannelTokenDeliveryMode)
 	str(&cl.BackchannelClientNotificationEndpoint, p.BackchannelClientNotificationEndpoint)
+	if p.AuthorizationDetailsTypes != nil {
+		cl.AuthorizationDetailsTypes = *p.AuthorizationDetailsTypes
+	}
 	return cl
 }
 
@@ -189,6 +203,11 @@ func protocolPatch(section string, f form) service.ClientPatch {
 	case "ciba":
 		p.BackchannelTokenDeliveryMode = f.str("backchannel_token_delivery_mode")
 		p.BackchannelClientNotificationEndpoint = f.str("backchannel_client_notification_endpoint")
+	case "authorization-details":
+		// RFC 9396 §10: no box ticked is the empty list (every type of
+		// the client's services).
+		types := append([]string{}, f.list("authorization_details_types")...)
+		p.AuthorizationDetailsTypes = &types
 	}
 	return p
 }

@@ -4,20 +4,25 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// pages holds one parsed template set per page (layout + page).
+// pages holds one parsed template set per page (layout, the shared
+// _*.html, the page), each parsed on the page's first render: parsing the
+// whole console at start held 6.6 MB of heap in every idle server, most
+// of which never renders a console page (docs/benchmarks.md, "Memory").
 type pages struct {
-	byName map[string]*template.Template
+	byName sync.Map // page name → *template.Template
 }
 
 var funcs = template.FuncMap{
@@ -35,21 +40,39 @@ var funcs = template.FuncMap{
 	"hours":    func(d time.Duration) int64 { return int64(d / time.Hour) },
 }
 
-func mustParsePages() *pages {
-	names, err := fs.Glob(templateFiles, "templates/*.html")
-	if err != nil {
-		panic(err)
+// get returns the parsed template set of page, parsing it on first use.
+// Two first renders at once may both parse; either result is the same.
+func (p *pages) get(page string) (*template.Template, error) {
+	if t, ok := p.byName.Load(page); ok {
+		return t.(*template.Template), nil
 	}
-	p := &pages{byName: map[string]*template.Template{}}
+	if page == "layout" || strings.HasPrefix(page, "_") || strings.ContainsAny(page, "/.*?[\\") {
+		return nil, fmt.Errorf("console: %q is not a page", page)
+	}
+	file := "templates/" + page + ".html"
+	if _, err := fs.Stat(templateFiles, file); err != nil {
+		return nil, fmt.Errorf("console: unknown page %q", page)
+	}
+	// Files named _*.html hold templates several pages share.
+	t, err := template.New(page).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html", file)
+	if err != nil {
+		return nil, err
+	}
+	p.byName.Store(page, t)
+	return t, nil
+}
+
+// pageNames lists every page of the console.
+func pageNames() []string {
+	names, _ := fs.Glob(templateFiles, "templates/*.html")
+	var out []string
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
-			continue
+		if base != "layout" && !strings.HasPrefix(base, "_") {
+			out = append(out, base)
 		}
-		// Files named _*.html hold templates several pages share.
-		p.byName[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html", n))
 	}
-	return p
+	return out
 }
 
 // view is what every page template receives.
@@ -100,9 +123,9 @@ func (h *Handler) visibleWorkspaces(r *http.Request, u storage.AdminUser) []stor
 // render executes page into a buffer first, so a template failure becomes
 // a clean 500 instead of half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
-	t, ok := h.pages.byName[page]
-	if !ok {
-		h.logger().ErrorContext(r.Context(), "console: unknown page", "page", page)
+	t, err := h.pages.get(page)
+	if err != nil {
+		h.logger().ErrorContext(r.Context(), "console: unknown page", "page", page, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

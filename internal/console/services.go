@@ -26,6 +26,9 @@ type serviceData struct {
 	AccessPolicies []storage.Policy
 	// Claims edits the service's claim mappings (a stored service only).
 	Claims *claimsForm
+	// DetailTypes edits its RFC 9396 types (a stored service only,
+	// detailtypes.go).
+	DetailTypes *detailTypesForm
 }
 
 // serviceForm shows a service (or an empty one for /services/new).
@@ -60,6 +63,7 @@ func (h *Handler) renderServicePage(w http.ResponseWriter, r *http.Request, c *r
 		claims = claimRowsOf(svc.ClaimMappings)
 	}
 	d.Claims = newClaimsForm(v, h.serviceURL(c.ws, sid)+"/claims", "service", claims)
+	d.DetailTypes = h.detailTypesFormOf(v, sid, svc, c.detailTypes)
 	if err != nil {
 		if !claimsError(d.Claims, err) {
 			h.fail(w, r, c, err)

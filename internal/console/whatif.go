@@ -190,6 +190,10 @@ type whatIfPolicy struct {
 	Allow          bool
 	Message        string
 	Rules          []whatIfRule
+	// Template and Params are set on the JWT bearer pre-authorization,
+	// which is no saved policy but the client's settings as a template.
+	Template string
+	Params   map[string]string
 }
 
 type whatIfRule struct {
@@ -202,7 +206,7 @@ func whatIfPolicies(res grants.WhatIfResult) []whatIfPolicy {
 	out := make([]whatIfPolicy, len(res.Policies))
 	for i, p := range res.Policies {
 		wp := whatIfPolicy{ID: p.Policy.ID, Name: p.Policy.Name, Kind: p.Kind, Version: p.Policy.Version,
-			Allow: p.Allow, Message: p.Message}
+			Allow: p.Allow, Message: p.Message, Template: p.Template, Params: p.Params}
 		for j, rr := range p.Rules {
 			row := whatIfRule{N: j + 1, Result: strings.ReplaceAll(rr.Result, "_", " "), Error: rr.Error}
 			if j < len(p.Policy.Rules) {

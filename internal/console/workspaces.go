@@ -139,6 +139,9 @@ func (h *Handler) deleteWorkspace(w http.ResponseWriter, r *http.Request, c *req
 type keysData struct {
 	Keys []service.KeyInfo
 	Algs []string
+	// EncryptionKeys are the request object encryption keys
+	// (encryptionkeys.go), shown on the same page.
+	EncryptionKeys []service.EncryptionKeyInfo
 }
 
 func (h *Handler) keys(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -147,7 +150,12 @@ func (h *Handler) keys(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		h.fail(w, r, c, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "keys", h.newView(r, c, "Signing keys", "keys", keysData{Keys: keys, Algs: oauth2.SigningAlgs}))
+	encKeys, err := h.Service.ListEncryptionKeys(r.Context(), c.ws)
+	if err != nil {
+		h.fail(w, r, c, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "keys", h.newView(r, c, "Signing keys", "keys", keysData{Keys: keys, Algs: oauth2.SigningAlgs, EncryptionKeys: encKeys}))
 }
 
 func (h *Handler) rotateKeys(w http.ResponseWriter, r *http.Request, c *reqCtx) {

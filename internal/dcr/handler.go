@@ -198,6 +198,8 @@ func replacePatch(in service.ClientInput) service.ClientPatch {
 		JWKS: &jwks, JWKSURI: &in.JWKSURI, Extra: &in.Extra, ApplicationType: &in.ApplicationType,
 		TokenSettingsPatch: service.TokenSettingsPatch{AccessTokenFormat: &in.AccessTokenFormat, DPoPBoundAccessTokens: &in.DPoPBoundAccessTokens},
 		MTLSPatch:          mtlsPatch(in.MTLSSettings), // RFC 8705 (mtls.go)
+		// RFC 9396 §10: an omitted list clears the restriction.
+		AuthorizationDetailsTypes: &in.AuthorizationDetailsTypes,
 	}
 }
 

@@ -51,6 +51,8 @@ type metadata struct {
 	cibaMetadata
 	// Mutual TLS metadata (RFC 8705, mtls.go).
 	mtlsMetadata
+	// Rich authorization request types (RFC 9396 §10, authzdetails.go).
+	detailTypesMetadata
 }
 
 // Keys of client.Extra holding RFC 7591 metadata without a core field.
@@ -110,6 +112,7 @@ func (m metadata) clientInput() (service.ClientInput, error) {
 	in.LogoutChannels = m.logoutChannelMetadata.settings()
 	in.CIBASettings = m.cibaMetadata.settings()
 	in.MTLSSettings = m.mtlsMetadata.settings()
+	in.AuthorizationDetailsTypes = m.AuthorizationDetailsTypes
 	in.Type = oauth2.ClientConfidential
 	if in.TokenEndpointAuthMethod == oauth2.AuthNone {
 		in.Type = oauth2.ClientPublic
@@ -215,6 +218,7 @@ func clientMetadata(c storage.Client) metadata {
 	m.logoutChannelMetadata = logoutChannelMetadataOf(c)
 	m.cibaMetadata = cibaMetadataOf(c)
 	m.mtlsMetadata = mtlsMetadataOf(c)
+	m.detailTypesMetadata = detailTypesMetadataOf(c)
 	m.Contacts = stringList(c.Extra["contacts"])
 	if m.Contacts == nil && c.ContactEmail != "" {
 		m.Contacts = []string{c.ContactEmail}

@@ -88,7 +88,9 @@ var (
 		{key: "access_policy", path: "access-policy", wrap: "policy_id", empty: emptyString},
 	}}
 	issuersKind = &kind{key: "trusted_issuers", path: "trusted-issuers", idField: "id"}
-	clientsKind = &kind{key: "clients", path: "clients", idField: "client_id", subs: []sub{
+	// pre_authorization_policy is the read-only rendering of a client's
+	// JWT bearer pre-authorization (settings export keeps).
+	clientsKind = &kind{key: "clients", path: "clients", idField: "client_id", drop: []string{"pre_authorization_policy"}, subs: []sub{
 		{key: "jwt_bearer", path: "jwt-bearer", empty: func(v any, c Object) bool {
 			m, _ := v.(Object)
 			grants, _ := c["grant_types"].([]any)

@@ -11,10 +11,11 @@ import (
 // addFAPI narrows the document to what a workspace under a FAPI 2.0
 // profile accepts (package fapi), so that discovery advertises exactly
 // that: PAR required (RFC 9126 §5), response type code and PKCE S256
-// only (FAPI 2.0 Security Profile §5.3.2.1, §5.3.2.2), the private_key_jwt
-// and mTLS methods only (§5.3.2.1), PS256, ES256 and EdDSA only (§5.4.1);
-// under Message Signing, signed request objects (RFC 9101 §10.5) and the
-// JARM response modes only (Message Signing §5.3, §5.4).
+// only (FAPI 2.0 Security Profile §5.3.2.2 items 1 and 5), the
+// private_key_jwt and mTLS methods only (§5.3.2.1 item 6), PS256, ES256
+// and EdDSA only (§5.4.1 item 1); under Message Signing, signed request
+// objects (RFC 9101 §10.5) and the JARM response modes only (Message
+// Signing §5.3.1, §5.4.1).
 func addFAPI(md *Metadata, ws storage.Workspace) {
 	if !fapi.On(ws) {
 		return

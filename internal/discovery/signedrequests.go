@@ -45,9 +45,9 @@ func addSignedRequests(md *Metadata, ws storage.Workspace) {
 }
 
 // EncryptionKeySource returns a workspace's request object encryption
-// key, public part (*signing.EncryptionKeys).
+// keys, public parts, the active key first (*signing.EncryptionKeys).
 type EncryptionKeySource interface {
-	PublicKey(ctx context.Context, wsID string) (jose.JSONWebKey, error)
+	PublicKeys(ctx context.Context, wsID string) ([]jose.JSONWebKey, error)
 }
 
 // RequestObjectEncryptionMetadata are the request_object_encryption_*
@@ -66,14 +66,15 @@ func (h *Handler) addRequestObjectEncryption(md *Metadata) {
 	md.RequestObjectEncryptionEncValuesSupported = slices.Clone(authorize.RequestObjectEncryptionEncs)
 }
 
-// withEncryptionKey adds the workspace's encryption key ("use": "enc")
+// withEncryptionKey adds the workspace's encryption keys ("use": "enc")
 // to the signing keys' JWKS document, so clients find the key to encrypt
-// request objects to (RFC 9101 §6.1).
+// request objects to (RFC 9101 §6.1): the active key first, then the
+// previous keys a rotation left, which still decrypt until removed.
 func (h *Handler) withEncryptionKey(ctx context.Context, wsID string, body []byte) ([]byte, error) {
 	if h.EncryptionKeys == nil {
 		return body, nil
 	}
-	key, err := h.EncryptionKeys.PublicKey(ctx, wsID)
+	keys, err := h.EncryptionKeys.PublicKeys(ctx, wsID)
 	if err != nil {
 		// The signing keys are what verifiers need: they are served
 		// without the encryption key rather than not at all (an
@@ -87,6 +88,6 @@ func (h *Handler) withEncryptionKey(ctx context.Context, wsID string, body []byt
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, err
 	}
-	set.Keys = append(set.Keys, key)
+	set.Keys = append(set.Keys, keys...)
 	return json.Marshal(set)
 }

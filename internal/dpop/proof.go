@@ -36,7 +36,8 @@ const (
 	MaxProofSize = 8 << 10
 	// maxJTILen bounds the jti that goes to the replay store (S7).
 	maxJTILen = 256
-	// RSA modulus bounds of a proof key (FAPI 2.0 §5.4.1, SECURITY.md A15).
+	// RSA modulus bounds of a proof key (FAPI 2.0 Security Profile §5.4.1
+	// item 2, SECURITY.md A15).
 	minRSABits = 2048
 	maxRSABits = 8192
 )
@@ -86,6 +87,10 @@ type Proof struct {
 	IssuedAt time.Time
 	Nonce    string
 	ATH      string
+
+	// htu is URI normalized (NormalizeURI), set by the check that
+	// matched it to the request; Spend keys the jti by it.
+	htu string
 }
 
 // Verifier checks DPoP proofs. The zero value is not usable: Store is
@@ -462,6 +467,7 @@ func (v *Verifier) checkClaims(p *Proof, req Request) error {
 	if err != nil || got != want {
 		return invalidProof("the DPoP proof htu does not match the request URI", err)
 	}
+	p.htu = got
 	now := v.now()
 	if p.IssuedAt.Before(now.Add(-v.maxAge())) || p.IssuedAt.After(now.Add(v.maxFuture())) {
 		return invalidProof(fmt.Sprintf("the DPoP proof iat is not within the accepted window (%d s before to %d s after the server time)",
@@ -499,7 +505,10 @@ func checkATH(ath, accessToken string) error {
 // Spend records the jti: one atomic insert keyed by workspace, thumbprint
 // and htu, kept while the proof could still be accepted (§11.1, S7).
 func (v *Verifier) Spend(ctx context.Context, p *Proof, req Request) error {
-	htu, _ := NormalizeURI(req.URI)
+	htu := p.htu // the request URI's normalized form, when Check matched them
+	if htu == "" {
+		htu, _ = NormalizeURI(req.URI)
+	}
 	err := v.Store.UseJTI(ctx, storage.JTI{
 		WorkspaceID: req.WorkspaceID, Namespace: JTINamespace, Issuer: p.JKT + " " + htu, JTI: p.JTI,
 		ExpiresAt: p.IssuedAt.Add(v.maxAge() + time.Second),

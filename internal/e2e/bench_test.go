@@ -27,8 +27,26 @@ func TestBenchScenarios(t *testing.T) {
 				t.Fatalf("bench.RunJWTBearer: %v", err)
 			}
 			rows = append(rows, more...)
-			if len(rows) != 3 {
-				t.Fatalf("%d rows, want client_credentials, introspection and jwt_bearer", len(rows))
+			// Issue 17's grant scenarios: rotations without and with an
+			// ID token, code redemption alone, the signed-in flow.
+			more, err = bench.RunRefresh(t.Context(), cfg, "ES256", 50*time.Millisecond, io.Discard)
+			if err != nil {
+				t.Fatalf("bench.RunRefresh: %v", err)
+			}
+			rows = append(rows, more...)
+			codeCfg := cfg
+			codeCfg.MaxCodes = 200
+			code, err := bench.RunCode(t.Context(), codeCfg, "ES256", 50*time.Millisecond, io.Discard)
+			if err != nil {
+				t.Fatalf("bench.RunCode: %v", err)
+			}
+			flow, err := bench.RunFlow(t.Context(), cfg, "ES256", 50*time.Millisecond, io.Discard)
+			if err != nil {
+				t.Fatalf("bench.RunFlow: %v", err)
+			}
+			rows = append(rows, code, flow)
+			if len(rows) != 7 {
+				t.Fatalf("%d rows, want client_credentials, introspection, jwt_bearer, refresh, refresh_id_token, code and flow", len(rows))
 			}
 			for _, r := range rows {
 				if r.Result.Failures != 0 || r.Result.Requests == 0 {

@@ -32,4 +32,11 @@
 // its request ID, at a level that fits the failure; a request whose
 // client went away is logged at debug level only, since nothing failed on
 // the server's side.
+//
+// # Responses
+//
+// WriteNoStoreJSON writes an already serialized JSON body with the
+// headers of every token-endpoint style response (RFC 6749 §5.1), for a
+// handler that serializes a hot response itself; others use
+// oauth2.WriteJSON, which sets the same headers.
 package endpoint

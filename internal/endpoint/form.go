@@ -126,6 +126,9 @@ func readParams(w http.ResponseWriter, r *http.Request, opts FormOptions) (raw, 
 }
 
 func checkContentType(ct string) error {
+	if ct == formContentType {
+		return nil // what every client sends; ParseMediaType would accept it as is
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != formContentType {
 		return oauth2.NewError(oauth2.ErrInvalidRequest, "Content-Type must be "+formContentType)

@@ -53,6 +53,13 @@ func TestCheckClient(t *testing.T) {
 		{"JARM RS256", func(c *storage.Client) { c.AuthorizationSignedResponseAlg = "RS256" }, "authorization_signed_response_alg"},
 		{"response type token", func(c *storage.Client) { c.ResponseTypes = []string{"code", "token"} }, "response_types"},
 		{"RSA 1024", func(c *storage.Client) { c.JWKS = keySet(t, weak.Public()) }, "jwks"},
+		{"http redirect of a web client", func(c *storage.Client) {
+			c.ApplicationType, c.RedirectURIs = storage.ApplicationTypeWeb, []string{"https://rp.example/cb", "http://127.0.0.1:8080/cb"}
+		}, "redirect_uris"},
+		{"http loopback redirect of a native client", func(c *storage.Client) {
+			c.ApplicationType, c.RedirectURIs = storage.ApplicationTypeNative, []string{"http://127.0.0.1:8080/cb"}
+		}, ""},
+		{"https redirect", func(c *storage.Client) { c.RedirectURIs = []string{"https://rp.example/cb"} }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +93,15 @@ func TestCheckWorkspace(t *testing.T) {
 	}
 	if vs := CheckWorkspace(ws(ProfileNone, "RS256").Settings); len(vs) != 0 {
 		t.Fatalf("profile off: %v", vs)
+	}
+	// SP §5.3.2.2 item 12: expires_in below 600 seconds.
+	for ttl, refused := range map[time.Duration]bool{0: false, 599 * time.Second: false, 600 * time.Second: true} {
+		st := ws(ProfileSecurity, "ES256").Settings
+		st.PushedRequestTTL = ttl
+		vs := CheckWorkspace(st)
+		if refused != (len(vs) == 1 && vs[0].Field == "settings.pushed_request_ttl") || (!refused && len(vs) != 0) {
+			t.Fatalf("pushed_request_ttl %v: %v", ttl, vs)
+		}
 	}
 }
 

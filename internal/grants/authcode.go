@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/tokens"
 )
@@ -120,11 +121,15 @@ func (h *Handler) authorizationCode(ctx context.Context, req *request, p authCod
 	}
 	fam := h.newFamily(req, code)
 	req.auth = policy.Authentication{Methods: code.AMR, Time: code.AuthTime}
-	iss, err := h.issueUserTokens(ctx, req, fam, user, code.Scopes, code.Nonce, true)
+	t, err := h.prepareUserTokens(ctx, req, fam, user, code.Scopes, code.Nonce, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.redeem(ctx, req, code, fam, iss.refreshHash); err != nil {
+	wsID := req.ws.ID
+	iss, _, err := signAndCommit(ctx, t, func() (struct{}, error) {
+		return struct{}{}, h.redeem(ctx, wsID, code, fam, t.refreshHash)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return iss.resp, nil
@@ -280,10 +285,10 @@ func (h *Handler) refreshTTLs(c storage.Client) (idle, abs time.Duration) {
 
 // redeem spends the code together with recording the family. Losing that
 // race (another redemption won, or the code expired meanwhile) is reuse.
-func (h *Handler) redeem(ctx context.Context, req *request, code storage.AuthCode, fam storage.TokenFamily, refreshHash []byte) error {
-	err := h.Store.RedeemAuthCode(ctx, req.ws.ID, code.Hash, h.now(), fam, refreshHash)
+func (h *Handler) redeem(ctx context.Context, wsID string, code storage.AuthCode, fam storage.TokenFamily, refreshHash []byte) error {
+	err := h.Store.RedeemAuthCode(ctx, wsID, code.Hash, h.now(), fam, refreshHash)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.revokeFromCode(ctx, req.ws.ID, code.FamilyID)
+		return h.revokeFromCode(ctx, wsID, code.FamilyID)
 	}
 	if err != nil {
 		return errUnavailable(err)
@@ -301,43 +306,137 @@ type issued struct {
 // "rtf"), the ID token when openid was granted, and a new refresh token
 // when the family has them and newRefresh is set.
 func (h *Handler) issueUserTokens(ctx context.Context, req *request, fam storage.TokenFamily, user storage.User, scopes []string, nonce string, newRefresh bool) (issued, error) {
-	if err := grantDetails(req, fam); err != nil { // RFC 9396 §6.1, §7
+	t, err := h.prepareUserTokens(ctx, req, fam, user, scopes, nonce, newRefresh)
+	if err != nil {
 		return issued{}, err
+	}
+	return t.mint(ctx)
+}
+
+// userTokens are the tokens of a response, prepared to be signed: every
+// check that can refuse the request has run, so mint fails only when the
+// server does (a signature or status list error). The refresh and code
+// grants run their group commit beside the ID token's signature
+// (signAndCommit).
+type userTokens struct {
+	h      *Handler
+	req    *request
+	fam    storage.TokenFamily
+	user   storage.User
+	signer signing.Signer
+	sub    string
+	aud    []string
+	scopes []string
+	nonce  string
+	now    time.Time
+	ttl    time.Duration
+	set    map[string]map[string]any
+	// refreshToken is the new refresh token ("" for none) and
+	// refreshHash its SHA-256, computed once.
+	refreshToken string
+	refreshHash  []byte
+}
+
+func (h *Handler) prepareUserTokens(ctx context.Context, req *request, fam storage.TokenFamily, user storage.User, scopes []string, nonce string, newRefresh bool) (*userTokens, error) {
+	if err := grantDetails(req, fam); err != nil { // RFC 9396 §6.1, §7
+		return nil, err
 	}
 	signer, err := h.Keys.Signer(ctx, req.ws.ID)
 	if err != nil {
-		return issued{}, errUnavailable(err)
+		return nil, errUnavailable(err)
 	}
-	sub, err := h.userSubject(ctx, req.client, user)
-	if err != nil {
-		return issued{}, err
-	}
-	aud, err := h.userAudience(ctx, req, scopes)
-	if err != nil {
-		return issued{}, err
-	}
-	now := h.now().Truncate(time.Second)
-	ttl := h.accessTokenTTL(req.ws, req.client)
-	scope := strings.Join(scopes, " ")
-	set, err := h.mappedClaims(ctx, req, user, scopeGrant{scopes: scopes, audience: aud})
-	if err != nil {
-		return issued{}, err
-	}
-	at, err := h.mintAccessToken(ctx, req, signer, withMappedClaims(h.userAccessToken(req, fam, sub, aud, scopes, now, ttl), req.client, set))
-	if err != nil {
-		return issued{}, err
-	}
-	out := issued{resp: &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}}
+	t := &userTokens{h: h, req: req, fam: fam, user: user, signer: signer, scopes: scopes, nonce: nonce,
+		now: h.now().Truncate(time.Second), ttl: h.accessTokenTTL(req.ws, req.client)}
 	if slices.Contains(scopes, oidc.ScopeOpenID) {
-		if out.resp.IDToken, err = h.idToken(req, signer, fam, user, sub, nonce, at, now, idTokenTTL(req.client, ttl), set[policy.TargetIDToken]); err != nil {
+		if err := idTokenAlgMatches(req, signer); err != nil {
+			return nil, err
+		}
+	}
+	if t.sub, err = h.userSubject(ctx, req.client, user); err != nil {
+		return nil, err
+	}
+	if t.aud, err = h.userAudience(ctx, req, scopes); err != nil {
+		return nil, err
+	}
+	if t.set, err = h.mappedClaims(ctx, req, user, scopeGrant{scopes: scopes, audience: t.aud}); err != nil {
+		return nil, err
+	}
+	if fam.Refresh && newRefresh {
+		t.refreshToken = RefreshTokenPrefix + newOpaque()
+		t.refreshHash = sha(t.refreshToken)
+	}
+	return t, nil
+}
+
+// mint signs the access token and, when openid was granted, the ID token
+// (whose at_hash needs the access token).
+func (t *userTokens) mint(ctx context.Context) (issued, error) {
+	resp, err := t.mintAccess(ctx)
+	if err != nil {
+		return issued{}, err
+	}
+	return t.mintID(resp)
+}
+
+// mintAccess mints the access token. Besides the signature it may write
+// (the status list tie, an opaque token's row), so it never runs after a
+// commit has begun: a failure there must leave the code or refresh token
+// unspent (docs/security.md R6).
+func (t *userTokens) mintAccess(ctx context.Context) (*tokenResponse, error) {
+	h, req := t.h, t.req
+	at, err := h.mintAccessToken(ctx, req, t.signer, withMappedClaims(h.userAccessToken(req, t.fam, t.sub, t.aud, t.scopes, t.now, t.ttl), req.client, t.set))
+	if err != nil {
+		return nil, err
+	}
+	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(t.ttl / time.Second), Scope: strings.Join(t.scopes, " "),
+		RefreshToken: t.refreshToken}, nil
+}
+
+// mintID adds the ID token when openid was granted: only a signature.
+func (t *userTokens) mintID(resp *tokenResponse) (issued, error) {
+	if slices.Contains(t.scopes, oidc.ScopeOpenID) {
+		var err error
+		if resp.IDToken, err = t.h.idToken(t.req, t.signer, t.fam, t.user, t.sub, t.nonce, resp.AccessToken, t.now, idTokenTTL(t.req.client, t.ttl), t.set[policy.TargetIDToken]); err != nil {
 			return issued{}, err
 		}
 	}
-	if fam.Refresh && newRefresh {
-		rt := RefreshTokenPrefix + newOpaque()
-		out.resp.RefreshToken, out.refreshHash = rt, sha(rt)
+	return issued{resp: resp, refreshHash: t.refreshHash}, nil
+}
+
+// signAndCommit mints t's access token, then runs commit (the rotation or
+// the redemption, a group commit) while the ID token is signed, and
+// returns only once both have ended: the response is written after the
+// commit, so nothing is acknowledged before it is committed
+// (docs/benchmarks.md, "Refresh rotation and code redemption profiled").
+// A commit error wins over a signing error. commit must not touch the
+// request (the signing may read it), only values captured before.
+//
+// The access token comes first because minting it may write and fail
+// like any storage call (mintAccess); the ID token is only a signature,
+// so what may fail after a successful commit is libcrypto alone, which
+// spends the code or refresh token without an answer, as a response lost
+// on the network would.
+func signAndCommit[T any](ctx context.Context, t *userTokens, commit func() (T, error)) (issued, T, error) {
+	var zero T
+	resp, err := t.mintAccess(ctx)
+	if err != nil {
+		return issued{}, zero, err
 	}
-	return out, nil
+	type outcome struct {
+		v   T
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		v, err := commit()
+		done <- outcome{v, err}
+	}()
+	iss, err := t.mintID(resp)
+	c := <-done
+	if c.err != nil {
+		return issued{}, c.v, c.err
+	}
+	return iss, c.v, err
 }
 
 // userAccessToken is the content of a user access token; the what-if

@@ -32,7 +32,7 @@ func (h *Handler) requestedDetails(ctx context.Context, req *request, form url.V
 		if err != nil {
 			return err
 		}
-		if err := authzdetails.NewCatalog(refs, req.client.Scopes).Validate(ds); err != nil {
+		if err := authzdetails.ForClient(refs, req.client).Validate(ds); err != nil {
 			var protocol *oauth2.Error
 			if errors.As(err, &protocol) {
 				return err

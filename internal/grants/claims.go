@@ -25,6 +25,10 @@ func (h *Handler) mappedClaims(ctx context.Context, req *request, user storage.U
 	}
 	owners := policy.ServiceOwners(refs, grant.scopes)
 	if len(req.client.ClaimMappings) > 0 {
+		var one [1]policy.ClaimOwner // the usual case: the client's own mappings only, no allocation
+		if owners == nil {
+			owners = one[:0]
+		}
 		owners = append(owners, policy.ClientOwner(req.client))
 	}
 	if len(owners) == 0 {
@@ -47,14 +51,19 @@ func (h *Handler) mappedClaims(ctx context.Context, req *request, user storage.U
 // introspection (stored with it, only introspection shows them). A JWT
 // carries only its access_token claims, which introspection echoes.
 func withMappedClaims(at tokens.AccessToken, c storage.Client, set policy.ClaimSet) tokens.AccessToken {
+	owned := false // at.Extra may be shared until it is copied once
 	add := func(m map[string]any) {
-		if len(m) == 0 {
+		switch {
+		case len(m) == 0:
 			return
-		}
-		if at.Extra == nil {
-			at.Extra = make(map[string]any, len(m))
-		} else {
+		case at.Extra == nil:
+			// The set is this request's own: its map becomes the token's
+			// content without a copy.
+			at.Extra = m
+			return
+		case !owned:
 			at.Extra = maps.Clone(at.Extra)
+			owned = true
 		}
 		maps.Copy(at.Extra, m)
 	}

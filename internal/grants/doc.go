@@ -14,8 +14,10 @@
 // jwtBearerRequest), and issue authorizes that request and mints the
 // tokens. A grant cannot skip a shared step: it receives an authenticated
 // client and returns a token response or a protocol error, and only the
-// endpoint writes HTTP (through oauth2.WriteJSON / oauth2.WriteError, so
-// every response carries Cache-Control: no-store, RFC 6749 §5.1).
+// endpoint writes HTTP (through writeTokenResponse, which writes the common
+// success body without reflection and every other one with
+// oauth2.WriteJSON, and oauth2.WriteError, so every response carries
+// Cache-Control: no-store, RFC 6749 §5.1).
 //
 // The JWT bearer grant (RFC 7523, jwtbearer.go) also has an
 // assertion-only shape, where a request carrying no client credentials at

@@ -17,7 +17,7 @@ import (
 // concurrent client_credentials requests yields exactly one token, for a
 // JWT access token (the jti is spent while the token is signed, and the
 // token is answered only after the spend committed) and for an opaque one
-// (spent before minting); a later replay is refused too (RFC 9449 §11.1,
+// (spent while its row is written); a later replay is refused too (RFC 9449 §11.1,
 // SECURITY.md S7). Every refusal is invalid_dpop_proof, never a 500.
 func TestDPoPProofSingleUseConcurrent(t *testing.T) {
 	f := newFixture(t, oauth2.AlgES256)

@@ -212,7 +212,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 	if h.Metrics != nil {
 		h.Metrics.TokenIssued(label)
 	}
-	oauth2.WriteJSON(w, http.StatusOK, resp)
+	writeTokenResponse(w, resp) // (response.go)
 }
 
 // process is the fixed pipeline (package doc). It fills req as it goes so
@@ -243,7 +243,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, req *request) 
 	if err := h.bindDPoP(ctx, req, proof); err != nil {
 		return nil, err
 	}
-	// FAPI 2.0 Security Profile §5.3.2.1: sender-constrained tokens only.
+	// FAPI 2.0 Security Profile §5.3.2.1 items 4 and 5: sender-constrained tokens only.
 	if err := checkFAPI(req, proof); err != nil { // (fapi.go)
 		return nil, err
 	}

@@ -17,11 +17,8 @@ import (
 // id_token_signed_response_alg must be the workspace key's algorithm: a
 // workspace signs with one algorithm at a time.
 func (h *Handler) idToken(req *request, signer signing.Signer, fam storage.TokenFamily, user storage.User, sub, nonce, at string, now time.Time, ttl time.Duration, mapped map[string]any) (string, error) {
-	if alg := req.client.IDTokenSignedResponseAlg; alg != "" && alg != signer.Alg() {
-		// Registration refuses this; it happens only after the workspace's
-		// algorithm changed under an existing client. Say so, never 500.
-		return "", oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's id_token_signed_response_alg "+alg+
-			" is not the workspace's signing algorithm "+signer.Alg()+": update the client registration")
+	if err := idTokenAlgMatches(req, signer); err != nil {
+		return "", err
 	}
 	content := idTokenContent(req, fam, user, sub, nonce, at, now, ttl)
 	content.Claims = withIDTokenClaims(content.Claims, mapped)
@@ -30,6 +27,18 @@ func (h *Handler) idToken(req *request, signer signing.Signer, fam storage.Token
 		return "", errUnavailable(err)
 	}
 	return tok, nil
+}
+
+// idTokenAlgMatches refuses a client whose id_token_signed_response_alg is
+// not the workspace key's algorithm. Registration refuses this; it happens
+// only after the workspace's algorithm changed under an existing client.
+// Say so, never 500.
+func idTokenAlgMatches(req *request, signer signing.Signer) error {
+	if alg := req.client.IDTokenSignedResponseAlg; alg != "" && alg != signer.Alg() {
+		return oauth2.NewError(oauth2.ErrUnauthorizedClient, "the client's id_token_signed_response_alg "+alg+
+			" is not the workspace's signing algorithm "+signer.Alg()+": update the client registration")
+	}
+	return nil
 }
 
 // idTokenContent is the content of an ID token; the what-if tool shows

@@ -140,7 +140,7 @@ func (h *Handler) jwtBearer(ctx context.Context, req *request, p jwtBearerReques
 	if err != nil {
 		return nil, err
 	}
-	if err := preAuthorized(req.client, user); err != nil {
+	if err := preAuthorizedCtx(ctx, req.client, user); err != nil {
 		return nil, err
 	}
 	grant, err := h.bearerScopes(ctx, req, p)

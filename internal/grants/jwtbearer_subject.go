@@ -3,11 +3,11 @@ package grants
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
@@ -98,28 +98,35 @@ func (h *Handler) issuerUser(ctx context.Context, wsID string, ti *storage.Trust
 	}
 }
 
-// preAuthorized applies the client's pre-authorization policy
+// preAuthorizations caches each client version's compiled
+// pre-authorization. It belongs to the package, not to a Handler, because
+// preAuthorized serves both the JWT bearer grant and the refresh of its
+// token families; the programs depend on the client's settings only.
+var preAuthorizations policy.PreAuthEngine
+
+// preAuthorized applies the client's pre-authorization
 // (docs/security.md R1): everyone only under an explicit "all users may
 // self-authorize"; otherwise, and by default (no settings, or no
 // pre_auth), only the listed users and members of the listed profiles, so
-// a client nobody approved issues no user tokens (docs/security.md R1).
+// a client nobody approved issues no user tokens. The settings are the
+// "profiles" policy template (policy.PreAuthorizationOf), and this
+// evaluates that template's rules, compiled once per client version.
 func preAuthorized(c storage.Client, u storage.User) error {
-	s := c.JWTBearer
-	if s == nil {
-		return errNotPreAuthorized
-	}
-	if s.PreAuth == storage.PreAuthAllUsers {
+	return preAuthorizedCtx(context.Background(), c, u)
+}
+
+// preAuthorizedCtx is preAuthorized bounded by ctx as well as by the
+// policy evaluation deadline. Any refusal, a failed evaluation included
+// (fail closed, Z8), is the one error the grant has always given.
+func preAuthorizedCtx(ctx context.Context, c storage.Client, u storage.User) error {
+	d := preAuthorizations.Check(ctx, c, u)
+	switch {
+	case d.Allow:
 		return nil
-	}
-	if slices.Contains(s.AllowedUsers, u.ID) {
-		return nil
-	}
-	for _, p := range u.Profiles {
-		if slices.Contains(s.AllowedProfiles, p) {
-			return nil
-		}
+	case d.Err != nil:
+		return oauth2.Wrap(oauth2.ErrInvalidGrant, policy.PreAuthDenyMessage, d.Err)
 	}
 	return errNotPreAuthorized
 }
 
-var errNotPreAuthorized = oauth2.NewError(oauth2.ErrInvalidGrant, "user is not pre-authorized for this app")
+var errNotPreAuthorized = oauth2.NewError(oauth2.ErrInvalidGrant, policy.PreAuthDenyMessage)

@@ -13,17 +13,11 @@ import (
 // client_credentials. A denial is unauthorized_client (RFC 6749 §5.2: the
 // client is not authorized to obtain this token) with the rule's message.
 func (h *Handler) checkMachinePolicy(ctx context.Context, req *request, grant scopeGrant) error {
-	ids := policy.Applicable(storage.PolicyKindMachine, req.ws, req.client, nil, nil)
-	if len(ids) == 0 || h.Policies == nil {
+	id := policy.Attached(storage.PolicyKindMachine, req.ws, req.client)
+	if id == "" || h.Policies == nil {
 		return nil
 	}
-	user := h.clientUser(ctx, req)
-	for _, id := range ids {
-		if err := h.checkPolicy(ctx, req, id, user, grant, oauth2.ErrUnauthorizedClient); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.checkPolicy(ctx, req, id, h.clientUser(ctx, req), grant, oauth2.ErrUnauthorizedClient)
 }
 
 // clientUser is the user variable of a client_credentials request: the
@@ -61,10 +55,7 @@ func (h *Handler) checkAccessPolicies(ctx context.Context, req *request, user st
 // userPolicyID is the user policy of a client: its own, or the
 // workspace's default ("" when neither), as policy.Applicable selects it.
 func userPolicyID(ws storage.Workspace, c storage.Client) string {
-	if ids := policy.Applicable(storage.PolicyKindUser, ws, c, nil, nil); len(ids) > 0 {
-		return ids[0]
-	}
-	return ""
+	return policy.Attached(storage.PolicyKindUser, ws, c)
 }
 
 // checkUserPolicy runs the user policy at the JWT bearer grant and at

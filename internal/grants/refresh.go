@@ -49,8 +49,8 @@ func parseRefresh(_ *request, form url.Values) (refreshRequest, error) {
 // clients, RFC 9700 §2.2.2) by one conditional update that also detects
 // reuse and then revokes the whole family (H1–H6, reliability invariant 3).
 func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshRequest) (*tokenResponse, error) {
-	raw := p.refreshToken
-	fam, err := h.loadFamily(ctx, req, sha(raw))
+	raw, hash := p.refreshToken, sha(p.refreshToken)
+	fam, err := h.loadFamily(ctx, req, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +86,14 @@ func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshReque
 		return nil, err
 	}
 	rotate := req.client.Type == oauth2.ClientPublic || req.client.RefreshTokens == nil || !req.client.RefreshTokens.NoRotation
-	iss, err := h.issueUserTokens(ctx, req, fam, user, scopes, "", rotate)
+	t, err := h.prepareUserTokens(ctx, req, fam, user, scopes, "", rotate)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := h.rotate(ctx, req, fam, sha(raw), iss)
+	wsID, grace := req.ws.ID, h.gracePeriod(req.client)
+	iss, rt, err := signAndCommit(ctx, t, func() (string, error) {
+		return h.rotate(ctx, wsID, grace, fam, hash, t)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -147,13 +150,13 @@ func narrowScopes(requested, granted []string) ([]string, error) {
 }
 
 // rotate redeems the presented token and returns the refresh token to
-// answer with: the new one, or within the grace period the successor
-// already issued (H11).
-func (h *Handler) rotate(ctx context.Context, req *request, fam storage.TokenFamily, hash []byte, iss issued) (string, error) {
-	r := storage.RefreshRotation{WorkspaceID: req.ws.ID, Hash: hash, NewHash: iss.refreshHash, Now: h.now()}
-	grace := h.gracePeriod(req.client)
-	if grace > 0 && iss.refreshHash != nil {
-		sealed, err := h.AuthCode.Sealer.Encrypt([]byte(iss.resp.RefreshToken), refreshAAD(req.ws.ID, fam.ID))
+// answer with: the new one of t, or within the grace period the successor
+// already issued (H11). It runs beside t's signing (signAndCommit), so it
+// reads nothing of the request.
+func (h *Handler) rotate(ctx context.Context, wsID string, grace time.Duration, fam storage.TokenFamily, hash []byte, t *userTokens) (string, error) {
+	r := storage.RefreshRotation{WorkspaceID: wsID, Hash: hash, NewHash: t.refreshHash, Now: h.now()}
+	if grace > 0 && t.refreshHash != nil {
+		sealed, err := h.AuthCode.Sealer.Encrypt([]byte(t.refreshToken), refreshAAD(wsID, fam.ID))
 		if err != nil {
 			return "", errUnavailable(err)
 		}
@@ -166,13 +169,13 @@ func (h *Handler) rotate(ctx context.Context, req *request, fam storage.TokenFam
 	case err != nil:
 		return "", errUnavailable(err)
 	case res.Outcome == storage.RotationGrace:
-		plain, err := h.AuthCode.Sealer.Decrypt(res.Family.SuccessorSealed, refreshAAD(req.ws.ID, fam.ID))
+		plain, err := h.AuthCode.Sealer.Decrypt(res.Family.SuccessorSealed, refreshAAD(wsID, fam.ID))
 		if err != nil {
 			return "", errUnavailable(err)
 		}
 		return string(plain), nil
 	}
-	return iss.resp.RefreshToken, nil
+	return t.refreshToken, nil
 }
 
 func (h *Handler) gracePeriod(c storage.Client) time.Duration {

@@ -35,10 +35,19 @@ type WhatIfRequest struct {
 // rule's result.
 type PolicyTrace struct {
 	Policy storage.Policy
-	Kind   string // how it is attached: user, machine or access
+	// Kind is how it is attached: user, machine or access; or
+	// KindPreAuthorization for the JWT bearer pre-authorization, which
+	// is no saved policy (Policy has its name and rendered rules only)
+	// but the Template with Params that the client's settings are.
+	Kind     string
+	Template string
+	Params   map[string]string
 	policy.Decision
 	Rules []policy.RuleResult
 }
+
+// KindPreAuthorization marks the pre-authorization stage of a what-if.
+const KindPreAuthorization = "pre_authorization"
 
 // WhatIfResult is what the token endpoint would do: the policies it would
 // evaluate, in order, up to the first denial; the final decision (Error
@@ -107,7 +116,7 @@ func (h *Handler) WhatIf(ctx context.Context, in WhatIfRequest) (WhatIfResult, e
 	if in.UserID == "" {
 		err = hh.whatIfClient(ctx, req, in, &res)
 	} else {
-		err = hh.whatIfUser(ctx, req, in, &res)
+		err = hh.whatIfUser(ctx, req, in, &res, t)
 	}
 	res.GrantType, res.Policies = req.grantType, t.out
 	var oe *oauth2.Error
@@ -148,7 +157,7 @@ func (h *Handler) whatIfClient(ctx context.Context, req *request, in WhatIfReque
 	return claimsErr(err)
 }
 
-func (h *Handler) whatIfUser(ctx context.Context, req *request, in WhatIfRequest, res *WhatIfResult) error {
+func (h *Handler) whatIfUser(ctx context.Context, req *request, in WhatIfRequest, res *WhatIfResult, t *tracer) error {
 	if req.grantType == "" {
 		req.grantType = oauth2.GrantAuthorizationCode
 	}
@@ -171,6 +180,8 @@ func (h *Handler) whatIfUser(ctx context.Context, req *request, in WhatIfRequest
 		// The code flow and its refreshes: a password sign-in now, what
 		// the session would record (user.authentication).
 		req.auth = policy.Authentication{Methods: []string{"pwd"}, Time: h.now()}
+	} else if err := whatIfPreAuthorization(ctx, req, user, t); err != nil {
+		return err
 	}
 	grant := scopeGrant{scopes: in.Scopes}
 	if err := h.checkUserPolicy(ctx, req, user, grant.scopes, grant.audience); err != nil {
@@ -206,6 +217,22 @@ func (h *Handler) whatIfUser(ctx context.Context, req *request, in WhatIfRequest
 		if res.IDToken, err = content.ClaimSet(""); err != nil {
 			return claimsErr(err)
 		}
+	}
+	return nil
+}
+
+// whatIfPreAuthorization is the JWT bearer grant's pre-authorization
+// stage, before the user policy as in jwtBearer: the client's settings as
+// the profiles template, each rule's result, and the grant's own error on
+// a refusal.
+func whatIfPreAuthorization(ctx context.Context, req *request, user storage.User, t *tracer) error {
+	d, rules, view := preAuthorizations.Trace(ctx, req.client, user)
+	t.out = append(t.out, PolicyTrace{
+		Policy: storage.Policy{WorkspaceID: req.ws.ID, Name: "JWT bearer pre-authorization", Rules: view.Rules},
+		Kind:   KindPreAuthorization, Template: view.Template, Params: view.Params, Decision: d, Rules: rules,
+	})
+	if !d.Allow {
+		return errNotPreAuthorized
 	}
 	return nil
 }

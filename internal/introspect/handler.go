@@ -174,15 +174,15 @@ func (h *Handler) verify(ctx context.Context, c *call) (at tokens.AccessToken, o
 		return tokens.AccessToken{}, false, endpoint.ErrUnavailable(err)
 	}
 	now := h.now()
-	key, set := cacheKey(c.ws.ID, c.token), keySetID(keys)
-	if at, ok := h.verified.get(key, set, now); ok {
+	key := cacheKey(c.ws.ID, c.token)
+	if at, ok := h.verified.get(key, keys, now); ok {
 		return at, true, nil
 	}
 	at, err = tokens.Verify(c.token, keys, c.issuer, now)
 	if err != nil || at.JTI == "" || at.ClientID == "" {
 		return tokens.AccessToken{}, false, nil
 	}
-	h.verified.put(key, set, at)
+	h.verified.put(key, keySetID(keys), at)
 	return at, true, nil
 }
 

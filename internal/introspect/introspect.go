@@ -1,11 +1,11 @@
 package introspect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -84,7 +84,7 @@ func (h *Handler) introspect(ctx context.Context, c *call) (at tokens.AccessToke
 	if !mayIntrospect(c.caller, at) {
 		return at, false, "caller may not introspect this token", nil
 	}
-	if reason, err := h.clientState(ctx, c.ws.ID, at); reason != "" || err != nil {
+	if reason, err := h.clientState(ctx, c, at); reason != "" || err != nil {
 		return at, false, reason, err
 	}
 	revoked, err := h.Store.IsTokenRevoked(ctx, c.ws.ID, at.JTI)
@@ -120,13 +120,21 @@ func mayIntrospect(caller storage.Client, at tokens.AccessToken) bool {
 // ID after the token was issued (O2). The creation time is truncated to
 // whole seconds because iat is; a client deleted and re-created within the
 // second its token was issued is the one case this cannot tell apart.
-func (h *Handler) clientState(ctx context.Context, wsID string, at tokens.AccessToken) (string, error) {
-	client, err := h.Store.GetClient(ctx, wsID, at.ClientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "client no longer exists", nil
-	}
-	if err != nil {
-		return "", endpoint.ErrUnavailable(err)
+//
+// A token introspected by its own client needs no second read: the caller
+// was read from the same cached store by this request's authentication
+// and found enabled in this workspace.
+func (h *Handler) clientState(ctx context.Context, c *call, at tokens.AccessToken) (string, error) {
+	client := c.caller
+	if client.ID != at.ClientID {
+		var err error
+		client, err = h.Store.GetClient(ctx, c.ws.ID, at.ClientID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "client no longer exists", nil
+		}
+		if err != nil {
+			return "", endpoint.ErrUnavailable(err)
+		}
 	}
 	if !client.Enabled {
 		return "client disabled", nil
@@ -162,19 +170,72 @@ func activeOf(at tokens.AccessToken) activeResponse {
 // mappings; "rtf" and "status", Latchkey's own, stay internal:
 // statuslist.go) to the response, as RFC 7662 §2.2 allows; the registered
 // members always win.
+//
+// The members are written in name order, as encoding a map of them would,
+// each value encoded once: no round trip of the registered members
+// through a map.
 func withMappedClaims(resp activeResponse, extra map[string]any) any {
 	if !hasMappedClaims(extra) {
 		return resp
 	}
-	out := make(map[string]any, len(extra)+10)
-	for k, v := range extra {
-		if !internalClaim(k) {
-			out[k] = v
+	registered := resp.members()
+	names := make([]string, 0, len(extra))
+	for k := range extra {
+		if !internalClaim(k) && !slices.ContainsFunc(registered[:], func(m member) bool { return m.name == k }) {
+			names = append(names, k)
 		}
 	}
-	b, _ := json.Marshal(resp)
-	var base map[string]any
-	_ = json.Unmarshal(b, &base)
-	maps.Copy(out, base)
-	return out
+	slices.Sort(names)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	write := func(name string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		key, _ := json.Marshal(name)
+		b.Write(key)
+		b.WriteByte(':')
+		val, err := json.Marshal(v)
+		b.Write(val)
+		return err
+	}
+	i := 0
+	for _, m := range registered {
+		for ; i < len(names) && names[i] < m.name; i++ {
+			if err := write(names[i], extra[names[i]]); err != nil {
+				return resp // a claim JSON cannot encode: registered members only
+			}
+		}
+		_ = write(m.name, m.value)
+	}
+	for ; i < len(names); i++ {
+		if err := write(names[i], extra[names[i]]); err != nil {
+			return resp
+		}
+	}
+	b.WriteByte('}')
+	return json.RawMessage(b.Bytes())
+}
+
+// member is one registered member of an active response.
+type member struct {
+	name  string
+	value any
+}
+
+// members are the registered members of r in name order, with the values
+// encoding/json gives their fields.
+func (r activeResponse) members() [10]member {
+	return [10]member{
+		{"active", r.Active},
+		{"aud", r.Audience},
+		{"client_id", r.ClientID},
+		{"exp", r.ExpiresAt},
+		{"iat", r.IssuedAt},
+		{"iss", r.Issuer},
+		{"jti", r.JTI},
+		{"scope", r.Scope},
+		{"sub", r.Subject},
+		{"token_type", r.TokenType},
+	}
 }

@@ -61,16 +61,29 @@ func keySetID(keys jose.JSONWebKeySet) string {
 	return b.String()
 }
 
+// sameKeySet reports whether id is keySetID(keys), without building it:
+// the hit path of every introspection compares, only a miss stores.
+func sameKeySet(keys jose.JSONWebKeySet, id string) bool {
+	for _, k := range keys.Keys {
+		n := len(k.KeyID)
+		if len(id) < n+1 || id[:n] != k.KeyID || id[n] != ' ' {
+			return false
+		}
+		id = id[n+1:]
+	}
+	return id == ""
+}
+
 // get returns the cached token when it was verified under the same key set
 // and has not expired at now.
-func (c *verifiedCache) get(key [sha256.Size]byte, keySet string, now time.Time) (tokens.AccessToken, bool) {
+func (c *verifiedCache) get(key [sha256.Size]byte, keys jose.JSONWebKeySet, now time.Time) (tokens.AccessToken, bool) {
 	if c == nil {
 		return tokens.AccessToken{}, false
 	}
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || e.keySet != keySet || !now.Before(e.token.ExpiresAt) {
+	if !ok || !sameKeySet(keys, e.keySet) || !now.Before(e.token.ExpiresAt) {
 		return tokens.AccessToken{}, false
 	}
 	return e.token, true

@@ -149,7 +149,7 @@ func (t *Token) checkIdentity(e Expected) error {
 
 // checkAudience requires aud to name one of e.Audiences (RFC 7519 §4.1.3,
 // RFC 7523 §3 item 3). In strict mode aud must be exactly one JSON string
-// (draft-ietf-oauth-rfc7523bis, FAPI 2.0 §5.3.2.1; B4).
+// (draft-ietf-oauth-rfc7523bis, FAPI 2.0 Security Profile §5.3.2.1 item 8; B4).
 func (t *Token) checkAudience(e Expected) error {
 	if len(e.Audiences) == 0 {
 		return nil

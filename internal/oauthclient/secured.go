@@ -2,6 +2,7 @@ package oauthclient
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,13 @@ type Secured struct {
 	// response with the server's JWKS before anything in it is used
 	// (JARM §2.4).
 	JWTResponse bool
+	// DecryptionKey opens a JWT response the server encrypted to the
+	// client's key (JARM §2.2, the client's
+	// authorization_encrypted_response_alg): RSA for RSA-OAEP, EC for
+	// ECDH-ES (jarmenc.go).
+	DecryptionKey crypto.Signer
+	// RequireEncryption refuses a JWT response that is only signed.
+	RequireEncryption bool
 }
 
 // RequestObjectLifetime is the exp of request objects this client signs.
@@ -167,9 +175,10 @@ func (c *Client) push(ctx context.Context, params url.Values) (string, error) {
 }
 
 // unwrapJWTResponse verifies a JWT-secured authorization response (JARM
-// §2.4): signature with the issuer's JWKS (go-oidc, asymmetric algorithms
-// only), iss, aud = client_id, exp; its claims become the response
-// parameters. Without JWTResponse the query is returned unchanged.
+// §2.4): decrypted first when the server encrypted it to the client's key
+// (openJWTResponse), then signature with the issuer's JWKS (go-oidc,
+// asymmetric algorithms only), iss, aud = client_id, exp; its claims
+// become the response parameters. Without JWTResponse the query is returned unchanged.
 func (f *codeFlow) unwrapJWTResponse(ctx context.Context, q url.Values) (url.Values, error) {
 	if !f.secured.JWTResponse {
 		return q, nil
@@ -177,6 +186,10 @@ func (f *codeFlow) unwrapJWTResponse(ctx context.Context, q url.Values) (url.Val
 	raw := q.Get("response")
 	if raw == "" {
 		return nil, errors.New("oauthclient: the authorization response has no JWT (response parameter) although response_mode=jwt was asked for")
+	}
+	raw, err := openJWTResponse(raw, f.secured)
+	if err != nil {
+		return nil, err
 	}
 	c := f.c
 	if c.Issuer == "" || c.JWKSURI == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -185,24 +184,35 @@ func (p *ClaimProgram) Evaluate(ctx context.Context, in Input) (ClaimSet, error)
 	}
 	ctx, cancel := withEvalDeadline(ctx)
 	defer cancel()
-	act := activation(in.normalized())
-	out := ClaimSet{}
-	for _, c := range p.claims {
-		v, err := evalClaim(ctx, c.prg, act)
-		if err != nil {
-			return nil, fmt.Errorf("claim %q: %w", c.name, err)
-		}
-		for _, t := range c.targets {
-			if out[t] == nil {
-				out[t] = map[string]any{}
-			}
-			out[t][c.name] = v
-		}
+	out := make(ClaimSet, 1)
+	if err := p.evaluate(ctx, activation(in.normalized()), out); err != nil {
+		return nil, err
 	}
 	if err := checkSize(out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// evaluate computes the claims into out (a later claim of the same name
+// replaces an earlier one), sharing the caller's deadline and activation.
+func (p *ClaimProgram) evaluate(ctx context.Context, act interpreter.Activation, out ClaimSet) error {
+	for i := range p.claims {
+		c := &p.claims[i]
+		v, err := evalClaim(ctx, c.prg, act)
+		if err != nil {
+			return fmt.Errorf("claim %q: %w", c.name, err)
+		}
+		for _, t := range c.targets {
+			m := out[t]
+			if m == nil {
+				m = make(map[string]any, len(p.claims))
+				out[t] = m
+			}
+			m[c.name] = v
+		}
+	}
+	return nil
 }
 
 // checkSize refuses a target whose claims exceed MaxClaimsSize of JSON
@@ -300,7 +310,7 @@ func jsonValueDepth(v ref.Val, depth int) (any, error) {
 	case types.Null:
 		return nil, nil
 	case traits.Mapper:
-		out := map[string]any{}
+		out := make(map[string]any, sizeHint(x))
 		for it := x.Iterator(); it.HasNext() == types.True; {
 			k := it.Next()
 			ks, ok := k.(types.String)
@@ -315,7 +325,7 @@ func jsonValueDepth(v ref.Val, depth int) (any, error) {
 		}
 		return out, nil
 	case traits.Lister:
-		out := []any{}
+		out := make([]any, 0, sizeHint(x))
 		for it := x.Iterator(); it.HasNext() == types.True; {
 			e, err := jsonValueDepth(it.Next(), depth+1)
 			if err != nil {
@@ -328,6 +338,19 @@ func jsonValueDepth(v ref.Val, depth int) (any, error) {
 	return nil, fmt.Errorf("result of type %s is not a JSON value", v.Type().TypeName())
 }
 
+// sizeHint is the size of a CEL list or map to preallocate for, 0 when
+// it does not say.
+func sizeHint(v traits.Sizer) int {
+	if n, ok := v.Size().(types.Int); ok && n > 0 && n <= maxHint {
+		return int(n)
+	}
+	return 0
+}
+
+// maxHint bounds a preallocation: a larger value is over the size cap
+// (MaxClaimsSize) anyway, and grows as it is converted.
+const maxHint = MaxClaimsSize
+
 // ClaimEngine caches compiled claim programs per owner (a client or a
 // service) and version (its UpdatedAt): the cached store's change feed
 // hands out a new version after a change, so a request compiles nothing
@@ -338,21 +361,25 @@ type ClaimEngine struct {
 }
 
 type claimKey struct {
-	workspace, owner string
-	version          time.Time
+	workspace, kind, id string
+	version             time.Time
 }
 
 // ClaimOwner is one list of claim mappings and its version: a service's
 // (ServiceOwners) or a client's (ClientOwner).
 type ClaimOwner struct {
-	Key      string // "client:" or "service:" and the ID
+	Kind     string // "client" or "service"
+	ID       string
 	Version  time.Time
 	Mappings []storage.ClaimMapping
 }
 
+// Key names the owner in errors: "client:" or "service:" and the ID.
+func (o ClaimOwner) Key() string { return o.Kind + ":" + o.ID }
+
 // ClientOwner is the claim mappings of a client.
 func ClientOwner(c storage.Client) ClaimOwner {
-	return ClaimOwner{Key: "client:" + c.ID, Version: c.UpdatedAt, Mappings: c.ClaimMappings}
+	return ClaimOwner{Kind: "client", ID: c.ID, Version: c.UpdatedAt, Mappings: c.ClaimMappings}
 }
 
 // ServiceOwners are the claim mappings of the services defining one of
@@ -364,9 +391,8 @@ func ServiceOwners(refs []storage.ScopeRef, scopes []string) []ClaimOwner {
 			if r.Name != s || len(r.ServiceClaimMappings) == 0 {
 				continue
 			}
-			key := "service:" + r.ServiceID
-			if !slices.ContainsFunc(out, func(o ClaimOwner) bool { return o.Key == key }) {
-				out = append(out, ClaimOwner{Key: key, Version: r.ServiceUpdatedAt, Mappings: r.ServiceClaimMappings})
+			if !slices.ContainsFunc(out, func(o ClaimOwner) bool { return o.ID == r.ServiceID }) {
+				out = append(out, ClaimOwner{Kind: "service", ID: r.ServiceID, Version: r.ServiceUpdatedAt, Mappings: r.ServiceClaimMappings})
 			}
 		}
 	}
@@ -380,7 +406,7 @@ func (e *ClaimEngine) Program(workspaceID string, o ClaimOwner) (*ClaimProgram, 
 	if len(o.Mappings) == 0 {
 		return nil, nil
 	}
-	k := claimKey{workspaceID, o.Key, o.Version}
+	k := claimKey{workspaceID, o.Kind, o.ID, o.Version}
 	e.mu.Lock()
 	p, ok := e.progs[k]
 	e.mu.Unlock()
@@ -405,38 +431,35 @@ func (e *ClaimEngine) Program(workspaceID string, o ClaimOwner) (*ClaimProgram, 
 // request's Input and the owners whose mappings apply (ServiceOwners of
 // the granted scopes, then ClientOwner: a later owner's claim of the same
 // name wins). The merged claims of each target are capped at
-// MaxClaimsSize. A nil engine compiles every time.
+// MaxClaimsSize. A nil engine compiles every time. Every owner's
+// programs share one deadline and one activation.
 func (e *ClaimEngine) Claims(ctx context.Context, workspaceID string, owners []ClaimOwner, in Input) (ClaimSet, error) {
 	if e == nil {
 		e = &ClaimEngine{}
 	}
-	ctx, cancel := withEvalDeadline(ctx)
-	defer cancel()
 	var out ClaimSet
+	var act interpreter.Activation
 	for _, o := range owners {
 		p, err := e.Program(workspaceID, o)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Key, err)
+			return nil, fmt.Errorf("%s: %w", o.Key(), err)
 		}
-		set, err := p.Evaluate(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Key, err)
-		}
-		if out == nil {
-			out = set
+		if p == nil || len(p.claims) == 0 {
 			continue
 		}
-		for t, m := range set {
-			if out[t] == nil {
-				out[t] = map[string]any{}
-			}
-			maps.Copy(out[t], m)
+		if act == nil {
+			var cancel context.CancelFunc
+			ctx, cancel = withEvalDeadline(ctx)
+			defer cancel()
+			act = activation(in.normalized())
+			out = make(ClaimSet, 1)
+		}
+		if err := p.evaluate(ctx, act, out); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Key(), err)
 		}
 	}
-	if len(owners) > 1 {
-		if err := checkSize(out); err != nil {
-			return nil, err
-		}
+	if err := checkSize(out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -27,6 +27,7 @@ func BenchmarkThreeClaims(b *testing.B) {
 	var e ClaimEngine
 	ctx := context.Background()
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		set, err := e.ClientClaims(ctx, c, in)
 		if err != nil || set[TargetAccessToken]["cmicuser"] != "acme||svc-cmic" {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/ext"
 
 	"github.com/latchkey/latchkey/internal/storage"
@@ -30,10 +31,17 @@ const (
 	parserRecursionLimit = 32
 )
 
-// env is the one CEL environment; it is immutable and safe to share.
-var env = mustEnv()
+// env is the one CEL environment of saved expressions; it is immutable
+// and safe to share. generatedEnv declares the same variables and
+// helpers without the size bound, for rules Latchkey renders itself from
+// validated settings (the JWT bearer pre-authorization, preauth.go),
+// whose lists may be longer than an expression a person writes.
+var (
+	env          = mustEnv(MaxExpressionSize)
+	generatedEnv = mustEnv(-1)
+)
 
-func mustEnv() *cel.Env {
+func mustEnv(sizeLimit int) *cel.Env {
 	e, err := cel.NewEnv(
 		ext.NativeTypes(reflect.TypeOf(User{}), reflect.TypeOf(Client{}), reflect.TypeOf(Request{}),
 			reflect.TypeOf(Workspace{}), reflect.TypeOf(Authentication{}), ext.ParseStructTags(true)),
@@ -45,7 +53,7 @@ func mustEnv() *cel.Env {
 		cel.Function("ip_in",
 			cel.Overload("ip_in_string_list", []*cel.Type{cel.StringType, cel.ListType(cel.StringType)}, cel.BoolType,
 				cel.BinaryBinding(ipIn))),
-		cel.ParserExpressionSizeLimit(MaxExpressionSize),
+		cel.ParserExpressionSizeLimit(sizeLimit),
 		cel.ParserRecursionLimit(parserRecursionLimit),
 	)
 	if err != nil {
@@ -55,22 +63,28 @@ func mustEnv() *cel.Env {
 }
 
 // ipIn is the ip_in helper: an unparsable address or range never matches.
+// The list is read element by element, without converting it to a Go
+// slice, so a call allocates nothing.
 func ipIn(ipv, cidrs ref.Val) ref.Val {
-	s, ok := ipv.Value().(string)
+	s, ok := ipv.(types.String)
 	if !ok {
 		return types.Bool(false)
 	}
-	ip, err := netip.ParseAddr(s)
+	ip, err := netip.ParseAddr(string(s))
 	if err != nil {
 		return types.Bool(false)
 	}
 	ip = ip.Unmap()
-	list, err := cidrs.ConvertToNative(reflect.TypeOf([]string{}))
-	if err != nil {
-		return types.NewErr("ip_in: %v", err)
+	list, ok := cidrs.(traits.Lister)
+	if !ok {
+		return types.NewErr("ip_in: the second argument is not a list")
 	}
-	for _, c := range list.([]string) {
-		p, err := netip.ParsePrefix(c)
+	for it := list.Iterator(); it.HasNext() == types.True; {
+		c, ok := it.Next().(types.String)
+		if !ok {
+			return types.NewErr("ip_in: the list holds a value that is not a string")
+		}
+		p, err := netip.ParsePrefix(string(c))
 		if err == nil && p.Contains(ip) {
 			return types.Bool(true)
 		}

@@ -89,6 +89,13 @@ type Input struct {
 	Workspace Workspace
 }
 
+// Shared empty values for normalized: CEL only reads its input, so one
+// instance serves every request instead of fresh garbage on each.
+var (
+	emptyStringMap = map[string]string{}
+	emptyClaims    = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+)
+
 // normalized fills nil collections so that conditions such as
 // "x in user.profiles" see an empty list rather than null.
 func (in Input) normalized() Input {
@@ -96,24 +103,28 @@ func (in Input) normalized() Input {
 		in.User.Profiles = []string{}
 	}
 	if in.User.Attributes == nil {
-		in.User.Attributes = map[string]string{}
+		in.User.Attributes = emptyStringMap
 	}
 	if in.User.Authentication.Methods == nil {
 		in.User.Authentication.Methods = []string{}
 	}
 	if in.Client.Metadata == nil {
-		in.Client.Metadata = map[string]string{}
+		in.Client.Metadata = emptyStringMap
 	}
 	if in.Client.GrantTypes == nil {
 		in.Client.GrantTypes = []string{}
 	}
-	for _, l := range []*[]string{&in.Request.Scopes, &in.Request.Resources, &in.Request.Audience} {
-		if *l == nil {
-			*l = []string{}
-		}
+	if in.Request.Scopes == nil {
+		in.Request.Scopes = []string{}
+	}
+	if in.Request.Resources == nil {
+		in.Request.Resources = []string{}
+	}
+	if in.Request.Audience == nil {
+		in.Request.Audience = []string{}
 	}
 	if in.Request.Claims == nil {
-		in.Request.Claims = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		in.Request.Claims = emptyClaims
 	}
 	if in.Request.Time.IsZero() {
 		in.Request.Time = time.Now()

@@ -41,6 +41,14 @@
 // functions with side effects: only the declared variables and helpers
 // exist, so any other reference is refused at save (Z9).
 //
+// A client's JWT bearer pre-authorization (storage.JWTBearerSettings) is
+// the "profiles" template with parameters: PreAuthorizationOf renders
+// it, and PreAuthEngine compiles it once per client version and decides
+// with it, for the JWT bearer grant, the refresh of its families and the
+// what-if tool. Those rules are Latchkey's own rendering of validated
+// settings, so they compile without the save path's size and cost
+// bounds (Z3), keeping the deadline and fail-closed evaluation.
+//
 // Claim mappings use the same environment and compile path (compileExpr)
 // for extra token claims: each a name, an expression of any type whose
 // value must be JSON, and targets (access_token, id_token, userinfo,

@@ -141,9 +141,12 @@ func TestEvaluateCostLimit(t *testing.T) {
 	}
 	var in Input
 	in.Request.SetClaims(map[string]any{"groups": groups})
+	// The error below proves the abort; the wall-clock bound only catches
+	// an evaluation left to run its 10^6 steps, with room for a loaded CI
+	// machine (the 50 ms deadline can be overrun by scheduling alone).
 	start := time.Now()
 	d := p.Evaluate(context.Background(), in)
-	if el := time.Since(start); el > 200*time.Millisecond {
+	if el := time.Since(start); el > time.Second {
 		t.Errorf("evaluation took %v", el)
 	}
 	if d.Allow || d.Err == nil || !(strings.Contains(d.Err.Error(), "cost limit") || strings.Contains(d.Err.Error(), "deadline")) {

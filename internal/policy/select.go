@@ -18,20 +18,27 @@ import "github.com/latchkey/latchkey/internal/storage"
 // refs and scopes are read only for access policies. An unknown kind
 // selects nothing.
 func Applicable(kind string, ws storage.Workspace, c storage.Client, refs []storage.ScopeRef, scopes []string) []string {
-	var id string
-	switch kind {
-	case storage.PolicyKindUser:
-		id = c.UserPolicyID
-		if id == "" {
-			id = ws.Settings.DefaultUserPolicyID
-		}
-	case storage.PolicyKindMachine:
-		id = c.MachinePolicyID
-	case storage.PolicyKindAccess:
+	if kind == storage.PolicyKindAccess {
 		return AccessPolicies(refs, scopes)
 	}
-	if id == "" {
-		return nil
+	if id := Attached(kind, ws, c); id != "" {
+		return []string{id}
 	}
-	return []string{id}
+	return nil
+}
+
+// Attached is Applicable for the kinds of which at most one applies
+// (user and machine): its ID, or "" for none, without a slice to
+// allocate on the token endpoint's hot path.
+func Attached(kind string, ws storage.Workspace, c storage.Client) string {
+	switch kind {
+	case storage.PolicyKindUser:
+		if c.UserPolicyID != "" {
+			return c.UserPolicyID
+		}
+		return ws.Settings.DefaultUserPolicyID
+	case storage.PolicyKindMachine:
+		return c.MachinePolicyID
+	}
+	return ""
 }

@@ -34,9 +34,10 @@ type template struct {
 }
 
 var templates = []template{
-	{Template{"profiles", "User profiles", "Only users in one of the listed profiles, or listed by ID: the JWT bearer pre-authorization as a policy.",
+	{Template{"profiles", "User profiles", "Only users in one of the listed profiles, or listed by ID: what a client's JWT bearer pre-authorization is (PreAuthorizationOf).",
 		[]TemplateParam{{"profiles", "profile IDs, comma-separated"},
-			{"users", "user IDs, comma-separated (optional; profiles or users is required)"}}}, renderProfiles},
+			{"users", "user IDs, comma-separated (optional; profiles or users is required)"},
+			{"all_users", `"true" admits every user, as the pre-authorization all_users does (optional; then without profiles and users)`}}}, renderProfiles},
 	{Template{"email-domain", "Email domain", "Only users whose email address is in one of the listed domains.",
 		[]TemplateParam{{"domain", "domains, comma-separated (example.com)"}}}, renderEmailDomain},
 	{Template{"ip-ranges", "IP ranges", "Only requests from one of the listed CIDR ranges.",
@@ -134,17 +135,30 @@ func listParam(params map[string]string, name string, norm func(string) (string,
 	return vals, nil
 }
 
-// renderProfiles admits users in one of the profiles or listed by ID:
-// exactly what the JWT bearer grant's admin_approved pre-authorization
-// admits (PreAuthorizationParams).
+// renderProfiles admits users in one of the profiles or listed by ID, or
+// every user with all_users=true: exactly what a client's JWT bearer
+// pre-authorization admits (PreAuthorizationOf renders it with the same
+// profilesRule).
 func renderProfiles(params map[string]string) (storage.PolicyRule, error) {
-	if len(splitList(params["profiles"])) == 0 && len(splitList(params["users"])) == 0 {
+	var all bool
+	switch strings.TrimSpace(params["all_users"]) {
+	case "", "false":
+	case "true":
+		all = true
+	default:
+		return storage.PolicyRule{}, fmt.Errorf(`parameter all_users must be "true" or "false"`)
+	}
+	hasLists := len(splitList(params["profiles"])) > 0 || len(splitList(params["users"])) > 0
+	switch {
+	case all && hasLists:
+		return storage.PolicyRule{}, fmt.Errorf("all_users=true admits every user: leave profiles and users empty")
+	case all:
+		return profilesRule(true, nil, nil, profilesDenyMessage), nil
+	case !hasLists:
 		return storage.PolicyRule{}, fmt.Errorf("parameter profiles (or users) is required")
 	}
-	var admit []string
-	for _, l := range []struct {
-		param, what, cond string
-	}{{"profiles", "profile ID", "user.profiles.exists(p, p in %s)"}, {"users", "user ID", "user.id in %s"}} {
+	lists := map[string][]string{}
+	for _, l := range []struct{ param, what string }{{"profiles", "profile ID"}, {"users", "user ID"}} {
 		if len(splitList(params[l.param])) == 0 {
 			continue
 		}
@@ -157,38 +171,34 @@ func renderProfiles(params map[string]string) (storage.PolicyRule, error) {
 		if err != nil {
 			return storage.PolicyRule{}, err
 		}
-		admit = append(admit, fmt.Sprintf(l.cond, celList(vals)))
+		lists[l.param] = vals
 	}
-	return storage.PolicyRule{
-		Condition: "!(" + strings.Join(admit, " || ") + ")",
-		Message:   "your account is not in a profile allowed to use this application",
-	}, nil
+	return profilesRule(false, lists["profiles"], lists["users"], profilesDenyMessage), nil
 }
 
-// PreAuthorizationParams are the "profiles" template parameters that
-// admit exactly the users a client's JWT bearer pre-authorization admits
-// (storage.JWTBearerSettings, RFC 7523 §3 leaves the authorization of the
-// subject to the server), so existing settings can become a user policy.
-// ok is false when no policy is needed (all_users: everyone is admitted)
-// or the template cannot express it (no settings, or admin_approved with
-// empty lists, admit nobody: that is a single deny rule, not the
-// template). Any PreAuth other than all_users reads the lists, as the
-// grant does.
-func PreAuthorizationParams(s *storage.JWTBearerSettings) (params map[string]string, ok bool) {
-	if s == nil || s.PreAuth == storage.PreAuthAllUsers {
-		return nil, false
+const profilesDenyMessage = "your account is not in a profile allowed to use this application"
+
+// profilesRule is the deny rule of the profiles template: it denies
+// whom it does not admit, everyone (all), members of one of profiles, or
+// users listed by ID; with neither list, nobody. Values are quoted as CEL
+// string literals (Z1).
+func profilesRule(all bool, profiles, users []string, message string) storage.PolicyRule {
+	var admit []string
+	switch {
+	case all:
+		admit = []string{"true"}
+	default:
+		if len(profiles) > 0 {
+			admit = append(admit, fmt.Sprintf("user.profiles.exists(p, p in %s)", celList(profiles)))
+		}
+		if len(users) > 0 {
+			admit = append(admit, fmt.Sprintf("user.id in %s", celList(users)))
+		}
+		if len(admit) == 0 {
+			admit = []string{"false"}
+		}
 	}
-	if len(s.AllowedProfiles) == 0 && len(s.AllowedUsers) == 0 {
-		return nil, false
-	}
-	params = map[string]string{}
-	if len(s.AllowedProfiles) > 0 {
-		params["profiles"] = strings.Join(s.AllowedProfiles, ",")
-	}
-	if len(s.AllowedUsers) > 0 {
-		params["users"] = strings.Join(s.AllowedUsers, ",")
-	}
-	return params, true
+	return storage.PolicyRule{Condition: "!(" + strings.Join(admit, " || ") + ")", Message: message}
 }
 
 func renderEmailDomain(params map[string]string) (storage.PolicyRule, error) {

@@ -11,7 +11,6 @@ import (
 	"github.com/latchkey/latchkey/internal/introspect"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/ratelimit"
-	"github.com/latchkey/latchkey/internal/signing"
 	"github.com/latchkey/latchkey/internal/ssrf"
 )
 
@@ -22,8 +21,9 @@ func (s *Server) mountHandlers(mux *http.ServeMux) error {
 	// grant, so a key set is fetched (and its refetch budgeted) once.
 	jwks := ssrf.NewJWKSCache(ssrf.NewClient(s.outboundOptions()), ssrf.CacheOptions{})
 	auth := s.clientAuthenticator(jwks)
-	// One owner of the workspaces' request object decryption keys.
-	requestKeys := &signing.EncryptionKeys{Store: s.store, Keyring: s.keyring, Now: s.opts.now}
+	// One owner of the workspaces' request object decryption keys (built
+	// with the service in buildCore).
+	requestKeys := s.requestKeys
 	// One policy engine: programs compiled once per policy version, read
 	// through the cached store (invalidated by the change feed).
 	policies := &policy.Engine{Source: s.store, Logger: s.logger.With("component", "policy")}

@@ -55,6 +55,10 @@ type Server struct {
 	handler  http.Handler
 	http     *http.Server
 	ready    readyCache // the latest /readyz result (ops.go)
+	// requestKeys owns the workspaces' request object decryption keys
+	// (RFC 9101 §6.1): the JWKS, the authorization endpoint and the admin
+	// API share it, and change events drop its cache.
+	requestKeys *signing.EncryptionKeys
 }
 
 // Option adjusts New; the defaults suit production.
@@ -178,20 +182,22 @@ func (s *Server) selectCryptoBackend(context.Context) error {
 
 // buildCore wires cache, signing keys and the service layer.
 func (s *Server) buildCore(context.Context) error {
-	s.store = cache.New(s.db, cache.Options{PollInterval: s.cfg.CachePollInterval, Logger: s.logger.With("component", "cache")})
+	s.store = cache.New(s.db, cache.Options{PollInterval: s.cfg.CachePollInterval, MaxEntries: s.cfg.CacheMaxEntries, Logger: s.logger.With("component", "cache")})
 	s.keys = signing.NewManager(s.store, s.keyring, signing.Options{
 		Now: s.opts.now, Logger: s.logger,
 		MaxTokenTTL: func(string) time.Duration { return service.MaxAccessTokenTTL },
 	})
 	// Another process may rotate keys or delete a workspace: drop the
 	// cached signers so the next request reloads them.
+	s.requestKeys = &signing.EncryptionKeys{Store: s.store, Keyring: s.keyring, Now: s.opts.now}
 	s.store.OnChange(func(c storage.Change) {
 		if c.Kind == storage.ChangeKeys || c.Kind == storage.ChangeWorkspace {
 			s.keys.Invalidate(c.WorkspaceID)
+			s.requestKeys.Invalidate(c.WorkspaceID)
 		}
 	})
 	s.svc = &service.Service{
-		Store: s.store, Keyring: s.keyring, Keys: s.keys, Now: s.opts.now,
+		Store: s.store, Keyring: s.keyring, Keys: s.keys, EncryptionKeys: s.requestKeys, Now: s.opts.now,
 		Defaults: service.Defaults{
 			AccessTokenTTL:       s.cfg.AccessTokenTTL,
 			SigningAlg:           s.cfg.SigningAlg,

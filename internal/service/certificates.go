@@ -137,7 +137,8 @@ func looksLikeDERPrivateKey(der []byte) bool {
 	return err == nil
 }
 
-// checkCertKey enforces the key rules (FAPI 2.0 §5.4.1, SECURITY.md A15).
+// checkCertKey enforces the key rules (FAPI 2.0 Security Profile §5.4.1
+// items 2 and 3, SECURITY.md A15).
 func checkCertKey(cert *x509.Certificate) error {
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:

@@ -50,6 +50,12 @@ type ClientInput struct {
 	TokenSettings
 	SignedRequestSettings
 	MTLSSettings // RFC 8705 (mtls.go)
+	// AuthorizationDetailsTypes narrows the RFC 9396 types the client may
+	// use (clientdetailtypes.go); empty allows its services' types.
+	AuthorizationDetailsTypes []string
+	// detailTypesKept is set by an update that leaves the list alone, so
+	// a type a service stopped declaring does not block other edits.
+	detailTypesKept bool
 }
 
 // ClientPatch updates a client; nil fields are left unchanged. JWKS set to
@@ -78,6 +84,8 @@ type ClientPatch struct {
 	TokenSettingsPatch
 	SignedRequestPatch
 	MTLSPatch // RFC 8705 (mtls.go)
+	// AuthorizationDetailsTypes, when set, replaces the list (RFC 9396 §10).
+	AuthorizationDetailsTypes *[]string
 }
 
 // ClientWithSecret is a client together with its plaintext secret. Only
@@ -157,6 +165,9 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 	validateTokenSettings(&v, in.TokenSettings)
 	validateSignedRequests(&v, ws, in, jwks)
 	validateMTLS(&v, in)
+	if !in.detailTypesKept {
+		validateClientDetailTypes(&v, in.AuthorizationDetailsTypes, scopes) // RFC 9396 §10 (clientdetailtypes.go)
+	}
 	if err := v.err(); err != nil {
 		return storage.Client{}, err
 	}
@@ -171,6 +182,7 @@ func (s *Service) buildClient(ws storage.Workspace, scopes []storage.ScopeRef, i
 		InitialAccessTokenID: in.InitialAccessTokenID, RegistrationPolicy: in.RegistrationPolicy,
 		ApplicationType: in.ApplicationType,
 	}, in.Presentation), in.AuthFlowSettings), in.TokenSettings), in.SignedRequestSettings), in.MTLSSettings)
+	c.AuthorizationDetailsTypes = in.AuthorizationDetailsTypes
 	// FAPI 2.0: a client breaking the workspace's profile is refused at
 	// registration and update, not only at runtime (fapi.go).
 	if err := checkFAPIClient(ws, c); err != nil {
@@ -302,6 +314,7 @@ func (s *Service) UpdateClient(ctx context.Context, wsID, id string, p ClientPat
 			in.RequirePKCE = nil
 		}
 		in = applyClientPatch(in, p)
+		in.detailTypesKept = p.AuthorizationDetailsTypes == nil
 		c, err := s.buildClient(ws, scopes, in, false)
 		if err != nil {
 			return old, err
@@ -338,7 +351,7 @@ func clientToInput(c storage.Client) ClientInput {
 		AccessTokenTTL: c.AccessTokenTTL, Metadata: c.Metadata, Enabled: &enabled,
 		Dynamic: c.Dynamic, RegistrationAccessTokenHash: c.RegistrationAccessTokenHash, Extra: c.Extra,
 		InitialAccessTokenID: c.InitialAccessTokenID, RegistrationPolicy: c.RegistrationPolicy,
-		ApplicationType: c.ApplicationType, Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c), TokenSettings: tokenSettingsOf(c),
+		AuthorizationDetailsTypes: c.AuthorizationDetailsTypes, ApplicationType: c.ApplicationType, Presentation: presentationOf(c), AuthFlowSettings: authFlowOf(c), TokenSettings: tokenSettingsOf(c),
 		SignedRequestSettings: signedRequestsOf(c),
 		MTLSSettings:          mtlsOf(c),
 	}
@@ -377,6 +390,7 @@ func applyClientPatch(in ClientInput, p ClientPatch) ClientInput {
 	in.TokenSettings = p.TokenSettingsPatch.apply(in.TokenSettings)
 	in.SignedRequestSettings = p.SignedRequestPatch.Apply(in.SignedRequestSettings)
 	in.MTLSSettings = p.MTLSPatch.Apply(in.MTLSSettings)
+	setList(&in.AuthorizationDetailsTypes, p.AuthorizationDetailsTypes)
 	return in
 }
 

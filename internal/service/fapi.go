@@ -15,7 +15,8 @@ const maxFAPIOffenders = 20
 
 // validateFAPISettings checks the fapi_profile setting and, when a
 // profile is on, the workspace's own settings against it (package fapi:
-// the signing key's algorithm, FAPI 2.0 Security Profile §5.4.1).
+// the signing key's algorithm, FAPI 2.0 Security Profile §5.4.1 item 1;
+// the request_uri lifetime, §5.3.2.2 item 12).
 func validateFAPISettings(v *validator, st storage.WorkspaceSettings) {
 	if !v.check(fapi.Valid(st.FAPIProfile), "settings.fapi_profile", "enum",
 		"must be one of \"\", %q or %q", fapi.ProfileSecurity, fapi.ProfileMessageSigning) {
@@ -98,7 +99,7 @@ func (s *Service) checkFAPIKeys(ctx context.Context, wsID string) error {
 		if k.State == storage.KeyActive && !contains(fapi.Algs, k.Alg) {
 			var v validator
 			v.add("settings.fapi_profile", "fapi_signing_key",
-				"the workspace's active signing key uses %s, which FAPI 2.0 does not allow (FAPI 2.0 Security Profile §5.4.1); rotate the keys to one of %s until the active key uses it (twice: the first rotation publishes a key of the new algorithm, the second makes it active; latchkey admin keys rotate --alg ...)",
+				"the workspace's active signing key uses %s, which FAPI 2.0 does not allow (FAPI 2.0 Security Profile §5.4.1 item 1); rotate the keys to one of %s until the active key uses it (twice: the first rotation publishes a key of the new algorithm, the second makes it active; latchkey admin keys rotate --alg ...)",
 				k.Alg, strings.Join(fapi.Algs, ", "))
 			return v.err()
 		}
@@ -107,12 +108,12 @@ func (s *Service) checkFAPIKeys(ctx context.Context, wsID string) error {
 }
 
 // checkFAPIRotation refuses rotating a FAPI workspace's keys to an
-// algorithm the profile does not allow (FAPI 2.0 Security Profile §5.4.1).
+// algorithm the profile does not allow (FAPI 2.0 Security Profile §5.4.1 item 1).
 func checkFAPIRotation(ws storage.Workspace, alg string) error {
 	if alg == "" || !fapi.On(ws) || contains(fapi.Algs, alg) {
 		return nil
 	}
 	var v validator
-	v.add("alg", "fapi", "the workspace runs under FAPI 2.0, which allows only %s (FAPI 2.0 Security Profile §5.4.1)", strings.Join(fapi.Algs, ", "))
+	v.add("alg", "fapi", "the workspace runs under FAPI 2.0, which allows only %s (FAPI 2.0 Security Profile §5.4.1 item 1)", strings.Join(fapi.Algs, ", "))
 	return v.err()
 }

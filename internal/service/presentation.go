@@ -136,5 +136,6 @@ func clientPatchFields(p ClientPatch) []string {
 	out = append(out, p.TokenSettingsPatch.fields()...)
 	out = append(out, p.SignedRequestPatch.fields()...)
 	out = append(out, p.MTLSPatch.fields()...)
+	out = append(out, setFields("authorization_details_types", p.AuthorizationDetailsTypes != nil)...)
 	return append(out, p.PresentationPatch.fields()...)
 }

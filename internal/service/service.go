@@ -74,6 +74,10 @@ type Service struct {
 	FetchSector SectorFetcher
 	// WhatIfRunner answers the policies what-if tool; nil refuses it.
 	WhatIfRunner WhatIfRunner
+	// EncryptionKeys manages request object encryption keys (normally a
+	// *signing.EncryptionKeys; encryptionkeys.go); nil refuses their
+	// admin operations.
+	EncryptionKeys EncryptionKeyManager
 }
 
 func (s *Service) now() time.Time {

@@ -32,8 +32,8 @@ const (
 
 // Bounds of the PAR request_uri lifetime. RFC 9126 §2.2: a request_uri
 // lives long enough for the browser to reach the authorization endpoint
-// and no longer; 5 to 600 s is the RFC's guidance and FAPI 2.0 §5.3.2.2
-// caps expires_in at 600.
+// and no longer; 5 to 600 s is the RFC's guidance, and FAPI 2.0 Security
+// Profile §5.3.2.2 item 12 wants expires_in below 600 (package fapi).
 const (
 	MinPushedRequestTTL     = 10 * time.Second
 	MaxPushedRequestTTL     = 600 * time.Second

@@ -33,9 +33,12 @@
 //
 // # Hot path
 //
-// Manager caches, per workspace, the active key's parsed private key and
-// one go-jose signer per JOSE "typ", and the JWKS bytes. Signing never
-// touches the database. Invalidate drops a workspace's cache; the server
+// Manager caches, per workspace, the active key's parsed private key, its
+// base64url protected header per JOSE "typ" (made once by go-jose), and
+// the JWKS bytes. A signature is then the payload's encoding, one
+// private-key operation and one string (RFC 7515 §7.1 compact form; tests
+// hold it to go-jose's bytes and verifier). Signing never touches the
+// database. Invalidate drops a workspace's cache; the server
 // calls it on storage.ChangeKeys events so other processes pick up
 // rotations.
 package signing

@@ -32,15 +32,24 @@ const encryptionKeyTTL = time.Minute
 type EncryptionKeyStore interface {
 	ListEncryptionKeys(ctx context.Context, workspaceID string) ([]storage.EncryptionKey, error)
 	CreateEncryptionKey(ctx context.Context, k storage.EncryptionKey) error
+	RotateEncryptionKey(ctx context.Context, k storage.EncryptionKey) error
+	DeleteEncryptionKey(ctx context.Context, workspaceID, kid string) error
 }
 
 // The production implementation.
 var _ EncryptionKeyStore = storage.Storage(nil)
 
-// EncryptionKeys owns each workspace's request object decryption key: an
-// RSA key created on first use, its private part encrypted at rest under
-// the master key like signing keys, its public part published in the
-// workspace JWKS with "use": "enc". It is safe for concurrent use.
+// EncryptionKeys owns each workspace's request object decryption keys:
+// RSA keys, the first created on first use, their private parts
+// encrypted at rest under the master key like signing keys, their public
+// parts published in the workspace JWKS with "use": "enc".
+//
+// Rotation (Rotate) creates a new active key, published first so clients
+// that pick the first "enc" key encrypt to it, and keeps the keys before
+// it as previous keys: published and decrypting until an administrator
+// removes them (Remove), so request objects encrypted by clients that
+// still cache the old JWKS keep working through the overlap
+// (docs/security.md T12a). It is safe for concurrent use.
 type EncryptionKeys struct {
 	Store   EncryptionKeyStore
 	Keyring *secrets.Keyring
@@ -49,14 +58,18 @@ type EncryptionKeys struct {
 	cache sync.Map // workspace ID → *encEntry
 }
 
-// EncryptionKey is a workspace's decryption key and its published JWK.
+// EncryptionKey is one of a workspace's decryption keys and its
+// published JWK.
 type EncryptionKey struct {
-	Private *rsa.PrivateKey
-	Public  jose.JSONWebKey
+	Private   *rsa.PrivateKey
+	Public    jose.JSONWebKey
+	State     string // storage.EncryptionKeyActive or EncryptionKeyPrevious
+	CreatedAt time.Time
+	RetiredAt time.Time
 }
 
 type encEntry struct {
-	key    EncryptionKey
+	keys   []EncryptionKey // the active key first
 	loaded time.Time
 }
 
@@ -73,61 +86,147 @@ func (e *EncryptionKeys) now() time.Time {
 	return time.Now()
 }
 
-// Key returns the workspace's key, creating it on first use: of
-// concurrent creators on any number of processes one key wins (the
-// store's insert is ON CONFLICT DO NOTHING) and everybody uses it.
+// Keys returns the workspace's keys, the active one first, creating the
+// first key on first use: of concurrent creators on any number of
+// processes one key wins (the store's insert is ON CONFLICT DO NOTHING)
+// and everybody uses it.
 //
-// A key loaded before is kept in memory and re-read after a minute; when
-// that read fails (the database is unavailable) the known key is used
-// on, so serving the JWKS and decrypting never depend on the database
-// once a process has the key.
-func (e *EncryptionKeys) Key(ctx context.Context, wsID string) (EncryptionKey, error) {
+// Keys loaded before are kept in memory and re-read after a minute, or
+// at once after Invalidate (the server calls it on storage.ChangeKeys
+// events, which rotations and removals record); when that read fails
+// (the database is unavailable) the known keys are used on, so serving
+// the JWKS and decrypting never depend on the database once a process
+// has the keys.
+func (e *EncryptionKeys) Keys(ctx context.Context, wsID string) ([]EncryptionKey, error) {
 	var known *encEntry
 	if v, ok := e.cache.Load(wsID); ok {
 		known = v.(*encEntry)
 		if e.now().Sub(known.loaded) < encryptionKeyTTL {
-			return known.key, nil
+			return known.keys, nil
 		}
 	}
-	k, err := e.load(ctx, wsID)
+	keys, err := e.load(ctx, wsID)
 	if err != nil && known != nil && !errors.Is(err, storage.ErrNotFound) {
-		return known.key, nil
+		return known.keys, nil
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		if err = e.create(ctx, wsID); err == nil || errors.Is(err, storage.ErrAlreadyExists) {
-			k, err = e.load(ctx, wsID)
+			keys, err = e.load(ctx, wsID)
 		}
 	}
 	if err != nil {
-		return EncryptionKey{}, err
+		return nil, err
 	}
-	e.cache.Store(wsID, &encEntry{key: k, loaded: e.now()})
-	return k, nil
+	e.cache.Store(wsID, &encEntry{keys: keys, loaded: e.now()})
+	return keys, nil
 }
 
-// PublicKey is the JWK Key publishes (use "enc").
-func (e *EncryptionKeys) PublicKey(ctx context.Context, wsID string) (jose.JSONWebKey, error) {
-	k, err := e.Key(ctx, wsID)
-	return k.Public, err
-}
-
-// DecryptionKey is the private key of Key.
-func (e *EncryptionKeys) DecryptionKey(ctx context.Context, wsID string) (*rsa.PrivateKey, error) {
-	k, err := e.Key(ctx, wsID)
-	return k.Private, err
-}
-
-func (e *EncryptionKeys) load(ctx context.Context, wsID string) (EncryptionKey, error) {
-	keys, err := e.Store.ListEncryptionKeys(ctx, wsID)
+// Key returns the workspace's active key (Keys).
+func (e *EncryptionKeys) Key(ctx context.Context, wsID string) (EncryptionKey, error) {
+	keys, err := e.Keys(ctx, wsID)
 	if err != nil {
 		return EncryptionKey{}, err
 	}
-	for _, k := range keys {
+	return keys[0], nil
+}
+
+// PublicKeys are the JWKs the workspace publishes (use "enc"): the
+// active key first, then the previous ones.
+func (e *EncryptionKeys) PublicKeys(ctx context.Context, wsID string) ([]jose.JSONWebKey, error) {
+	keys, err := e.Keys(ctx, wsID)
+	out := make([]jose.JSONWebKey, len(keys))
+	for i, k := range keys {
+		out[i] = k.Public
+	}
+	return out, err
+}
+
+// DecryptionKeys are the private keys of PublicKeys, each with its kid,
+// the active one first: a request object encrypted to any of them
+// decrypts.
+func (e *EncryptionKeys) DecryptionKeys(ctx context.Context, wsID string) ([]jose.JSONWebKey, error) {
+	keys, err := e.Keys(ctx, wsID)
+	out := make([]jose.JSONWebKey, len(keys))
+	for i, k := range keys {
+		out[i] = jose.JSONWebKey{Key: k.Private, KeyID: k.Public.KeyID, Algorithm: k.Public.Algorithm, Use: "enc"}
+	}
+	return out, err
+}
+
+// Rotate creates a new active key and keeps the active one before it as
+// a previous key (storage.RotateEncryptionKey), then drops this
+// process's cached keys; other processes reload on the ChangeKeys event.
+// A workspace without keys gets its first one before the rotation.
+func (e *EncryptionKeys) Rotate(ctx context.Context, wsID string) error {
+	if _, err := e.Keys(ctx, wsID); err != nil {
+		return err
+	}
+	k, err := e.generate(wsID)
+	if err != nil {
+		return err
+	}
+	if err := e.Store.RotateEncryptionKey(ctx, k); err != nil {
+		return err
+	}
+	e.Invalidate(wsID)
+	return nil
+}
+
+// List returns the workspace's keys as stored, read now rather than from
+// the cache (for the admin listing), the active key first; the first
+// key is created when there is none. The private parts stay sealed.
+func (e *EncryptionKeys) List(ctx context.Context, wsID string) ([]storage.EncryptionKey, error) {
+	if _, err := e.Keys(ctx, wsID); err != nil {
+		return nil, err
+	}
+	stored, err := e.Store.ListEncryptionKeys(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	out := stored[:0]
+	for _, k := range stored {
 		if k.Alg == RequestObjectEncryptionAlg {
-			return e.open(k)
+			out = append(out, k)
 		}
 	}
-	return EncryptionKey{}, storage.ErrNotFound
+	return out, nil
+}
+
+// Remove deletes a previous key at once: it leaves the JWKS and request
+// objects encrypted to it are refused. The active key cannot be removed
+// (storage.ErrNotFound, like an unknown kid): rotate first.
+func (e *EncryptionKeys) Remove(ctx context.Context, wsID, kid string) error {
+	if err := e.Store.DeleteEncryptionKey(ctx, wsID, kid); err != nil {
+		return err
+	}
+	e.Invalidate(wsID)
+	return nil
+}
+
+// Invalidate drops a workspace's cached keys, so the next use reads them
+// again (after a rotation or removal by this or another process).
+func (e *EncryptionKeys) Invalidate(wsID string) { e.cache.Delete(wsID) }
+
+func (e *EncryptionKeys) load(ctx context.Context, wsID string) ([]EncryptionKey, error) {
+	stored, err := e.Store.ListEncryptionKeys(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	var keys []EncryptionKey
+	for _, k := range stored {
+		if k.Alg != RequestObjectEncryptionAlg {
+			continue
+		}
+		opened, err := e.open(k)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, opened)
+	}
+	if len(keys) == 0 || keys[0].State != storage.EncryptionKeyActive {
+		return nil, storage.ErrNotFound
+	}
+	return keys, nil
 }
 
 // open decrypts a stored key and checks that its public JWK is its own.
@@ -146,35 +245,45 @@ func (e *EncryptionKeys) open(k storage.EncryptionKey) (EncryptionKey, error) {
 	if err != nil || pub.KeyID != k.KID {
 		return EncryptionKey{}, fmt.Errorf("signing: encryption key %s does not match its kid", k.KID)
 	}
-	return EncryptionKey{Private: priv, Public: pub}, nil
+	return EncryptionKey{Private: priv, Public: pub, State: k.State, CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}, nil
 }
 
 func (e *EncryptionKeys) create(ctx context.Context, wsID string) error {
-	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
+	k, err := e.generate(wsID)
 	if err != nil {
 		return err
+	}
+	return e.Store.CreateEncryptionKey(ctx, k)
+}
+
+// generate makes a new RSA key, its private part sealed under the master
+// key for this workspace and kid.
+func (e *EncryptionKeys) generate(wsID string) (storage.EncryptionKey, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
+	if err != nil {
+		return storage.EncryptionKey{}, err
 	}
 	pub, err := encryptionJWK(priv)
 	if err != nil {
-		return err
+		return storage.EncryptionKey{}, err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return err
+		return storage.EncryptionKey{}, err
 	}
 	defer clear(der)
 	ct, err := e.Keyring.Encrypt(der, encryptionAAD(wsID, pub.KeyID))
 	if err != nil {
-		return fmt.Errorf("signing: encrypt encryption key: %w", err)
+		return storage.EncryptionKey{}, fmt.Errorf("signing: encrypt encryption key: %w", err)
 	}
 	raw, err := pub.MarshalJSON()
 	if err != nil {
-		return err
+		return storage.EncryptionKey{}, err
 	}
-	return e.Store.CreateEncryptionKey(ctx, storage.EncryptionKey{
-		WorkspaceID: wsID, Alg: RequestObjectEncryptionAlg, KID: pub.KeyID,
+	return storage.EncryptionKey{
+		WorkspaceID: wsID, Alg: RequestObjectEncryptionAlg, KID: pub.KeyID, State: storage.EncryptionKeyActive,
 		PrivateCiphertext: ct, PublicJWK: raw, CreatedAt: e.now().UTC(),
-	})
+	}, nil
 }
 
 // encryptionJWK is the published form: use "enc", alg RSA-OAEP-256, the

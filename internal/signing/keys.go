@@ -21,7 +21,8 @@ import (
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
-// rsaBits is the RSA modulus size of generated keys (FAPI2 §5.4.1: ≥ 2048).
+// rsaBits is the RSA modulus size of generated keys (FAPI 2.0 Security
+// Profile §5.4.1 item 2: at least 2048).
 const rsaBits = 2048
 
 // ErrUnsupportedAlg is returned for an algorithm outside oauth2.SigningAlgs.

@@ -158,7 +158,10 @@ type Storage interface {
 // ListOptions selects one page of a list ordered by ID.
 // After is the last ID of the previous page ("" for the first page).
 // Limit is clamped by backends to [1, MaxPageSize]; 0 means DefaultPageSize.
-// Query, when set, keeps rows whose ID or name contains it (case-insensitive).
+// Query, when set, keeps rows whose ID or name (users: ID, username or
+// email) starts with it, ignoring the case of A–Z (of every letter in
+// emails); "%" and "_" are ordinary characters. A prefix is an index
+// range (sqlstore/search.go); a substring would scan every row.
 type ListOptions struct {
 	After string
 	Limit int
@@ -432,6 +435,14 @@ type Client struct {
 	// makes the token endpoint refuse this client's requests that carry
 	// no DPoP proof, so its access tokens are always DPoP-bound.
 	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+
+	// --- Rich authorization requests (RFC 9396).
+
+	// AuthorizationDetailsTypes (RFC 9396 §10 client metadata) lists the
+	// authorization_details types the client may use; empty means any
+	// type of a service the client is allowed a scope of (package
+	// authzdetails).
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
 
 	// --- Token exchange (RFC 8693).
 

@@ -9,8 +9,11 @@
 // §4.1.3 allows both; most resource servers expect the string form).
 //
 // Mint is on the hot path of the token endpoint (every client_credentials
-// request), so it marshals the claims once with encoding/json into a pooled
-// buffer and signs with a cached signer (package signing).
+// request), so it writes the claims once into a pooled buffer and signs
+// with a cached signer (package signing). Claims whose strings are plain
+// printable ASCII and that carry no extra claims are appended without
+// reflection; anything else goes through encoding/json, and a test and a
+// fuzz target hold the two to the same bytes.
 //
 // Verify is for our own tokens (introspection, revocation): it accepts only
 // the algorithms a workspace can sign with (RFC 8725 §3.1), requires typ

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -119,6 +120,14 @@ func (t *AccessToken) validate() error {
 // encode writes the claims JSON: the registered claims, then Extra (in
 // key order, as encoding/json writes maps) spliced into the same object.
 func (t *AccessToken) encode(buf *bytes.Buffer) error {
+	if t.appendPlain(buf) {
+		return nil
+	}
+	return t.encodeJSON(buf)
+}
+
+// encodeJSON is encode through encoding/json, for any content.
+func (t *AccessToken) encodeJSON(buf *bytes.Buffer) error {
 	w := wireClaims{
 		Issuer: t.Issuer, Subject: t.Subject, ClientID: t.ClientID, Scope: t.Scope, JTI: t.JTI,
 		IssuedAt: t.IssuedAt.Unix(), Expiry: t.ExpiresAt.Unix(),
@@ -138,6 +147,76 @@ func (t *AccessToken) encode(buf *bytes.Buffer) error {
 		return nil
 	}
 	return appendExtra(buf, t.Extra)
+}
+
+// appendPlain writes the registered claims without reflection when every
+// string among them is plain (printable ASCII needing no JSON escape) and
+// there are no Extra claims: the client_credentials token of every
+// request. The bytes are those encoding/json writes for wireClaims (same
+// order, same omitempty), which TestEncodeFastPathMatchesEncodingJSON
+// checks; any other content takes the encoding/json path. It reports
+// whether it wrote.
+func (t *AccessToken) appendPlain(buf *bytes.Buffer) bool {
+	if len(t.Extra) != 0 || !plain(t.Issuer) || !plain(t.Subject) || !plain(t.ClientID) ||
+		!plain(t.Scope) || !plain(t.JTI) {
+		return false
+	}
+	for _, a := range t.Audience {
+		if !plain(a) {
+			return false
+		}
+	}
+	b := buf.AvailableBuffer()
+	b = append(b, `{"iss":"`...)
+	b = append(b, t.Issuer...)
+	b = append(b, `","sub":"`...)
+	b = append(b, t.Subject...)
+	b = append(b, `","aud":`...)
+	if len(t.Audience) == 1 {
+		b = append(b, '"')
+		b = append(b, t.Audience[0]...)
+		b = append(b, '"')
+	} else {
+		b = append(b, '[')
+		for i, a := range t.Audience {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, a...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"client_id":"`...)
+	b = append(b, t.ClientID...)
+	b = append(b, '"')
+	if t.Scope != "" {
+		b = append(b, `,"scope":"`...)
+		b = append(b, t.Scope...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"jti":"`...)
+	b = append(b, t.JTI...)
+	b = append(b, `","iat":`...)
+	b = strconv.AppendInt(b, t.IssuedAt.Unix(), 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, t.ExpiresAt.Unix(), 10)
+	b = append(b, '}')
+	buf.Write(b)
+	return true
+}
+
+// plain reports whether s is written by encoding/json (SetEscapeHTML
+// false) as itself between quotes: printable ASCII other than '"' and '\\'
+// (RFC 8259 §7).
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func appendExtra(buf *bytes.Buffer, extra map[string]any) error {

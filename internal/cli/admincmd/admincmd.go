@@ -59,6 +59,7 @@ func NewCommand() *cobra.Command {
 	f.StringVarP(&g.workspace, "workspace", "w", defaultWorkspace, "workspace ID")
 	f.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(workspacesCmd(g), servicesCmd(g), clientsCmd(g), keysCmd(g), iatCmd(g))
+	cmd.AddCommand(encryptionKeysCmd(g)) // request object encryption keys (encryptionkeys.go)
 	cmd.AddCommand(usersCmd(g), profilesCmd(g), certificatesCmd(g), issuersCmd(g), jwtBearerCmd(g))
 	cmd.AddCommand(policiesCmd(g), adminTokensCmd(g))
 	cmd.AddCommand(auditCmd(g), outboxCmd(g))
@@ -153,7 +154,7 @@ type listFlags struct {
 func (l *listFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&l.limit, "limit", 0, "page size (1-500; default 50)")
 	cmd.Flags().StringVar(&l.pageToken, "page-token", "", "next_page_token of the previous page")
-	cmd.Flags().StringVarP(&l.query, "query", "q", "", "keep items whose ID or name contains this text")
+	cmd.Flags().StringVarP(&l.query, "query", "q", "", "keep items whose ID or name (users: ID, username or email) starts with this text, ignoring the case of A-Z")
 }
 
 func (l *listFlags) values() url.Values {

@@ -70,6 +70,7 @@ type clientFlags struct {
 	dpopBound                                                  bool
 	signed                                                     signedRequestFlags
 	mtls                                                       mtlsFlags // RFC 8705 (mtls_flags.go)
+	detailTypes                                                clientDetailTypesFlags
 }
 
 func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
@@ -97,6 +98,7 @@ func (cf *clientFlags) add(cmd *cobra.Command, create bool) {
 	f.BoolVar(&cf.dpopBound, "dpop-bound-access-tokens", false, "refuse token requests without a DPoP proof (RFC 9449 §5.2)")
 	cf.signed.add(cmd)
 	cf.mtls.add(cmd)
+	cf.detailTypes.add(cmd) // RFC 9396 §10 (clientdetailtypes_flags.go)
 }
 
 // body builds the request from the flags that were given (all of them on
@@ -119,6 +121,7 @@ func (cf *clientFlags) body(cmd *cobra.Command) (adminclient.OAuthClientRequest,
 	body.DPoPBoundAccessTokens = ifChanged(cmd, "dpop-bound-access-tokens", cf.dpopBound)
 	cf.signed.apply(cmd, &body)
 	cf.mtls.apply(cmd, &body)
+	cf.detailTypes.apply(cmd, &body)
 	if cmd.Flags().Changed("metadata") {
 		md, err := parsePairs("metadata", cf.metadata)
 		if err != nil {
@@ -235,6 +238,7 @@ func clientDetail(w io.Writer, raw []byte) error {
 	}
 	signedRequestDetail(w, c)
 	mtlsDetail(w, c)
+	clientDetailTypesDetail(w, c)
 	keys := make([]string, 0, len(c.Metadata))
 	for k := range c.Metadata {
 		keys = append(keys, k)

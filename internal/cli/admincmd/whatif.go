@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,7 +67,12 @@ func whatIfReport(w io.Writer, raw []byte) error {
 		if !p.Allow {
 			verdict = "deny"
 		}
-		fmt.Fprintf(w, "\nPolicy %s (%s, %s policy, version %d): %s\n", p.PolicyID, p.Name, p.Kind, p.Version, verdict)
+		if p.Kind == "pre_authorization" {
+			// No saved policy: the client's JWT bearer settings as a template.
+			fmt.Fprintf(w, "\n%s (%s template, %s): %s\n", p.Name, p.Template, templateParams(p.Params), verdict)
+		} else {
+			fmt.Fprintf(w, "\nPolicy %s (%s, %s policy, version %d): %s\n", p.PolicyID, p.Name, p.Kind, p.Version, verdict)
+		}
 		row(w, "RULE", "RESULT", "OUTCOME", "CONDITION", "MESSAGE")
 		for i, r := range p.Rules {
 			result := r.Result
@@ -89,4 +96,18 @@ func whatIfReport(w io.Writer, raw []byte) error {
 		fmt.Fprintf(w, "\n%s:\n%s\n", t.name, b)
 	}
 	return nil
+}
+
+// templateParams lists a template's parameters as name=value, in name
+// order ("no parameters" when there are none: nobody is approved).
+func templateParams(params map[string]string) string {
+	if len(params) == 0 {
+		return "no parameters"
+	}
+	names := slices.Sorted(maps.Keys(params))
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + "=" + params[n]
+	}
+	return strings.Join(out, " ")
 }

@@ -51,4 +51,17 @@ func TestPolicyTestCommand(t *testing.T) {
 	if out, err := run(t, srv, "policies", "test", "--client", "app", "--ip", "not-an-ip"); err == nil || !strings.Contains(out+err.Error(), "remote_ip") {
 		t.Fatalf("bad --ip: %q %v", out, err)
 	}
+
+	// The JWT bearer grant: the pre-authorization is its own stage, the
+	// client's settings as the profiles template.
+	mustRun(t, srv, "profiles", "create", "--id", "sales", "--name", "Sales")
+	mustRun(t, srv, "users", "create", "--id", "ann", "--username", "ann", "--profile", "sales")
+	mustRun(t, srv, "users", "create", "--id", "bob", "--username", "bob")
+	mustRun(t, srv, "jwt-bearer", "set", "app", "--pre-auth", "admin_approved", "--allowed-profile", "sales")
+	const bearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	out = mustRun(t, srv, "policies", "test", "--client", "app", "--user", "bob", "--grant-type", bearer)
+	contains(t, out, "DENIED: invalid_grant: user is not pre-authorized for this app",
+		"JWT bearer pre-authorization (profiles template, profiles=sales): deny", `user.profiles.exists(p, p in ["sales"])`)
+	out = mustRun(t, srv, "policies", "test", "--client", "app", "--user", "ann", "--grant-type", bearer)
+	contains(t, out, "ALLOWED", "JWT bearer pre-authorization (profiles template, profiles=sales): allow")
 }

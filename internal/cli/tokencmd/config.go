@@ -55,6 +55,8 @@ type Connection struct {
 	PAR           bool   `yaml:"par,omitempty"`
 	RequestObject bool   `yaml:"request_object,omitempty"`
 	ResponseMode  string `yaml:"response_mode,omitempty"`
+	// ResponseKey decrypts JWT responses encrypted to the client.
+	ResponseKey string `yaml:"response_key,omitempty"`
 
 	// DPoP asks for DPoP-bound tokens (RFC 9449), with the key in
 	// DPoPKey or a key generated per run (dpop.go).

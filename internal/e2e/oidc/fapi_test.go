@@ -273,6 +273,8 @@ func testFAPI2(t *testing.T, base *env) {
 			{"request object alg RS256", clientSpec{AuthMethod: "private_key_jwt", Extra: with(map[string]any{"request_object_signing_alg": "RS256"})}, "request_object_signing_alg"},
 			{"ID token alg RS256", clientSpec{AuthMethod: "private_key_jwt", Extra: with(map[string]any{"id_token_signed_response_alg": "RS256"})}, "id_token_signed_response_alg"},
 			{"RSA key of 1024 bits", clientSpec{AuthMethod: "private_key_jwt", Extra: map[string]any{"jwks": weakJWK}}, "jwks"},
+			{"http redirect URI of a web client (SP §5.3.2.2 item 8)", clientSpec{AuthMethod: "private_key_jwt",
+				Extra: with(map[string]any{"application_type": "web", "redirect_uris": []string{"http://127.0.0.1:9/cb"}})}, "only for native clients"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -317,6 +319,15 @@ func testFAPI2(t *testing.T, base *env) {
 				t.Fatalf("got %d %s, want 400", r.status, r.raw)
 			}
 		})
+	})
+
+	t.Run("request_uri lifetime of 600 seconds (SP §5.3.2.2 item 12)", func(t *testing.T) {
+		r := e.adminRaw(t, http.MethodPatch, "/workspaces/"+fapiWS, map[string]any{"settings": map[string]any{"pushed_request_ttl": 600}})
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), "settings.pushed_request_ttl") || !strings.Contains(string(r.raw), "below 600") {
+			t.Fatalf("got %d %s, want 400 naming settings.pushed_request_ttl", r.status, r.raw)
+		}
+		e.adminDo(t, http.MethodPatch, "/workspaces/"+fapiWS, map[string]any{"settings": map[string]any{"pushed_request_ttl": 599}}, http.StatusOK, nil)
+		e.adminDo(t, http.MethodPatch, "/workspaces/"+fapiWS, map[string]any{"settings": map[string]any{"pushed_request_ttl": 0}}, http.StatusOK, nil)
 	})
 
 	e.adminDo(t, http.MethodPatch, "/workspaces/"+fapiWS, fapiProfile("fapi2-message-signing"), http.StatusOK, nil)
@@ -365,6 +376,12 @@ func testFAPI2(t *testing.T, base *env) {
 			{"unsigned pushed request", mergeValues(jwtParams(), e.assertion(t, es.creds, es.key)), 400, "invalid_request_object", "signed request object"},
 			{"response_mode query", signed(es, mergeValues(jwtParams(), url.Values{"response_mode": {"query"}})), 400, "invalid_request", "JWT-secured"},
 			{"no response_mode", signed(es, e.fapiParams(es, newVerifier())), 400, "invalid_request", "JWT-secured"},
+			{"request object without nbf (MS §5.3.1)", func() url.Values {
+				claims := e.requestClaims(es.creds, jwtParams())
+				delete(claims, "nbf")
+				return mergeValues(url.Values{"client_id": {es.creds.ID}, "request": {es.key.sign(t, claims, "oauth-authz-req+jwt")}},
+					e.assertion(t, es.creds, es.key))
+			}(), 400, "invalid_request_object", "nbf"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -51,6 +51,7 @@ func New(t testing.TB) *Env {
 	d := service.DefaultDefaults()
 	d.SigningAlg = oauth2.AlgES256
 	svc := &service.Service{Store: st, Keyring: kr, Keys: km, Defaults: d}
+	svc.EncryptionKeys = &signing.EncryptionKeys{Store: st, Keyring: kr} // request object encryption keys
 	if _, err := svc.EnsureDefault(ctx); err != nil {
 		t.Fatalf("servicetest: default workspace: %v", err)
 	}

@@ -24,6 +24,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"UpdaterSemantics", testUpdaterSemantics},
 		{"Pagination", testPagination},
 		{"PaginationQuery", testPaginationQuery},
+		{"SearchPrefixAcrossWindow", testSearchClientsAcrossWindow},
 		{"SigningKeys", testSigningKeys},
 		{"UseJTI", testUseJTI},
 		{"Revocation", testRevocation},
@@ -33,6 +34,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"PushedRequests", testPushedRequests},
 		{"PushedRequestsConcurrent", testPushedRequestsConcurrent},
 		{"EncryptionKeys", testEncryptionKeys},
+		{"EncryptionKeyRotation", testEncryptionKeyRotation}, // RFC 9101 §6.1 (encryptionkeys.go)
+		{"EncryptionKeyRotationConcurrent", testEncryptionKeyRotationConcurrent},
 		{"InitialAccessTokens", testInitialAccessTokens},
 		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
 		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
@@ -383,6 +386,8 @@ func testPaginationQuery(t *testing.T, s storage.Storage) {
 		"delta":    "100% real",
 		"epsilon":  "snake_case",
 		"PayRoll1": "HR",
+		"zeta":     "100x real",
+		"eta":      "snakeXcase",
 	}
 	for id, name := range names {
 		c := newClient("ws", id)
@@ -397,11 +402,12 @@ func testPaginationQuery(t *testing.T, s storage.Storage) {
 		{"PAYMENTS", []string{"alpha", "gamma"}},
 		{"pay", []string{"PayRoll1", "alpha", "gamma"}},
 		{"ALPH", []string{"alpha"}},
-		{"%", []string{"delta"}},     // literal, not a wildcard
-		{"_", []string{"epsilon"}},   // literal, not a wildcard
-		{"e_c", []string{"epsilon"}}, // "_" must not match "ke c" etc.
-		{`\`, nil},                   // the escape character itself
-		{"' OR '1'='1", nil},         // SECURITY.md A4-style injection stays data
+		{"100%", []string{"delta"}},     // literal, not a wildcard
+		{"snake_", []string{"epsilon"}}, // "_" must not match "X"
+		{"%", nil},                      // a prefix: no name starts with "%"
+		{"real", nil},                   // a prefix, not a substring (search.go)
+		{`\`, nil},                      // the escape character itself
+		{"' OR '1'='1", nil},            // SECURITY.md A4-style injection stays data
 		{"nothing-matches", nil},
 	}
 	for _, tc := range tests {

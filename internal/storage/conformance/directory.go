@@ -18,6 +18,7 @@ func RunDirectoryTests(t *testing.T, newStorage func(t *testing.T) storage.Stora
 		{"UserCRUD", testUserCRUD},
 		{"UserUniqueness", testUserUniqueness},
 		{"UserListQuery", testUserListQuery},
+		{"UserSearchAcrossWindow", testSearchUsersAcrossWindow},
 		{"ProfileCRUD", testProfileCRUD},
 		{"ClientCertificates", testClientCertificates},
 		{"TrustedIssuerCRUD", testTrustedIssuerCRUD},

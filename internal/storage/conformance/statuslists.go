@@ -17,6 +17,7 @@ func RunStatusListTests(t *testing.T, newStorage func(t *testing.T) storage.Stor
 	subtest(t, "StatusRevocation", newStorage, testStatusRevoke)
 	subtest(t, "StatusFamilies", newStorage, testStatusFamilies)
 	subtest(t, "ConcurrentStatusReservation", newStorage, concurrentStatusReserve)
+	subtest(t, "ConcurrentStatusFamilies", newStorage, concurrentStatusFamilies)
 }
 
 func testStatusReserve(t *testing.T, s storage.Storage) {

@@ -128,8 +128,8 @@ func (s *Store) GetAuthCode(ctx context.Context, workspaceID string, hash []byte
 	var c storage.AuthCode
 	var created, expires, used int64
 	var data string
-	err := s.reader().queryRow(ctx, `SELECT `+codeColumns+` FROM auth_codes WHERE workspace_id = ? AND hash = ?`,
-		workspaceID, nonNil(hash)).Scan(&c.WorkspaceID, &c.Hash, &c.FamilyID, &c.ClientID, &c.UserID, &created, &expires, &used, &data)
+	err := s.scanCached(ctx, s.reader(), `SELECT `+codeColumns+` FROM auth_codes WHERE workspace_id = ? AND hash = ?`,
+		[]any{workspaceID, nonNil(hash)}, &c.WorkspaceID, &c.Hash, &c.FamilyID, &c.ClientID, &c.UserID, &created, &expires, &used, &data)
 	if err != nil {
 		return storage.AuthCode{}, mapError("get authorization code", err)
 	}
@@ -168,14 +168,19 @@ type codeRedemption struct {
 
 // redeemAlone is one redemption in a transaction of its own.
 func (s *Store) redeemAlone(ctx context.Context, r codeRedemption) error {
-	return s.inTx(ctx, "redeem authorization code", func(tx conn) error { return redeemInTx(ctx, tx, r) })
+	s.warm(ctx, redemptionQueries...)
+	return s.inTx(ctx, "redeem authorization code", func(tx conn) error { return s.redeemInTx(ctx, tx, r) })
 }
+
+const spendCodeQuery = `UPDATE auth_codes SET used_at = ? WHERE workspace_id = ? AND hash = ? AND used_at = 0 AND expires_at > ?`
 
 // redeemInTx spends the code with one conditional UPDATE (so of
 // concurrent redemptions exactly one matches a row) and records the grant;
-// a code that is unknown, spent or expired writes nothing and aborts.
-func redeemInTx(ctx context.Context, tx conn, r codeRedemption) error {
-	res, err := tx.exec(ctx, `UPDATE auth_codes SET used_at = ? WHERE workspace_id = ? AND hash = ? AND used_at = 0 AND expires_at > ?`,
+// a code that is unknown, spent or expired writes nothing and aborts. Its
+// three statements go through the statement cache (stmtcache.go).
+func (s *Store) redeemInTx(ctx context.Context, tx conn, r codeRedemption) error {
+	exec := s.txExec(tx)
+	res, err := exec(ctx, spendCodeQuery,
 		toMillis(r.now), r.workspaceID, nonNil(r.hash), toMillis(r.now))
 	if err != nil {
 		return err
@@ -185,5 +190,5 @@ func redeemInTx(ctx context.Context, tx conn, r codeRedemption) error {
 	}
 	f := r.family
 	f.WorkspaceID = r.workspaceID
-	return insertGrant(ctx, tx, f, r.refreshHash, r.now)
+	return insertGrantWith(ctx, exec, f, r.refreshHash, r.now)
 }

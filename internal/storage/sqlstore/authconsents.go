@@ -145,30 +145,26 @@ func (s *Store) DeleteExpiredAuthFlow(ctx context.Context, now time.Time) (int64
 	cutoff := toMillis(now)
 	familyCutoff := toMillis(now.Add(-familyMarkRetention))
 	stmts := []struct {
-		q    string
-		args []any
+		table, cond string
+		args        []any
 	}{
-		{`DELETE FROM auth_requests WHERE expires_at < ?`, []any{cutoff}},
-		{`DELETE FROM auth_codes WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
-		{`DELETE FROM device_codes WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
-		{`DELETE FROM ciba_requests WHERE expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
-		{`DELETE FROM browser_sessions WHERE expires_at < ?`, []any{cutoff}},
-		{`DELETE FROM password_tokens WHERE expires_at < ?`, []any{cutoff}},
-		{`DELETE FROM login_counters WHERE expires_at < ?`, []any{cutoff}},
-		{`DELETE FROM token_families WHERE (revoked_at <> 0 AND revoked_at < ?) OR (expires_at <> 0 AND expires_at < ?)
+		{"auth_requests", `expires_at < ?`, []any{cutoff}},
+		{"auth_codes", `expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
+		{"device_codes", `expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
+		{"ciba_requests", `expires_at < ?`, []any{toMillis(now.Add(-time.Hour))}},
+		{"browser_sessions", `expires_at < ?`, []any{cutoff}},
+		{"password_tokens", `expires_at < ?`, []any{cutoff}},
+		{"login_counters", `expires_at < ?`, []any{cutoff}},
+		{"token_families", `(revoked_at <> 0 AND revoked_at < ?) OR (expires_at <> 0 AND expires_at < ?)
 OR (idle_ttl_ms > 0 AND last_used_at + idle_ttl_ms < ?)`, []any{familyCutoff, familyCutoff, familyCutoff}},
 	}
 	var total int64
 	for _, st := range stmts {
-		res, err := s.reader().exec(ctx, st.q, st.args...)
-		if err != nil {
-			return total, mapError("delete expired auth flow", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, mapError("delete expired auth flow", err)
-		}
+		n, err := s.deleteExpiredRows(ctx, "delete expired auth flow", st.table, st.cond, st.args...)
 		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }

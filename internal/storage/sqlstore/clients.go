@@ -63,10 +63,16 @@ func scanClient(row interface{ Scan(...any) error }) (storage.Client, error) {
 	return c, nil
 }
 
-// ListClients returns one page of the workspace's clients ordered by ID.
+// ListClients returns one page of the workspace's clients ordered by ID;
+// the query matches a prefix of the ID or name (search.go).
 func (s *Store) ListClients(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.Client], error) {
+	clientID := func(c storage.Client) string { return c.ID }
+	if opts.Query != "" {
+		return searchPage(ctx, s, listTable{op: "list clients", table: "clients", cols: clientColumns,
+			where: "workspace_id = ?", args: []any{workspaceID}, fields: []searchField{searchID, searchName}}, opts, scanClient, clientID)
+	}
 	q, args, limit := listQuery(`SELECT `+clientColumns+` FROM clients WHERE workspace_id = ?`, []any{workspaceID}, opts)
-	return listPage(ctx, s, "list clients", q, args, limit, scanClient, func(c storage.Client) string { return c.ID })
+	return listPage(ctx, s, "list clients", q, args, limit, scanClient, clientID)
 }
 
 // UpdateClient runs updater on the locked client and writes its result.

@@ -87,9 +87,10 @@ func (s *Store) ListAdminUsers(ctx context.Context, opts storage.ListOptions) (s
 		args = append(args, opts.After)
 	}
 	if opts.Query != "" {
-		b.WriteString(` AND (lower(id) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\')`)
-		p := "%" + escapeLike(strings.ToLower(opts.Query)) + "%"
-		args = append(args, p, p)
+		// A prefix of the ID or username (search.go); admin users are few.
+		cond, condArgs := anyField([]searchField{searchID, searchLower("username")}, opts.Query)
+		b.WriteString(" AND " + cond)
+		args = append(args, condArgs...)
 	}
 	limit := clampLimit(opts.Limit)
 	b.WriteString(" ORDER BY id LIMIT ?")
@@ -256,22 +257,18 @@ RETURNING code_hash, tries_left`, key.AdminUserID, key.WorkspaceID, key.ClientID
 func (s *Store) DeleteExpiredConsoleData(ctx context.Context, idleBefore, createdBefore, now time.Time) (int64, error) {
 	var total int64
 	stmts := []struct {
-		q    string
-		args []any
+		table, cond string
+		args        []any
 	}{
-		{`DELETE FROM console_sessions WHERE last_seen_at < ? OR created_at < ?`, []any{toMillis(idleBefore), toMillis(createdBefore)}},
-		{`DELETE FROM one_time_codes WHERE expires_at <= ?`, []any{toMillis(now)}},
+		{"console_sessions", `last_seen_at < ? OR created_at < ?`, []any{toMillis(idleBefore), toMillis(createdBefore)}},
+		{"one_time_codes", `expires_at <= ?`, []any{toMillis(now)}},
 	}
 	for _, st := range stmts {
-		res, err := s.reader().exec(ctx, st.q, st.args...)
-		if err != nil {
-			return total, mapError("delete expired console data", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, mapError("delete expired console data", err)
-		}
+		n, err := s.deleteExpiredRows(ctx, "delete expired console data", st.table, st.cond, st.args...)
 		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }

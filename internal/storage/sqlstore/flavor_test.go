@@ -107,11 +107,3 @@ func TestMigrationsParse(t *testing.T) {
 		t.Fatalf("splitStatements = %q", got)
 	}
 }
-
-func TestEscapeLike(t *testing.T) {
-	for in, want := range map[string]string{`a%b_c\d`: `a\%b\_c\\d`, "plain": "plain", "": ""} {
-		if got := escapeLike(in); got != want {
-			t.Errorf("escapeLike(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -15,6 +15,13 @@ const (
 	redeemBatchMax = 64
 )
 
+// rotationQueries and redemptionQueries are the statements of a rotation
+// and of a redemption, prepared before their transactions (stmtcache.go).
+var (
+	rotationQueries   = []string{rotateCurrentQuery, touchCurrentQuery, insertRefreshQuery, tokenGenQuery}
+	redemptionQueries = []string{spendCodeQuery, insertFamilyQuery, insertRefreshQuery}
+)
+
 // rotateCall is one rotation in a batch; the flush fills out.
 type rotateCall struct {
 	r   storage.RefreshRotation
@@ -22,7 +29,7 @@ type rotateCall struct {
 }
 
 // rotateBatched group-commits concurrent rotations (batcher): a refresh
-// rotation is a transaction of three statements whose cost is the commit
+// rotation is a transaction of two statements whose cost is the commit
 // (SQLite's fsync, PostgreSQL's round trips and WAL flush), so N
 // concurrent rotations share one commit. Each is the very rotation
 // rotateInTx makes alone, run in arrival order within the transaction, so
@@ -59,6 +66,7 @@ func (s *Store) flushRotations(ctx context.Context, calls []*rotateCall) ([]erro
 		results[0] = err
 		return results, nil
 	}
+	s.warm(ctx, rotationQueries...)
 	err := s.inTx(ctx, "rotate refresh tokens", func(tx conn) error {
 		clear(results)
 		for i, c := range calls {
@@ -109,10 +117,11 @@ func (s *Store) flushRedemptions(ctx context.Context, rs []codeRedemption) ([]er
 		results[0] = s.redeemAlone(ctx, rs[0])
 		return results, nil
 	}
+	s.warm(ctx, redemptionQueries...)
 	err := s.inTx(ctx, "redeem authorization codes", func(tx conn) error {
 		clear(results)
 		for i, r := range rs {
-			err := redeemInTx(ctx, tx, r)
+			err := s.redeemInTx(ctx, tx, r)
 			switch a, isAbort := errors.AsType[abort](err); {
 			case err == nil:
 			case isAbort:

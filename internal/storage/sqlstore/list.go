@@ -21,11 +21,12 @@ func listQuery(base string, args []any, opts storage.ListOptions) (string, []any
 		args = append(args, opts.After)
 	}
 	if opts.Query != "" {
-		// LIKE with our own escape character, so "%" and "_" in the
-		// query match literally.
-		b.WriteString(` AND (lower(id) LIKE ? ESCAPE '\' OR lower(name) LIKE ? ESCAPE '\')`)
-		pattern := "%" + escapeLike(strings.ToLower(opts.Query)) + "%"
-		args = append(args, pattern, pattern)
+		// A prefix of the ID or the name (search.go). The small tables
+		// listed here are read in ID order and filtered; clients and
+		// users, which grow large, go through searchPage instead.
+		cond, condArgs := anyField([]searchField{searchID, searchName}, opts.Query)
+		b.WriteString(" AND " + cond)
+		args = append(args, condArgs...)
 	}
 	b.WriteString(" ORDER BY id LIMIT ?")
 	args = append(args, limit+1)
@@ -41,10 +42,6 @@ func clampLimit(n int) int {
 	}
 	return n
 }
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 // finishPage trims the extra row fetched by listQuery and sets Next.
 func finishPage[T any](items []T, limit int, id func(T) string) storage.Page[T] {

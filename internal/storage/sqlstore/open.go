@@ -32,6 +32,16 @@ type Store struct {
 	jtiStmt *lazyStmt
 	// revokedStmt is isRevokedQuery prepared on the pool (SQLite only).
 	revokedStmt *lazyStmt
+	// revokedReads coalesces concurrent IsTokenRevoked calls (PostgreSQL
+	// only), and revokedAmong prepares their multi-jti query on SQLite
+	// when a test turns it on (revokedreads.go).
+	revokedReads *revokedReads
+	revokedAmong revokedAmongStmts
+	// stmts prepares the rotation and redemption statements once
+	// (SQLite only; stmtcache.go).
+	stmts *stmtCache
+	// statusBatch group-commits RecordStatusFamily (statusbatch.go).
+	statusBatch *batcher[statusTie]
 	// opaqueBatch group-commits CreateOpaqueToken (opaque.go).
 	opaqueBatch *batcher[storage.OpaqueToken]
 	// rotateBatch group-commits RotateRefreshToken (grantbatch.go).
@@ -113,9 +123,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 		s.jtiBatch.linger, s.jtiBatch.lingerMin = jtiLinger, jtiLingerMin
 		s.jtiStmt = &lazyStmt{db: db, query: fl.translate(useJTIQuery)}
 		s.revokedStmt = &lazyStmt{db: db, query: fl.translate(isRevokedQuery)}
+		s.stmts = newStmtCache(db, fl)
 	} else {
 		s.jtiBatch = newBatcher(jtiBatchMax, batchTimeout, s.useJTIMultiRow)
 		s.jtiBatch.linger, s.jtiBatch.lingerMin = jtiLinger, jtiLingerMin
+		s.revokedReads = &revokedReads{query: s.queryRevoked}
 	}
 	s.opaqueBatch = newBatcher(opaqueBatchMax, batchTimeout, s.createOpaqueBatch)
 	s.opaqueBatch.linger, s.opaqueBatch.lingerMin = jtiLinger, jtiLingerMin
@@ -123,6 +135,8 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 	s.rotateBatch.linger, s.rotateBatch.lingerMin = jtiLinger, jtiLingerMin
 	s.redeemBatch = newBatcher(redeemBatchMax, batchTimeout, s.flushRedemptions)
 	s.redeemBatch.linger, s.redeemBatch.lingerMin = jtiLinger, jtiLingerMin
+	s.statusBatch = newBatcher(statusTieBatchMax, batchTimeout, s.flushStatusTies)
+	s.statusBatch.linger, s.statusBatch.lingerMin = jtiLinger, jtiLingerMin
 	if err := pingWithRetry(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", fl.name, err)
@@ -241,6 +255,10 @@ func (s *Store) Close() error {
 	}
 	if s.revokedStmt != nil {
 		s.revokedStmt.close()
+	}
+	s.revokedAmong.close()
+	if s.stmts != nil {
+		s.stmts.close()
 	}
 	return s.db.Close()
 }

@@ -267,26 +267,24 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, jti) DO NOTHING`,
 const isRevokedQuery = `SELECT COUNT(*) FROM revoked_tokens WHERE workspace_id = ? AND jti = ?`
 
 // IsTokenRevoked reports whether the token's jti carries a revocation mark.
-// Every introspection asks, so on SQLite the query runs through a statement
-// prepared once: parsing it cost as much as running it.
+// Every introspection asks, and must ask the database (a revocation is
+// seen by every process at once), so on PostgreSQL concurrent calls share
+// queries (revokedreads.go).
 func (s *Store) IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error) {
 	if !findable(workspaceID, jti) {
 		return false, nil
 	}
-	var n int
+	var revoked bool
 	var err error
-	if s.revokedStmt != nil {
-		var stmt *sql.Stmt
-		if stmt, err = s.revokedStmt.get(ctx); err == nil {
-			err = stmt.QueryRowContext(ctx, workspaceID, jti).Scan(&n)
-		}
+	if s.revokedReads != nil {
+		revoked, err = s.revokedReads.check(ctx, workspaceID, jti)
 	} else {
-		err = s.reader().queryRow(ctx, isRevokedQuery, workspaceID, jti).Scan(&n)
+		revoked, err = s.isTokenRevoked(ctx, workspaceID, jti)
 	}
 	if err != nil {
 		return false, mapError("is token revoked", err)
 	}
-	return n > 0, nil
+	return revoked, nil
 }
 
 const iatColumns = `workspace_id, id, hash, description, expires_at, uses_left, created_at, policy`
@@ -424,29 +422,25 @@ func (s *Store) CreateClientWithInitialAccessToken(ctx context.Context, c storag
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := toMillis(now)
 	stmts := []struct {
-		q   string
-		arg int64
+		table, cond string
+		arg         int64
 	}{
-		{`DELETE FROM jti_replay WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM revoked_tokens WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM opaque_tokens WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM pushed_requests WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM status_list_revoked WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM status_list_families WHERE expires_at < ?`, cutoff},
-		{`DELETE FROM initial_access_tokens WHERE expires_at <> 0 AND expires_at < ?`, cutoff},
-		{`DELETE FROM changes WHERE at < ?`, toMillis(now.Add(-time.Hour))},
+		{"jti_replay", `expires_at < ?`, cutoff},
+		{"revoked_tokens", `expires_at < ?`, cutoff},
+		{"opaque_tokens", `expires_at < ?`, cutoff},
+		{"pushed_requests", `expires_at < ?`, cutoff},
+		{"status_list_revoked", `expires_at < ?`, cutoff},
+		{"status_list_families", `expires_at < ?`, cutoff},
+		{"initial_access_tokens", `expires_at <> 0 AND expires_at < ?`, cutoff},
+		{"changes", `at < ?`, toMillis(now.Add(-time.Hour))},
 	}
 	var total int64
 	for _, st := range stmts {
-		res, err := s.reader().exec(ctx, st.q, st.arg)
-		if err != nil {
-			return total, mapError("delete expired", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, mapError("delete expired", err)
-		}
+		n, err := s.deleteExpiredRows(ctx, "delete expired", st.table, st.cond, st.arg)
 		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }

@@ -75,6 +75,8 @@ func benchUseJTI(b *testing.B, s *Store) {
 	b.SetParallelism(benchUseJTIParallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPUTime()
+	defer func() { b.ReportMetric(float64(processCPUTime()-cpu)/float64(b.N), "cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			j := storage.JTI{WorkspaceID: "ws", Namespace: "bench", Issuer: "app", JTI: strconv.FormatInt(next.Add(1), 36), ExpiresAt: exp}

@@ -31,10 +31,9 @@ RETURNING next_index`, workspaceID, n, n)
 }
 
 // RecordStatusFamily ties an access token's index to a token family.
+// Concurrent calls share one commit (statusbatch.go).
 func (s *Store) RecordStatusFamily(ctx context.Context, workspaceID string, idx int64, familyID string, expiresAt, now time.Time) error {
-	_, err := s.reader().exec(ctx, `INSERT INTO status_list_families (workspace_id, idx, family_id, recorded_at, expires_at)
-VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, idx, family_id) DO NOTHING`, workspaceID, idx, familyID, toMillis(now), toMillis(expiresAt))
-	return mapError("record status family", err)
+	return s.recordStatusTie(ctx, statusTie{workspaceID: workspaceID, idx: idx, familyID: familyID, expiresAt: expiresAt, now: now})
 }
 
 // RevokeStatus sets an index's bit; one idempotent insert.

@@ -118,18 +118,22 @@ func scanUser(row interface{ Scan(...any) error }) (storage.User, error) {
 	return u, nil
 }
 
+// userSearch is what a user search matches (search.go): a prefix of the
+// ID or username ignoring ASCII case, or of the email
+// (email_norm holds it lower-cased by strings.ToLower, so the query is
+// folded the same way; its UNIQUE index serves the range).
+var userSearch = []searchField{searchID, searchLower("username"), {expr: "email_norm", fold: strings.ToLower}}
+
 // ListUsers returns one page of the workspace's users ordered by ID; the
-// query matches ID, username or email.
+// query matches a prefix of the ID, username or email (search.go).
 func (s *Store) ListUsers(ctx context.Context, workspaceID string, opts storage.ListOptions) (storage.Page[storage.User], error) {
-	base, args := `SELECT `+userColumns+` FROM users WHERE workspace_id = ?`, []any{workspaceID}
+	userID := func(u storage.User) string { return u.ID }
 	if opts.Query != "" {
-		pattern := "%" + escapeLike(strings.ToLower(opts.Query)) + "%"
-		base += ` AND (lower(id) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\' OR email_norm LIKE ? ESCAPE '\')`
-		args = append(args, pattern, pattern, pattern)
-		opts.Query = ""
+		return searchPage(ctx, s, listTable{op: "list users", table: "users", cols: userColumns,
+			where: "workspace_id = ?", args: []any{workspaceID}, fields: userSearch}, opts, scanUser, userID)
 	}
-	q, args, limit := listQuery(base, args, opts)
-	return listPage(ctx, s, "list users", q, args, limit, scanUser, func(u storage.User) string { return u.ID })
+	q, args, limit := listQuery(`SELECT `+userColumns+` FROM users WHERE workspace_id = ?`, []any{workspaceID}, opts)
+	return listPage(ctx, s, "list users", q, args, limit, scanUser, userID)
 }
 
 // UpdateUser runs updater on the locked user and writes its result.
