@@ -27,7 +27,7 @@ func TestBenchScenarios(t *testing.T) {
 				t.Fatalf("bench.RunJWTBearer: %v", err)
 			}
 			rows = append(rows, more...)
-			// Issue 17's grant scenarios: rotations without and with an
+			// The grant scenarios (docs/benchmarks.md): rotations without and with an
 			// ID token, code redemption alone, the signed-in flow.
 			more, err = bench.RunRefresh(t.Context(), cfg, "ES256", 50*time.Millisecond, io.Discard)
 			if err != nil {
