@@ -47,54 +47,77 @@ func (s *Store) rotateBatched(ctx context.Context, r storage.RefreshRotation) (s
 	return call.out, nil
 }
 
-// rotateItemError is an unexpected failure of one item in a batch:
-// the transaction is rolled back and every rotation retried alone, so one
-// bad item never fails the others.
-type rotateItemError struct{ err error }
+// batchItemError is an unexpected failure of one item in a batch: the
+// transaction is rolled back and every item run alone, so one bad item
+// never fails the others.
+type batchItemError struct{ err error }
 
-func (e rotateItemError) Error() string { return e.err.Error() }
+func (e batchItemError) Error() string { return e.err.Error() }
+
+// flushEach is the group commit of independent items (rotations,
+// redemptions, status ties): one transaction runs every item's own
+// statements in arrival order. inTx returns the item's outcome (nil or
+// the error its caller gets) or an unexpected error: a retryable one
+// retries the whole batch (inTx of Store), any other rolls it back and
+// runs each item alone, so it stays with its own caller. A batch of one
+// runs alone at once.
+func flushEach[T any](ctx context.Context, s *Store, what string, queries []string, items []T,
+	inTx func(tx conn, item T) (outcome, unexpected error), alone func(item T) error) ([]error, error) {
+	results := make([]error, len(items))
+	if len(items) == 1 {
+		results[0] = alone(items[0])
+		return results, nil
+	}
+	s.warm(ctx, queries...)
+	err := s.inTx(ctx, what, func(tx conn) error {
+		clear(results)
+		for i, it := range items {
+			outcome, err := inTx(tx, it)
+			switch {
+			case err == nil:
+				results[i] = outcome
+			case isRetryable(err):
+				return err // the whole batch is retried by inTx
+			default:
+				return abort{batchItemError{err}}
+			}
+		}
+		return nil
+	})
+	if _, ok := errors.AsType[batchItemError](err); ok {
+		for i, it := range items {
+			results[i] = alone(it)
+		}
+		return results, nil
+	}
+	return results, err
+}
 
 // flushRotations runs a batch in one transaction. Outcomes that write
 // nothing (unknown token, dead family, lost race) are results of their
 // item; reuse is a result too, after its revocation, which the commit
 // keeps.
 func (s *Store) flushRotations(ctx context.Context, calls []*rotateCall) ([]error, error) {
-	results := make([]error, len(calls))
-	if len(calls) == 1 {
-		var err error
-		calls[0].out, err = s.rotateAlone(ctx, calls[0].r)
-		results[0] = err
-		return results, nil
-	}
-	s.warm(ctx, rotationQueries...)
-	err := s.inTx(ctx, "rotate refresh tokens", func(tx conn) error {
-		clear(results)
-		for i, c := range calls {
+	return flushEach(ctx, s, "rotate refresh tokens", rotationQueries, calls,
+		func(tx conn, c *rotateCall) (error, error) {
 			out, reused, err := s.rotateInTx(ctx, tx, c.r)
 			switch a, isAbort := errors.AsType[abort](err); {
 			case err == nil && reused:
-				results[i] = storage.ErrRefreshReused
+				return storage.ErrRefreshReused, nil
 			case err == nil:
 				c.out = out
+				return nil, nil
 			case isAbort:
-				results[i] = a.err
+				return a.err, nil
 			case errors.Is(err, sql.ErrNoRows):
-				results[i] = storage.ErrNotFound
-			case isRetryable(err):
-				return err // the whole batch is retried by inTx
-			default:
-				return abort{rotateItemError{err}}
+				return storage.ErrNotFound, nil
 			}
-		}
-		return nil
-	})
-	if _, ok := errors.AsType[rotateItemError](err); ok {
-		for i, c := range calls {
-			c.out, results[i] = s.rotateAlone(ctx, c.r)
-		}
-		return results, nil
-	}
-	return results, err
+			return nil, err
+		},
+		func(c *rotateCall) (err error) {
+			c.out, err = s.rotateAlone(ctx, c.r)
+			return err
+		})
 }
 
 // redeemBatched group-commits concurrent authorization code redemptions,
@@ -112,33 +135,13 @@ func (s *Store) redeemBatched(ctx context.Context, r codeRedemption) error {
 // flushRedemptions runs a batch of redemptions in one transaction; an
 // unexpected failure of one item rolls back and redeems each alone.
 func (s *Store) flushRedemptions(ctx context.Context, rs []codeRedemption) ([]error, error) {
-	results := make([]error, len(rs))
-	if len(rs) == 1 {
-		results[0] = s.redeemAlone(ctx, rs[0])
-		return results, nil
-	}
-	s.warm(ctx, redemptionQueries...)
-	err := s.inTx(ctx, "redeem authorization codes", func(tx conn) error {
-		clear(results)
-		for i, r := range rs {
+	return flushEach(ctx, s, "redeem authorization codes", redemptionQueries, rs,
+		func(tx conn, r codeRedemption) (error, error) {
 			err := s.redeemInTx(ctx, tx, r)
-			switch a, isAbort := errors.AsType[abort](err); {
-			case err == nil:
-			case isAbort:
-				results[i] = a.err
-			case isRetryable(err):
-				return err
-			default:
-				return abort{rotateItemError{err}}
+			if a, isAbort := errors.AsType[abort](err); isAbort {
+				return a.err, nil
 			}
-		}
-		return nil
-	})
-	if _, ok := errors.AsType[rotateItemError](err); ok {
-		for i, r := range rs {
-			results[i] = s.redeemAlone(ctx, r)
-		}
-		return results, nil
-	}
-	return results, err
+			return nil, err
+		},
+		func(r codeRedemption) error { return s.redeemAlone(ctx, r) })
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -48,31 +47,10 @@ func (s *Store) recordStatusTieAlone(ctx context.Context, t statusTie) error {
 // of one item (an unknown workspace) rolls back and writes each alone, so
 // it stays with its own caller.
 func (s *Store) flushStatusTies(ctx context.Context, ts []statusTie) ([]error, error) {
-	results := make([]error, len(ts))
-	if len(ts) == 1 {
-		results[0] = s.recordStatusTieAlone(ctx, ts[0])
-		return results, nil
-	}
-	s.warm(ctx, recordStatusFamilyQuery)
-	err := s.inTx(ctx, "record status families", func(tx conn) error {
-		exec := s.txExec(tx)
-		for _, t := range ts {
-			_, err := exec(ctx, recordStatusFamilyQuery, t.workspaceID, t.idx, t.familyID, toMillis(t.now), toMillis(t.expiresAt))
-			switch {
-			case err == nil:
-			case isRetryable(err):
-				return err
-			default:
-				return abort{rotateItemError{err}}
-			}
-		}
-		return nil
-	})
-	if _, ok := errors.AsType[rotateItemError](err); ok {
-		for i, t := range ts {
-			results[i] = s.recordStatusTieAlone(ctx, t)
-		}
-		return results, nil
-	}
-	return results, err
+	return flushEach(ctx, s, "record status families", []string{recordStatusFamilyQuery}, ts,
+		func(tx conn, t statusTie) (error, error) {
+			_, err := s.txExec(tx)(ctx, recordStatusFamilyQuery, t.workspaceID, t.idx, t.familyID, toMillis(t.now), toMillis(t.expiresAt))
+			return nil, err
+		},
+		func(t statusTie) error { return s.recordStatusTieAlone(ctx, t) })
 }
