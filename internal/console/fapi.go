@@ -13,23 +13,5 @@ import (
 func (h *Handler) saveWorkspaceFAPI(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	profile := r.PostFormValue("fapi_profile")
 	ws, err := h.Service.UpdateWorkspace(r.Context(), c.ws, service.WorkspacePatch{FAPIProfile: &profile})
-	if err != nil {
-		cur, gerr := h.Service.GetWorkspace(r.Context(), c.ws)
-		if gerr != nil {
-			h.fail(w, r, c, gerr)
-			return
-		}
-		v := h.settingsView(r, c, cur)
-		v.URL = h.wsURL(c.ws, "/settings")
-		if status, ok := formErrors(v, err); ok {
-			h.render(w, r, status, "settings", v)
-			return
-		}
-		h.fail(w, r, c, err)
-		return
-	}
-	v := h.settingsView(r, c, ws)
-	v.URL = h.wsURL(c.ws, "/settings")
-	v.Notice = "FAPI 2.0 setting saved."
-	h.render(w, r, http.StatusOK, "settings", v)
+	h.renderSettingsSaved(w, r, c, ws, err, "FAPI 2.0 setting saved.")
 }

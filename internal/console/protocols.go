@@ -253,23 +253,5 @@ func (h *Handler) saveWorkspaceProtocols(w http.ResponseWriter, r *http.Request,
 		p.PushedRequestTTL = &ttl
 	}
 	ws, err := orRun(&verr, func() (storage.Workspace, error) { return h.Service.UpdateWorkspace(r.Context(), c.ws, p) })
-	if err != nil {
-		cur, gerr := h.Service.GetWorkspace(r.Context(), c.ws)
-		if gerr != nil {
-			h.fail(w, r, c, gerr)
-			return
-		}
-		v := h.settingsView(r, c, cur)
-		v.URL = h.wsURL(c.ws, "/settings")
-		if status, ok := formErrors(v, err); ok {
-			h.render(w, r, status, "settings", v)
-			return
-		}
-		h.fail(w, r, c, err)
-		return
-	}
-	v := h.settingsView(r, c, ws)
-	v.URL = h.wsURL(c.ws, "/settings")
-	v.Notice = "Protocol settings saved."
-	h.render(w, r, http.StatusOK, "settings", v)
+	h.renderSettingsSaved(w, r, c, ws, err, "Protocol settings saved.")
 }

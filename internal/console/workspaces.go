@@ -55,6 +55,15 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 		p.StrictAssertionAudience = &strict
 	}
 	ws, err := orRun(&verr, func() (storage.Workspace, error) { return h.Service.UpdateWorkspace(r.Context(), c.ws, p) })
+	h.renderSettingsSaved(w, r, c, ws, err, "Settings saved.")
+}
+
+// renderSettingsSaved answers a save of one section of the workspace
+// settings page (general, protocols, FAPI 2.0): the saved workspace with
+// notice, or, when the save was refused, the stored workspace with the
+// refusal next to its fields. The address bar shows the settings page, not
+// the section's POST target.
+func (h *Handler) renderSettingsSaved(w http.ResponseWriter, r *http.Request, c *reqCtx, ws storage.Workspace, err error, notice string) {
 	if err != nil {
 		cur, gerr := h.Service.GetWorkspace(r.Context(), c.ws)
 		if gerr != nil {
@@ -62,6 +71,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 			return
 		}
 		v := h.settingsView(r, c, cur)
+		v.URL = h.wsURL(c.ws, "/settings")
 		if status, ok := formErrors(v, err); ok {
 			h.render(w, r, status, "settings", v)
 			return
@@ -70,7 +80,8 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return
 	}
 	v := h.settingsView(r, c, ws)
-	v.Notice = "Settings saved."
+	v.URL = h.wsURL(c.ws, "/settings")
+	v.Notice = notice
 	h.render(w, r, http.StatusOK, "settings", v)
 }
 

@@ -38,21 +38,33 @@ func (mf *mtlsFlags) apply(cmd *cobra.Command, body *adminclient.OAuthClientRequ
 
 // mtlsDetail prints the settings that are set.
 func mtlsDetail(w io.Writer, c adminclient.OAuthClient) {
-	for _, p := range []struct {
-		label string
-		v     *string
-	}{
-		{"TLS subject DN", c.TLSClientAuthSubjectDN},
-		{"TLS SAN DNS", c.TLSClientAuthSANDNS},
-		{"TLS SAN URI", c.TLSClientAuthSANURI},
-		{"TLS SAN IP", c.TLSClientAuthSANIP},
-		{"TLS SAN email", c.TLSClientAuthSANEmail},
-	} {
+	kvSet(w,
+		setting{"TLS subject DN", c.TLSClientAuthSubjectDN},
+		setting{"TLS SAN DNS", c.TLSClientAuthSANDNS},
+		setting{"TLS SAN URI", c.TLSClientAuthSANURI},
+		setting{"TLS SAN IP", c.TLSClientAuthSANIP},
+		setting{"TLS SAN email", c.TLSClientAuthSANEmail})
+	kvYes(w, "Certificate-bound tokens", c.TLSClientCertificateBoundAccessTokens)
+}
+
+// setting is one optional string setting of a detail view.
+type setting struct {
+	label string
+	v     *string
+}
+
+// kvSet prints, in order, the settings that are set and not empty.
+func kvSet(w io.Writer, settings ...setting) {
+	for _, p := range settings {
 		if p.v != nil && *p.v != "" {
 			kv(w, p.label, *p.v)
 		}
 	}
-	if c.TLSClientCertificateBoundAccessTokens != nil && *c.TLSClientCertificateBoundAccessTokens {
-		kv(w, "Certificate-bound tokens", "yes")
+}
+
+// kvYes prints "label: yes" when the switch is set and on.
+func kvYes(w io.Writer, label string, on *bool) {
+	if on != nil && *on {
+		kv(w, label, "yes")
 	}
 }

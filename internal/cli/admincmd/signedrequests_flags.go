@@ -37,20 +37,10 @@ func (sf *signedRequestFlags) apply(cmd *cobra.Command, body *adminclient.OAuthC
 
 // signedRequestDetail prints the settings that are set.
 func signedRequestDetail(w io.Writer, c adminclient.OAuthClient) {
-	for _, p := range []struct {
-		label string
-		v     *string
-	}{
-		{"Request object alg", c.RequestObjectSigningAlg},
-		{"JARM signing alg", c.AuthorizationSignedResponseAlg},
-		{"JARM encryption alg", c.AuthorizationEncryptedResponseAlg},
-		{"JARM encryption enc", c.AuthorizationEncryptedResponseEnc},
-	} {
-		if p.v != nil && *p.v != "" {
-			kv(w, p.label, *p.v)
-		}
-	}
-	if c.RequirePushedAuthorizationRequests != nil && *c.RequirePushedAuthorizationRequests {
-		kv(w, "Requires PAR", "yes")
-	}
+	kvSet(w,
+		setting{"Request object alg", c.RequestObjectSigningAlg},
+		setting{"JARM signing alg", c.AuthorizationSignedResponseAlg},
+		setting{"JARM encryption alg", c.AuthorizationEncryptedResponseAlg},
+		setting{"JARM encryption enc", c.AuthorizationEncryptedResponseEnc})
+	kvYes(w, "Requires PAR", c.RequirePushedAuthorizationRequests)
 }
