@@ -48,7 +48,7 @@ const (
 )
 
 // Scenarios lists every scenario name, in the order they run.
-var Scenarios = []string{ScenarioClientCredentials, ScenarioJWTBearer, ScenarioRefresh, ScenarioCode, ScenarioFlow,
+var Scenarios = []string{ScenarioClientCredentials, ScenarioPolicy, ScenarioJWTBearer, ScenarioRefresh, ScenarioCode, ScenarioFlow,
 	ScenarioSignInFlow, ScenarioScale}
 
 // maxCodePool bounds the codes minted before a code run: they live 60 s

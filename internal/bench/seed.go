@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -55,6 +57,7 @@ type Encrypter interface {
 func ScaleClientID(i int) string  { return fmt.Sprintf("scale-client-%06d", i) }
 func ScaleUserID(i int) string    { return fmt.Sprintf("scale-user-%07d", i) }
 func ScaleServiceID(i int) string { return fmt.Sprintf("scale-service-%04d", i) }
+func ScaleFamilyID(i int) string  { return fmt.Sprintf("scale-family-%08d", i) }
 func scaleScope(i int) string     { return fmt.Sprintf("svc%04d:read", i) }
 
 // ScaleClientSecret is the secret of seeded client id: an HMAC of the id
@@ -78,6 +81,10 @@ func RunSeed(ctx context.Context, st SeedStore, kr Encrypter, seed Seed, progres
 		seed.Services = 1 // the clients' scope lives in the first service
 	}
 	seed.Batch = max(seed.Batch, 1)
+	if pairs := seed.Users * seed.Clients; pairs > 0 && seed.Consents > pairs {
+		// A consent is unique per (user, client): more would repeat a pair.
+		seed.Consents = pairs
+	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	steps := []struct {
 		name string
@@ -159,17 +166,17 @@ func seedUsers(seed Seed, now time.Time, from, to int) []storage.User {
 	return out
 }
 
-// seedGrants are code-flow token families of user i mod Users with client
-// i mod Clients; their refresh tokens are random (never handed out), so
-// they occupy the tables without being usable.
+// seedGrants are code-flow token families of user i mod Users, the k-th
+// family of a user (k = i / Users) with client (i + k) mod Clients, so a
+// user's families belong to different clients. Their refresh tokens'
+// hashes are random (no token hashes to them: never usable), see
+// orderedHash for their order.
 func seedGrants(seed Seed, now time.Time, from, to int) []sqlstore.BulkGrant {
 	out := make([]sqlstore.BulkGrant, 0, to-from)
 	for i := from; i < to; i++ {
-		hash := make([]byte, 32)
-		_, _ = rand.Read(hash)
-		out = append(out, sqlstore.BulkGrant{RefreshHash: hash, Family: storage.TokenFamily{
-			WorkspaceID: seed.Workspace, ID: fmt.Sprintf("scale-family-%08d", i),
-			ClientID: ScaleClientID(i % seed.Clients), UserID: ScaleUserID(i % seed.Users),
+		out = append(out, sqlstore.BulkGrant{RefreshHash: orderedHash(i, seed.Grants), Family: storage.TokenFamily{
+			WorkspaceID: seed.Workspace, ID: ScaleFamilyID(i),
+			ClientID: ScaleClientID((i + i/seed.Users) % seed.Clients), UserID: ScaleUserID(i % seed.Users),
 			Scopes: []string{"openid", "offline_access"}, AuthTime: now, GrantType: oauth2.GrantAuthorizationCode,
 			Refresh: true, Generation: 1, CreatedAt: now, RotatedAt: now, LastUsedAt: now,
 			ExpiresAt: now.Add(30 * 24 * time.Hour),
@@ -178,6 +185,25 @@ func seedGrants(seed Seed, now time.Time, from, to int) []sqlstore.BulkGrant {
 	return out
 }
 
+// orderedHash is the i-th of n random 32-byte hashes that increase with i:
+// its first 8 bytes are a uniform draw from the i-th of n equal slices of
+// the 64-bit range, the other 24 uniform (a stratified sample: uniform
+// over the key space like n independent draws). Written in key order, the
+// refresh_tokens primary key grows by appending, where random order would
+// dirty one page of a multi-gigabyte index per row and every commit would
+// rewrite thousands of pages (docs/benchmarks.md "Scale at 10^7 stored
+// grants"). A table filled in random order has pages about two-thirds
+// full instead of full: the same depth, give or take one level.
+func orderedHash(i, n int) []byte {
+	h := make([]byte, 32)
+	_, _ = rand.Read(h)
+	slice := math.MaxUint64 / uint64(max(n, 1))
+	binary.BigEndian.PutUint64(h, uint64(i)*slice+binary.BigEndian.Uint64(h)%slice)
+	return h
+}
+
+// seedConsents are the consents of user i mod Users for client
+// (i / Users) mod Clients: unique pairs while i < Users × Clients.
 func seedConsents(seed Seed, now time.Time, from, to int) []storage.Consent {
 	out := make([]storage.Consent, 0, to-from)
 	for i := from; i < to; i++ {

@@ -75,6 +75,7 @@ efficiency with the generator's share left out.`,
 	f.DurationVar(&signFor, "sign-for", 3*time.Second, "how long to measure the raw signing rate")
 	f.StringVar(&scenarios, "scenario", bench.ScenarioClientCredentials, "scenarios to measure, comma-separated: "+
 		strings.Join(bench.Scenarios, ", ")+" (client_credentials includes introspection unless --introspect=false; "+
+		"policy is client_credentials in --algs without and then with a machine token policy and three mapped claims; "+
 		"refresh, code and flow are the rotation, the code redemption alone and the signed-in browser's flow, in --flows-alg)")
 	f.BoolVar(&jwtBearer, "jwt-bearer", false, "also measure the JWT bearer grant (RS256 assertions; use --algs '' for it alone); alias of --scenario jwt_bearer")
 	f.StringVar(&jwtAlgs, "jwt-bearer-algs", "RS256,ES256,EdDSA", "access token algorithms of the JWT bearer scenario")

@@ -69,6 +69,8 @@ func (r *benchRun) run(cmd *cobra.Command) ([]bench.Row, error) {
 		switch s {
 		case bench.ScenarioClientCredentials:
 			err = add(bench.Run(ctx, r.cfg, bench.Plan{Algs: r.algs, Introspect: r.introspect, SignFor: r.signFor}, progress))
+		case bench.ScenarioPolicy:
+			err = add(bench.RunPolicy(ctx, r.cfg, r.algs, r.signFor, progress))
 		case bench.ScenarioJWTBearer:
 			err = add(bench.RunJWTBearer(ctx, r.cfg, r.jwtAlgs, r.signFor, progress))
 		case bench.ScenarioRefresh:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ const envSeedKey = "LATCHKEY_BENCH_SEED_KEY"
 
 func newBenchSeedCommand() *cobra.Command {
 	var seed bench.Seed
+	var bulkLoad bool
 	cmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Fill a workspace with clients, users, services and grants for scale benchmarks",
@@ -29,10 +31,20 @@ func newBenchSeedCommand() *cobra.Command {
 configuration (the same flags and environment as serve): N machine clients
 (client_credentials, client_secret_basic) named scale-client-000000..., users
 user0000000..., services with one scope each, token families with a refresh
-token each, and consents, in transactions of --batch rows. The workspace must
+token each, and consents (at most users x clients: one per pair), in
+transactions of --batch rows written by multi-row INSERTs. The workspace must
 exist. Each client's secret is derived from --key (printed when generated),
 so "latchkey bench --scale-workspace W --scale-clients N" can authenticate as
-any of them. Never run it against a production database.`,
+any of them. Never run it against a production database.
+
+--bulk-load (SQLite only; ignored on PostgreSQL) is for a fresh database that
+no server is using: the seed's one connection runs with PRAGMA
+synchronous=OFF and a 512 MB page cache, so its commits do not wait for the
+disk. If the machine crashes during the load the database may be lost or
+corrupt: delete it and seed again. At the end synchronous=FULL is restored and
+the write-ahead log is checkpointed into the database file and fsynced, so
+what the command reports as seeded is durable. Servers' connections keep
+synchronous=FULL throughout; their durability does not change.`,
 		Args: cobra.NoArgs,
 	}
 	cf := addConfigFlags(cmd)
@@ -43,7 +55,8 @@ any of them. Never run it against a production database.`,
 	f.IntVar(&seed.Services, "services", 1_000, "services (one scope each)")
 	f.IntVar(&seed.Grants, "grants", 0, "token families with a stored refresh token each")
 	f.IntVar(&seed.Consents, "consents", 0, "remembered consents")
-	f.IntVar(&seed.Batch, "batch", 2_000, "rows per transaction")
+	f.IntVar(&seed.Batch, "batch", 10_000, "rows per transaction")
+	f.BoolVar(&bulkLoad, "bulk-load", false, "SQLite: seed a fresh database with synchronous=OFF, fsynced once at the end (see above)")
 	f.StringVar(&seed.Key, "key", "", "key deriving the clients' secrets (env "+envSeedKey+"; generated and printed when unset)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if seed.Key == "" {
@@ -59,12 +72,12 @@ any of them. Never run it against a production database.`,
 		if err != nil {
 			return err
 		}
-		return runBenchSeed(cmd.Context(), cmd.ErrOrStderr(), cfg, seed)
+		return runBenchSeed(cmd.Context(), cmd.ErrOrStderr(), cfg, seed, bulkLoad)
 	}
 	return cmd
 }
 
-func runBenchSeed(ctx context.Context, progress io.Writer, cfg config.Resolved, seed bench.Seed) error {
+func runBenchSeed(ctx context.Context, progress io.Writer, cfg config.Resolved, seed bench.Seed, bulkLoad bool) error {
 	kr, err := openKeyring(cfg)
 	if err != nil {
 		return err
@@ -75,8 +88,20 @@ func runBenchSeed(ctx context.Context, progress io.Writer, cfg config.Resolved, 
 	}
 	defer store.Close()
 	start := time.Now()
-	if err := bench.RunSeed(ctx, store, kr, seed, progress); err != nil {
+	finish := func(context.Context) error { return nil }
+	if bulkLoad {
+		if finish, err = store.BeginBulkLoad(ctx); err != nil {
+			return err
+		}
+	}
+	seedErr := bench.RunSeed(ctx, store, kr, seed, progress)
+	synced := time.Now()
+	// Finish even after a failure: what was committed becomes durable.
+	if err := errors.Join(seedErr, finish(ctx)); err != nil {
 		return err
+	}
+	if bulkLoad {
+		fmt.Fprintf(progress, "bulk load checkpointed and synced in %s\n", time.Since(synced).Round(time.Millisecond))
 	}
 	fmt.Fprintf(progress, "done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestOAuthTabAuthFlowSettings covers the issue-5 settings on the OAuth
+// TestOAuthTabAuthFlowSettings covers the sign-in flow settings on the OAuth
 // tab: post-logout redirect URIs, ID token alg, refresh tokens.
 func TestOAuthTabAuthFlowSettings(t *testing.T) {
 	e := startServer(t)

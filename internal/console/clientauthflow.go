@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -39,6 +40,9 @@ type authFlowView struct {
 	// warns about it (a username or e-mail subject changes on rename).
 	SubjectFormat   string
 	SubjectWarnings []string
+	// FAPI: the workspace runs under a FAPI 2.0 profile, which keeps
+	// refresh tokens unless a grace period is set (fapi.RotateRefresh).
+	FAPI bool
 }
 
 // newAuthFlowView offers the ID token algorithms the service accepts: the
@@ -46,7 +50,7 @@ type authFlowView struct {
 // client's current value should it differ after a workspace change.
 func newAuthFlowView(ws storage.Workspace, cl storage.Client) authFlowView {
 	v := authFlowView{Algs: []string{ws.Settings.SigningAlg}, SubjectFormat: cl.EffectiveSubjectFormat(),
-		SubjectWarnings: service.SubjectFormatWarnings(cl)}
+		SubjectWarnings: service.SubjectFormatWarnings(cl), FAPI: fapi.On(ws)}
 	if a := cl.IDTokenSignedResponseAlg; a != "" && a != ws.Settings.SigningAlg {
 		v.Algs = append(v.Algs, a)
 	}

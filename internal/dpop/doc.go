@@ -18,8 +18,9 @@
 //     allowlist and asymmetric (§4.2, S2); jwk is present, public, of an
 //     acceptable size and fits alg; kid, jku, x5u, x5c, crit and the JWE
 //     members are refused, so the key comes from jwk alone (§4.2, S3);
-//  3. the signature verifies with that jwk (go-jose, allowlist of the one
-//     header alg);
+//  3. the signature over the parts as received verifies with that jwk
+//     under the one header alg (go-jose decodes the key; crypto/ecdsa,
+//     crypto/rsa or crypto/ed25519 check the signature: signature.go);
 //  4. jti, htm, htu and iat are present and strictly typed; htm equals
 //     the request method and htu the request URI, both compared after
 //     RFC 3986 §6.2.2/§6.2.3 normalisation and without query or fragment

@@ -173,9 +173,11 @@ func single(values []string) (string, error) {
 // (decodeSegment): member names matched exactly, so "TYP" is not typ.
 // A forbidden member is refused when present at all, null included.
 type proofHeader struct {
-	Typ string      `json:"typ"`
-	Alg string      `json:"alg"`
-	JWK *jwkMembers `json:"jwk"`
+	Typ string `json:"typ"`
+	Alg string `json:"alg"`
+	// JWK is kept raw: checkHeader reads its private members (jwkMembers)
+	// and proofKey has go-jose decode the key from the same bytes.
+	JWK jsontext.Value `json:"jwk"`
 
 	Kid     jsontext.Value `json:"kid"`
 	JKU     jsontext.Value `json:"jku"`
@@ -236,11 +238,14 @@ type proofClaims struct {
 // parse runs the structural, header and signature checks and returns the
 // proof with its claims decoded (not yet checked against the request).
 // Each part is base64url-decoded once and its JSON read once, strictly,
-// into a struct; go-jose then parses the compact JWS, with the one header
-// alg allowed, and the jwk it decoded is the verification key, after our
-// own checks. The payload go-jose verified must be the bytes we decoded.
+// into a struct. go-jose decodes and validates the jwk (the same key
+// checks as its JWS parser), and the signature over the parts as received
+// is checked with the standard library (verifySignature): go-jose's
+// compact JWS parser would decode the header a second time and re-encode
+// the jwk, which cost more than a third of the verification itself
+// (docs/benchmarks.md, "DPoP proof cost, round three").
 func (v *Verifier) parse(raw string) (*Proof, error) {
-	hseg, pseg, err := splitCompact(raw)
+	hseg, pseg, sseg, err := splitCompact(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -252,24 +257,21 @@ func (v *Verifier) parse(raw string) (*Proof, error) {
 		return nil, err
 	}
 	var c proofClaims
-	pb, err := decodeSegmentBytes(pseg, "claim set", &c)
+	if err := decodeSegment(pseg, "claim set", &c); err != nil {
+		return nil, err
+	}
+	key, jkt, err := proofKey(h.JWK, h.Alg)
 	if err != nil {
 		return nil, err
 	}
-	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
-	if err != nil || len(jws.Signatures) != 1 {
+	sig, err := b64.DecodeString(sseg)
+	if err != nil {
 		return nil, invalidProof("the DPoP proof is not a valid JWS", err)
 	}
-	key, jkt, err := proofKey(jws.Signatures[0].Header.JSONWebKey, h.Alg)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := jws.Verify(key)
-	if err != nil {
-		return nil, invalidProof("the DPoP proof signature does not verify with its jwk", err)
-	}
-	if !bytes.Equal(payload, pb) {
-		return nil, invalidProof("the DPoP proof is not a valid JWS", nil)
+	// The signing input is the header and payload exactly as received
+	// (RFC 7515 §5.2 step 8).
+	if !verifySignature(h.Alg, key, raw[:len(hseg)+1+len(pseg)], sig) {
+		return nil, invalidProof("the DPoP proof signature does not verify with its jwk", nil)
 	}
 	p, err := claimsProof(&c)
 	if err != nil {
@@ -282,8 +284,8 @@ func (v *Verifier) parse(raw string) (*Proof, error) {
 // splitCompact: only [A-Za-z0-9-_.] and exactly two dots, so the JSON
 // serializations, JWE and padding or whitespace variants are refused in
 // one pass (RFC 8725bis §3.14, SECURITY.md A9, A12). It returns the
-// header and payload parts.
-func splitCompact(raw string) (string, string, error) {
+// header, payload and signature parts.
+func splitCompact(raw string) (string, string, string, error) {
 	first, second, dots := -1, -1, 0
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
@@ -297,13 +299,13 @@ func splitCompact(raw string) (string, string, error) {
 			}
 			dots++
 		case !isBase64URLChar(c):
-			return "", "", invalidProof("the DPoP proof is not a compact JWS (three base64url parts separated by dots)", nil)
+			return "", "", "", invalidProof("the DPoP proof is not a compact JWS (three base64url parts separated by dots)", nil)
 		}
 	}
 	if dots != 2 {
-		return "", "", invalidProof("the DPoP proof is not a compact JWS (three base64url parts separated by dots)", nil)
+		return "", "", "", invalidProof("the DPoP proof is not a compact JWS (three base64url parts separated by dots)", nil)
 	}
-	return raw[:first], raw[first+1 : second], nil
+	return raw[:first], raw[first+1 : second], raw[second+1:], nil
 }
 
 func isBase64URLChar(c byte) bool {
@@ -312,37 +314,33 @@ func isBase64URLChar(c byte) bool {
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// decodeSegment decodes one base64url part holding a JSON object into dst
-// (decodeSegmentBytes).
+// decodeSegment decodes one base64url part holding one JSON object into
+// dst. The JSON is read once, by the strict decoder of encoding/json/v2
+// (go-json-experiment): valid UTF-8, no duplicate member names at any
+// depth (RFC 7515 §4, SECURITY.md A11), exact member names, nothing after
+// the object, and a type error for a member of the wrong JSON type (A17).
 func decodeSegment(seg, what string, dst any) error {
-	_, err := decodeSegmentBytes(seg, what, dst)
-	return err
-}
-
-// decodeSegmentBytes decodes one base64url part holding one JSON object
-// into dst and returns the decoded bytes. The JSON is read once, by the
-// strict decoder of encoding/json/v2 (go-json-experiment): valid UTF-8,
-// no duplicate member names at any depth (RFC 7515 §4, SECURITY.md
-// A11), exact member names, nothing after the object, and a
-// type error for a member of the wrong JSON type (A17).
-func decodeSegmentBytes(seg, what string, dst any) ([]byte, error) {
 	b := make([]byte, b64.DecodedLen(len(seg)))
 	n, err := b64.Decode(b, []byte(seg))
 	if err != nil {
-		return nil, invalidProof("the DPoP proof "+what+" is not unpadded base64url", err)
+		return invalidProof("the DPoP proof "+what+" is not unpadded base64url", err)
 	}
-	b = b[:n]
+	return decodeObject(b[:n], what, dst)
+}
+
+// decodeObject is the JSON half of decodeSegment.
+func decodeObject(b []byte, what string, dst any) error {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return nil, invalidProof("the DPoP proof "+what+" is not a JSON object", nil)
+		return invalidProof("the DPoP proof "+what+" is not a JSON object", nil)
 	}
 	if err := json.Unmarshal(b, dst); err != nil {
 		var se *json.SemanticError
 		if errors.As(err, &se) && se.JSONPointer != "" && se.Err == nil {
-			return nil, invalidProof("the DPoP proof "+what+" member '"+strings.TrimPrefix(string(se.JSONPointer), "/")+"' has the wrong JSON type", err)
+			return invalidProof("the DPoP proof "+what+" member '"+strings.TrimPrefix(string(se.JSONPointer), "/")+"' has the wrong JSON type", err)
 		}
-		return nil, invalidProof("the DPoP proof "+what+" is not a JSON object with unique member names", err)
+		return invalidProof("the DPoP proof "+what+" is not a JSON object with unique member names", err)
 	}
-	return b, nil
+	return nil
 }
 
 // checkHeader checks typ, alg, the members a proof may not have and the
@@ -359,27 +357,32 @@ func (v *Verifier) checkHeader(h *proofHeader) error {
 	if strings.EqualFold(h.Alg, "none") || !slices.Contains(v.algs(), h.Alg) {
 		return invalidProof("the DPoP proof alg is not one of "+strings.Join(v.algs(), ", "), nil)
 	}
-	if h.JWK == nil {
+	if len(h.JWK) == 0 || h.JWK.Kind() == 'n' {
 		return invalidProof("the DPoP proof header must carry the public key as 'jwk'", nil)
 	}
-	if h.JWK.private() {
+	var jwk jwkMembers
+	if err := decodeObject(h.JWK, "jwk", &jwk); err != nil {
+		return err
+	}
+	if jwk.private() {
 		// Refused before any key is decoded (RFC 9449 §4.2).
 		return invalidProof("the DPoP proof jwk must be a public key: it contains a private or symmetric key member", nil)
 	}
 	return nil
 }
 
-// proofKey checks the jwk go-jose decoded: present, a valid public key
-// (private members were refused in the header already), of a type and
-// size that fits alg; it returns the key and its thumbprint.
-func proofKey(jwk *jose.JSONWebKey, alg string) (any, string, error) {
-	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
-		return nil, "", invalidProof("the DPoP proof jwk must be a valid public key", nil)
+// proofKey has go-jose decode the jwk (checkHeader refused private
+// members already) and checks it: a valid public key of a type and size
+// that fits alg. It returns the key and its thumbprint.
+func proofKey(raw jsontext.Value, alg string) (any, string, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil || !jwk.Valid() || !jwk.IsPublic() {
+		return nil, "", invalidProof("the DPoP proof jwk must be a valid public key", err)
 	}
 	if !keyFitsAlg(jwk.Key, alg) {
 		return nil, "", invalidProof("the DPoP proof jwk does not fit alg '"+alg+"' or is too weak", nil)
 	}
-	jkt, err := Thumbprint(*jwk)
+	jkt, err := keyThumbprint(jwk.Key)
 	if err != nil {
 		return nil, "", invalidProof("the DPoP proof jwk has no thumbprint", err)
 	}

@@ -45,8 +45,16 @@ func TestBenchScenarios(t *testing.T) {
 				t.Fatalf("bench.RunFlow: %v", err)
 			}
 			rows = append(rows, code, flow)
-			if len(rows) != 7 {
-				t.Fatalf("%d rows, want client_credentials, introspection, jwt_bearer, refresh, refresh_id_token, code and flow", len(rows))
+			// The policy scenario proves the policy and the claims are in
+			// force before it measures (bench.attachPolicyAndClaims).
+			more, err = bench.RunPolicy(t.Context(), cfg, []string{"ES256"}, 50*time.Millisecond, io.Discard)
+			if err != nil {
+				t.Fatalf("bench.RunPolicy: %v", err)
+			}
+			rows = append(rows, more...)
+			if len(rows) != 9 {
+				t.Fatalf("%d rows, want client_credentials, introspection, jwt_bearer, refresh, refresh_id_token, code, flow, "+
+					"client_credentials and client_credentials+policy", len(rows))
 			}
 			for _, r := range rows {
 				if r.Result.Failures != 0 || r.Result.Requests == 0 {

@@ -61,11 +61,12 @@
 //     over the detached-signature ID token because it also protects error
 //     responses and responses without an ID token.
 //
-// Refresh token rotation is neither required nor refused: SP §5.3.2.1
-// item 9 allows it only with a time-limited retry of the old refresh
-// token (its Note 1), which is what the workspace's refresh settings
-// offer (a grace period); public clients do not exist under the profile,
-// so their refresh tokens are not an issue.
+// Refresh tokens are not rotated under the profile (SP §5.3.2.1 item 9)
+// unless the client asks for rotation with a grace period, the
+// "time-limited option to retry with the old refresh token" of its Note
+// 1 (RotateRefresh); asking for rotation without one is refused at
+// registration. Public clients, which must rotate (RFC 9700 §2.2.2), do
+// not exist under the profile.
 //
 // Turning the profile on for a workspace whose clients break a rule is
 // refused with the list of offending clients (the safer choice: no client

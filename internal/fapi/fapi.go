@@ -133,7 +133,38 @@ func CheckClient(profile string, c storage.Client) []Violation {
 	if plainHTTPRedirect(c) {
 		add("redirect_uris", "FAPI 2.0 allows plain http redirect URIs only for native clients on a loopback address (FAPI 2.0 Security Profile §5.3.2.2 item 8, RFC 8252 §7.3)")
 	}
+	if rotatesWithoutRetry(c.RefreshTokens) {
+		add("refresh_tokens.grace_period", "FAPI 2.0 forbids rotating refresh tokens unless the client may retry with the previous one for a limited time: turn rotation off (no_rotation) or set a grace period (FAPI 2.0 Security Profile §5.3.2.1 item 9 and its Note 1)")
+	}
 	return out
+}
+
+// rotatesWithoutRetry reports refresh settings that ask for rotation
+// explicitly but give the previous token no grace period. Settings left
+// to the defaults (nil) are not rotated under the profile (RotateRefresh).
+func rotatesWithoutRetry(r *storage.RefreshTokenSettings) bool {
+	return r != nil && !r.NoRotation && r.GracePeriod <= 0
+}
+
+// RotateRefresh reports whether a refresh of a client of ws rotates its
+// refresh token, given whether a grace period can be honoured (the
+// server can seal the successor for a retry). Off the profile, every
+// client rotates unless its settings say no_rotation; public clients
+// always rotate (RFC 9700 §2.2.2: their tokens are not sender-
+// constrained otherwise). Under the profile (SP §5.3.2.1 item 9 and its
+// Note 1) rotation is used only when the client's settings ask for it
+// with a grace period that can be honoured, the "time-limited option to
+// retry with the old refresh token"; otherwise the token is kept. The
+// profile admits confidential clients only.
+func RotateRefresh(ws storage.Workspace, c storage.Client, graceAvailable bool) bool {
+	if c.Type == oauth2.ClientPublic {
+		return true
+	}
+	r := c.RefreshTokens
+	if !On(ws) {
+		return r == nil || !r.NoRotation
+	}
+	return r != nil && !r.NoRotation && r.GracePeriod > 0 && graceAvailable
 }
 
 // plainHTTPRedirect reports an http redirect URI of a client that is not

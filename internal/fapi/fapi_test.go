@@ -60,6 +60,13 @@ func TestCheckClient(t *testing.T) {
 			c.ApplicationType, c.RedirectURIs = storage.ApplicationTypeNative, []string{"http://127.0.0.1:8080/cb"}
 		}, ""},
 		{"https redirect", func(c *storage.Client) { c.RedirectURIs = []string{"https://rp.example/cb"} }, ""},
+		{"refresh rotation without a grace period", func(c *storage.Client) {
+			c.RefreshTokens = &storage.RefreshTokenSettings{Always: true}
+		}, "refresh_tokens.grace_period"},
+		{"refresh rotation with a grace period", func(c *storage.Client) {
+			c.RefreshTokens = &storage.RefreshTokenSettings{GracePeriod: 30 * time.Second}
+		}, ""},
+		{"no refresh rotation", func(c *storage.Client) { c.RefreshTokens = &storage.RefreshTokenSettings{NoRotation: true} }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +86,37 @@ func TestCheckClient(t *testing.T) {
 				t.Fatalf("violations %v, want field %s", vs, tc.field)
 			}
 		})
+	}
+}
+
+// TestRotateRefresh: off the profile the client's settings decide (public
+// clients always rotate, RFC 9700 §2.2.2); under it a refresh token is
+// rotated only with a grace period the server can honour, the retry of
+// SP §5.3.2.1 item 9's Note 1, and kept otherwise.
+func TestRotateRefresh(t *testing.T) {
+	grace := &storage.RefreshTokenSettings{GracePeriod: time.Minute}
+	cases := []struct {
+		name           string
+		profile        string
+		typ            string
+		rt             *storage.RefreshTokenSettings
+		graceAvailable bool
+		want           bool
+	}{
+		{"off, defaults", ProfileNone, oauth2.ClientConfidential, nil, true, true},
+		{"off, no_rotation", ProfileNone, oauth2.ClientConfidential, &storage.RefreshTokenSettings{NoRotation: true}, true, false},
+		{"off, public client", ProfileNone, oauth2.ClientPublic, &storage.RefreshTokenSettings{NoRotation: true}, true, true},
+		{"on, defaults", ProfileSecurity, oauth2.ClientConfidential, nil, true, false},
+		{"on, rotation without grace", ProfileSecurity, oauth2.ClientConfidential, &storage.RefreshTokenSettings{Always: true}, true, false},
+		{"on, rotation with grace", ProfileSecurity, oauth2.ClientConfidential, grace, true, true},
+		{"on, grace not available", ProfileMessageSigning, oauth2.ClientConfidential, grace, false, false},
+		{"on, no_rotation", ProfileMessageSigning, oauth2.ClientConfidential, &storage.RefreshTokenSettings{NoRotation: true, GracePeriod: time.Minute}, true, false},
+	}
+	for _, tc := range cases {
+		c := storage.Client{Type: tc.typ, RefreshTokens: tc.rt}
+		if got := RotateRefresh(ws(tc.profile, "ES256"), c, tc.graceAvailable); got != tc.want {
+			t.Errorf("%s: RotateRefresh = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

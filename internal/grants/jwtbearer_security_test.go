@@ -158,6 +158,7 @@ func TestJWTBearerDescriptions(t *testing.T) {
 	// line is written before ServeHTTP returns.
 	var logged bytes.Buffer
 	f.handler.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.env.Auth.Logger = f.handler.Logger
 	tok := f.tokenURL("acme")
 	good := func(mods ...any) map[string]any { return bearerClaims("rows", "alice", tok, mods...) }
 	hdr := func(extra string) string { return `{"alg":"RS256","kid":"k1"` + extra + `}` }
@@ -222,6 +223,11 @@ func TestJWTBearerDescriptions(t *testing.T) {
 			t.Fatalf("description %q, want %q", e.Description, want)
 		}
 		assertLoggedDetail(t, logged.String(), "req-desc-client-2", `duplicate member \"iss\"`)
+		// One failure, one line: clientauth's, which names the client
+		// tried; the token endpoint does not repeat it.
+		if n := strings.Count(logged.String(), `"request_id":"req-desc-client-2"`); n != 1 {
+			t.Fatalf("%d log lines for one failed client authentication, want 1:\n%s", n, logged.String())
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -85,7 +86,7 @@ func (h *Handler) refreshToken(ctx context.Context, req *request, p refreshReque
 	if err := h.checkAccessPolicies(ctx, req, user, scopeGrant{scopes: scopes}); err != nil {
 		return nil, err
 	}
-	rotate := req.client.Type == oauth2.ClientPublic || req.client.RefreshTokens == nil || !req.client.RefreshTokens.NoRotation
+	rotate := fapi.RotateRefresh(req.ws, req.client, h.AuthCode.Sealer != nil)
 	t, err := h.prepareUserTokens(ctx, req, fam, user, scopes, "", rotate)
 	if err != nil {
 		return nil, err

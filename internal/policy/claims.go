@@ -78,7 +78,7 @@ type ClaimProgram struct {
 type compiledClaim struct {
 	name    string
 	targets []string
-	prg     cel.Program
+	prg     exprProgram
 }
 
 // ClaimSet is the mapped claims of one request, per target.
@@ -160,7 +160,9 @@ func compileClaim(i int, m storage.ClaimMapping) (compiledClaim, any, bool, erro
 	if !isConstant(ast) {
 		return cc, nil, false, nil
 	}
-	v, err := evalClaim(context.Background(), prg, activation(Input{}.normalized()))
+	ev := newEvaluation(context.Background(), Input{})
+	defer ev.close()
+	v, err := evalClaim(&ev, &cc.prg)
 	if err != nil {
 		return compiledClaim{}, nil, false, &ClaimError{Mapping: i, Name: m.Name, Line: 1, Column: 1, Message: err.Error()}
 	}
@@ -182,10 +184,10 @@ func (p *ClaimProgram) Evaluate(ctx context.Context, in Input) (ClaimSet, error)
 	if p == nil || len(p.claims) == 0 {
 		return nil, nil
 	}
-	ctx, cancel := withEvalDeadline(ctx)
-	defer cancel()
+	ev := newEvaluation(ctx, in)
+	defer ev.close()
 	out := make(ClaimSet, 1)
-	if err := p.evaluate(ctx, activation(in.normalized()), out); err != nil {
+	if err := p.evaluate(&ev, out); err != nil {
 		return nil, err
 	}
 	if err := checkSize(out); err != nil {
@@ -195,11 +197,11 @@ func (p *ClaimProgram) Evaluate(ctx context.Context, in Input) (ClaimSet, error)
 }
 
 // evaluate computes the claims into out (a later claim of the same name
-// replaces an earlier one), sharing the caller's deadline and activation.
-func (p *ClaimProgram) evaluate(ctx context.Context, act interpreter.Activation, out ClaimSet) error {
+// replaces an earlier one), sharing the caller's activation and deadline.
+func (p *ClaimProgram) evaluate(ev *evaluation, out ClaimSet) error {
 	for i := range p.claims {
 		c := &p.claims[i]
-		v, err := evalClaim(ctx, c.prg, act)
+		v, err := evalClaim(ev, &c.prg)
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", c.name, err)
 		}
@@ -260,7 +262,8 @@ func (a *inputActivation) ResolveName(name string) (any, bool) {
 func (a *inputActivation) Parent() interpreter.Activation { return nil }
 
 // withEvalDeadline bounds an evaluation by EvalTimeout (Z4) unless ctx
-// ends sooner already, so that the owners of one request share one timer.
+// ends sooner already, so that the owners of one request share one timer
+// (made only for tracked programs: costbound.go).
 func withEvalDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= EvalTimeout {
 		return ctx, func() {}
@@ -268,8 +271,8 @@ func withEvalDeadline(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, EvalTimeout)
 }
 
-func evalClaim(ctx context.Context, prg cel.Program, act interpreter.Activation) (any, error) {
-	out, _, err := prg.ContextEval(ctx, act)
+func evalClaim(ev *evaluation, p *exprProgram) (any, error) {
+	out, err := ev.run(p)
 	if err != nil {
 		return nil, err
 	}
@@ -432,13 +435,14 @@ func (e *ClaimEngine) Program(workspaceID string, o ClaimOwner) (*ClaimProgram, 
 // the granted scopes, then ClientOwner: a later owner's claim of the same
 // name wins). The merged claims of each target are capped at
 // MaxClaimsSize. A nil engine compiles every time. Every owner's
-// programs share one deadline and one activation.
+// programs share one activation and at most one deadline.
 func (e *ClaimEngine) Claims(ctx context.Context, workspaceID string, owners []ClaimOwner, in Input) (ClaimSet, error) {
 	if e == nil {
 		e = &ClaimEngine{}
 	}
 	var out ClaimSet
-	var act interpreter.Activation
+	var ev evaluation // bound on the first owner with mappings
+	defer ev.close()
 	for _, o := range owners {
 		p, err := e.Program(workspaceID, o)
 		if err != nil {
@@ -447,14 +451,11 @@ func (e *ClaimEngine) Claims(ctx context.Context, workspaceID string, owners []C
 		if p == nil || len(p.claims) == 0 {
 			continue
 		}
-		if act == nil {
-			var cancel context.CancelFunc
-			ctx, cancel = withEvalDeadline(ctx)
-			defer cancel()
-			act = activation(in.normalized())
+		if out == nil {
+			ev = newEvaluation(ctx, in)
 			out = make(ClaimSet, 1)
 		}
-		if err := p.evaluate(ctx, act, out); err != nil {
+		if err := p.evaluate(&ev, out); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.Key(), err)
 		}
 	}
@@ -478,11 +479,11 @@ func (e *ClaimEngine) ClientClaims(ctx context.Context, c storage.Client, in Inp
 func sizeBound(v any) int {
 	switch x := v.(type) {
 	case string:
-		return 6*len(x) + 2
+		return stringBound(x)
 	case map[string]any:
 		n := 2
 		for k, e := range x {
-			n += sizeBound(k) + 2 + sizeBound(e)
+			n += stringBound(k) + 2 + sizeBound(e)
 		}
 		return n
 	case []any:
@@ -499,3 +500,7 @@ func sizeBound(v any) int {
 		return MaxClaimsSize + 1 // unknown: encode to know
 	}
 }
+
+// stringBound is sizeBound of a string, without boxing a map key into an
+// interface (an allocation per key).
+func stringBound(s string) int { return 6*len(s) + 2 }

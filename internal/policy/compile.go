@@ -115,7 +115,7 @@ type Program struct {
 }
 
 type compiledRule struct {
-	prg     cel.Program
+	prg     exprProgram
 	allow   bool
 	message string
 }
@@ -172,35 +172,36 @@ type exprError struct {
 // type check with the first error's position, the result type (want; nil
 // accepts any, as claims do: their values are checked as JSON when
 // computed), the static cost estimate (Z2) and the program with the
-// run-time cost limit. what names the expression in messages.
-func compileExpr(expr, what string, want *cel.Type) (*cel.Ast, cel.Program, *exprError) {
+// run-time cost limit, with its untracked twin when the cost bound is
+// proven (costbound.go). what names the expression in messages.
+func compileExpr(expr, what string, want *cel.Type) (*cel.Ast, exprProgram, *exprError) {
 	if len(expr) > MaxExpressionSize {
-		return nil, nil, &exprError{message: fmt.Sprintf("%s is longer than %d bytes", what, MaxExpressionSize)}
+		return nil, exprProgram{}, &exprError{message: fmt.Sprintf("%s is longer than %d bytes", what, MaxExpressionSize)}
 	}
 	ast, iss := env.Compile(expr)
 	if iss != nil && iss.Err() != nil {
 		if errs := iss.Errors(); len(errs) > 0 {
 			e := errs[0]
-			return nil, nil, &exprError{line: e.Location.Line(), column: e.Location.Column() + 1, message: e.Message}
+			return nil, exprProgram{}, &exprError{line: e.Location.Line(), column: e.Location.Column() + 1, message: e.Message}
 		}
-		return nil, nil, &exprError{message: iss.Err().Error()}
+		return nil, exprProgram{}, &exprError{message: iss.Err().Error()}
 	}
 	if want != nil && !ast.OutputType().IsExactType(want) {
-		return nil, nil, &exprError{line: 1, column: 1, message: fmt.Sprintf("%s must be a %s expression, not %s", what, want, ast.OutputType())}
+		return nil, exprProgram{}, &exprError{line: 1, column: 1, message: fmt.Sprintf("%s must be a %s expression, not %s", what, want, ast.OutputType())}
 	}
 	// Z2: refuse at save what is certainly too expensive, with input
 	// lists and strings assumed of estimatedInputSize; the run-time cost
 	// limit catches larger inputs.
 	if est, err := env.EstimateCost(ast, sizeEstimator{}); err == nil && est.Max > CostLimit {
-		return nil, nil, &exprError{line: 1, column: 1, message: fmt.Sprintf(
+		return nil, exprProgram{}, &exprError{line: 1, column: 1, message: fmt.Sprintf(
 			"%s may cost up to %d steps, more than the limit of %d (nested loops over lists?)", what, est.Max, CostLimit)}
 	}
 	prg, err := env.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100),
 		cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, nil, &exprError{message: err.Error()}
+		return nil, exprProgram{}, &exprError{message: err.Error()}
 	}
-	return ast, prg, nil
+	return ast, exprProgram{tracked: prg, bounded: boundedProgram(ast)}, nil
 }
 
 // validMessage reports whether m can be an error_description as is

@@ -35,9 +35,12 @@
 // Expressions are type-checked when a policy is saved (Compile returns a
 // *CompileError with the rule index, line and column) and must be of type
 // bool (Z7). Parsing is bounded in size and depth (Z3), evaluation by a cost
-// limit and a deadline (Z2, Z4). An error while evaluating any rule reached
-// before a decision denies (fails closed, Z8): CEL's && and || absorb an
-// error only when the other side alone decides the result. Programs have no
+// limit and a deadline (Z2, Z4), or, where the cost estimate proves the
+// limit cannot be reached for the request's input sizes, by that proof
+// alone, without the run-time tracker and the timer (costbound.go). An
+// error while evaluating any rule reached before a decision denies (fails
+// closed, Z8): CEL's && and || absorb an error only when the other side
+// alone decides the result. Programs have no
 // functions with side effects: only the declared variables and helpers
 // exist, so any other reference is refused at save (Z9).
 //

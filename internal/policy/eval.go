@@ -62,13 +62,12 @@ func (p *Program) Trace(ctx context.Context, in Input) (Decision, []RuleResult) 
 // evaluate is Evaluate, recording each rule's result into trace when it is
 // not nil.
 func (p *Program) evaluate(ctx context.Context, in Input, trace []RuleResult) Decision {
-	// One activation binds the four variables for every rule, without the
-	// map a generic activation would allocate on every request; the
-	// deadline is the caller's when that ends sooner (docs/benchmarks.md
+	// One activation binds the four variables for every rule; a deadline
+	// is made only if a rule needs the tracked program (costbound.go), and
+	// then it is the caller's when that ends sooner (docs/benchmarks.md
 	// "Policies and mapped claims").
-	ctx, cancel := withEvalDeadline(ctx)
-	defer cancel()
-	act := activation(in.normalized())
+	ev := newEvaluation(ctx, in)
+	defer ev.close()
 	record := func(i int, result string, err error) {
 		if trace != nil {
 			trace[i].Result = result
@@ -79,7 +78,7 @@ func (p *Program) evaluate(ctx context.Context, in Input, trace []RuleResult) De
 	}
 	for i := range p.rules {
 		r := &p.rules[i]
-		out, _, err := r.prg.ContextEval(ctx, act)
+		out, err := ev.run(&r.prg)
 		if err != nil {
 			record(i, RuleError, err)
 			return Decision{Rule: -1, Message: DefaultDenyMessage, Err: fmt.Errorf("rule %d: %w", i, err)}

@@ -265,7 +265,9 @@ func TestClaims(t *testing.T) {
 
 func TestEvaluateDeadline(t *testing.T) {
 	// Z4: evaluation runs under a deadline (EvalTimeout, or the request's
-	// own if sooner); a comprehension checks it and aborts: deny.
+	// own if sooner); a comprehension checks it and aborts: deny. The rule
+	// has a proven cost bound, but a context already done takes the
+	// tracked path (costbound.go), so the abort holds for it too.
 	p := mustCompile(t, []storage.PolicyRule{
 		{Condition: "[0,1,2,3,4,5,6,7,8,9].all(x, [0,1,2,3,4,5,6,7,8,9].all(y, [0,1,2,3,4,5,6,7,8,9].all(z, true)))", Outcome: "deny"},
 		{Condition: "true", Outcome: "allow"},

@@ -89,7 +89,7 @@ func compileGenerated(rules []storage.PolicyRule) (*Program, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy: rendered rule %d: %w", i, err)
 		}
-		p.rules[i] = compiledRule{prg: prg, allow: r.Outcome == storage.PolicyAllow, message: r.Message}
+		p.rules[i] = compiledRule{prg: exprProgram{tracked: prg}, allow: r.Outcome == storage.PolicyAllow, message: r.Message}
 	}
 	return p, nil
 }

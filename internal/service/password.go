@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -28,7 +29,7 @@ const (
 func HashPassword(password string) string {
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key := argon2id([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
@@ -52,8 +53,25 @@ func VerifyPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := argon2id([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// argonSlots bounds the argon2id derivations running at once to the
+// processors Go runs on. Each holds its memory parameter (19 MiB) live for
+// tens of milliseconds and uses one processor throughout, so more at once
+// buy no throughput, only memory: a burst of sign-ins (every attempt,
+// for an unknown user too, derives a key, K8) pinned 19 MiB each, and the
+// garbage collector, sizing the next heap from that peak, kept the
+// server's heap at 66-182 MB for the rest of a load (docs/benchmarks.md
+// "Memory, round two"). Waiting here costs a sign-in nothing it would not
+// have waited for a processor anyway.
+var argonSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func argon2id(password, salt []byte, time, memoryKiB uint32, threads uint8, keyLen uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
+	return argon2.IDKey(password, salt, time, memoryKiB, threads, keyLen)
 }
 
 // DummyPasswordHash is verified against when a username does not exist,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -150,14 +151,16 @@ func (t *AccessToken) encodeJSON(buf *bytes.Buffer) error {
 }
 
 // appendPlain writes the registered claims without reflection when every
-// string among them is plain (printable ASCII needing no JSON escape) and
-// there are no Extra claims: the client_credentials token of every
-// request. The bytes are those encoding/json writes for wireClaims (same
-// order, same omitempty), which TestEncodeFastPathMatchesEncodingJSON
-// checks; any other content takes the encoding/json path. It reports
-// whether it wrote.
+// string among them is plain (printable ASCII needing no JSON escape),
+// and the Extra claims when appendPlainExtra can: the client_credentials
+// token of every request, with or without mapped claims. The bytes are
+// those encoding/json writes for wireClaims (same order, same omitempty)
+// followed by json.Marshal's of Extra, which
+// TestEncodeFastPathMatchesEncodingJSON and FuzzEncodeFastPath check; any
+// other content takes the encoding/json path. It reports whether it
+// wrote.
 func (t *AccessToken) appendPlain(buf *bytes.Buffer) bool {
-	if len(t.Extra) != 0 || !plain(t.Issuer) || !plain(t.Subject) || !plain(t.ClientID) ||
+	if !plain(t.Issuer) || !plain(t.Subject) || !plain(t.ClientID) ||
 		!plain(t.Scope) || !plain(t.JTI) {
 		return false
 	}
@@ -202,8 +205,117 @@ func (t *AccessToken) appendPlain(buf *bytes.Buffer) bool {
 	b = strconv.AppendInt(b, t.IssuedAt.Unix(), 10)
 	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, t.ExpiresAt.Unix(), 10)
+	b, ok := appendPlainMembers(b, t.Extra, 0, true)
+	if !ok {
+		return false // nothing written: b is buf's spare capacity
+	}
 	b = append(b, '}')
 	buf.Write(b)
+	return true
+}
+
+// maxPlainDepth bounds the nesting appendPlainValue writes; deeper values
+// (and a map holding itself) go to encoding/json, which refuses cycles.
+const maxPlainDepth = 32
+
+// appendPlainMembers writes m's members as json.Marshal writes them: keys
+// in byte order, comma-separated (and the first one too when splice, to
+// follow the registered claims), and only when every key and value is
+// plain (plainValue, appendPlainValue). It reports whether it could.
+func appendPlainMembers(b []byte, m map[string]any, depth int, splice bool) ([]byte, bool) {
+	if len(m) == 0 {
+		return b, true
+	}
+	var small [8]string // a token's mapped claims are few: no allocation to sort them
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if !plainValue(k) {
+			return b, false
+		}
+		if splice || i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		var ok bool
+		if b, ok = appendPlainValue(b, m[k], depth); !ok {
+			return b, false
+		}
+	}
+	return b, true
+}
+
+// appendPlainValue writes v as json.Marshal does when v is a plain string,
+// a bool, nil, an integer, or a list or map of those; floats (whose
+// formatting is encoding/json's own) and anything else report false.
+func appendPlainValue(b []byte, v any, depth int) ([]byte, bool) {
+	if depth > maxPlainDepth {
+		return b, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case string:
+		if !plainValue(x) {
+			return b, false
+		}
+		b = append(b, '"')
+		b = append(b, x...)
+		return append(b, '"'), true
+	case bool:
+		return strconv.AppendBool(b, x), true
+	case int64:
+		return strconv.AppendInt(b, x, 10), true
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true
+	case uint64:
+		return strconv.AppendUint(b, x, 10), true
+	case []any:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendPlainValue(b, e, depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '{')
+		b, ok := appendPlainMembers(b, x, depth+1, false)
+		if !ok {
+			return b, false
+		}
+		return append(b, '}'), true
+	}
+	return b, false
+}
+
+// plainValue reports whether json.Marshal, which escapes HTML characters
+// (unlike the registered claims' encoder), writes s as itself between
+// quotes.
+func plainValue(s string) bool {
+	if !plain(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
 	return true
 }
 

@@ -137,10 +137,39 @@ func testFAPI2(t *testing.T, base *env) {
 				if tok.RefreshToken == "" {
 					t.Fatal("no refresh token")
 				}
-				dpopTokens(t, e.fapiToken(t, e.fapiForm(t, c, "grant_type", "refresh_token", "refresh_token", tok.RefreshToken),
-					e.fapiProof(t, signer)))
+				// SP §5.3.2.1 item 9: no rotation by default; the same
+				// refresh token is answered and keeps working.
+				for range 2 {
+					again := dpopTokens(t, e.fapiToken(t, e.fapiForm(t, c, "grant_type", "refresh_token", "refresh_token", tok.RefreshToken),
+						e.fapiProof(t, signer)))
+					if again.RefreshToken != tok.RefreshToken {
+						t.Fatal("refresh token rotated under the profile without a grace period (SP §5.3.2.1 item 9)")
+					}
+				}
 			})
 		}
+	})
+
+	t.Run("refresh rotation only with a retry of the previous token (SP §5.3.2.1 item 9 Note 1)", func(t *testing.T) {
+		c := register("fapi-grace", jose.ES256, map[string]any{"refresh_tokens": map[string]any{"grace_period": 30}})
+		signer := newProofSigner(t)
+		verifier := newVerifier()
+		code := e.fapiCode(t, c, e.fapiParams(c, verifier), false)
+		first := dpopTokens(t, e.fapiToken(t, e.fapiForm(t, c, "grant_type", "authorization_code", "code", code,
+			"redirect_uri", c.creds.RedirectURI, "code_verifier", verifier), e.fapiProof(t, signer)))
+		refresh := func(rt string) tokens {
+			return dpopTokens(t, e.fapiToken(t, e.fapiForm(t, c, "grant_type", "refresh_token", "refresh_token", rt), e.fapiProof(t, signer)))
+		}
+		second := refresh(first.RefreshToken)
+		if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
+			t.Fatal("a client asking for rotation with a grace period was not rotated")
+		}
+		// The client lost the response: its retry with the previous token
+		// within the grace period gets the same successor.
+		if retry := refresh(first.RefreshToken); retry.RefreshToken != second.RefreshToken {
+			t.Fatal("the retry with the previous refresh token did not get the successor")
+		}
+		refresh(second.RefreshToken)
 	})
 
 	t.Run("each rule broken alone is refused", func(t *testing.T) {
@@ -275,6 +304,8 @@ func testFAPI2(t *testing.T, base *env) {
 			{"RSA key of 1024 bits", clientSpec{AuthMethod: "private_key_jwt", Extra: map[string]any{"jwks": weakJWK}}, "jwks"},
 			{"http redirect URI of a web client (SP §5.3.2.2 item 8)", clientSpec{AuthMethod: "private_key_jwt",
 				Extra: with(map[string]any{"application_type": "web", "redirect_uris": []string{"http://127.0.0.1:9/cb"}})}, "only for native clients"},
+			{"refresh rotation without a grace period (SP §5.3.2.1 item 9)", clientSpec{AuthMethod: "private_key_jwt",
+				Extra: with(map[string]any{"refresh_tokens": map[string]any{"always": true}})}, "refresh_tokens.grace_period"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -39,19 +39,28 @@ const (
 )
 
 func insertFamily(ctx context.Context, exec execFn, f storage.TokenFamily) error {
+	args, err := familyArgs(f)
+	if err != nil {
+		return abort{err}
+	}
+	_, err = exec(ctx, insertFamilyQuery, args...)
+	return err
+}
+
+// familyArgs are the familyColumns values of f (also the rows of
+// BulkCreateGrants, seed.go).
+func familyArgs(f storage.TokenFamily) ([]any, error) {
 	data, err := json.Marshal(familyData{
 		SessionID: f.SessionID, Scopes: f.Scopes, AuthTime: toMillis(f.AuthTime), AMR: f.AMR, ACR: f.ACR,
 		Claims: f.Claims, Refresh: f.Refresh, GrantType: f.GrantType, DPoPJKT: f.DPoPJKT,
 		ParentFamilyID: f.ParentFamilyID, AuthorizationDetails: f.AuthorizationDetails, CertThumbprint: f.CertThumbprint,
 	})
 	if err != nil {
-		return abort{fmt.Errorf("sqlstore: encode token family: %w", err)}
+		return nil, fmt.Errorf("sqlstore: encode token family: %w", err)
 	}
-	_, err = exec(ctx, insertFamilyQuery,
-		f.WorkspaceID, f.ID, f.ClientID, f.UserID, f.Generation, toMillis(f.CreatedAt), toMillis(f.RotatedAt),
+	return []any{f.WorkspaceID, f.ID, f.ClientID, f.UserID, f.Generation, toMillis(f.CreatedAt), toMillis(f.RotatedAt),
 		toMillis(f.LastUsedAt), toMillis(f.ExpiresAt), f.IdleTTL.Milliseconds(), toMillis(f.RevokedAt),
-		f.SuccessorSealed, string(data))
-	return err
+		f.SuccessorSealed, string(data)}, nil
 }
 
 // insertGrant records a family and, when refreshHash is not nil, its
