@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -129,19 +128,10 @@ func (f *Fixture) checkPolicyAndClaims(ctx context.Context) error {
 	if err == nil || !strings.Contains(err.Error(), "unauthorized_client") {
 		return fmt.Errorf("bench: the machine token policy did not refuse bench:write: %v", err)
 	}
-	body, err := postForm(ctx, f.client, func(ctx context.Context) (*http.Request, error) {
-		return f.formRequest(ctx, f.tokenPath, "grant_type=client_credentials&scope=bench%3Aread", true)
-	})
+	tok, err := f.tokenFor(ctx, "grant_type=client_credentials&scope=bench%3Aread")
 	if err != nil {
 		return err
 	}
-	var resp struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return fmt.Errorf("bench: token response: %w", err)
-	}
-	tok := resp.AccessToken
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		return fmt.Errorf("bench: access token is not a JWT")

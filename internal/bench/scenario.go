@@ -137,7 +137,15 @@ func (f *Fixture) post(ctx context.Context, path string, basic bool, form string
 
 // Token gets one client_credentials access token.
 func (f *Fixture) Token(ctx context.Context) (string, error) {
-	body, err := postForm(ctx, f.client, f.tokenRequest)
+	return f.tokenFor(ctx, "grant_type=client_credentials")
+}
+
+// tokenFor posts form to the token endpoint with the client's Basic
+// credentials and returns the access token of the answer.
+func (f *Fixture) tokenFor(ctx context.Context, form string) (string, error) {
+	body, err := postForm(ctx, f.client, func(ctx context.Context) (*http.Request, error) {
+		return f.formRequest(ctx, f.tokenPath, form, true)
+	})
 	if err != nil {
 		return "", err
 	}
@@ -177,10 +185,6 @@ func (f *Fixture) load(do func(ctx context.Context) error) Load {
 		meter = func(ctx context.Context) cpuSample { return sampleCPU(ctx, f.client, f.cfg.Server) }
 	}
 	return Load{Concurrency: f.cfg.Concurrency, Duration: f.cfg.Duration, Do: do, meter: meter}
-}
-
-func (f *Fixture) tokenRequest(ctx context.Context) (*http.Request, error) {
-	return f.formRequest(ctx, f.tokenPath, "grant_type=client_credentials", true)
 }
 
 // formRequest is a form POST to path below the issuer for net/http, with

@@ -262,7 +262,7 @@ func (s *Store) scanExpiredPage(ctx context.Context, table, key string, width in
 	q := `SELECT ` + key + `, CASE WHEN (` + cond + `) THEN 1 ELSE 0 END FROM ` + table
 	args := append([]any(nil), condArgs...)
 	if cursor != nil {
-		q += ` WHERE (` + key + `) > (` + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + `)`
+		q += ` WHERE (` + key + `) > (` + placeholders(width) + `)`
 		args = append(args, cursor...)
 	}
 	q += ` ORDER BY ` + key + ` LIMIT ` + strconv.Itoa(cleanupScanPage)
@@ -298,6 +298,10 @@ func (s *Store) scanExpiredPage(ctx context.Context, table, key string, width in
 
 // valuesRows is the VALUES list of n rows of width placeholders.
 func valuesRows(n, width int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	return strings.TrimSuffix(strings.Repeat("("+placeholders(width)+"), ", n), ", ")
+}
+
+// placeholders is width comma-separated placeholders.
+func placeholders(width int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", width), ", ")
 }
