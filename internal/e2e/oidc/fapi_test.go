@@ -311,8 +311,8 @@ func testFAPI2(t *testing.T, base *env) {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.spec.ID, tc.spec.RedirectURIs, tc.spec.Scopes, tc.spec.RequirePKCE = "bad-"+e2etest.RandomToken(4), []string{rpRedirect}, []string{}, &on
 				r := e.adminRaw(t, http.MethodPost, "/workspaces/"+fapiWS+"/clients", tc.spec.body())
-				if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), tc.want) {
-					t.Fatalf("got %d %s, want 400 naming %s", r.status, r.raw, tc.want)
+				if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || !strings.Contains(string(r.raw), tc.want) {
+					t.Fatalf("got %d %s, want 400 invalid_request naming %s", r.status, r.raw, tc.want)
 				}
 			})
 		}
