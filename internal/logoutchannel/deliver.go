@@ -128,32 +128,41 @@ var errDrop = errors.New("logoutchannel: client no longer takes back-channel log
 func (d *Deliverer) attempt(ctx context.Context, m storage.LogoutMessage) {
 	log := d.Logger.With("workspace", m.WorkspaceID, "client", m.ClientID, "jti", m.ID, "attempt", m.Attempts)
 	err := d.deliver(ctx, m)
+	// What follows records the attempt's outcome. It must survive a
+	// shutdown that starts now: a delivered message whose removal is
+	// cancelled would be sent again once its lease runs out, and a
+	// failed one whose rescheduling is cancelled would wait the whole
+	// lease instead of its backoff.
+	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	switch {
 	case err == nil:
 		log.Info("back-channel logout delivered")
-		d.finish(ctx, log, m)
+		d.finish(settle, log, m)
 	case errors.Is(err, errDrop):
 		log.Info("back-channel logout dropped", "reason", err.Error())
-		d.finish(ctx, log, m)
+		d.finish(settle, log, m)
 	case ctx.Err() != nil:
 		// Shutting down mid-delivery: hand the message back at once, so
 		// that the next process need not wait for the lease to run out
 		// (if this fails too, the lease does it).
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = d.Store.RetryLogoutMessage(bg, m, d.now(), "interrupted by shutdown")
+		_ = d.Store.RetryLogoutMessage(settle, m, d.now(), "interrupted by shutdown")
 	case m.Attempts >= or(d.MaxAttempts, DefaultMaxAttempts):
 		log.Warn("back-channel logout abandoned", "error", err)
-		d.audit(ctx, m, err)
-		d.finish(ctx, log, m)
+		d.audit(settle, m, err)
+		d.finish(settle, log, m)
 	default:
 		next := d.now().Add(d.backoff(m.Attempts))
 		log.Info("back-channel logout failed; will retry", "error", err, "next_attempt", next)
-		if rerr := d.Store.RetryLogoutMessage(ctx, m, next, err.Error()); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+		if rerr := d.Store.RetryLogoutMessage(settle, m, next, err.Error()); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 			log.Warn("back-channel logout: rescheduling failed", "error", rerr)
 		}
 	}
 }
+
+// settleTimeout bounds the bookkeeping after an attempt, which runs even
+// when the process is shutting down.
+const settleTimeout = 2 * time.Second
 
 func (d *Deliverer) finish(ctx context.Context, log *slog.Logger, m storage.LogoutMessage) {
 	if err := d.Store.DeleteLogoutMessage(ctx, m); err != nil && !errors.Is(err, storage.ErrNotFound) {

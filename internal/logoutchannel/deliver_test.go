@@ -102,3 +102,76 @@ func TestDelivererAbandons(t *testing.T) {
 		t.Fatalf("no abandonment audit event in %+v", page.Items)
 	}
 }
+
+// shutdownAtSettle is a store that starts the process's shutdown (it
+// cancels the deliverer's context) just as the outcome of an attempt is
+// recorded: the moment a SIGTERM can land between the receiver's answer
+// and the bookkeeping.
+type shutdownAtSettle struct {
+	storage.Storage
+	stop context.CancelFunc
+}
+
+func (s shutdownAtSettle) RetryLogoutMessage(ctx context.Context, m storage.LogoutMessage, next time.Time, lastError string) error {
+	s.stop()
+	return s.Storage.RetryLogoutMessage(ctx, m, next, lastError)
+}
+
+func (s shutdownAtSettle) DeleteLogoutMessage(ctx context.Context, m storage.LogoutMessage) error {
+	s.stop()
+	return s.Storage.DeleteLogoutMessage(ctx, m)
+}
+
+// TestDelivererSettlesThroughShutdown: a shutdown that starts after the
+// receiver answered still records the answer. A delivered message is
+// removed (not sent again when its lease ends) and a failed one is due
+// again after its backoff, not after the whole lease.
+func TestDelivererSettlesThroughShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		queued int
+	}{
+		{"delivered", http.StatusOK, 0},
+		{"failed", http.StatusServiceUnavailable, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
+			defer rcv.Close()
+			s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "l.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			queueOne(t, s, rcv.URL+"/bc")
+			signer, err := signing.EphemeralSigner("ES256")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, stop := context.WithCancel(t.Context())
+			defer stop()
+			start := time.Now()
+			d := &Deliverer{
+				Store: shutdownAtSettle{s, stop}, Signers: oneSigner{signer}, Subjects: idSubjects{},
+				Client: ssrf.NewClient(ssrf.Options{AllowPrivate: true, AllowHTTP: true}), BaseURL: "http://op.test",
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Second, Lease: time.Hour,
+			}
+			if n := d.RunOnce(ctx); n != 1 {
+				t.Fatalf("claimed %d messages, want 1", n)
+			}
+			msgs, err := s.ListLogoutMessages(t.Context(), "ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs) != tc.queued {
+				t.Fatalf("%d messages queued after the attempt, want %d", len(msgs), tc.queued)
+			}
+			if tc.queued == 1 {
+				m := msgs[0]
+				if m.Claim != "" || m.NextAttemptAt.After(start.Add(time.Minute)) {
+					t.Fatalf("failed message left claimed=%q until %s; want it due again after its 1 s backoff", m.Claim, m.NextAttemptAt)
+				}
+			}
+		})
+	}
+}
