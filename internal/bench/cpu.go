@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -54,15 +53,6 @@ func serverCPU(ctx context.Context, c *http.Client, server string) time.Duration
 		}
 	}
 	return -1
-}
-
-// ownCPU is the user plus system CPU time of this process.
-func ownCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // CPUPerRequest is what one successful request cost: server CPU (0 when

@@ -37,6 +37,7 @@ SIGTERM or SIGINT shuts down gracefully.`,
 		if err != nil {
 			return err
 		}
+		releaseStartupPages(logger)
 		return srv.Run(cmd.Context())
 	}
 	return cmd
@@ -51,10 +52,11 @@ SIGTERM or SIGINT shuts down gracefully.`,
 // 248-276 µs to 240-255 µs, for a heap at most twice the (small) live set.
 // The live set is not always small: each password check keeps 19 MiB of
 // argon2id memory live, and a collection during concurrent sign-ins sets
-// the target at three times that. A soft memory limit (GOMEMLIMIT) caps
-// those spikes but makes each sign-in cost 3 times the CPU while the
-// hashes' memory is above it, so none is set by default
-// (docs/benchmarks.md, "Memory, round two").
+// the target at three times that; internal/service collects once more
+// after each derivation to size the heap again. A soft memory limit
+// (GOMEMLIMIT) caps those spikes too but makes each sign-in cost 3 times
+// the CPU while the hashes' memory is above it, so none is set by default
+// (docs/benchmarks.md, "Memory, round two" and "round three").
 const serverGCPercent = 200
 
 // tuneGC applies serverGCPercent unless the operator chose GOGC.

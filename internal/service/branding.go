@@ -1,7 +1,6 @@
 package service
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -21,7 +20,7 @@ const (
 // allow CSS injection into every sign-in and consent page (SECURITY.md
 // K10). Go's '$' matches only at the end of the text, so a trailing
 // newline does not pass.
-var brandColorPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+var brandColorPattern = lazyRegexp(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // BrandingPatch changes single branding fields: nil fields are left
 // unchanged and "" clears a field (the pages then use their default).

@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -31,7 +30,7 @@ const (
 )
 
 // kidPattern keeps admin-chosen kids printable and bounded (SECURITY.md A4).
-var kidPattern = regexp.MustCompile(`^[A-Za-z0-9._~:+/=-]{1,128}$`)
+var kidPattern = lazyRegexp(`^[A-Za-z0-9._~:+/=-]{1,128}$`)
 
 // Audit actions and target of the directory.
 const (

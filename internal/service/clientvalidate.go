@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -17,8 +16,8 @@ import (
 var (
 	// clientIDPattern: RFC 3986 unreserved characters plus ':' (the
 	// generated base64url IDs use '-' and '_').
-	clientIDPattern    = regexp.MustCompile(`^[A-Za-z0-9._~:-]{1,255}$`)
-	metadataKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+	clientIDPattern    = lazyRegexp(`^[A-Za-z0-9._~:-]{1,255}$`)
+	metadataKeyPattern = lazyRegexp(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 
 // Limits of client fields (SECURITY.md M5).

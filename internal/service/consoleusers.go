@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -19,7 +18,7 @@ const (
 	maxConsoleUserWS  = 100
 )
 
-var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
+var usernamePattern = lazyRegexp(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
 
 // ErrBadCredentials is the one answer to a failed console sign-in, whether
 // the user is unknown, disabled or the password is wrong (SECURITY.md K8).

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +18,7 @@ const (
 	generatedIssuerIDLen     = 9
 )
 
-var claimNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+var claimNamePattern = lazyRegexp(`^[A-Za-z0-9_.:-]{1,64}$`)
 
 // ClaimFormats are the identity mapping formats of a trusted issuer.
 var ClaimFormats = []string{storage.ClaimFormatPlain, storage.ClaimFormatTenantUsername, storage.ClaimFormatEmail}

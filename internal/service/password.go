@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -69,9 +70,57 @@ func VerifyPassword(hash, password string) bool {
 var argonSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 func argon2id(password, salt []byte, time, memoryKiB uint32, threads uint8, keyLen uint32) []byte {
+	derivationsInFlight.Add(1)
+	defer func() {
+		if derivationsInFlight.Add(-1) == 0 {
+			collectHashMemory()
+		}
+	}()
 	argonSlots <- struct{}{}
 	defer func() { <-argonSlots }()
 	return argon2.IDKey(password, salt, time, memoryKiB, threads, keyLen)
+}
+
+// Once a derivation returns, its 19 MiB are garbage, but the collector
+// sizes each next heap at three times (GOGC=200, internal/cli) what was
+// live at its last cycle: a cycle that ran during a derivation lets the
+// heap grow by up to 114 MiB of ordinary request garbage before the
+// next one, and the pages stay resident long after (docs/benchmarks.md
+// "Memory, round three"). So every finished derivation asks for one
+// collection in the background, which sizes the heap again from what is
+// really live; the freed blocks stay with the runtime for the next
+// derivation (no page faults, unlike a memory limit). The argon2id blocks
+// hold no pointers, so such a cycle marks only the few megabytes of the
+// ordinary heap. Requests arriving while a cycle runs are folded into one
+// more cycle after it.
+var (
+	derivationsInFlight atomic.Int32 // waiting for a slot or running
+	hashCollectWanted   atomic.Bool
+	hashCollectRunning  atomic.Bool
+)
+
+func collectHashMemory() {
+	hashCollectWanted.Store(true)
+	if hashCollectRunning.CompareAndSwap(false, true) {
+		go runHashCollections()
+	}
+}
+
+// runHashCollections collects until no request is left; it holds no
+// goroutine between bursts of sign-ins.
+func runHashCollections() {
+	for {
+		for hashCollectWanted.Swap(false) {
+			runtime.GC()
+		}
+		hashCollectRunning.Store(false)
+		// A request that came after the last Swap but before the Store
+		// found the collector running and left; take it over unless a
+		// new collector already did.
+		if !hashCollectWanted.Load() || !hashCollectRunning.CompareAndSwap(false, true) {
+			return
+		}
+	}
 }
 
 // DummyPasswordHash is verified against when a username does not exist,

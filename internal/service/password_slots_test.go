@@ -1,6 +1,7 @@
 package service
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -30,5 +31,26 @@ func TestArgon2idWaitsForASlot(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the derivation did not start once a slot was free")
+	}
+}
+
+// TestDerivationMemoryCollected: a collection runs after a derivation
+// has returned (so the next heap is sized without its 19 MiB), and the
+// goroutine that ran it is gone once nothing more was asked.
+func TestDerivationMemoryCollected(t *testing.T) {
+	_ = HashPassword("correct horse")
+	returned := time.Now()
+	deadline := returned.Add(5 * time.Second)
+	for {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if time.Unix(0, int64(ms.LastGC)).After(returned) && !hashCollectRunning.Load() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no collection after the derivation returned (last %s, collector running %v)",
+				time.Unix(0, int64(ms.LastGC)).Sub(returned), hashCollectRunning.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -3,16 +3,15 @@ package service
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
 
 var (
 	// scopeNamePattern allows URL-like scopes ("https://api.example/read").
-	scopeNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,128}$`)
+	scopeNamePattern = lazyRegexp(`^[A-Za-z0-9_.:/-]{1,128}$`)
 	// serviceIDPattern keeps service IDs usable as one URL path segment.
-	serviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
+	serviceIDPattern = lazyRegexp(`^[A-Za-z0-9._~-]{1,128}$`)
 )
 
 // Limits of services.

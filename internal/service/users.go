@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"regexp"
 	"slices"
 
 	"github.com/latchkey/latchkey/internal/storage"
@@ -21,11 +20,11 @@ const (
 
 var (
 	// userIDPattern keeps user IDs usable as one URL path segment.
-	userIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
+	userIDPattern = lazyRegexp(`^[A-Za-z0-9._~-]{1,128}$`)
 	// dirUsernamePattern: printable, no spaces, so "tenant||username" and
 	// email-shaped usernames both fit.
-	dirUsernamePattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
-	attrNamePattern    = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+	dirUsernamePattern = lazyRegexp(`^[\x21-\x7e]{1,255}$`)
+	attrNamePattern    = lazyRegexp(`^[A-Za-z0-9_.:-]{1,64}$`)
 	externalIDLength   = 255
 )
 

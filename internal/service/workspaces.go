@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -15,7 +14,7 @@ import (
 const DefaultWorkspaceID = "default"
 
 // workspaceIDPattern keeps IDs usable as one URL path segment of the issuer.
-var workspaceIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var workspaceIDPattern = lazyRegexp(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Bounds of workspace settings.
 const (
