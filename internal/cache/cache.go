@@ -40,7 +40,7 @@ type Store struct {
 	gen        uint64 // bumped by every invalidation
 	workspaces bounded[string, storage.Workspace]
 	clients    bounded[clientKey, storage.Client]
-	scopes     bounded[string, []storage.ScopeRef]
+	scopes     bounded[string, *storage.ScopeIndex]
 	dir        directoryCache
 	policies   bounded[clientKey, storage.Policy]
 
@@ -75,7 +75,7 @@ func New(s storage.Storage, opts Options) *Store {
 		logger:     opts.Logger,
 		workspaces: newBounded[string, storage.Workspace](opts.MaxEntries),
 		clients:    newBounded[clientKey, storage.Client](opts.MaxEntries),
-		scopes:     newBounded[string, []storage.ScopeRef](opts.MaxEntries),
+		scopes:     newBounded[string, *storage.ScopeIndex](opts.MaxEntries),
 		dir:        newDirectoryCache(opts.MaxEntries),
 		policies:   newBounded[clientKey, storage.Policy](opts.MaxEntries),
 	}

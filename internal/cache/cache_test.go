@@ -348,3 +348,27 @@ func TestStaleFillDiscarded(t *testing.T) {
 		t.Fatalf("stale value was cached: %q", cl.Name)
 	}
 }
+
+// TestScopeIndexShared: hits share one index (no copy on the hot path),
+// and a service change gives a new one with the change in it.
+func TestScopeIndexShared(t *testing.T) {
+	under := &counting{Storage: openSQLite(t)}
+	c := New(under, Options{})
+	seed(t, c)
+	ctx := t.Context()
+	first, err := c.ScopeIndex(ctx, "ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := c.ScopeIndex(ctx, "ws")
+	if again != first {
+		t.Fatal("a cache hit built a new index")
+	}
+	if err := c.CreateService(ctx, storage.Service{WorkspaceID: "ws", ID: "api2", Identifier: "https://api2", Scopes: []storage.Scope{{Name: "write"}}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := c.ScopeIndex(ctx, "ws")
+	if after == first || !after.HasService("https://api2") || first.HasService("https://api2") {
+		t.Fatal("the index did not follow the service change, or the old one changed")
+	}
+}

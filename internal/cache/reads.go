@@ -50,18 +50,30 @@ func (c *Store) GetClient(ctx context.Context, workspaceID, id string) (storage.
 	})
 }
 
-// ListScopes serves the workspace's scopes from memory when cached.
+// ListScopes serves the workspace's scopes from memory when cached: a
+// copy, which the caller may change.
 func (c *Store) ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error) {
-	return readThrough(c, &c.scopes, workspaceID, cloneScopes, func() ([]storage.ScopeRef, error) {
-		return c.Storage.ListScopes(ctx, workspaceID)
+	x, err := c.ScopeIndex(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return x.Refs(), nil
+}
+
+// ScopeIndex serves the workspace's scopes indexed, built once per change
+// of the list and shared by every caller (read only, storage.ScopeIndex).
+func (c *Store) ScopeIndex(ctx context.Context, workspaceID string) (*storage.ScopeIndex, error) {
+	return readThrough(c, &c.scopes, workspaceID, shareIndex, func() (*storage.ScopeIndex, error) {
+		refs, err := c.Storage.ListScopes(ctx, workspaceID)
+		if err != nil {
+			return nil, err
+		}
+		return storage.NewScopeIndex(refs), nil
 	})
 }
 
-// cloneScopes copies refs; the copy is never nil, since a cached empty
-// slice means "cached, no scopes".
-func cloneScopes(refs []storage.ScopeRef) []storage.ScopeRef {
-	return append([]storage.ScopeRef{}, refs...)
-}
+// shareIndex is readThrough's copy for an index: none, it is read only.
+func shareIndex(x *storage.ScopeIndex) *storage.ScopeIndex { return x }
 
 func copyWorkspace(w storage.Workspace) storage.Workspace {
 	w.Settings.AllowedAuthMethods = slices.Clone(w.Settings.AllowedAuthMethods)

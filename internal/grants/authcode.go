@@ -452,14 +452,13 @@ func (h *Handler) userAccessToken(req *request, fam storage.TokenFamily, sub str
 // the granted API scopes, or the issuer when only OpenID scopes were
 // granted (the UserInfo endpoint is the issuer's own resource).
 func (h *Handler) userAudience(ctx context.Context, req *request, scopes []string) ([]string, error) {
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	catalog := newScopeCatalog(refs)
 	var api []string
 	for _, s := range scopes {
-		if _, ok := catalog[s]; ok && !slices.Contains(oidc.StandardScopes, s) {
+		if _, ok := catalog.ServiceOf(s); ok && !slices.Contains(oidc.StandardScopes, s) {
 			api = append(api, s)
 		}
 	}

@@ -28,11 +28,11 @@ func (h *Handler) requestedDetails(ctx context.Context, req *request, form url.V
 	}
 	switch req.grantType {
 	case oauth2.GrantClientCredentials:
-		refs, err := h.scopeCatalogOf(ctx, req)
+		catalog, err := h.scopeCatalogOf(ctx, req)
 		if err != nil {
 			return err
 		}
-		if err := authzdetails.ForClient(refs, req.client).Validate(ds); err != nil {
+		if err := authzdetails.ForClient(catalog.Refs(), req.client).Validate(ds); err != nil {
 			var protocol *oauth2.Error
 			if errors.As(err, &protocol) {
 				return err

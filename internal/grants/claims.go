@@ -19,11 +19,11 @@ import (
 // (docs/security.md Z6, Z8): server_error with a public text, the cause
 // logged, and never a token without or with truncated claims.
 func (h *Handler) mappedClaims(ctx context.Context, req *request, user storage.User, grant scopeGrant) (policy.ClaimSet, error) {
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	owners := policy.ServiceOwners(refs, grant.scopes)
+	owners := policy.ServiceOwners(catalog.RefsOf(grant.scopes), grant.scopes)
 	if len(req.client.ClaimMappings) > 0 {
 		var one [1]policy.ClaimOwner // the usual case: the client's own mappings only, no allocation
 		if owners == nil {

@@ -65,11 +65,11 @@ func (h *Handler) claimsUser(ctx context.Context, req *request) storage.User {
 // clientCredentialsGrant resolves the scopes and subject and runs the
 // policies: everything but minting, which the what-if tool shares.
 func (h *Handler) clientCredentialsGrant(ctx context.Context, req *request, p clientCredentialsRequest) (scopeGrant, string, error) {
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return scopeGrant{}, "", err
 	}
-	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
+	grant, err := resolveScopes(req.client, catalog, p.scopeParams, req.issuer)
 	if err != nil {
 		return scopeGrant{}, "", err
 	}

@@ -151,10 +151,10 @@ type request struct {
 	// certificate when the client wants certificate-bound tokens
 	// (RFC 8705 §3, mtls.go); "" otherwise.
 	certThumbprint string
-	// scopeRefs is the workspace's scope catalog, read once per request
+	// scopeIndex is the workspace's scope catalog, read once per request
 	// (scopeCatalogOf): scope resolution, access policies and claim
 	// mappings all need it, and each cached read copies it.
-	scopeRefs []storage.ScopeRef
+	scopeIndex *storage.ScopeIndex
 	// authzDetails are the authorization details of the tokens issued
 	// (RFC 9396, authzdetails.go), narrowDetails those a code or refresh
 	// request asked for (nil: all granted).
@@ -164,20 +164,34 @@ type request struct {
 
 // scopeCatalogOf returns the workspace's scope catalog of req, reading it
 // through the cached store on first use only, so the steps of one request
-// agree on one catalog and the hot path copies it once.
-func (h *Handler) scopeCatalogOf(ctx context.Context, req *request) ([]storage.ScopeRef, error) {
-	if req.scopeRefs != nil {
-		return req.scopeRefs, nil
+// agree on one catalog. The cached store shares one index per workspace
+// (scopeIndexer), so the hot path neither copies the list nor indexes it.
+func (h *Handler) scopeCatalogOf(ctx context.Context, req *request) (*storage.ScopeIndex, error) {
+	if req.scopeIndex != nil {
+		return req.scopeIndex, nil
 	}
-	refs, err := h.Store.ListScopes(ctx, req.ws.ID)
-	if err != nil {
-		return nil, errUnavailable(err)
+	var idx *storage.ScopeIndex
+	if ix, ok := h.Store.(scopeIndexer); ok {
+		x, err := ix.ScopeIndex(ctx, req.ws.ID)
+		if err != nil {
+			return nil, errUnavailable(err)
+		}
+		idx = x
+	} else {
+		refs, err := h.Store.ListScopes(ctx, req.ws.ID)
+		if err != nil {
+			return nil, errUnavailable(err)
+		}
+		idx = storage.NewScopeIndex(refs)
 	}
-	if refs == nil {
-		refs = []storage.ScopeRef{} // cached "no scopes", not "not read yet"
-	}
-	req.scopeRefs = refs
-	return refs, nil
+	req.scopeIndex = idx
+	return idx, nil
+}
+
+// scopeIndexer is the cached store's shared scope index
+// (internal/cache); a store without one is indexed per request.
+type scopeIndexer interface {
+	ScopeIndex(ctx context.Context, workspaceID string) (*storage.ScopeIndex, error)
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always

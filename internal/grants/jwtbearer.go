@@ -339,7 +339,7 @@ func stringClaim(tok *jwtx.Token, name string) string {
 // claim (golang.org/x/oauth2/jwt puts scopes there), within the client's
 // allowed scopes (RFC 7521 §4.1, C10).
 func (h *Handler) bearerScopes(ctx context.Context, req *request, p jwtBearerRequest) (scopeGrant, error) {
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return scopeGrant{}, err
 	}
@@ -357,7 +357,7 @@ func (h *Handler) bearerScopes(ctx context.Context, req *request, p jwtBearerReq
 		// invalid_scope: no refresh token would be issued.
 		p.scopes = slices.DeleteFunc(slices.Clone(p.scopes), func(s string) bool { return s == oidc.ScopeOfflineAccess })
 	}
-	grant, err := resolveScopes(req.client, refs, p.scopeParams, req.issuer)
+	grant, err := resolveScopes(req.client, catalog, p.scopeParams, req.issuer)
 	if err != nil || !offline {
 		return grant, err
 	}

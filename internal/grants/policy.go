@@ -40,11 +40,11 @@ func (h *Handler) checkAccessPolicies(ctx context.Context, req *request, user st
 	if h.Policies == nil || len(grant.scopes) == 0 {
 		return nil
 	}
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return err
 	}
-	for _, id := range policy.Applicable(storage.PolicyKindAccess, req.ws, req.client, refs, grant.scopes) {
+	for _, id := range policy.Applicable(storage.PolicyKindAccess, req.ws, req.client, catalog.RefsOf(grant.scopes), grant.scopes) {
 		if err := h.checkPolicy(ctx, req, id, user, grant, oauth2.ErrInvalidScope); err != nil {
 			return err
 		}

@@ -50,27 +50,6 @@ type scopeGrant struct {
 	audience []string
 }
 
-// scopeCatalog maps each scope name of a workspace to the identifier of
-// the service that defines it.
-type scopeCatalog map[string]string
-
-func newScopeCatalog(refs []storage.ScopeRef) scopeCatalog {
-	c := make(scopeCatalog, len(refs))
-	for _, r := range refs {
-		c[r.Name] = r.ServiceIdentifier
-	}
-	return c
-}
-
-func (c scopeCatalog) hasService(identifier string) bool {
-	for _, id := range c {
-		if id == identifier {
-			return true
-		}
-	}
-	return false
-}
-
 // resolveScopes applies the scope and audience policy of client_credentials
 // and the JWT bearer grant to the parsed parameters:
 //
@@ -89,10 +68,9 @@ func (c scopeCatalog) hasService(identifier string) bool {
 // RFC 9068 §2.2 makes aud REQUIRED, and the issuer is an audience no
 // resource server claims, so the token authorizes nothing anywhere except
 // being introspected, which is exactly what a scope-less token is worth.
-func resolveScopes(client storage.Client, refs []storage.ScopeRef, p scopeParams, issuer string) (scopeGrant, error) {
-	catalog := newScopeCatalog(refs)
+func resolveScopes(client storage.Client, catalog *storage.ScopeIndex, p scopeParams, issuer string) (scopeGrant, error) {
 	for _, res := range p.resources {
-		if !catalog.hasService(res) {
+		if !catalog.HasService(res) {
 			return scopeGrant{}, oauth2.NewError(oauth2.ErrInvalidTarget, "resource "+describable(res)+" is not a service of this workspace")
 		}
 	}
@@ -134,7 +112,7 @@ func isAbsoluteURIWithoutFragment(v string) bool {
 
 // grantedScopes returns the sorted scopes to grant; requested nil means
 // the default.
-func grantedScopes(client storage.Client, catalog scopeCatalog, resources, requested []string) ([]string, error) {
+func grantedScopes(client storage.Client, catalog *storage.ScopeIndex, resources, requested []string) ([]string, error) {
 	if requested == nil {
 		return defaultScopes(client, catalog, resources), nil
 	}
@@ -150,10 +128,10 @@ func grantedScopes(client storage.Client, catalog scopeCatalog, resources, reque
 // defaultScopes is every scope the client is allowed that still exists in
 // the workspace (a client may keep a scope name whose service was deleted),
 // narrowed to the requested resources.
-func defaultScopes(client storage.Client, catalog scopeCatalog, resources []string) []string {
+func defaultScopes(client storage.Client, catalog *storage.ScopeIndex, resources []string) []string {
 	out := []string{}
 	for _, s := range client.Scopes {
-		id, ok := catalog[s]
+		id, ok := catalog.ServiceOf(s)
 		if !ok || (len(resources) > 0 && !slices.Contains(resources, id)) || slices.Contains(out, s) {
 			continue
 		}
@@ -163,8 +141,8 @@ func defaultScopes(client storage.Client, catalog scopeCatalog, resources []stri
 	return out
 }
 
-func checkRequestedScope(s string, client storage.Client, catalog scopeCatalog, resources []string) error {
-	id, exists := catalog[s]
+func checkRequestedScope(s string, client storage.Client, catalog *storage.ScopeIndex, resources []string) error {
+	id, exists := catalog.ServiceOf(s)
 	if !exists || !slices.Contains(client.Scopes, s) {
 		return oauth2.NewError(oauth2.ErrInvalidScope, "scope "+describable(s)+" is not allowed for this client")
 	}
@@ -206,10 +184,10 @@ func isScopeToken(s string) bool {
 }
 
 // audienceOf derives the token audience (see resolveScopes).
-func audienceOf(scopes []string, catalog scopeCatalog, resources []string, issuer string) ([]string, error) {
+func audienceOf(scopes []string, catalog *storage.ScopeIndex, resources []string, issuer string) ([]string, error) {
 	owners := make([]string, 0, len(scopes))
 	for _, s := range scopes {
-		if id := catalog[s]; !slices.Contains(owners, id) {
+		if id, _ := catalog.ServiceOf(s); !slices.Contains(owners, id) {
 			owners = append(owners, id)
 		}
 	}

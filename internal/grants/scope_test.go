@@ -122,7 +122,7 @@ func resolveForm(client storage.Client, refs []storage.ScopeRef, form url.Values
 	if err != nil {
 		return scopeGrant{}, err
 	}
-	return resolveScopes(client, refs, p, testIssuer)
+	return resolveScopes(client, storage.NewScopeIndex(refs), p, testIssuer)
 }
 
 func assertProtocolError(t *testing.T, err error, code oauth2.ErrorCode, substr string) {

@@ -236,16 +236,15 @@ func depth(act map[string]any) int {
 // owning a granted scope (invalid_target), audiences among those services
 // or the client's allowed audiences (invalid_target).
 func (h *Handler) exchangeTarget(ctx context.Context, req *request, st storage.TokenExchangeSettings, subj presented, p tokenExchangeRequest) (scopeGrant, error) {
-	refs, err := h.scopeCatalogOf(ctx, req)
+	catalog, err := h.scopeCatalogOf(ctx, req)
 	if err != nil {
 		return scopeGrant{}, err
 	}
-	catalog := newScopeCatalog(refs)
 	var extra []string // logical audiences that are not services
 	params := p.scopeParams
 	for _, a := range p.audiences {
 		switch {
-		case catalog.hasService(a):
+		case catalog.HasService(a):
 			if !slices.Contains(params.resources, a) {
 				params.resources = append(params.resources, a)
 			}
@@ -266,7 +265,7 @@ func (h *Handler) exchangeTarget(ctx context.Context, req *request, st storage.T
 			}
 		}
 	}
-	grant, err := resolveScopes(within, refs, params, req.issuer)
+	grant, err := resolveScopes(within, catalog, params, req.issuer)
 	if err != nil {
 		return scopeGrant{}, err
 	}

@@ -1,0 +1,39 @@
+package storage
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestScopeIndex(t *testing.T) {
+	refs := []ScopeRef{
+		{Scope: Scope{Name: "a:read"}, ServiceID: "a", ServiceIdentifier: "https://a", AccessPolicyID: "pa"},
+		{Scope: Scope{Name: "a:write"}, ServiceID: "a", ServiceIdentifier: "https://a"},
+		{Scope: Scope{Name: "b:read"}, ServiceID: "b", ServiceIdentifier: "https://b"},
+	}
+	x := NewScopeIndex(refs)
+	if id, ok := x.ServiceOf("a:write"); !ok || id != "https://a" {
+		t.Fatalf("ServiceOf(a:write) = %q, %v", id, ok)
+	}
+	if _, ok := x.ServiceOf("c:read"); ok {
+		t.Fatal("an unknown scope was found")
+	}
+	if r, ok := x.Lookup("a:read"); !ok || r.AccessPolicyID != "pa" {
+		t.Fatalf("Lookup(a:read) = %+v, %v", r, ok)
+	}
+	if !x.HasService("https://b") || x.HasService("https://c") || x.HasService("b") {
+		t.Fatal("HasService answers by service identifier only")
+	}
+	got := x.RefsOf([]string{"b:read", "nope", "a:read", "b:read"})
+	if names := []string{got[0].Name, got[1].Name}; len(got) != 2 || !slices.Equal(names, []string{"b:read", "a:read"}) {
+		t.Fatalf("RefsOf: %+v", got)
+	}
+	all := x.Refs()
+	all[0].Name = "changed"
+	if r, _ := x.Lookup("a:read"); r.Name != "a:read" || x.Len() != 3 {
+		t.Fatal("a change to Refs' copy reached the index")
+	}
+	if empty := NewScopeIndex(nil).Refs(); empty == nil || len(empty) != 0 {
+		t.Fatalf("Refs of an empty index = %#v, want empty and not nil", empty)
+	}
+}
