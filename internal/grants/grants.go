@@ -153,7 +153,7 @@ type request struct {
 	certThumbprint string
 	// scopeIndex is the workspace's scope catalog, read once per request
 	// (scopeCatalogOf): scope resolution, access policies and claim
-	// mappings all need it, and each cached read copies it.
+	// mappings all need it.
 	scopeIndex *storage.ScopeIndex
 	// authzDetails are the authorization details of the tokens issued
 	// (RFC 9396, authzdetails.go), narrowDetails those a code or refresh
