@@ -122,8 +122,15 @@ func selfSignedPEM(key *rsa.PrivateKey) (string, error) {
 
 // assertionPool signs n single-use assertions on every core.
 func (f *Fixture) assertionPool(key *rsa.PrivateKey, n int) ([]string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "bench"))
+	return f.AssertionPool(jose.SigningKey{Algorithm: jose.RS256, Key: key}, "bench", "bench-user", n)
+}
+
+// AssertionPool signs n single-use JWT bearer assertions (RFC 7523) of
+// subject sub for this fixture's client with key, kid in their header, on
+// every core, so that a load generator does not sign while it measures.
+// Each has a random jti.
+func (f *Fixture) AssertionPool(key jose.SigningKey, kid, sub string, n int) ([]string, error) {
+	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +144,8 @@ func (f *Fixture) assertionPool(key *rsa.PrivateKey, n int) ([]string, error) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				claims, _ := json.Marshal(map[string]any{
-					"iss": f.ClientID, "sub": "bench-user", "aud": f.Issuer + "/oauth2/token",
-					"jti": fmt.Sprintf("bench-%d-%d", exp, i), "iat": time.Now().Unix(), "exp": exp,
+					"iss": f.ClientID, "sub": sub, "aud": f.Issuer + "/oauth2/token",
+					"jti": rand.Text(), "iat": time.Now().Unix(), "exp": exp,
 				})
 				obj, err := signer.Sign(claims)
 				if err == nil {

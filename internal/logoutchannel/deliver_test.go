@@ -50,6 +50,28 @@ func queueOne(t *testing.T, s storage.Storage, uri string) {
 	must(s.DeleteBrowserSession(ctx, "ws", "s1"))
 }
 
+// queuedStore opens a SQLite store holding one message queued for a
+// receiver at rcvURL, and returns it with a deliverer reading it (tests
+// set their own retry settings, or wrap the store).
+func queuedStore(t *testing.T, rcvURL string) (*sqlstore.Store, *Deliverer) {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "l.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	queueOne(t, s, rcvURL+"/bc")
+	signer, err := signing.EphemeralSigner("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &Deliverer{
+		Store: s, Signers: oneSigner{signer}, Subjects: idSubjects{},
+		Client: ssrf.NewClient(ssrf.Options{AllowPrivate: true, AllowHTTP: true}), BaseURL: "http://op.test",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
 // TestDelivererAbandons: a receiver that always fails gets exactly
 // MaxAttempts attempts (Back-Channel Logout §2.8: anything but 200/204
 // is a failure); then the message is removed and an audit event
@@ -61,21 +83,8 @@ func TestDelivererAbandons(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	}))
 	defer rcv.Close()
-	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "l.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	queueOne(t, s, rcv.URL+"/bc")
-	signer, err := signing.EphemeralSigner("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Deliverer{
-		Store: s, Signers: oneSigner{signer}, Subjects: idSubjects{},
-		Client: ssrf.NewClient(ssrf.Options{AllowPrivate: true, AllowHTTP: true}), BaseURL: "http://op.test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 3, Backoff: time.Millisecond,
-	}
+	s, d := queuedStore(t, rcv.URL)
+	d.MaxAttempts, d.Backoff = 3, time.Millisecond
 	for range 200 {
 		d.RunOnce(t.Context())
 		msgs, err := s.ListLogoutMessages(t.Context(), "ws")
@@ -138,24 +147,11 @@ func TestDelivererSettlesThroughShutdown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
 			defer rcv.Close()
-			s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "l.db"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			queueOne(t, s, rcv.URL+"/bc")
-			signer, err := signing.EphemeralSigner("ES256")
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, d := queuedStore(t, rcv.URL)
 			ctx, stop := context.WithCancel(t.Context())
 			defer stop()
 			start := time.Now()
-			d := &Deliverer{
-				Store: shutdownAtSettle{s, stop}, Signers: oneSigner{signer}, Subjects: idSubjects{},
-				Client: ssrf.NewClient(ssrf.Options{AllowPrivate: true, AllowHTTP: true}), BaseURL: "http://op.test",
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Backoff: time.Second, Lease: time.Hour,
-			}
+			d.Store, d.Backoff, d.Lease = shutdownAtSettle{s, stop}, time.Second, time.Hour
 			if n := d.RunOnce(ctx); n != 1 {
 				t.Fatalf("claimed %d messages, want 1", n)
 			}

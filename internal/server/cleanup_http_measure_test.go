@@ -16,11 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,7 +110,10 @@ func newLoadClient(t *testing.T, r *running, admin, ws string) *loadClient {
 // most d), and returns the latencies. A run whose assertions run out ends
 // early (its Elapsed says when).
 func (lc *loadClient) run(ctx context.Context, d time.Duration, n int, while func()) bench.Result {
-	pool := signAssertions(lc.fx, lc.key, n)
+	pool, err := lc.fx.AssertionPool(jose.SigningKey{Algorithm: jose.ES256, Key: lc.key}, "load", "cleanup-user", n)
+	if err != nil {
+		panic(err) // signing with a freshly generated key does not fail
+	}
 	load := lc.fx.JWTBearer(pool)
 	load.Duration = d
 	if while == nil {
@@ -173,39 +173,6 @@ func adminCall(t *testing.T, base, admin, method, path string, body any) {
 	if resp.StatusCode >= 300 {
 		t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
 	}
-}
-
-// signAssertions signs n single-use ES256 assertions on every core before
-// the run, so that the load generator does not sign while it measures.
-func signAssertions(fx *bench.Fixture, key *ecdsa.PrivateKey, n int) []string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "load"))
-	if err != nil {
-		panic(err)
-	}
-	out := make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	exp := time.Now().Add(30 * time.Minute).Unix()
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				claims, _ := json.Marshal(map[string]any{
-					"iss": fx.ClientID, "sub": "cleanup-user", "aud": fx.Issuer + "/oauth2/token",
-					"jti": rand.Text(), "iat": time.Now().Unix(), "exp": exp,
-				})
-				obj, err := signer.Sign(claims)
-				if err == nil {
-					out[i], err = obj.CompactSerialize()
-				}
-				if err != nil {
-					panic(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return out
 }
 
 // seedExpiredBacklog inserts, in fx's workspace, jtis expired jtis with
