@@ -22,15 +22,6 @@ var (
 	cleanupRestIdle = 0.5
 )
 
-// cleanupIndexed are the tables whose clean-up condition an expires_at (or
-// at) index serves: a batch finds its rows through the index, touching
-// expired rows only. The other tables are read page by page in key order
-// (deleteExpiredByScan).
-var cleanupIndexed = map[string]bool{
-	"jti_replay": true, "revoked_tokens": true, "opaque_tokens": true, "pushed_requests": true,
-	"device_codes": true, "ciba_requests": true, "changes": true,
-}
-
 // cleanupScanPage is how many rows one read of a table without such an
 // index examines. A variable so that tests can make pages small.
 var cleanupScanPage = 500
@@ -39,29 +30,39 @@ var cleanupScanPage = 500
 // still writing, and the clean-up rests longer between its batches.
 const cleanupBusyWindow = 100 * time.Millisecond
 
-// cleanupKeys names the primary key columns of every table the clean-up
-// deletes from. A batch selects its rows by key rather than by rowid, which
-// a WITHOUT ROWID table does not have; TestCleanupKeysArePrimaryKeys checks
-// these against the schema.
-var cleanupKeys = map[string]string{
-	"jti_replay":            "workspace_id, namespace, issuer, jti",
-	"revoked_tokens":        "workspace_id, jti",
-	"opaque_tokens":         "workspace_id, hash",
-	"pushed_requests":       "workspace_id, hash",
-	"status_list_revoked":   "workspace_id, idx",
-	"status_list_families":  "workspace_id, idx, family_id",
-	"initial_access_tokens": "workspace_id, id",
-	"changes":               "id",
-	"auth_requests":         "workspace_id, id",
-	"auth_codes":            "workspace_id, hash",
-	"device_codes":          "workspace_id, hash",
-	"ciba_requests":         "workspace_id, hash",
-	"browser_sessions":      "workspace_id, id",
-	"password_tokens":       "workspace_id, hash",
-	"login_counters":        "workspace_id, counter_key",
-	"token_families":        "workspace_id, id",
-	"console_sessions":      "id_hash",
-	"one_time_codes":        "admin_user_id, workspace_id, client_id",
+// cleanupTable is what the clean-up knows of a table it deletes from.
+type cleanupTable struct {
+	// key names the primary key columns. A batch selects its rows by key
+	// rather than by rowid, which a WITHOUT ROWID table does not have;
+	// TestCleanupKeysArePrimaryKeys checks them against the schema.
+	key string
+	// indexed: an expires_at (or at) index serves the clean-up condition,
+	// so a batch finds its rows through it, touching expired rows only.
+	// The other tables are read page by page in key order
+	// (deleteExpiredByScan).
+	indexed bool
+}
+
+// cleanupTables are the tables the clean-up deletes from.
+var cleanupTables = map[string]cleanupTable{
+	"jti_replay":            {key: "workspace_id, namespace, issuer, jti", indexed: true},
+	"revoked_tokens":        {key: "workspace_id, jti", indexed: true},
+	"opaque_tokens":         {key: "workspace_id, hash", indexed: true},
+	"pushed_requests":       {key: "workspace_id, hash", indexed: true},
+	"status_list_revoked":   {key: "workspace_id, idx"},
+	"status_list_families":  {key: "workspace_id, idx, family_id"},
+	"initial_access_tokens": {key: "workspace_id, id"},
+	"changes":               {key: "id", indexed: true},
+	"auth_requests":         {key: "workspace_id, id"},
+	"auth_codes":            {key: "workspace_id, hash"},
+	"device_codes":          {key: "workspace_id, hash", indexed: true},
+	"ciba_requests":         {key: "workspace_id, hash", indexed: true},
+	"browser_sessions":      {key: "workspace_id, id"},
+	"password_tokens":       {key: "workspace_id, hash"},
+	"login_counters":        {key: "workspace_id, counter_key"},
+	"token_families":        {key: "workspace_id, id"},
+	"console_sessions":      {key: "id_hash"},
+	"one_time_codes":        {key: "admin_user_id, workspace_id, client_id"},
 }
 
 // deleteExpiredRows deletes table's rows matching cond and returns how many
@@ -83,7 +84,7 @@ func (s *Store) deleteExpiredRows(ctx context.Context, op, table, cond string, a
 		n, err := s.execCount(ctx, `DELETE FROM `+table+` WHERE `+cond, args...)
 		return n, mapError(op, err)
 	}
-	if !cleanupIndexed[table] {
+	if !cleanupTables[table].indexed {
 		return s.deleteExpiredByScan(ctx, op, table, cond, args...)
 	}
 	q, err := batchDeleteQuery(table, cond)
@@ -111,10 +112,11 @@ func (s *Store) deleteExpiredRows(ctx context.Context, op, table, cond string, a
 // cond, chosen by primary key. The subquery finds them through the
 // table's expires_at index where it has one, in that index's order.
 func batchDeleteQuery(table, cond string) (string, error) {
-	key, ok := cleanupKeys[table]
+	t, ok := cleanupTables[table]
 	if !ok {
 		return "", fmt.Errorf("no primary key known for table %s", table)
 	}
+	key := t.key
 	return `DELETE FROM ` + table + ` WHERE (` + key + `) IN (SELECT ` + key + ` FROM ` + table +
 		` WHERE ` + cond + ` LIMIT ` + strconv.Itoa(cleanupBatch) + `)`, nil
 }
@@ -217,10 +219,11 @@ func batcherBusy[T any](b *batcher[T]) bool {
 // since the read (a family used again) is kept. A whole clean-up reads the
 // table once, and resting between pages and batches (restAfter) paces it.
 func (s *Store) deleteExpiredByScan(ctx context.Context, op, table, cond string, args ...any) (int64, error) {
-	key, ok := cleanupKeys[table]
+	t, ok := cleanupTables[table]
 	if !ok {
 		return 0, fmt.Errorf("sqlstore: %s: no primary key known for table %s", op, table)
 	}
+	key := t.key
 	width := len(strings.Split(key, ","))
 	var total int64
 	var cursor []any

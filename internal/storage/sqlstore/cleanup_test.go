@@ -58,13 +58,14 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 	}
 }
 
-// Every table the clean-up deletes from is named in cleanupKeys with
+// Every table the clean-up deletes from is named in cleanupTables with
 // exactly its primary key, in key order: a batch selects its rows by that
 // key (a WITHOUT ROWID table has no rowid), so a wrong list would delete
 // the wrong rows or fail.
 func TestCleanupKeysArePrimaryKeys(t *testing.T) {
 	s := openSQLiteStore(t)
-	for table, want := range cleanupKeys {
+	for table, ct := range cleanupTables {
+		want := ct.key
 		rows, err := s.reader().query(t.Context(), `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table)
 		if err != nil {
 			t.Fatal(err)
@@ -79,13 +80,13 @@ func TestCleanupKeysArePrimaryKeys(t *testing.T) {
 		}
 		rows.Close()
 		if got := strings.Join(cols, ", "); got != want {
-			t.Errorf("table %s: primary key (%s), cleanupKeys says (%s)", table, got, want)
+			t.Errorf("table %s: primary key (%s), cleanupTables says (%s)", table, got, want)
 		}
 	}
 }
 
 // Every clean-up runs to its end on both backends with batches smaller
-// than its backlog, so each table it names has a key in cleanupKeys and
+// than its backlog, so each table it names has a key in cleanupTables and
 // its batched statement is valid SQL; what it deleted is then gone.
 func TestEveryCleanupBatches(t *testing.T) {
 	defer func(n int) { cleanupBatch = n }(cleanupBatch)
