@@ -55,7 +55,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, workspaceID, id string, now 
 	r := storage.AuthRequest{WorkspaceID: workspaceID, ID: id}
 	var created, expires int64
 	var data string
-	err := s.reader().queryRow(ctx, `SELECT client_id, created_at, expires_at, data FROM auth_requests
+	err := s.cachedRow(ctx, s.reader(), `SELECT client_id, created_at, expires_at, data FROM auth_requests
 WHERE workspace_id = ? AND id = ? AND expires_at > ?`, workspaceID, id, toMillis(now)).Scan(&r.ClientID, &created, &expires, &data)
 	if err != nil {
 		return storage.AuthRequest{}, mapError("get authorization request", err)

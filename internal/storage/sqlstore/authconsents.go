@@ -35,7 +35,7 @@ func (s *Store) GetConsent(ctx context.Context, workspaceID, userID, clientID st
 	if !findable(workspaceID, userID, clientID) {
 		return storage.Consent{}, storage.ErrNotFound
 	}
-	c, err := scanConsent(s.reader().queryRow(ctx, `SELECT `+consentColumns+` FROM consents WHERE workspace_id = ? AND user_id = ? AND client_id = ?`,
+	c, err := scanConsent(s.cachedRow(ctx, s.reader(), `SELECT `+consentColumns+` FROM consents WHERE workspace_id = ? AND user_id = ? AND client_id = ?`,
 		workspaceID, userID, clientID))
 	return c, mapError("get consent", err)
 }

@@ -26,7 +26,7 @@ func (s *Store) GetUserPassword(ctx context.Context, workspaceID, userID string)
 	}
 	p := storage.UserPassword{WorkspaceID: workspaceID, UserID: userID}
 	var changed int64
-	err := s.reader().queryRow(ctx, `SELECT hash, changed_at FROM user_passwords WHERE workspace_id = ? AND user_id = ?`,
+	err := s.cachedRow(ctx, s.reader(), `SELECT hash, changed_at FROM user_passwords WHERE workspace_id = ? AND user_id = ?`,
 		workspaceID, userID).Scan(&p.Hash, &changed)
 	if err != nil {
 		return storage.UserPassword{}, mapError("get user password", err)
@@ -108,7 +108,7 @@ func (s *Store) GetBrowserSession(ctx context.Context, workspaceID string, idHas
 	if !findable(workspaceID) {
 		return storage.BrowserSession{}, storage.ErrNotFound
 	}
-	row := s.reader().queryRow(ctx, `SELECT `+browserSessionColumns+` FROM browser_sessions WHERE workspace_id = ? AND id_hash = ?`,
+	row := s.cachedRow(ctx, s.reader(), `SELECT `+browserSessionColumns+` FROM browser_sessions WHERE workspace_id = ? AND id_hash = ?`,
 		workspaceID, nonNil(idHash))
 	bs, err := scanBrowserSession(row)
 	return bs, mapError("get browser session", err)

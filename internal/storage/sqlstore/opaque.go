@@ -97,7 +97,7 @@ func (s *Store) GetOpaqueToken(ctx context.Context, workspaceID string, hash []b
 	t := storage.OpaqueToken{WorkspaceID: workspaceID}
 	var expires int64
 	var raw string
-	err := s.reader().queryRow(ctx, `SELECT hash, client_id, expires_at, claims FROM opaque_tokens WHERE workspace_id = ? AND hash = ?`,
+	err := s.cachedRow(ctx, s.reader(), `SELECT hash, client_id, expires_at, claims FROM opaque_tokens WHERE workspace_id = ? AND hash = ?`,
 		workspaceID, hash).Scan(&t.Hash, &t.ClientID, &expires, &raw)
 	if err != nil {
 		return storage.OpaqueToken{}, mapError("get opaque token", err)

@@ -134,3 +134,25 @@ func (s *Store) scanCached(ctx context.Context, c conn, query string, args []any
 	defer release()
 	return st.QueryRowContext(ctx, args...).Scan(dest...)
 }
+
+// cachedRow is one row of a query run through the statement cache when
+// it is scanned, for scanners written against *sql.Row. The query must be
+// one of this package's constant queries (the cache has no bound): the
+// point reads that a request makes when its row is not in
+// internal/cache, where SQLite's parse of the query cost as much as the
+// read (docs/benchmarks.md, "The uncached client read").
+type cachedRow struct {
+	ctx   context.Context
+	s     *Store
+	c     conn
+	query string
+	args  []any
+}
+
+func (s *Store) cachedRow(ctx context.Context, c conn, query string, args ...any) cachedRow {
+	return cachedRow{ctx: ctx, s: s, c: c, query: query, args: args}
+}
+
+func (r cachedRow) Scan(dest ...any) error {
+	return r.s.scanCached(r.ctx, r.c, r.query, r.args, dest...)
+}

@@ -83,11 +83,14 @@ func (s *Store) GetUserByExternalID(ctx context.Context, workspaceID, externalID
 	return s.userWhere(ctx, "get user by external id", `external_id = ?`, workspaceID, externalID)
 }
 
+// userWhere reads the user matching cond, one of this file's constant
+// conditions on an indexed column: each becomes one prepared statement on
+// SQLite (stmtcache.go), which holds only constant queries.
 func (s *Store) userWhere(ctx context.Context, op, cond, workspaceID, value string) (storage.User, error) {
 	if !findable(workspaceID, value) {
 		return storage.User{}, storage.ErrNotFound
 	}
-	row := s.reader().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND `+cond, workspaceID, value)
+	row := s.cachedRow(ctx, s.reader(), `SELECT `+userColumns+` FROM users WHERE workspace_id = ? AND `+cond, workspaceID, value)
 	u, err := scanUser(row)
 	return u, mapError(op, err)
 }
