@@ -48,12 +48,12 @@ func (h *Handler) checkPolicies(r *http.Request, f *flow, v *validated, signed w
 	if h.Policies == nil {
 		return nil, nil
 	}
-	refs, err := h.Store.ListScopes(r.Context(), f.ws.ID)
+	catalog, err := storage.IndexScopes(r.Context(), h.Store, f.ws.ID)
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	ids := policy.Applicable(storage.PolicyKindUser, f.ws, v.client, nil, nil)
-	ids = append(ids, policy.Applicable(storage.PolicyKindAccess, f.ws, v.client, refs, v.req.Scopes)...)
+	ids = append(ids, policy.Applicable(storage.PolicyKindAccess, f.ws, v.client, catalog.RefsOf(v.req.Scopes), v.req.Scopes)...)
 	for _, id := range ids {
 		if denied, err := h.checkPolicy(r, f, v, signed, id); denied != nil || err != nil {
 			return denied, err

@@ -185,13 +185,9 @@ func checkBasics(_ context.Context, _ *flow, p url.Values, v *validated) error {
 // offline_access is dropped when the client may not use refresh tokens
 // (OIDC Core §11: the OP ignores what it will not grant).
 func (h *Handler) checkScopes(ctx context.Context, f *flow, p url.Values, v *validated) error {
-	refs, err := h.Store.ListScopes(ctx, f.ws.ID)
+	catalog, err := storage.IndexScopes(ctx, h.Store, f.ws.ID)
 	if err != nil {
 		return unavailable(err)
-	}
-	known := map[string]bool{}
-	for _, r := range refs {
-		known[r.Name] = true
 	}
 	for _, s := range splitSpaces(p.Get("scope")) {
 		switch {
@@ -200,7 +196,7 @@ func (h *Handler) checkScopes(ctx context.Context, f *flow, p url.Values, v *val
 		case s == oidc.ScopeOfflineAccess && !slices.Contains(v.client.GrantTypes, oauth2.GrantRefreshToken):
 			continue
 		case slices.Contains(oidc.StandardScopes, s):
-		case !known[s] || !slices.Contains(v.client.Scopes, s):
+		case !catalog.Has(s) || !slices.Contains(v.client.Scopes, s):
 			return oauth2.NewError(oauth2.ErrInvalidScope, "a requested scope is not allowed for this client")
 		}
 		if !slices.Contains(v.req.Scopes, s) {

@@ -332,11 +332,11 @@ func (h *Handler) checkPolicies(ctx context.Context, ws storage.Workspace, clien
 	if ids[0] == "" {
 		ids[0] = ws.Settings.DefaultUserPolicyID
 	}
-	refs, err := h.Store.ListScopes(ctx, ws.ID)
+	catalog, err := storage.IndexScopes(ctx, h.Store, ws.ID)
 	if err != nil {
 		return nil, err
 	}
-	ids = append(ids, policy.AccessPolicies(refs, scopes)...)
+	ids = append(ids, policy.AccessPolicies(catalog.RefsOf(scopes), scopes)...)
 	in := policy.Input{
 		User: policy.FromUser(user), Client: policy.FromClient(client), Workspace: policy.Workspace{ID: ws.ID},
 		Request: policy.Request{GrantType: oauth2.GrantCIBA, Scopes: scopes, RemoteIP: ip, Time: h.now()},

@@ -163,13 +163,9 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, ws storage.W
 // invalid_scope); offline_access is dropped when the client may not use
 // refresh tokens (OIDC Core §11), as at the authorization endpoint.
 func (h *Handler) checkScopes(ctx context.Context, wsID string, client storage.Client, raw string) ([]string, error) {
-	refs, err := h.Store.ListScopes(ctx, wsID)
+	catalog, err := storage.IndexScopes(ctx, h.Store, wsID)
 	if err != nil {
 		return nil, endpoint.ErrUnavailable(err)
-	}
-	known := map[string]bool{}
-	for _, r := range refs {
-		known[r.Name] = true
 	}
 	var out []string
 	for _, s := range strings.Fields(raw) {
@@ -179,7 +175,7 @@ func (h *Handler) checkScopes(ctx context.Context, wsID string, client storage.C
 		case s == oidc.ScopeOfflineAccess && !slices.Contains(client.GrantTypes, oauth2.GrantRefreshToken):
 			continue
 		case slices.Contains(oidc.StandardScopes, s):
-		case !known[s] || !slices.Contains(client.Scopes, s):
+		case !catalog.Has(s) || !slices.Contains(client.Scopes, s):
 			return nil, oauth2.NewError(oauth2.ErrInvalidScope, "the scope "+endpoint.Describable(s)+" is not allowed for this client")
 		}
 		if !slices.Contains(out, s) {

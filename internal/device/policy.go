@@ -21,11 +21,11 @@ func (h *Handler) checkPolicies(r *http.Request, pg *page, d storage.DeviceCode,
 	if ids[0] == "" {
 		ids[0] = pg.ws.Settings.DefaultUserPolicyID
 	}
-	refs, err := h.Store.ListScopes(r.Context(), pg.ws.ID)
+	catalog, err := storage.IndexScopes(r.Context(), h.Store, pg.ws.ID)
 	if err != nil {
 		return nil, err
 	}
-	ids = append(ids, policy.AccessPolicies(refs, d.Scopes)...)
+	ids = append(ids, policy.AccessPolicies(catalog.RefsOf(d.Scopes), d.Scopes)...)
 	in := policy.Input{
 		User:      policy.FromUser(pg.signed.User),
 		Client:    policy.FromClient(client),

@@ -165,33 +165,18 @@ type request struct {
 // scopeCatalogOf returns the workspace's scope catalog of req, reading it
 // through the cached store on first use only, so the steps of one request
 // agree on one catalog. The cached store shares one index per workspace
-// (scopeIndexer), so the hot path neither copies the list nor indexes it.
+// (storage.IndexScopes), so the hot path neither copies the list nor
+// indexes it.
 func (h *Handler) scopeCatalogOf(ctx context.Context, req *request) (*storage.ScopeIndex, error) {
 	if req.scopeIndex != nil {
 		return req.scopeIndex, nil
 	}
-	var idx *storage.ScopeIndex
-	if ix, ok := h.Store.(scopeIndexer); ok {
-		x, err := ix.ScopeIndex(ctx, req.ws.ID)
-		if err != nil {
-			return nil, errUnavailable(err)
-		}
-		idx = x
-	} else {
-		refs, err := h.Store.ListScopes(ctx, req.ws.ID)
-		if err != nil {
-			return nil, errUnavailable(err)
-		}
-		idx = storage.NewScopeIndex(refs)
+	idx, err := storage.IndexScopes(ctx, h.Store, req.ws.ID)
+	if err != nil {
+		return nil, errUnavailable(err)
 	}
 	req.scopeIndex = idx
 	return idx, nil
-}
-
-// scopeIndexer is the cached store's shared scope index
-// (internal/cache); a store without one is indexed per request.
-type scopeIndexer interface {
-	ScopeIndex(ctx context.Context, workspaceID string) (*storage.ScopeIndex, error)
 }
 
 // tokenResponse is the RFC 6749 §5.1 success body. scope is always

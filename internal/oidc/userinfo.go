@@ -42,8 +42,9 @@ type UserInfoStore interface {
 	FamilyStore
 	GetUser(ctx context.Context, workspaceID, id string) (storage.User, error)
 	tokens.OpaqueReader
-	// ListScopes gives the claim mappings of the token's services.
-	ListScopes(ctx context.Context, workspaceID string) ([]storage.ScopeRef, error)
+	// The claim mappings of the token's services, through the cached
+	// store's shared scope index (storage.IndexScopes).
+	storage.ScopeLister
 }
 
 // The production implementation.
@@ -151,12 +152,12 @@ func (h *UserInfo) addMappedClaims(r *http.Request, ws storage.Workspace, at tok
 	if err != nil {
 		return nil // ActiveFamily has checked the client just before
 	}
-	refs, err := h.Store.ListScopes(ctx, ws.ID)
+	catalog, err := storage.IndexScopes(ctx, h.Store, ws.ID)
 	if err != nil {
 		return unavailable(err)
 	}
 	scopes := strings.Fields(at.Scope)
-	owners := policy.ServiceOwners(refs, scopes)
+	owners := policy.ServiceOwners(catalog.RefsOf(scopes), scopes)
 	if len(c.ClaimMappings) > 0 {
 		owners = append(owners, policy.ClientOwner(c))
 	}

@@ -1,5 +1,7 @@
 package storage
 
+import "context"
+
 // ScopeIndex is a workspace's scope list (ListScopes) indexed by scope
 // name and by service identifier. The cache builds one per change of the
 // list and every request shares it, so that a token request in a
@@ -33,6 +35,12 @@ func (x *ScopeIndex) Lookup(name string) (ScopeRef, bool) {
 		return ScopeRef{}, false
 	}
 	return x.refs[i], true
+}
+
+// Has reports whether the workspace defines the scope name.
+func (x *ScopeIndex) Has(name string) bool {
+	_, ok := x.byName[name]
+	return ok
 }
 
 // ServiceOf returns the identifier of the service defining scope name.
@@ -79,3 +87,29 @@ func (x *ScopeIndex) Refs() []ScopeRef {
 
 // Len is the number of scopes.
 func (x *ScopeIndex) Len() int { return len(x.refs) }
+
+// ScopeLister reads a workspace's scope list.
+type ScopeLister interface {
+	ListScopes(ctx context.Context, workspaceID string) ([]ScopeRef, error)
+}
+
+// scopeIndexer is a store that keeps a shared index per workspace (the
+// cached store, internal/cache).
+type scopeIndexer interface {
+	ScopeIndex(ctx context.Context, workspaceID string) (*ScopeIndex, error)
+}
+
+// IndexScopes returns the workspace's scope index: the one s shares when
+// it keeps one (the cached store), else an index of the list s reads now.
+// Per request, the shared index costs neither a copy of the list nor a map
+// of it.
+func IndexScopes(ctx context.Context, s ScopeLister, workspaceID string) (*ScopeIndex, error) {
+	if ix, ok := s.(scopeIndexer); ok {
+		return ix.ScopeIndex(ctx, workspaceID)
+	}
+	refs, err := s.ListScopes(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return NewScopeIndex(refs), nil
+}

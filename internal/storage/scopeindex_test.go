@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 )
@@ -35,5 +37,46 @@ func TestScopeIndex(t *testing.T) {
 	}
 	if empty := NewScopeIndex(nil).Refs(); empty == nil || len(empty) != 0 {
 		t.Fatalf("Refs of an empty index = %#v, want empty and not nil", empty)
+	}
+}
+
+// listOnly is a store without a shared index; indexed adds one.
+type listOnly struct {
+	refs  []ScopeRef
+	err   error
+	calls int
+}
+
+func (l *listOnly) ListScopes(context.Context, string) ([]ScopeRef, error) {
+	l.calls++
+	return l.refs, l.err
+}
+
+type indexed struct {
+	listOnly
+	idx *ScopeIndex
+}
+
+func (i *indexed) ScopeIndex(context.Context, string) (*ScopeIndex, error) { return i.idx, nil }
+
+// IndexScopes uses the store's shared index when it has one (without
+// reading the list) and indexes the list otherwise; a failed read is
+// returned, never an empty index.
+func TestIndexScopes(t *testing.T) {
+	refs := []ScopeRef{{Scope: Scope{Name: "orders:read"}, ServiceIdentifier: "https://api"}}
+	shared := NewScopeIndex(refs)
+	st := &indexed{idx: shared}
+	got, err := IndexScopes(t.Context(), st, "ws")
+	if err != nil || got != shared || st.calls != 0 {
+		t.Fatalf("shared index: got %p (want %p), err %v, ListScopes called %d times", got, shared, err, st.calls)
+	}
+	plain := &listOnly{refs: refs}
+	got, err = IndexScopes(t.Context(), plain, "ws")
+	if err != nil || plain.calls != 1 || !got.HasService("https://api") {
+		t.Fatalf("list only: err %v, calls %d, index %+v", err, plain.calls, got)
+	}
+	failing := &listOnly{err: errors.New("database down")}
+	if got, err := IndexScopes(t.Context(), failing, "ws"); err == nil || got != nil {
+		t.Fatalf("failed read: got %v, err %v", got, err)
 	}
 }
