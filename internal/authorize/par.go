@@ -97,7 +97,9 @@ func (h *Handler) servePAR(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &pe) {
 			e = pe.e
 		}
-		endpoint.LogFailure(ctx, h.Logger, "pushed authorization request failed", e, slog.String("workspace", ws.ID))
+		if !endpoint.Logged(err) { // a client authentication failure, logged by clientauth
+			endpoint.LogFailure(ctx, h.Logger, "pushed authorization request failed", e, slog.String("workspace", ws.ID))
+		}
 		oauth2.WriteError(w, e)
 		return
 	}

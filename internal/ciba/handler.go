@@ -158,8 +158,10 @@ func (h *Handler) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.authorize(w, r, ws, issuer, &clientID)
 	if err != nil {
 		e := oauth2.AsError(err)
-		endpoint.LogFailure(ctx, h.Logger, "backchannel authentication request failed", e,
-			slog.String("workspace", ws.ID), slog.String("client_id", clientID))
+		if !endpoint.Logged(err) { // a client authentication failure, logged by clientauth
+			endpoint.LogFailure(ctx, h.Logger, "backchannel authentication request failed", e,
+				slog.String("workspace", ws.ID), slog.String("client_id", clientID))
+		}
 		oauth2.WriteError(w, e)
 		return
 	}

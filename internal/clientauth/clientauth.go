@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/fapi"
 	"github.com/latchkey/latchkey/internal/jwtx"
 	"github.com/latchkey/latchkey/internal/oauth2"
@@ -105,6 +106,8 @@ const maxClientIDLength = 255
 // or bad assertion type; 429 when the failure budget is spent;
 // temporarily_unavailable (503) when storage fails; in the assertion-only
 // shape, the grant's own error for an assertion that does not parse).
+// Every failure is logged here and marked so (endpoint.MarkLogged): the
+// endpoint answering it does not log it again.
 func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP string) (Result, error) {
 	var attempted string
 	res, err := a.authenticate(ctx, r, &attempted)
@@ -112,7 +115,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP st
 		return res, nil
 	}
 	a.logFailure(ctx, r.Workspace.ID, attempted, err)
-	return Result{}, a.budget(r.Workspace.ID, attempted, remoteIP, err)
+	return Result{}, endpoint.MarkLogged(a.budget(r.Workspace.ID, attempted, remoteIP, err))
 }
 
 // authenticate does the work; attempted receives the client ID the request

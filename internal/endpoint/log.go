@@ -49,6 +49,30 @@ func LogFailure(ctx context.Context, logger *slog.Logger, msg string, e *oauth2.
 	logger.LogAttrs(ctx, level, msg, attrs...)
 }
 
+// loggedError is a failure logged where it happened: client
+// authentication logs each of its failures with the client ID it tried
+// and the cause (clientauth), so the endpoint that answers the request
+// must not log the same failure again.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
+
+// MarkLogged returns err marked as logged already (nil stays nil); the
+// error's chain, and so oauth2.AsError and errors.Is, are unchanged.
+func MarkLogged(err error) error {
+	if err == nil {
+		return nil
+	}
+	return loggedError{err}
+}
+
+// Logged reports whether err was marked by MarkLogged: the endpoint
+// answers it without logging it a second time.
+func Logged(err error) bool {
+	var l loggedError
+	return errors.As(err, &l)
+}
+
 func failureLevel(e *oauth2.Error) slog.Level {
 	switch e.Code {
 	case oauth2.ErrServerError:

@@ -71,3 +71,21 @@ func TestClientGone(t *testing.T) {
 		t.Fatal("ClientGone: only a canceled context means the client went away; an expired deadline is the server's")
 	}
 }
+
+// MarkLogged keeps the error what it was for everyone else: the same
+// *oauth2.Error through oauth2.AsError, its cause through errors.Is; nil
+// stays nil, and an unmarked error is not Logged.
+func TestMarkLogged(t *testing.T) {
+	cause := errors.New("wrong client secret")
+	e := &oauth2.Error{Code: oauth2.ErrInvalidClient, Description: "client authentication failed", Cause: cause}
+	marked := MarkLogged(e)
+	if !Logged(marked) || Logged(e) {
+		t.Fatalf("Logged(marked) = %v, Logged(unmarked) = %v", Logged(marked), Logged(e))
+	}
+	if oauth2.AsError(marked) != e || !errors.Is(marked, cause) {
+		t.Fatalf("marking changed the error: %v", marked)
+	}
+	if MarkLogged(nil) != nil || Logged(nil) {
+		t.Fatal("nil is not an error to mark")
+	}
+}

@@ -128,10 +128,6 @@ type request struct {
 	// otherwise: authentication evidence, which the JWT bearer grant's
 	// parse reuses rather than parse the same JWT twice.
 	identifiedBy *jwtx.Token
-	// authFailureLogged: client authentication failed and clientauth has
-	// logged it, with its cause and the client ID tried, so the token
-	// endpoint does not log the same failure a second time.
-	authFailureLogged bool
 	// remoteIP is the peer address (endpoint.RemoteIP), and resources the
 	// requested RFC 8707 resources, for policies.
 	remoteIP  string
@@ -206,7 +202,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 	label := metricLabel(req.grantType)
 	if err != nil {
 		e := oauth2.AsError(err)
-		if !req.authFailureLogged {
+		if !endpoint.Logged(err) { // a client authentication failure, logged by clientauth
 			h.logFailure(r, req, e)
 		}
 		h.recordRequest(label, string(e.Code))
@@ -304,7 +300,6 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, req *reques
 	req.remoteIP = endpoint.RemoteIP(r)
 	res, err := h.Auth.Authenticate(ctx, creq, req.remoteIP)
 	if err != nil {
-		req.authFailureLogged = true
 		return err
 	}
 	// Defence in depth: clientauth already refuses these.

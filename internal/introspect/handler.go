@@ -195,9 +195,11 @@ func (h *Handler) now() time.Time {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, msg string, c *call, err error) {
 	e := oauth2.AsError(err)
-	endpoint.LogFailure(r.Context(), h.Logger, msg, e,
-		slog.String("workspace", c.ws.ID),
-		slog.String("client_id", c.caller.ID))
+	if !endpoint.Logged(err) { // a client authentication failure, logged by clientauth
+		endpoint.LogFailure(r.Context(), h.Logger, msg, e,
+			slog.String("workspace", c.ws.ID),
+			slog.String("client_id", c.caller.ID))
+	}
 	oauth2.WriteError(w, e)
 }
 
