@@ -109,6 +109,10 @@ func RunCode(ctx context.Context, cfg Config, alg string, signFor time.Duration,
 		if err != nil {
 			return Row{}, err
 		}
+		if len(codes) < n {
+			fmt.Fprintf(progress, "minted %d codes in %s, the time they may take\n", len(codes), mintFor)
+			n = len(codes)
+		}
 		fmt.Fprintf(progress, "measuring code redemption (%s)...\n", alg)
 		res := fl.f.load(func(ctx context.Context) error {
 			select {
@@ -261,16 +265,21 @@ func codeIn(loc string) (string, error) {
 	return u.Query().Get("code"), nil
 }
 
-// mintCodes has signed-in browsers (up to mintBrowsers at once) mint n
-// codes, returned as token request forms, oldest first.
+// mintCodes has signed-in browsers (up to mintBrowsers at once) mint up
+// to n codes, returned as token request forms, oldest first. It stops
+// after mintFor, so that on a busy machine the first codes minted are
+// still valid when the run reaches them; the run then ends early when it
+// has used them all (errCodesUsedUp) and its rate is measured over the
+// time it lasted.
 func (fl *flowBench) mintCodes(ctx context.Context, n int) (chan string, error) {
 	forms := make(chan string, n)
 	workers := min(max(fl.f.cfg.Concurrency, 1), mintBrowsers)
 	errs := make(chan error, workers)
+	deadline := time.Now().Add(mintFor)
 	for w := range workers {
 		go func() {
 			b, err := fl.signIn(ctx)
-			for i := w; err == nil && i < n; i += workers {
+			for i := w; err == nil && i < n && time.Now().Before(deadline); i += workers {
 				var form string
 				if form, err = fl.code(ctx, b, flowScopes); err == nil {
 					forms <- form
@@ -290,6 +299,10 @@ func (fl *flowBench) mintCodes(ctx context.Context, n int) (chan string, error) 
 
 // mintBrowsers bounds the browsers minting codes at once.
 const mintBrowsers = 4
+
+// mintFor bounds the time spent minting codes before a code run: a third
+// of their 60 s lifetime (authorize.DefaultCodeTTL).
+const mintFor = 20 * time.Second
 
 // families begins n token families of scope and returns a pool holding
 // their refresh tokens.
