@@ -133,7 +133,7 @@ func (a *Authenticator) verifyHMACAssertion(wsID string, client storage.Client, 
 	}
 	defer clear(secret)
 	if err := tok.VerifyHMAC(secret); err != nil {
-		return failed(err)
+		return secretGuess{failed(err)} // budget: an HMAC key can be guessed
 	}
 	return a.checkSecretExpiry(client)
 }

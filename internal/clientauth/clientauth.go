@@ -80,6 +80,7 @@ type Authenticator struct {
 
 	dummyOnce sync.Once
 	dummy     []byte // a ciphertext decrypted for unknown clients (D2)
+	guesses   guessMemory
 }
 
 // JTINamespace separates client-assertion jti values from those of other
@@ -110,7 +111,7 @@ const maxClientIDLength = 255
 // endpoint answering it does not log it again.
 func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP string) (Result, error) {
 	var attempted string
-	res, err := a.authenticate(ctx, r, &attempted)
+	res, err := a.authenticate(ctx, r, remoteIP, &attempted)
 	if err == nil {
 		return res, nil
 	}
@@ -120,7 +121,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r Request, remoteIP st
 
 // authenticate does the work; attempted receives the client ID the request
 // claims as soon as it is known, for budgets and logs.
-func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *string) (Result, error) {
+func (a *Authenticator) authenticate(ctx context.Context, r Request, remoteIP string, attempted *string) (Result, error) {
 	if tok, ok, err := assertionOnly(r); ok {
 		if err != nil {
 			return Result{}, err
@@ -133,6 +134,9 @@ func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *
 		if *attempted == "" {
 			*attempted = r.Form.Get("client_id")
 		}
+		return Result{}, err
+	}
+	if err := a.paused(r.Workspace.ID, *attempted, remoteIP); err != nil {
 		return Result{}, err
 	}
 	if c.method == methodAssertion {
@@ -155,6 +159,9 @@ func (a *Authenticator) authenticate(ctx context.Context, r Request, attempted *
 	}
 	if c.method != oauth2.AuthNone {
 		if err := a.checkSecret(r.Workspace.ID, client, c.secretForms); err != nil {
+			if errors.Is(err, errWrongSecret) && !a.guesses.repeated(pairBudgetKey(r.Workspace.ID, client.ID, remoteIP), c.secretForms) {
+				return Result{}, secretGuess{err}
+			}
 			return Result{}, err
 		}
 	}

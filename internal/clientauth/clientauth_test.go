@@ -2,10 +2,12 @@ package clientauth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/storage"
@@ -136,32 +138,80 @@ func TestFailureBudget(t *testing.T) {
 	e := newEnv(t)
 	e.auth.Limiter = newLimiter(e)
 	ctx := context.Background()
-	bad := e.request(form("client_id", "post-client", "client_secret", "bad"), "")
+	guess := func(i int) Request {
+		return e.request(form("client_id", "post-client", "client_secret", fmt.Sprintf("guess-%d", i)), "")
+	}
 	for i := range 3 {
-		_, err := e.auth.Authenticate(ctx, bad, "198.51.100.7")
+		_, err := e.auth.Authenticate(ctx, guess(i), "198.51.100.7")
 		if oauth2.AsError(err).HTTPStatus() != 401 {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
-	_, err := e.auth.Authenticate(ctx, bad, "198.51.100.7")
+	_, err := e.auth.Authenticate(ctx, guess(3), "198.51.100.7")
 	ee := wantErr(t, err, oauth2.ErrInvalidClient, http.StatusTooManyRequests, "too many failed")
 	if ee.RetryAfter < 1 {
 		t.Fatalf("RetryAfter = %d", ee.RetryAfter)
 	}
+	// The guesser's address is paused for this client: even the right
+	// secret is not checked (RFC 6749 §2.3.1), until the budget refills.
 	good := e.request(form("client_id", "post-client", "client_secret", postSecret), "")
-	if _, err := e.auth.Authenticate(ctx, good, "198.51.100.7"); err != nil {
-		t.Fatalf("successful authentication was limited: %v", err)
+	_, err = e.auth.Authenticate(ctx, good, "198.51.100.7")
+	wantErr(t, err, oauth2.ErrInvalidClient, http.StatusTooManyRequests, "too many failed")
+	// The client itself from elsewhere is not locked out: client IDs are
+	// public, anyone could otherwise lock any client out.
+	if _, err := e.auth.Authenticate(ctx, good, "192.0.2.80"); err != nil {
+		t.Fatalf("the client was locked out everywhere: %v", err)
 	}
 	other := e.request(nil, basic("basic-client", "bad"))
 	_, err = e.auth.Authenticate(ctx, other, "203.0.113.9")
 	wantErr(t, err, oauth2.ErrInvalidClient, 401, generic)
-	// Same address, other client: the per-IP budget is spent too.
+	// Same address, other client: the per-IP budget is spent too, so its
+	// failures are 429; its right secret still passes (clients behind one
+	// NAT address are not paused by one failing neighbour).
 	_, err = e.auth.Authenticate(ctx, other, "198.51.100.7")
 	wantErr(t, err, oauth2.ErrInvalidClient, http.StatusTooManyRequests, "")
+	if _, err := e.auth.Authenticate(ctx, e.request(nil, basic("basic-client", basicSecret)), "198.51.100.7"); err != nil {
+		t.Fatalf("a neighbour behind the same address was paused: %v", err)
+	}
+	// When the pair's budget refills, the right secret passes again.
+	e.now = e.now.Add(200 * time.Second)
+	if _, err := e.auth.Authenticate(ctx, good, "198.51.100.7"); err != nil {
+		t.Fatalf("the pause did not end: %v", err)
+	}
 	// Storage failures are not charged.
 	e.store.getErr = context.Canceled
 	_, err = e.auth.Authenticate(ctx, good, "192.0.2.50")
 	wantErr(t, err, oauth2.ErrTemporarilyUnavailable, 503, "")
+}
+
+// TestStaleSecretDoesNotPause: a client presenting the same wrong secret
+// over and over (a replica left with a rotated-out secret) is not
+// guessing, so it does not pause its client from its address: the healthy
+// replicas behind the same address keep authenticating, while the stale
+// one's failures still count against the client and the address (429).
+func TestStaleSecretDoesNotPause(t *testing.T) {
+	e := newEnv(t)
+	e.auth.Limiter = newLimiter(e)
+	ctx := context.Background()
+	stale := e.request(form("client_id", "post-client", "client_secret", "rotated-out-secret"), "")
+	good := e.request(form("client_id", "post-client", "client_secret", postSecret), "")
+	for i := range 10 {
+		_, err := e.auth.Authenticate(ctx, stale, "198.51.100.7")
+		if status := oauth2.AsError(err).HTTPStatus(); status != 401 && status != http.StatusTooManyRequests {
+			t.Fatalf("stale attempt %d: %v", i, err)
+		}
+		if _, err := e.auth.Authenticate(ctx, good, "198.51.100.7"); err != nil {
+			t.Fatalf("after %d stale attempts the healthy replica was refused: %v", i+1, err)
+		}
+	}
+	_, err := e.auth.Authenticate(ctx, stale, "198.51.100.7")
+	wantErr(t, err, oauth2.ErrInvalidClient, http.StatusTooManyRequests, "too many failed")
+	// A guesser from the same address is paused at once: its guesses are new.
+	for i := range 3 {
+		_, _ = e.auth.Authenticate(ctx, e.request(form("client_id", "post-client", "client_secret", fmt.Sprintf("guess-%d", i)), ""), "198.51.100.7")
+	}
+	_, err = e.auth.Authenticate(ctx, good, "198.51.100.7")
+	wantErr(t, err, oauth2.ErrInvalidClient, http.StatusTooManyRequests, "too many failed")
 }
 
 func TestDefaultsWithoutOptionalFields(t *testing.T) {
