@@ -196,7 +196,7 @@ func (h *Handler) Build(ctx context.Context, ws storage.Workspace) (Metadata, er
 		RevocationEndpointAuthMethodsSupported:             methods,
 		RevocationEndpointAuthSigningAlgValuesSupported:    algs,
 		IntrospectionEndpoint:                              issuer + "/oauth2/introspect",
-		IntrospectionEndpointAuthMethodsSupported:          methods,
+		IntrospectionEndpointAuthMethodsSupported:          withoutNone(methods),
 		IntrospectionEndpointAuthSigningAlgValuesSupported: algs,
 		DeviceAuthorizationEndpoint:                        issuer + "/oauth2/device_authorization",
 	}
@@ -309,4 +309,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	endpoint.LogFailure(r.Context(), h.Logger, "discovery request failed", e,
 		slog.String("workspace", r.PathValue("ws")))
 	oauth2.WriteError(w, e)
+}
+
+// withoutNone is methods without "none": the introspection endpoint
+// refuses public clients (RFC 7662 §2.1), so discovery does not offer it.
+func withoutNone(methods []string) []string {
+	return slices.DeleteFunc(slices.Clone(methods), func(m string) bool { return m == oauth2.AuthNone })
 }

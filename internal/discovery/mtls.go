@@ -36,7 +36,7 @@ func (h *Handler) addMTLS(md *Metadata, wsID string) {
 		}
 		md.TokenEndpointAuthMethodsSupported = slices.DeleteFunc(slices.Clone(md.TokenEndpointAuthMethodsSupported), noMTLS)
 		md.RevocationEndpointAuthMethodsSupported = md.TokenEndpointAuthMethodsSupported
-		md.IntrospectionEndpointAuthMethodsSupported = md.TokenEndpointAuthMethodsSupported
+		md.IntrospectionEndpointAuthMethodsSupported = withoutNone(md.TokenEndpointAuthMethodsSupported)
 		return
 	}
 	md.TLSClientCertificateBoundAccessTokens = true

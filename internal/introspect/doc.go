@@ -24,8 +24,9 @@
 //   - a confidential client whose metadata sets "latchkey.introspect" to
 //     "all" (an API gateway of the workspace).
 //
-// A public client proves nothing but its client_id, so it sees only its
-// own tokens.
+// A public client proves nothing but its client_id, so it may not
+// introspect at all (RFC 7662 §2.1: the endpoint "MUST also require some
+// form of authorization"); it may revoke its own tokens (RFC 7009 §2.1).
 //
 // Any other caller learns only {"active":false}, exactly as for an unknown
 // token, so introspection is no oracle for other clients' tokens. Inactive

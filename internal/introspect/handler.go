@@ -98,6 +98,10 @@ type call struct {
 	form   url.Values
 	caller storage.Client
 	token  string
+	// introspection: the caller must authenticate with credentials
+	// (RFC 7662 §2.1); revocation also serves public clients (RFC 7009
+	// §2.1, §5).
+	introspection bool
 }
 
 // begin runs the shared front of both pipelines after the resolved
@@ -143,8 +147,22 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, c *call) er
 	if !res.Client.Enabled || res.Client.WorkspaceID != c.ws.ID {
 		return oauth2.NewError(oauth2.ErrInvalidClient, "client authentication failed")
 	}
+	if c.introspection && res.Method == oauth2.AuthNone {
+		return errPublicIntrospection()
+	}
 	c.caller = res.Client
 	return nil
+}
+
+// errPublicIntrospection refuses a public client at the introspection
+// endpoint. RFC 7662 §2.1: the endpoint "MUST also require some form of
+// authorization", and a client_id alone authorizes nothing: whoever held a
+// stolen refresh token could otherwise learn, without using it (and so
+// without tripping reuse detection), whether it is live and what it
+// grants (SECURITY.md I1, I3). Revocation stays open to public clients.
+func errPublicIntrospection() error {
+	return oauth2.NewError(oauth2.ErrInvalidClient,
+		"public clients cannot use the introspection endpoint: it requires client authentication (RFC 7662 section 2.1)")
 }
 
 func (h *Handler) limit(c *call) error {

@@ -45,7 +45,7 @@ type inactiveResponse struct {
 }
 
 func (h *Handler) serveIntrospect(w http.ResponseWriter, r *http.Request) {
-	c := &call{}
+	c := &call{introspection: true}
 	if err := h.begin(w, r, c); err != nil {
 		h.fail(w, r, "introspection failed", c, err)
 		return

@@ -176,18 +176,19 @@ func TestIntrospectCallerPolicy(t *testing.T) {
 }
 
 // TestIntrospectPublicCaller: a public client proves nothing but its
-// client_id, so even flagged latchkey.introspect=all it sees only
-// {"active":false} for another client's token (RFC 7662 §4, SECURITY.md I3).
+// client_id, so the introspection endpoint refuses it, even flagged
+// latchkey.introspect=all (RFC 7662 §2.1, SECURITY.md I1); it may not
+// revoke another client's token either (RFC 7009 §2.1, I6).
 func TestIntrospectPublicCaller(t *testing.T) {
 	f := newFixture(t)
 	f.env.Client(t, "acme", storage.Client{ID: "public-gw", Type: oauth2.ClientPublic, TokenEndpointAuthMethod: oauth2.AuthNone,
 		Metadata: map[string]string{introspect.MetadataIntrospect: introspect.MetadataIntrospectAll}})
 	tok := f.token(t, "acme", "app")
+	// RFC 7662 §2.1: a client_id alone is no authorization, whatever the
+	// token (I1), even with the metadata that opens every token to a
+	// confidential gateway.
 	resp := f.post(t, "acme", "introspect", "", url.Values{"token": {tok}, "client_id": {"public-gw"}})
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != inactive {
-		t.Fatalf("public caller: %d %s, want 200 %s", resp.StatusCode, body, inactive)
-	}
+	assertError(t, resp, http.StatusUnauthorized, "invalid_client")
 	revoke := f.post(t, "acme", "revoke", "", url.Values{"token": {tok}, "client_id": {"public-gw"}})
 	assertError(t, revoke, http.StatusBadRequest, "unauthorized_client")
 	if f.introspect(t, "app", tok) == inactive {
