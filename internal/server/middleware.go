@@ -80,10 +80,24 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	setSecurityHeaders(rec.Header(), id)
 	defer m.finish(rec, r, start)
-	if !limitBody(rec, r) {
+	if !limitBody(rec, r) || !singleAuthorization(rec, r) {
 		return
 	}
 	m.next.ServeHTTP(rec, r)
+}
+
+// singleAuthorization refuses a request with more than one Authorization
+// header field: the field is a singleton (RFC 9110 §5.3, §11.6.2), and an
+// endpoint reading only the first would authenticate one of two
+// credentials the sender did not choose between (RFC 6749 §2.3: a client
+// uses one authentication method per request). Every route shares the
+// rule: token, UserInfo, the admin API.
+func singleAuthorization(w http.ResponseWriter, r *http.Request) bool {
+	if len(r.Header.Values("Authorization")) <= 1 {
+		return true
+	}
+	oauth2.WriteError(w, oauth2.NewError(oauth2.ErrInvalidRequest, "the request has more than one Authorization header; send one"))
+	return false
 }
 
 // finish recovers a panic, then records the request in the access log and

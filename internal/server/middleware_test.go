@@ -196,3 +196,43 @@ func TestRouteOf(t *testing.T) {
 		}
 	}
 }
+
+// TestOneAuthorizationHeader: two Authorization header fields are
+// refused before any handler runs (RFC 9110 §5.3: a singleton field), on
+// every route; one, or none, reaches the handler.
+func TestOneAuthorizationHeader(t *testing.T) {
+	var logs bytes.Buffer
+	reached := 0
+	h := newTestMiddleware(t, &logs, func(mux *http.ServeMux) {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { reached++ })
+	})
+	for _, tc := range []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"none", nil, http.StatusOK},
+		{"one", []string{"Basic YTpi"}, http.StatusOK},
+		{"two different", []string{"Basic YTpi", "Basic Yzpk"}, http.StatusBadRequest},
+		{"two equal", []string{"Bearer x", "Bearer x"}, http.StatusBadRequest},
+	} {
+		for _, path := range []string{"/w/acme/oauth2/token", "/w/acme/oauth2/userinfo", "/admin/v1/workspaces"} {
+			before := reached
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("grant_type=client_credentials"))
+			for _, v := range tc.headers {
+				req.Header.Add("Authorization", v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("%s %s: status %d, want %d: %s", tc.name, path, rec.Code, tc.want, rec.Body)
+			}
+			if tc.want == http.StatusBadRequest {
+				if reached != before || !strings.Contains(rec.Body.String(), `"error":"invalid_request"`) ||
+					!strings.Contains(rec.Body.String(), "more than one Authorization header") {
+					t.Fatalf("%s %s: reached the handler or wrong body: %s", tc.name, path, rec.Body)
+				}
+			}
+		}
+	}
+}
