@@ -25,3 +25,13 @@ func cibaMetadataOf(c storage.Client) cibaMetadata {
 		BackchannelUserCodeParameter:          c.BackchannelUserCodeParameter,
 	}
 }
+
+// cibaPatch sets every member, so that a full replacement (RFC 7592 §2.2)
+// clears the omitted ones.
+func cibaPatch(c service.CIBASettings) service.CIBASettingsPatch {
+	return service.CIBASettingsPatch{
+		BackchannelTokenDeliveryMode:          &c.BackchannelTokenDeliveryMode,
+		BackchannelClientNotificationEndpoint: &c.BackchannelClientNotificationEndpoint,
+		BackchannelUserCodeParameter:          &c.BackchannelUserCodeParameter,
+	}
+}

@@ -24,7 +24,9 @@ type env struct {
 	e   *servicetest.Env
 }
 
-func setup(t *testing.T) *env {
+// setup serves the registration endpoint over a private in-memory
+// database; opts configure the handler (withMTLS).
+func setup(t *testing.T, opts ...func(*dcr.Handler)) *env {
 	t.Helper()
 	e := servicetest.New(t)
 	ctx := context.Background()
@@ -35,7 +37,11 @@ func setup(t *testing.T) *env {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	(&dcr.Handler{Service: e.Service, Store: e.Store, BaseURL: srv.URL}).Mount(mux)
+	h := &dcr.Handler{Service: e.Service, Store: e.Store, BaseURL: srv.URL}
+	for _, o := range opts {
+		o(h)
+	}
+	h.Mount(mux)
 	return &env{t: t, srv: srv, e: e}
 }
 
@@ -74,6 +80,17 @@ func (v *env) call(method, path, token string, body any) (int, map[string]any, h
 
 const reg = "/w/default/oauth2/register"
 
+// rotated returns the registration access token of a client information
+// response (RFC 7592 §3: REQUIRED), which must be a new one.
+func rotated(t *testing.T, old string, body map[string]any) string {
+	t.Helper()
+	rat, _ := body["registration_access_token"].(string)
+	if !strings.HasPrefix(rat, service.RegistrationAccessTokenPrefix) || rat == old {
+		t.Fatalf("registration_access_token %q: want a new token (old %q)", rat, old)
+	}
+	return rat
+}
+
 func TestRegisterClientCredentialsClient(t *testing.T) {
 	v := setup(t)
 	status, body, h := v.call("POST", reg, v.iat(1), map[string]any{
@@ -98,11 +115,12 @@ func TestRegisterClientCredentialsClient(t *testing.T) {
 		t.Fatalf("stored: %+v %v", c, err)
 	}
 
-	// RFC 7592 read: no secret.
+	// RFC 7592 read: no secret; a new registration access token (§3).
 	status, body, _ = v.call("GET", reg+"/"+id, rat, nil)
 	if status != 200 || body["client_secret"] != nil || body["client_name"] != "Svc" {
 		t.Fatalf("read: %d %v", status, body)
 	}
+	rat = rotated(t, rat, body)
 	// Update replaces the metadata.
 	status, body, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{
 		"client_id": id, "client_name": "Renamed", "grant_types": []string{"client_credentials"}, "scope": "read",
@@ -110,6 +128,7 @@ func TestRegisterClientCredentialsClient(t *testing.T) {
 	if status != 200 || body["client_name"] != "Renamed" || body["scope"] != "read" || body["client_uri"] != nil {
 		t.Fatalf("update: %d %v", status, body)
 	}
+	rat = rotated(t, rat, body)
 	status, _, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{"client_id": "other", "grant_types": []string{"client_credentials"}})
 	if status != 400 {
 		t.Fatalf("client_id mismatch: %d", status)
@@ -134,7 +153,6 @@ func TestRegisterAuthorization(t *testing.T) {
 	cases := []struct {
 		name, token string
 	}{
-		{"missing", ""},
 		{"garbage", "nope"},
 		{"unknown lki", "lki_" + strings.Repeat("A", 43)},
 		{"admin-style token", "lkr_" + strings.Repeat("A", 43)},
@@ -142,10 +160,24 @@ func TestRegisterAuthorization(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body, h := v.call("POST", reg, tc.token, ok)
-			if status != 401 || body["error"] != "invalid_token" || !strings.Contains(h.Get("WWW-Authenticate"), "invalid_token") {
+			if status != 401 || body["error"] != "invalid_token" ||
+				!strings.HasPrefix(h.Get("WWW-Authenticate"), `Bearer realm="`+v.srv.URL+`/w/default", error="invalid_token"`) {
 				t.Fatalf("%d %v %v", status, body, h)
 			}
 		})
+	}
+	// RFC 6750 §3.1: a request without credentials gets the challenge
+	// alone, no error code; so do the RFC 7592 endpoints.
+	for _, m := range []string{"POST", "GET", "PUT", "DELETE"} {
+		path := reg
+		if m != "POST" {
+			path += "/some-client"
+		}
+		status, body, h := v.call(m, path, "", ok)
+		if status != 401 || body != nil || h.Get("WWW-Authenticate") != `Bearer realm="`+v.srv.URL+`/w/default"` ||
+			h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s without a token: %d %v %v", m, path, status, body, h)
+		}
 	}
 	tok := v.iat(1)
 	if status, _, _ := v.call("POST", reg, tok, ok); status != 201 {
@@ -227,7 +259,7 @@ func TestManagementTokenChecks(t *testing.T) {
 	}
 	aID, aRAT, bRAT := a["client_id"].(string), a["registration_access_token"].(string), b["registration_access_token"].(string)
 	for name, c := range map[string][2]string{
-		"no token":          {aID, ""},
+		"blank token":       {aID, " "},
 		"other client's":    {aID, bRAT},
 		"tampered":          {aID, aRAT + "x"},
 		"unknown client":    {"nope", aRAT},

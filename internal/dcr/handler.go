@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/discovery"
 	"github.com/latchkey/latchkey/internal/endpoint"
 	"github.com/latchkey/latchkey/internal/oauth2"
 	"github.com/latchkey/latchkey/internal/service"
@@ -28,6 +29,12 @@ type Handler struct {
 	Store   endpoint.WorkspaceStore // resolves workspaces (normally the cached store)
 	BaseURL string                  // public base URL, e.g. http://127.0.0.1:8080
 	Logger  *slog.Logger
+	// MTLS is the value discovery's Handler.MTLS gets: nil when no TLS
+	// client certificate can reach the server, and then the RFC 8705
+	// methods and certificate-bound tokens, which discovery does not
+	// advertise, are refused at registration and update (mtls.go). The
+	// server passes the same value to both.
+	MTLS *discovery.MTLS
 }
 
 // Mount registers the registration endpoints on mux, behind workspace
@@ -79,6 +86,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	if err := h.checkOffered(in, service.NormalizeRegistrationPolicy(iat.Policy)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	rat, ratHash := service.NewRegistrationAccessToken()
 	in.RegistrationAccessTokenHash = ratHash
 	c, err := h.Service.RegisterClient(ctx, ws.ID, iat, in, in.ApplicationType)
@@ -91,8 +102,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) authenticateInitialToken(ctx context.Context, r *http.Request, wsID string) (storage.InitialAccessToken, error) {
-	tok, ok := bearer(r)
-	if !ok || !strings.HasPrefix(tok, service.InitialAccessTokenPrefix) {
+	tok, err := bearer(r)
+	if err != nil {
+		return storage.InitialAccessToken{}, err
+	}
+	if !strings.HasPrefix(tok, service.InitialAccessTokenPrefix) {
 		return storage.InitialAccessToken{}, errInvalidToken()
 	}
 	t, err := h.Service.AuthenticateInitialAccessToken(ctx, wsID, tok)
@@ -118,53 +132,84 @@ func (h *Handler) response(c storage.Client, secret, rat string) response {
 	return out
 }
 
-// read implements RFC 7592 §2.1. The secret is not returned: Latchkey
-// never reveals a stored secret through a read (SECURITY.md D3).
+// checkOffered makes the checks of registration that the service, shared
+// with the admin API, does not: the mutual TLS metadata of a server
+// without mutual TLS (mtls.go), and post-logout redirect URIs outside the
+// registration policy (oidc.go).
+func (h *Handler) checkOffered(in service.ClientInput, policy storage.RegistrationPolicy) error {
+	if err := h.checkMTLSOffered(in); err != nil {
+		return err
+	}
+	return checkPostLogoutPolicy(policy, in.PostLogoutRedirectURIs)
+}
+
+// read implements RFC 7592 §2.1 and §3: the client information response
+// carries a registration_access_token (REQUIRED), and as only its hash is
+// stored, a new one; the presented token stops working (rotation.go). The
+// secret is not returned: Latchkey never reveals a stored secret through a
+// read (SECURITY.md D3).
 func (h *Handler) read(w http.ResponseWriter, r *http.Request) {
-	c, err := h.authorizeManagement(r)
+	c, presented, err := h.authorizeManagement(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	oauth2.WriteJSON(w, http.StatusOK, h.response(c, "", ""))
+	rat, next := service.NewRegistrationAccessToken()
+	gate := tokenGate{Storage: h.Service.Store, presented: presented, next: next}
+	c, err = gate.UpdateClient(r.Context(), c.WorkspaceID, c.ID, unchanged)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, h.response(c, "", rat))
 }
 
 // update implements RFC 7592 §2.2: the request replaces the metadata;
 // client_id must match and client_secret, if sent, must be the current one.
+// The response carries a new registration access token (§3), which
+// replaces the presented one in the transaction of the update.
 func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := h.authorizeManagement(r)
+	c, presented, err := h.authorizeManagement(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	in, err := h.replacement(w, r, c)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	rat, next := service.NewRegistrationAccessToken()
+	svc := h.gatedService(tokenGate{presented: presented, next: next})
+	u, err := svc.UpdateClient(r.Context(), c.WorkspaceID, c.ID, replacePatch(in))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	oauth2.WriteJSON(w, http.StatusOK, h.response(u.Client, u.Secret, rat))
+}
+
+// replacement reads and checks the metadata of an RFC 7592 update of c.
+func (h *Handler) replacement(w http.ResponseWriter, r *http.Request, c storage.Client) (service.ClientInput, error) {
 	m, err := decodeMetadata(w, r)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return service.ClientInput{}, err
 	}
 	if err := h.checkIdentity(c, m); err != nil {
-		h.writeError(w, r, err)
-		return
+		return service.ClientInput{}, err
 	}
 	in, err := m.clientInput()
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return service.ClientInput{}, err
 	}
 	// The policy of the registration's initial access token binds every
 	// update too, so the registration access token cannot widen grants,
 	// scopes or redirect URIs (docs/security.md R2).
-	if err := service.CheckRegistrationPolicy(service.EffectiveRegistrationPolicy(c), in, in.ApplicationType); err != nil {
-		h.writeError(w, r, err)
-		return
+	policy := service.EffectiveRegistrationPolicy(c)
+	if err := service.CheckRegistrationPolicy(policy, in, in.ApplicationType); err != nil {
+		return service.ClientInput{}, err
 	}
-	u, err := h.Service.UpdateClient(ctx, c.WorkspaceID, c.ID, replacePatch(in))
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	oauth2.WriteJSON(w, http.StatusOK, h.response(u.Client, u.Secret, ""))
+	return in, h.checkOffered(in, policy)
 }
 
 func (h *Handler) checkIdentity(c storage.Client, m metadata) error {
@@ -185,7 +230,9 @@ func (h *Handler) checkIdentity(c storage.Client, m metadata) error {
 }
 
 // replacePatch turns a full metadata set into a patch that sets every
-// field RFC 7591 metadata covers, so that omitted values are cleared.
+// field RFC 7591 and OpenID Connect metadata cover, so that omitted values
+// are cleared (RFC 7592 §2.2). Settings only the admin API edits (token
+// lifetimes, refresh token settings, PKCE, trust) are left as they are.
 func replacePatch(in service.ClientInput) service.ClientPatch {
 	jwks := in.JWKS
 	if jwks == nil {
@@ -200,13 +247,36 @@ func replacePatch(in service.ClientInput) service.ClientPatch {
 		MTLSPatch:          mtlsPatch(in.MTLSSettings), // RFC 8705 (mtls.go)
 		// RFC 9396 §10: an omitted list clears the restriction.
 		AuthorizationDetailsTypes: &in.AuthorizationDetailsTypes,
+		// OIDC Registration §2: subject_type alone, so that a subject
+		// format the admin API chose (username, email) survives an update
+		// that keeps subject_type public.
+		PresentationPatch:  service.PresentationPatch{SubjectType: &in.SubjectType},
+		AuthFlowPatch:      authFlowPatch(in.AuthFlowSettings),
+		SignedRequestPatch: signedRequestPatch(in.SignedRequestSettings), // signedrequests.go
 	}
 }
 
-// remove implements RFC 7592 §2.3: 204 on success.
+// authFlowPatch sets the OpenID Connect, logout and CIBA members.
+func authFlowPatch(a service.AuthFlowSettings) service.AuthFlowPatch {
+	return service.AuthFlowPatch{
+		SectorIdentifierURI: &a.SectorIdentifierURI, PostLogoutRedirectURIs: &a.PostLogoutRedirectURIs,
+		IDTokenSignedResponseAlg: &a.IDTokenSignedResponseAlg,
+		LogoutChannelsPatch:      logoutChannelsPatch(a.LogoutChannels), // logoutchannels.go
+		CIBASettingsPatch:        cibaPatch(a.CIBASettings),             // ciba.go
+	}
+}
+
+// remove implements RFC 7592 §2.3: 204 on success. The token is checked
+// against the database's row, not a cache, so a token another process
+// just rotated away cannot delete the client.
 func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
-	c, err := h.authorizeManagement(r)
+	c, presented, err := h.authorizeManagement(r)
 	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	gate := tokenGate{Storage: h.Service.Store, presented: presented, next: presented}
+	if _, err := gate.UpdateClient(r.Context(), c.WorkspaceID, c.ID, unchanged); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -219,37 +289,47 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorizeManagement checks the registration access token against the
-// client's stored hash in constant time. A missing client, a client not
-// created by registration and a wrong token all answer 401 invalid_token
-// (RFC 7592 §2.1), so the endpoint reveals nothing about which clients
-// exist.
-func (h *Handler) authorizeManagement(r *http.Request) (storage.Client, error) {
+// client's stored hash in constant time and returns the client and the
+// hash of the presented token. A missing client, a client not created by
+// registration and a wrong token all answer 401 invalid_token (RFC 7592
+// §2.1), so the endpoint reveals nothing about which clients exist. The
+// client is read through the cache: this check turns wrong tokens away
+// without a write; the one that decides is the token gate's, in the
+// database (rotation.go).
+func (h *Handler) authorizeManagement(r *http.Request) (storage.Client, []byte, error) {
 	ctx := r.Context()
 	ws, _ := endpoint.WorkspaceFromContext(ctx)
-	tok, ok := bearer(r)
-	if !ok {
-		return storage.Client{}, errInvalidToken()
+	tok, err := bearer(r)
+	if err != nil {
+		return storage.Client{}, nil, err
 	}
 	c, err := h.Service.GetClient(ctx, ws.ID, r.PathValue("client_id"))
 	if errors.Is(err, service.ErrNotFound) {
-		return storage.Client{}, errInvalidToken()
+		return storage.Client{}, nil, errInvalidToken()
 	}
 	if err != nil {
-		return storage.Client{}, err
+		return storage.Client{}, nil, err
 	}
-	if len(c.RegistrationAccessTokenHash) == 0 ||
-		subtle.ConstantTimeCompare(service.HashToken(tok), c.RegistrationAccessTokenHash) != 1 {
-		return storage.Client{}, errInvalidToken()
+	presented := service.HashToken(tok)
+	if !holdsToken(c, presented) {
+		return storage.Client{}, nil, errInvalidToken()
 	}
-	return c, nil
+	return c, presented, nil
 }
 
-func bearer(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > 1024 {
-		return "", false
+// bearer returns the bearer token of the Authorization header. A request
+// without the header has no credentials at all: oauth2.ErrNoBearerToken,
+// answered with the bare challenge of RFC 6750 §3.1, as UserInfo does.
+func bearer(r *http.Request) (string, error) {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return "", oauth2.ErrNoBearerToken
 	}
-	return tok, true
+	scheme, tok, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > 1024 {
+		return "", errInvalidToken()
+	}
+	return tok, nil
 }
 
 // decodeMetadata reads the JSON request body (RFC 7591 §3.1: a JSON
@@ -272,32 +352,57 @@ func decodeMetadata(w http.ResponseWriter, r *http.Request) (metadata, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, te.Field+": has the wrong type")
+			return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, memberName(te.Field)+": has the wrong type")
 		}
 		return m, oauth2.NewError(oauth2.ErrInvalidClientMetadata, "the request body is not valid JSON")
 	}
 	return m, nil
 }
 
+// memberName is the metadata member of a decoding error's field path,
+// without the Go names of the structs metadata embeds ("oidcMetadata."),
+// which the decoder puts in front of their members.
+func memberName(field string) string {
+	for {
+		first, rest, ok := strings.Cut(field, ".")
+		if !ok || !strings.HasSuffix(first, "Metadata") {
+			return field
+		}
+		field = rest
+	}
+}
+
 // writeError maps errors to RFC 7591 §3.2.2 responses: redirect URI
 // problems are invalid_redirect_uri, other validation problems
 // invalid_client_metadata, storage failures 503 temporarily_unavailable
-// (docs/security.md R5); internal errors are generic. Every failure is
-// logged once, with the request ID.
+// (docs/security.md R5); internal errors are generic. Token failures carry
+// the RFC 6750 §3 Bearer challenge with the workspace's issuer as realm,
+// and a request without a token only the challenge (§3.1: no error code).
+// Every failure but a missing token is logged once, with the request ID.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	realm := endpoint.IssuerFromContext(r.Context())
+	if errors.Is(err, oauth2.ErrNoBearerToken) {
+		oauth2.WriteBearerError(w, realm, err)
+		return
+	}
 	var ve *service.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		err = validationError(ve)
 	case errors.Is(err, service.ErrConflict):
 		err = oauth2.NewError(oauth2.ErrInvalidClientMetadata, service.PublicMessage(err))
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, service.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+		// The client was deleted after the token was checked.
 		err = errInvalidToken()
 	case errors.Is(err, storage.ErrUnavailable):
 		err = endpoint.ErrUnavailable(err)
 	}
 	e := oauth2.AsError(err)
 	endpoint.LogFailure(r.Context(), h.Logger, "registration request failed", e, slog.String("route", r.Pattern))
+	if e.Code == oauth2.ErrInvalidToken {
+		oauth2.WriteBearerError(w, realm, e)
+		return
+	}
 	oauth2.WriteError(w, e)
 }
 

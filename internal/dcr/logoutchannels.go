@@ -25,3 +25,12 @@ func logoutChannelMetadataOf(c storage.Client) logoutChannelMetadata {
 		FrontchannelLogoutURI: c.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: c.FrontchannelLogoutSessionRequired,
 	}
 }
+
+// logoutChannelsPatch sets every member, so that a full replacement (RFC
+// 7592 §2.2) clears the omitted ones.
+func logoutChannelsPatch(l service.LogoutChannels) service.LogoutChannelsPatch {
+	return service.LogoutChannelsPatch{
+		BackchannelLogoutURI: &l.BackchannelLogoutURI, BackchannelLogoutSessionRequired: &l.BackchannelLogoutSessionRequired,
+		FrontchannelLogoutURI: &l.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: &l.FrontchannelLogoutSessionRequired,
+	}
+}

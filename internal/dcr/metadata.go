@@ -53,6 +53,10 @@ type metadata struct {
 	mtlsMetadata
 	// Rich authorization request types (RFC 9396 §10, authzdetails.go).
 	detailTypesMetadata
+	// OpenID Connect metadata the client keeps, and the metadata asking
+	// for what Latchkey does not do, which is refused (oidc.go).
+	oidcMetadata
+	unsupportedMetadata
 }
 
 // Keys of client.Extra holding RFC 7591 metadata without a core field.
@@ -113,6 +117,8 @@ func (m metadata) clientInput() (service.ClientInput, error) {
 	in.CIBASettings = m.cibaMetadata.settings()
 	in.MTLSSettings = m.mtlsMetadata.settings()
 	in.AuthorizationDetailsTypes = m.AuthorizationDetailsTypes
+	m.oidcMetadata.apply(&in)
+	errs = append(errs, m.unsupportedMetadata.problems()...)
 	in.Type = oauth2.ClientConfidential
 	if in.TokenEndpointAuthMethod == oauth2.AuthNone {
 		in.Type = oauth2.ClientPublic
@@ -143,7 +149,8 @@ func fieldErr(field, rule, format string, args ...any) service.FieldError {
 
 // extra validates and collects the metadata kept only for display:
 // URIs must be https (they may be shown to users; SECURITY.md K10) and
-// contacts plain e-mail addresses.
+// contacts plain e-mail addresses; and require_auth_time, which needs no
+// setting (oidc.go).
 func (m metadata) extra() (map[string]any, []service.FieldError) {
 	var errs []service.FieldError
 	extra := map[string]any{}
@@ -166,6 +173,9 @@ func (m metadata) extra() (map[string]any, []service.FieldError) {
 			}
 		}
 		extra["contacts"] = m.Contacts
+	}
+	if m.RequireAuthTime {
+		extra[requireAuthTimeKey] = true
 	}
 	for k, v := range map[string]string{"software_id": m.SoftwareID, "software_version": m.SoftwareVersion} {
 		if len(v) > 255 {
@@ -219,6 +229,7 @@ func clientMetadata(c storage.Client) metadata {
 	m.cibaMetadata = cibaMetadataOf(c)
 	m.mtlsMetadata = mtlsMetadataOf(c)
 	m.detailTypesMetadata = detailTypesMetadataOf(c)
+	m.oidcMetadata = oidcMetadataOf(c)
 	m.Contacts = stringList(c.Extra["contacts"])
 	if m.Contacts == nil && c.ContactEmail != "" {
 		m.Contacts = []string{c.ContactEmail}

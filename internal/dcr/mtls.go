@@ -1,6 +1,7 @@
 package dcr
 
 import (
+	"github.com/latchkey/latchkey/internal/clientauth"
 	"github.com/latchkey/latchkey/internal/service"
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -39,4 +40,30 @@ func mtlsPatch(s service.MTLSSettings) service.MTLSPatch {
 		TLSClientAuthSANEmail:                 &s.TLSClientAuthSANEmail,
 		TLSClientCertificateBoundAccessTokens: &s.TLSClientCertificateBoundAccessTokens,
 	}
+}
+
+// checkMTLSOffered refuses the RFC 8705 metadata of a server that cannot
+// receive client certificates: RFC 7591 §3.2.2 invalid_client_metadata
+// for a token_endpoint_auth_method, or certificate-bound tokens, that
+// discovery does not advertise then (RFC 8414 §2; discovery's addMTLS).
+// The source of truth is the one discovery uses: Handler.MTLS, nil when
+// no client certificate can reach the server.
+func (h *Handler) checkMTLSOffered(in service.ClientInput) error {
+	if h.MTLS != nil {
+		return nil
+	}
+	var errs []service.FieldError
+	if clientauth.IsMTLSMethod(in.TokenEndpointAuthMethod) {
+		errs = append(errs, fieldErr("token_endpoint_auth_method", "unsupported",
+			"%s is not offered by this server: it does not receive TLS client certificates (see token_endpoint_auth_methods_supported in its discovery document)",
+			in.TokenEndpointAuthMethod))
+	}
+	if in.TLSClientCertificateBoundAccessTokens {
+		errs = append(errs, fieldErr("tls_client_certificate_bound_access_tokens", "unsupported",
+			"cannot be true: this server does not receive TLS client certificates (RFC 8705 §3.4)"))
+	}
+	if len(errs) > 0 {
+		return &service.ValidationError{Errors: errs}
+	}
+	return nil
 }

@@ -32,3 +32,13 @@ func signedRequestMetadataOf(c storage.Client) signedRequestMetadata {
 		AuthorizationEncryptedResponseEnc:  c.AuthorizationEncryptedResponseEnc,
 	}
 }
+
+// signedRequestPatch sets every member, so that a full replacement (RFC
+// 7592 §2.2) clears the omitted ones.
+func signedRequestPatch(s service.SignedRequestSettings) service.SignedRequestPatch {
+	return service.SignedRequestPatch{
+		RequestObjectSigningAlg: &s.RequestObjectSigningAlg, RequirePushedAuthorizationRequests: &s.RequirePushedAuthorizationRequests,
+		AuthorizationSignedResponseAlg: &s.AuthorizationSignedResponseAlg, AuthorizationEncryptedResponseAlg: &s.AuthorizationEncryptedResponseAlg,
+		AuthorizationEncryptedResponseEnc: &s.AuthorizationEncryptedResponseEnc,
+	}
+}

@@ -72,3 +72,34 @@ func TestRegisterSignedRequestMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateReplacesEveryMember: RFC 7592 §2.2 — an update replaces the
+// signed request (RFC 9126 §6, OIDC Registration §2) and logout channel
+// (Back-Channel Logout §2.2, Front-Channel Logout §2) members like every
+// other: new values are stored and returned, omitted ones cleared.
+func TestUpdateReplacesEveryMember(t *testing.T) {
+	v := setup(t)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &ecKey.PublicKey, KeyID: "sig", Use: "sig"}}})
+	md := map[string]any{"redirect_uris": []string{"https://app.example/cb"}, "token_endpoint_auth_method": "private_key_jwt",
+		"jwks": json.RawMessage(set), "backchannel_logout_uri": "https://app.example/bc", "frontchannel_logout_uri": "https://app.example/fc"}
+	status, b, _ := v.call("POST", reg, v.iat(1), md)
+	if status != 201 || b["backchannel_logout_uri"] != "https://app.example/bc" {
+		t.Fatalf("register: %d %v", status, b)
+	}
+	id, rat := b["client_id"].(string), b["registration_access_token"].(string)
+	md["client_id"], md["backchannel_logout_uri"], md["backchannel_logout_session_required"] = id, "https://app.example/bc2", true
+	md["request_object_signing_alg"], md["require_pushed_authorization_requests"] = "ES256", true
+	delete(md, "frontchannel_logout_uri")
+	status, b, _ = v.call("PUT", reg+"/"+id, rat, md)
+	if status != 200 || b["backchannel_logout_uri"] != "https://app.example/bc2" || b["backchannel_logout_session_required"] != true ||
+		b["frontchannel_logout_uri"] != nil || b["request_object_signing_alg"] != "ES256" || b["require_pushed_authorization_requests"] != true {
+		t.Fatalf("update: %d %v", status, b)
+	}
+	rat = rotated(t, rat, b)
+	status, b, _ = v.call("PUT", reg+"/"+id, rat, map[string]any{"client_id": id, "redirect_uris": []string{"https://app.example/cb"},
+		"token_endpoint_auth_method": "private_key_jwt", "jwks": json.RawMessage(set)})
+	if status != 200 || b["backchannel_logout_uri"] != nil || b["request_object_signing_alg"] != nil || b["require_pushed_authorization_requests"] != nil {
+		t.Fatalf("update omitting the members: %d %v", status, b)
+	}
+}

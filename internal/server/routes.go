@@ -89,6 +89,7 @@ func (s *Server) clientAuthenticator(jwks *ssrf.JWKSCache) *clientauth.Authentic
 func (s *Server) mountRegistration(mux *http.ServeMux) bool {
 	(&dcr.Handler{
 		Service: s.svc, Store: s.store, BaseURL: s.baseURL, Logger: s.logger.With("component", "dcr"),
+		MTLS: s.discoveryMTLS(), // the methods discovery advertises are the ones registration accepts
 	}).Mount(mux)
 	return true
 }

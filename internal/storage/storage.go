@@ -26,7 +26,12 @@ var (
 // receives the current value and returns the new one. The updater may run
 // more than once (on a serialization retry) and must have no side effects.
 // Returning an error from the updater aborts the update and returns that
-// error unchanged.
+// error unchanged. The row is locked while the updater runs, so an updater
+// that refuses unless the row holds the value it expects is a
+// compare-and-swap, atomic across processes: of concurrent callers
+// expecting one value exactly one succeeds (conformance
+// UpdateClientCompareAndSwap; the RFC 7592 registration access token
+// rotation relies on it).
 type Storage interface {
 	// Directory holds users, profiles, client certificates and trusted
 	// issuers (directory.go).

@@ -17,6 +17,7 @@ import (
 func RunConcurrencyTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 	subtest(t, "UseJTIOnce", newStorage, concurrentUseJTI)
 	subtest(t, "UpdateClientNoLostUpdate", newStorage, concurrentUpdateClient)
+	subtest(t, "UpdateClientCompareAndSwap", newStorage, concurrentClientSwap)
 	subtest(t, "UpdateSigningKeysSerialize", newStorage, concurrentRotations)
 	subtest(t, "ConsumeInitialAccessToken", newStorage, concurrentConsume)
 	subtest(t, "CreateClientWithInitialAccessToken", newStorage, concurrentRegister)
@@ -98,6 +99,41 @@ func concurrentUpdateClient(t *testing.T, s storage.Storage) {
 	must(t, err)
 	if got.Metadata["counter"] != strconv.Itoa(workers*each) {
 		t.Fatalf("counter = %s, want %d (lost updates)", got.Metadata["counter"], workers*each)
+	}
+}
+
+// errSwapped is the updater's answer when the value it expects is gone.
+var errSwapped = errors.New("conformance: value already swapped")
+
+// An updater that refuses unless the row still holds the value it
+// expects is a compare-and-swap: of concurrent callers expecting the same
+// value exactly one succeeds, and the row holds its value. Dynamic client
+// registration rotates registration access tokens this way (RFC 7592 §3,
+// package dcr), a single-use gate that must hold in the database.
+func concurrentClientSwap(t *testing.T, s storage.Storage) {
+	createWorkspace(t, s, "ws")
+	c := newClient("ws", "app")
+	c.RegistrationAccessTokenHash = []byte("old")
+	must(t, s.CreateClient(t.Context(), c))
+	var winner atomic.Value
+	race(t, 20, 1, errSwapped, func(i int) error {
+		next := []byte("new-" + strconv.Itoa(i))
+		_, err := s.UpdateClient(t.Context(), "ws", "app", func(c storage.Client) (storage.Client, error) {
+			if string(c.RegistrationAccessTokenHash) != "old" {
+				return c, errSwapped
+			}
+			c.RegistrationAccessTokenHash = next
+			return c, nil
+		})
+		if err == nil {
+			winner.Store(string(next))
+		}
+		return err
+	})
+	got, err := s.GetClient(t.Context(), "ws", "app")
+	must(t, err)
+	if string(got.RegistrationAccessTokenHash) != winner.Load() {
+		t.Fatalf("stored %q, want the winner's %q", got.RegistrationAccessTokenHash, winner.Load())
 	}
 }
 
