@@ -3,6 +3,7 @@ package authorize
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -70,6 +71,12 @@ type origin struct {
 	// signed is the alg of the request object that carried the
 	// parameters ("" for plain parameters).
 	signed string
+	// authClientID: the client sent no client_id parameter and the PAR
+	// endpoint took it from client authentication (RFC 9126 §2.1), so a
+	// request object naming another client is described as not the
+	// authenticated client's rather than as unlike a parameter the client
+	// never sent.
+	authClientID bool
 }
 
 // decodeRequestObject does the structural checks of a request object
@@ -84,12 +91,49 @@ func decodeRequestObject(raw string) (*jwtx.Token, error) {
 	tok, err := jwtx.Parse(raw, oauth2.RequestObjectSigningAlgs, maxRequestObjectSize)
 	if err != nil {
 		if errors.Is(err, jwtx.ErrAlgorithm) {
-			return nil, oauth2.Wrap(ErrInvalidRequestObject, "the request object must be signed with one of "+
-				strings.Join(oauth2.RequestObjectSigningAlgs, ", ")+" (unsigned request objects are refused)", err)
+			return nil, oauth2.Wrap(ErrInvalidRequestObject, refusedAlgProblem(raw, err), err)
 		}
 		return nil, oauth2.Wrap(ErrInvalidRequestObject, "the request object is invalid: "+jwtx.Describe(err), err)
 	}
 	return tok, nil
+}
+
+// hmacAlgs are the symmetric JWS algorithms (RFC 7518 §3.2).
+var hmacAlgs = []string{"HS256", "HS384", "HS512"}
+
+// refusedAlgProblem says why the alg of a request object is refused, in
+// the words of what is wrong with it: unsigned (alg none, RFC 9101 §10.1),
+// signed with a shared secret, or signed with an algorithm off the list.
+// Request objects must prove the client's private key, so only the
+// asymmetric oauth2.RequestObjectSigningAlgs are accepted (discovery's
+// request_object_signing_alg_values_supported): an HMAC with the client
+// secret, which RFC 9101 §4 would allow, is refused on purpose.
+func refusedAlgProblem(raw string, err error) string {
+	accepted := "; request objects must be signed with one of " + strings.Join(oauth2.RequestObjectSigningAlgs, ", ")
+	switch alg := headerAlg(raw); {
+	case strings.EqualFold(alg, "none"):
+		return "the request object is unsigned (alg none), and unsigned request objects are refused" + accepted
+	case slices.Contains(hmacAlgs, alg):
+		return "the request object is signed with " + alg + ", a symmetric algorithm: symmetric (client secret) algorithms are not accepted for request objects" + accepted
+	}
+	return "the request object's signing algorithm is not accepted (" + jwtx.Describe(err) + ")" + accepted
+}
+
+// headerAlg is the alg member of a compact JWS header, "" when it cannot
+// be read. It only names the alg in an error description: jwtx.Parse has
+// already read the header strictly and refused the token.
+func headerAlg(raw string) string {
+	head, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h map[string]json.RawMessage
+	var alg string
+	if json.Unmarshal(b, &h) != nil || json.Unmarshal(h["alg"], &alg) != nil {
+		return ""
+	}
+	return alg
 }
 
 // requestObjectParams turns the claims of a request object into
@@ -116,8 +160,11 @@ func requestObjectParams(claims map[string]json.RawMessage) (url.Values, error) 
 }
 
 // errClientMismatch: the request object's client_id claim is not the
-// client_id parameter.
-var errClientMismatch = errors.New("authorize: request object client_id mismatch")
+// client_id parameter; errNoClientID: it has none.
+var (
+	errClientMismatch = errors.New("authorize: request object client_id mismatch")
+	errNoClientID     = errors.New("authorize: request object without client_id")
+)
 
 var errParamType = errors.New("must be a string, a number, or for JSON-valued parameters an object or array")
 
@@ -174,9 +221,12 @@ func (h *Handler) resolveRequestObject(ctx context.Context, f *flow, client stor
 	if err != nil {
 		return nil, "", err
 	}
-	if id, ok := tok.Claims.Raw["client_id"]; !ok || !sameJSONString(id, client.ID) {
-		// RFC 9101 §6.3: checked before the signature, as the object names
-		// another client (or none) and is refused whoever signed it.
+	// RFC 9101 §6.3: checked before the signature, as the object names
+	// another client (or none) and is refused whoever signed it.
+	switch id, ok := tok.Claims.Raw["client_id"]; {
+	case !ok || string(bytes.TrimSpace(id)) == "null":
+		return nil, "", errNoClientID
+	case !sameJSONString(id, client.ID):
 		return nil, "", errClientMismatch
 	}
 	if pin := client.RequestObjectSigningAlg; pin != "" && tok.Header.Alg != pin {
@@ -309,10 +359,10 @@ func (h *Handler) assemble(ctx context.Context, f *flow, p url.Values, at origin
 		return params, origin{pushed: true}, nil, nil
 	}
 	params, alg, err := h.resolveRequestObject(ctx, f, client, p.Get("request"))
-	if errors.Is(err, errClientMismatch) {
-		// RFC 9101 §6.3, §10.7: the object is another client's request;
-		// nothing goes to this client's redirect URIs.
-		return nil, at, nil, pageError(ErrInvalidRequestObject, "the request object's client_id must be the client_id parameter")
+	if errors.Is(err, errClientMismatch) || errors.Is(err, errNoClientID) {
+		// RFC 9101 §6.3, §10.7: the object is another client's request, or
+		// names none; nothing goes to this client's redirect URIs.
+		return nil, at, nil, pageError(ErrInvalidRequestObject, clientIDProblem(err, at))
 	}
 	if err != nil {
 		return fail(err)
@@ -321,11 +371,33 @@ func (h *Handler) assemble(ctx context.Context, f *flow, p url.Values, at origin
 	return params, at, nil, nil
 }
 
+// clientIDProblem describes a request object refused for its client_id
+// claim. client_id is a required parameter of every authorization request
+// (RFC 6749 §4.1.1), the request object carries every parameter (RFC 9101
+// §4), and its client_id must be identical to the client_id parameter
+// (§5, §6.3); at the PAR endpoint a client authenticating without one
+// (private_key_jwt, RFC 9126 §2.1) is compared by its authenticated
+// identity, so the description does not speak of a parameter it never
+// sent.
+func clientIDProblem(err error, at origin) string {
+	switch {
+	case errors.Is(err, errNoClientID):
+		return "client_id is required: the request object must contain the client_id claim (RFC 9101 section 5, RFC 6749 section 4.1.1)"
+	case at.authClientID:
+		return "the request object's client_id is not the authenticated client"
+	}
+	return "the request object's client_id must be the client_id parameter"
+}
+
 // lookupClient resolves the outer client_id (RFC 9101 §5: required with a
 // request object); failures are pages.
 func (h *Handler) lookupClient(ctx context.Context, wsID string, p url.Values) (storage.Client, error) {
 	id, ok := single(p, "client_id")
-	if !ok || id == "" || len(id) > 255 {
+	switch {
+	case ok && id == "":
+		return storage.Client{}, pageError(oauth2.ErrInvalidRequest,
+			"client_id is required, also with a request object (RFC 9101 section 5, RFC 6749 section 4.1.1)")
+	case !ok || len(id) > 255:
 		return storage.Client{}, pageError(oauth2.ErrInvalidRequest, "client_id is missing or invalid")
 	}
 	client, err := h.Store.GetClient(ctx, wsID, id)

@@ -135,10 +135,15 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request, ws storage.Worksp
 			params[k] = vs
 		}
 	}
-	// RFC 9126 §2.1: the request is the authenticated client's.
+	// RFC 9126 §2.1: the request is the authenticated client's. A client
+	// authenticating with an assertion need not repeat its client_id
+	// (RFC 9126 §3: the form then holds only the request object and the
+	// client authentication parameters).
+	at := origin{pushed: true, atPAR: true}
 	switch id := params.Get("client_id"); {
 	case id == "":
 		params.Set("client_id", client.ID)
+		at.authClientID = true
 	case id != client.ID:
 		return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "client_id is not the authenticated client")
 	}
@@ -147,7 +152,7 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request, ws storage.Worksp
 		return nil, err
 	}
 	f := &flow{ws: ws, issuer: issuer}
-	v, err := h.validateFrom(ctx, f, params, origin{pushed: true, atPAR: true})
+	v, err := h.validateFrom(ctx, f, params, at)
 	if err != nil {
 		return nil, err
 	}

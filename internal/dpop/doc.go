@@ -16,8 +16,10 @@
 //  2. header and claim set are single JSON objects without duplicate
 //     members (A11); typ is exactly "dpop+jwt" (§4.2, S1); alg is on the
 //     allowlist and asymmetric (§4.2, S2); jwk is present, public, of an
-//     acceptable size and fits alg; kid, jku, x5u, x5c, crit and the JWE
-//     members are refused, so the key comes from jwk alone (§4.2, S3);
+//     acceptable size and fits alg; kid, jku, x5u, x5c, x5t, x5t#S256,
+//     crit, b64 and the JWE members are refused, so the key comes from
+//     jwk alone (§4.2, S3); any other (extension) member is ignored, as
+//     RFC 7515 §4 requires of members not understood;
 //  3. the signature over the parts as received verifies with that jwk
 //     under the one header alg (go-jose decodes the key; crypto/ecdsa,
 //     crypto/rsa or crypto/ed25519 check the signature: signature.go);

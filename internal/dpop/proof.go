@@ -58,12 +58,34 @@ const JTINamespace = "dpop"
 // dpop_signing_alg_values_supported (§5.1).
 var DefaultAlgs = []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"}
 
-// forbiddenHeaders are header members a proof may not carry: the key
-// comes from jwk alone (§4.2), never from a URL or certificate we would
-// have to dereference (RFC 8725 §3.10, A6) or a kid naming another key;
-// crit asks for extensions we do not implement (RFC 7515 §4.1.11, A8);
-// enc and zip belong to JWE (A10).
+// forbiddenHeaders are the header members a proof may not carry; any
+// other member the check does not use (an extension parameter) is ignored,
+// as RFC 7515 §4 requires of Header Parameters that are not understood and
+// not listed in crit. What is refused would have the key, or the way the
+// proof is read, come from somewhere other than the jwk and a plain JWS:
+//   - kid, jku, x5u, x5c, x5t and x5t#S256 name, point to or carry a key
+//     besides the jwk (a URL we would have to dereference, RFC 8725 §3.10,
+//     SECURITY.md A6; a certificate chain or thumbprint, A7; a key ID that
+//     a verifier might resolve instead of the embedded key), and the key
+//     comes from jwk alone (RFC 9449 §4.2; docs/security.md S3 refuses
+//     jwk plus kid outright, so that no resource server behind us resolves
+//     kid against another key set);
+//   - crit, with any value, asks for extensions we do not implement, which
+//     RFC 7515 §4.1.11 then requires us to refuse (A8);
+//   - enc and zip belong to JWE (A10), and b64 changes the signing input
+//     (RFC 7797 §3).
 var forbiddenHeaders = []string{"kid", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "enc", "zip", "b64"}
+
+// forbiddenReason completes the description of a refused header member.
+func forbiddenReason(name string) string {
+	switch name {
+	case "crit":
+		return "no JWS extension is supported"
+	case "enc", "zip", "b64":
+		return "a DPoP proof is a plain JWS"
+	}
+	return "the key is taken from 'jwk' only"
+}
 
 // privateMembers are JWK members of private or symmetric keys (RFC 7518
 // §6.2.2, §6.3.2, §6.4; RFC 8037 §2): a proof's jwk MUST NOT contain a
@@ -171,7 +193,9 @@ func single(values []string) (string, error) {
 
 // proofHeader is the JOSE header of a proof, decoded in one strict pass
 // (decodeSegment): member names matched exactly, so "TYP" is not typ.
-// A forbidden member is refused when present at all, null included.
+// A forbidden member is refused when present at all, null included; any
+// other member is ignored (forbiddenHeaders), though the whole header is
+// still one JSON object without duplicate member names.
 type proofHeader struct {
 	Typ string `json:"typ"`
 	Alg string `json:"alg"`
@@ -347,7 +371,7 @@ func decodeObject(b []byte, what string, dst any) error {
 // jwk's members.
 func (v *Verifier) checkHeader(h *proofHeader) error {
 	if name, ok := h.forbidden(); ok {
-		return invalidProof("the DPoP proof header may not contain '"+name+"': the key is taken from 'jwk' only", nil)
+		return invalidProof("the DPoP proof header may not contain '"+name+"': "+forbiddenReason(name), nil)
 	}
 	if h.Typ != Type {
 		// Exact comparison: "DPOP+JWT", "JWT" or "at+jwt" are other types

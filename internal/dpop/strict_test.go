@@ -15,6 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/latchkey/latchkey/internal/dpop"
+	"github.com/latchkey/latchkey/internal/oauth2"
 )
 
 // craftES256 signs raw header and claim-set bytes as a compact ES256 JWS,
@@ -72,7 +73,6 @@ func TestVerifyStrictJSON(t *testing.T) {
 		"header duplicate alg":       {`{"typ":"dpop+jwt","alg":"ES256","alg":"ES256","jwk":` + jwk + `}`, claimsWith("")},
 		"header typ number":          {`{"typ":1,"alg":"ES256","jwk":` + jwk + `}`, claimsWith("")},
 		"header typ null":            {`{"typ":null,"alg":"ES256","jwk":` + jwk + `}`, claimsWith("")},
-		"header kid null":            {`{"typ":"dpop+jwt","alg":"ES256","kid":null,"jwk":` + jwk + `}`, claimsWith("")},
 		"header x5c empty":           {`{"typ":"dpop+jwt","alg":"ES256","x5c":[],"jwk":` + jwk + `}`, claimsWith("")},
 		"header crit":                {`{"typ":"dpop+jwt","alg":"ES256","crit":["exp"],"exp":1,"jwk":` + jwk + `}`, claimsWith("")},
 		"header jwk null":            {`{"typ":"dpop+jwt","alg":"ES256","jwk":null}`, claimsWith("")},
@@ -104,6 +104,74 @@ func TestVerifyStrictJSON(t *testing.T) {
 		t.Run("refuses "+name, func(t *testing.T) {
 			_, err := newVerifier().Verify(context.Background(), []string{craftES256(t, key, c[0], c[1])}, req)
 			wantCode(t, err, dpop.ErrInvalidProof)
+		})
+	}
+}
+
+// TestVerifyHeaderMembers: extension members the check does not use are
+// ignored (RFC 7515 §4); crit with any value and every member that names
+// or brings a key besides the jwk, kid included, are refused, naming the
+// member (RFC 9449 §4.2, RFC 7515 §4.1.11, SECURITY.md S3); typ, alg and
+// jwk stay strictly decoded whatever else the header holds.
+func TestVerifyHeaderMembers(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwkJSON, err := json.Marshal(jose.JSONWebKey{Key: key.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := string(jwkJSON)
+	header := func(extra string) string { return `{"typ":"dpop+jwt","alg":"ES256",` + extra + `"jwk":` + jwk + `}` }
+	iat := strconv.FormatInt(now.Unix(), 10)
+	n := 0
+	verify := func(t *testing.T, hdr string) error {
+		n++
+		c := `{"jti":"m` + strconv.Itoa(n) + `","htm":"POST","htu":"` + tokenURL + `","iat":` + iat + `}`
+		_, err := newVerifier().Verify(context.Background(), []string{craftES256(t, key, hdr, c)},
+			dpop.Request{WorkspaceID: "acme", Method: "POST", URI: tokenURL})
+		return err
+	}
+	cases := []struct {
+		name   string
+		header string
+		refuse string // "" when accepted; else a word of the description
+	}{
+		{"extension member", header(`"x-lib":{"v":[1,2]},`), ""},
+		{"cty and an extension member", header(`"cty":"x","x-lib":"1",`), ""},
+		{"kid", header(`"kid":"k1",`), "kid"},
+		{"kid after jwk", `{"typ":"dpop+jwt","alg":"ES256","jwk":` + jwk + `,"kid":"k1"}`, "kid"},
+		{"kid of another type", header(`"kid":7,`), "kid"},
+		{"kid null", header(`"kid":null,`), "kid"},
+		{"crit", header(`"crit":["exp"],"exp":1,`), "crit"},
+		{"crit empty", header(`"crit":[],`), "crit"},
+		{"crit null", header(`"crit":null,`), "crit"},
+		{"jku", header(`"jku":"https://127.0.0.1:1/jwks",`), "jku"},
+		{"x5u", header(`"x5u":"https://127.0.0.1:1/cert",`), "x5u"},
+		{"x5c", header(`"x5c":["MIIB"],`), "x5c"},
+		{"x5t", header(`"x5t":"AAAA",`), "x5t"},
+		{"x5t#S256", header(`"x5t#S256":"AAAA",`), "x5t#S256"},
+		{"enc", header(`"enc":"A128GCM",`), "enc"},
+		{"zip", header(`"zip":"DEF",`), "zip"},
+		{"b64", header(`"b64":false,`), "b64"},
+		{"duplicate extension member", header(`"x-lib":"1","x-lib":"2",`), "unique member names"},
+		{"duplicate typ beside an extension member", `{"typ":"dpop+jwt","x-lib":"1","typ":"JWT","alg":"ES256","jwk":` + jwk + `}`, "unique member names"},
+		{"duplicate alg beside an extension member", header(`"x-lib":"1","alg":"ES256",`), "unique member names"},
+		{"duplicate jwk beside an extension member", `{"typ":"dpop+jwt","alg":"ES256","x-lib":"1","jwk":` + jwk + `,"jwk":` + jwk + `}`, "unique member names"},
+		{"alg of the wrong type beside an extension member", `{"typ":"dpop+jwt","alg":["ES256"],"x-lib":"1","jwk":` + jwk + `}`, "wrong JSON type"},
+		{"typ of the wrong type beside an extension member", `{"typ":["dpop+jwt"],"alg":"ES256","x-lib":"1","jwk":` + jwk + `}`, "wrong JSON type"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := verify(t, c.header)
+			if c.refuse == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantCode(t, err, dpop.ErrInvalidProof)
+			if d := oauth2.AsError(err).Description; !strings.Contains(d, c.refuse) {
+				t.Fatalf("description %q does not name %q", d, c.refuse)
+			}
 		})
 	}
 }

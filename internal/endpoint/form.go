@@ -113,6 +113,9 @@ func readParams(w http.ResponseWriter, r *http.Request, opts FormOptions) (raw, 
 	if opts.QueryOnGet && r.Method == http.MethodGet {
 		return r.URL.RawQuery, "query string", nil
 	}
+	if err := checkContentEncoding(w, r.Header.Values("Content-Encoding")); err != nil {
+		return "", "", err
+	}
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return "", "", err
 	}
@@ -132,6 +135,31 @@ func checkContentType(ct string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != formContentType {
 		return oauth2.NewError(oauth2.ErrInvalidRequest, "Content-Type must be "+formContentType)
+	}
+	return nil
+}
+
+// checkContentEncoding refuses a compressed body before it is read. The
+// form endpoints read the body as application/x-www-form-urlencoded text
+// (RFC 6749 §3.2), and a body whose Content-Encoding names a coding
+// (RFC 9110 §8.4: gzip, deflate, br, ...) would otherwise be parsed as
+// form text and answered with a confusing "grant_type is required".
+// "identity" (no coding, RFC 9110 §12.5.3) and empty members of the list
+// are accepted. The answer is the OAuth invalid_request of every malformed
+// request (RFC 6749 §5.2) rather than RFC 9110 §15.5.16's 415, with
+// Accept-Encoding: identity saying which coding would have been accepted
+// (RFC 9110 §12.5.3).
+func checkContentEncoding(w http.ResponseWriter, values []string) error {
+	for _, v := range values {
+		for coding := range strings.SplitSeq(v, ",") {
+			coding = strings.TrimSpace(coding)
+			if coding == "" || strings.EqualFold(coding, "identity") {
+				continue
+			}
+			w.Header().Set("Accept-Encoding", "identity")
+			return oauth2.NewError(oauth2.ErrInvalidRequest,
+				"the request body must not be compressed (Content-Encoding "+Describable(coding)+" is not supported)")
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,26 +30,41 @@ func TestParseFormErrors(t *testing.T) {
 		body        string
 		status      int
 		wantDesc    string
+		encoding    []string // Content-Encoding header fields
 	}{
-		{"Q2 json content type", "/t", "application/json", `{"grant_type":"client_credentials"}`, 400, "Content-Type"},
-		{"Q2 missing content type", "/t", "", "grant_type=client_credentials", 400, "Content-Type"},
-		{"Q2 malformed content type", "/t", "application/x-www-form-urlencoded; =", "grant_type=x", 400, "Content-Type"},
-		{"M1 body over 64 KiB", "/t", formType, "scope=" + strings.Repeat("a", int(TokenForm.MaxBody)), 413, "request body too large"},
-		{"M2 too many parameters", "/t", formType, manyParams, 400, "too many parameters"},
-		{"M2 long parameter name", "/t", formType, strings.Repeat("n", TokenForm.MaxNameLen+1) + "=v", 400, "name too long"},
-		{"M6 scope over 4 KiB", "/t", formType, "scope=" + strings.Repeat("s", 4<<10+1), 400, "'scope' is too long"},
-		{"value over default cap", "/t", formType, "client_assertion=" + strings.Repeat("x", TokenForm.MaxValueLen+1), 400, "too long"},
-		{"repeated grant_type (RFC 6749 §3.2)", "/t", formType, "grant_type=a&grant_type=a", 400, "more than once"},
-		{"repeated unknown parameter", "/t", formType, "x=1&x=2", 400, "more than once"},
-		{"D4 client_secret in query", "/t?client_secret=s", formType, "grant_type=client_credentials", 400, "query string"},
-		{"D4 client_assertion in query", "/t?client_assertion=a", formType, "grant_type=client_credentials", 400, "query string"},
-		{"malformed escape", "/t", formType, "scope=%zz", 400, "malformed"},
-		{"semicolon separator", "/t", formType, "a=b;c=d", 400, "malformed"},
+		{"Q2 json content type", "/t", "application/json", `{"grant_type":"client_credentials"}`, 400, "Content-Type", nil},
+		{"Q2 missing content type", "/t", "", "grant_type=client_credentials", 400, "Content-Type", nil},
+		{"Q2 malformed content type", "/t", "application/x-www-form-urlencoded; =", "grant_type=x", 400, "Content-Type", nil},
+		{"M1 body over 64 KiB", "/t", formType, "scope=" + strings.Repeat("a", int(TokenForm.MaxBody)), 413, "request body too large", nil},
+		{"M2 too many parameters", "/t", formType, manyParams, 400, "too many parameters", nil},
+		{"M2 long parameter name", "/t", formType, strings.Repeat("n", TokenForm.MaxNameLen+1) + "=v", 400, "name too long", nil},
+		{"M6 scope over 4 KiB", "/t", formType, "scope=" + strings.Repeat("s", 4<<10+1), 400, "'scope' is too long", nil},
+		{"value over default cap", "/t", formType, "client_assertion=" + strings.Repeat("x", TokenForm.MaxValueLen+1), 400, "too long", nil},
+		{"repeated grant_type (RFC 6749 §3.2)", "/t", formType, "grant_type=a&grant_type=a", 400, "more than once", nil},
+		{"repeated unknown parameter", "/t", formType, "x=1&x=2", 400, "more than once", nil},
+		{"D4 client_secret in query", "/t?client_secret=s", formType, "grant_type=client_credentials", 400, "query string", nil},
+		{"D4 client_assertion in query", "/t?client_assertion=a", formType, "grant_type=client_credentials", 400, "query string", nil},
+		{"malformed escape", "/t", formType, "scope=%zz", 400, "malformed", nil},
+		{"semicolon separator", "/t", formType, "a=b;c=d", 400, "malformed", nil},
+		// A compressed body is refused before it is read, not parsed as
+		// form text (RFC 9110 §8.4).
+		{"gzip body", "/t", formType, "\x1f\x8b\x08\x00", 400, "the request body must not be compressed (Content-Encoding 'gzip' is not supported)", []string{"gzip"}},
+		{"gzip after identity", "/t", formType, "grant_type=client_credentials", 400, "Content-Encoding 'gzip' is not supported", []string{"identity, gzip"}},
+		{"br in a second field", "/t", formType, "grant_type=client_credentials", 400, "Content-Encoding 'br' is not supported", []string{"identity", "br"}},
+		{"deflate upper case", "/t", formType, "grant_type=client_credentials", 400, "Content-Encoding 'DEFLATE' is not supported", []string{"DEFLATE"}},
+		{"unprintable coding", "/t", formType, "grant_type=client_credentials", 400, "Content-Encoding (unprintable) is not supported", []string{"x\"y"}},
+		{"gzip with a JSON body", "/t", "application/json", "{}", 400, "must not be compressed", []string{"gzip"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			_, err := ParseForm(w, postForm(tc.target, tc.contentType, tc.body), TokenForm)
+			r := postForm(tc.target, tc.contentType, tc.body)
+			for _, v := range tc.encoding {
+				r.Header.Add("Content-Encoding", v)
+			}
+			body := &readCounter{r: r.Body}
+			r.Body = body
+			_, err := ParseForm(w, r, TokenForm)
 			var e *oauth2.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want *oauth2.Error", err)
@@ -59,9 +75,26 @@ func TestParseFormErrors(t *testing.T) {
 			if !strings.Contains(e.Description, tc.wantDesc) {
 				t.Fatalf("description %q does not contain %q", e.Description, tc.wantDesc)
 			}
+			if tc.encoding != nil && (body.n != 0 || w.Header().Get("Accept-Encoding") != "identity") {
+				t.Fatalf("compressed body: %d bytes read, Accept-Encoding %q", body.n, w.Header().Get("Accept-Encoding"))
+			}
 		})
 	}
 }
+
+// readCounter counts the bytes read from a request body.
+type readCounter struct {
+	r io.ReadCloser
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func (c *readCounter) Close() error { return c.r.Close() }
 
 func TestParseFormAccepts(t *testing.T) {
 	tests := []struct {
@@ -100,6 +133,22 @@ func TestParseFormAccepts(t *testing.T) {
 			}
 			tc.check(t, form)
 		})
+	}
+}
+
+// TestParseFormIdentityEncoding: a body without a content coding, said
+// with "identity" or an empty list member, is read as usual (RFC 9110
+// §8.4); only a coding is refused (TestParseFormErrors).
+func TestParseFormIdentityEncoding(t *testing.T) {
+	for _, values := range [][]string{{"identity"}, {"IDENTITY"}, {"identity, "}, {""}, {"identity", "identity"}} {
+		r := postForm("/t", formType, "grant_type=client_credentials")
+		for _, v := range values {
+			r.Header.Add("Content-Encoding", v)
+		}
+		form, err := ParseForm(httptest.NewRecorder(), r, TokenForm)
+		if err != nil || form.Get("grant_type") != "client_credentials" {
+			t.Errorf("Content-Encoding %q: form %v, err %v", values, form, err)
+		}
 	}
 }
 
