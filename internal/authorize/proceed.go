@@ -92,13 +92,20 @@ func (h *Handler) nextStep(ctx context.Context, v *validated, s webui.Signed, si
 // authenticationFresh: prompt=login and select_account need a sign-in
 // after the request started, max_age a recent enough one, and an
 // id_token_hint must name the signed-in user (OIDC Core §3.1.2.1).
+//
+// A sign-in made for this request satisfies max_age whatever its value:
+// the user was just "actively authenticated", which is what max_age asks
+// for (max_age=0 is prompt=login, §3.1.2.1). Measuring such a sign-in
+// against max_age would send the user back to sign in again as soon as
+// max_age seconds had passed since, for max_age=0 at once: forever.
 func (h *Handler) authenticationFresh(ctx context.Context, v *validated, s webui.Signed) (bool, error) {
 	auth := s.Session.AuthTime
+	signedInForRequest := !auth.Before(v.req.CreatedAt.Truncate(time.Millisecond))
 	forced := slices.Contains(v.req.Prompt, PromptLogin) || slices.Contains(v.req.Prompt, PromptSelectAccount)
-	if forced && auth.Before(v.req.CreatedAt.Truncate(time.Millisecond)) {
+	if forced && !signedInForRequest {
 		return false, nil
 	}
-	if v.req.MaxAge >= 0 && h.now().Sub(auth) > time.Duration(v.req.MaxAge)*time.Second {
+	if v.req.MaxAge >= 0 && !signedInForRequest && h.now().Sub(auth) > time.Duration(v.req.MaxAge)*time.Second {
 		return false, nil
 	}
 	if v.req.HintSubject != "" {

@@ -142,12 +142,34 @@ func TestPromptLoginAndMaxAge(t *testing.T) {
 	for name, mod := range map[string]func(url.Values){
 		"prompt=login": func(q url.Values) { q.Set("prompt", "login") },
 		"max_age=0":    func(q url.Values) { q.Set("max_age", "0") },
+		"max_age=1":    func(q url.Values) { q.Set("max_age", "1") },
 	} {
-		clock.Advance(1100 * time.Millisecond) // so max_age=0 is surely exceeded
+		clock.Advance(1100 * time.Millisecond) // so max_age=0 and 1 are surely exceeded
 		resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+authQuery(mod).Encode(), nil)
 		expectStatus(t, resp, body, http.StatusSeeOther)
-		if !strings.Contains(resp.Header.Get("Location"), "/login?request_id=") {
-			t.Fatalf("%s: %s", name, resp.Header.Get("Location"))
+		loc := resp.Header.Get("Location")
+		if !strings.Contains(loc, "/login?request_id=") {
+			t.Fatalf("%s: %s", name, loc)
+		}
+		// The sign-in made for the request completes it, however long the
+		// user took over it (OIDC Core §3.1.2.1: max_age=0 is prompt=login).
+		resp, body = f.do(t, http.MethodGet, loc, nil)
+		expectStatus(t, resp, body, http.StatusOK)
+		u, _ := url.Parse(loc)
+		clock.Advance(2 * time.Second)
+		resp, body = f.do(t, http.MethodPost, f.issuer+"/login", url.Values{"username": {"alice"}, "password": {"correct-horse"},
+			"request_id": {u.Query().Get("request_id")}, "csrf_token": {csrfOf(t, body)}, "action": {"login"}})
+		expectStatus(t, resp, body, http.StatusSeeOther)
+		clock.Advance(2 * time.Second)
+		for loc = resp.Header.Get("Location"); !strings.HasPrefix(loc, flowRedirect); loc = resp.Header.Get("Location") {
+			if strings.Contains(loc, "/login?") {
+				t.Fatalf("%s: sent back to sign in after signing in for the request: %s", name, loc)
+			}
+			resp, body = f.do(t, http.MethodGet, loc, nil)
+			expectStatus(t, resp, body, http.StatusSeeOther)
+		}
+		if u, _ := url.Parse(loc); u.Query().Get("code") == "" {
+			t.Fatalf("%s: no code: %s", name, loc)
 		}
 	}
 	resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+authQuery(func(q url.Values) { q.Set("max_age", "3600") }).Encode(), nil)
