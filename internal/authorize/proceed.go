@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/oauth2"
+	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/storage"
 	"github.com/latchkey/latchkey/internal/webui"
 )
@@ -47,6 +48,13 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, f *flow, v *va
 		}
 		if denied != nil {
 			h.abandon(w, r, f, v, denied)
+			return
+		}
+		if acr := signed.Session.ACR; oidc.DecodeClaims(v.req.Claims).UnmetEssentialACR(acr) {
+			// OIDC Core §5.5.1.1: an essential acr that cannot be met is a
+			// failed authentication, never a token at a lower level.
+			h.abandon(w, r, f, v, oauth2.NewError(oauth2.ErrAccessDenied,
+				"the request requires an authentication context class (essential acr) this sign-in does not meet: its acr is "+acr))
 			return
 		}
 	}

@@ -84,6 +84,36 @@ func ParseClaims(raw string) (ClaimsRequest, error) {
 	return cr, nil
 }
 
+// UnmetEssentialACR reports whether the request asks for acr as an
+// Essential Claim, of the ID token or of UserInfo, with a value or values
+// none of which is acr. OIDC Core §5.5.1.1: "If this is an Essential
+// Claim and the requirement cannot be met, then the Authorization Server
+// MUST treat that outcome as a failed authentication attempt"; an acr
+// requested voluntarily, or essential without values, is met by any.
+func (cr ClaimsRequest) UnmetEssentialACR(acr string) bool {
+	for _, claims := range []map[string]*ClaimRequest{cr.IDToken, cr.UserInfo} {
+		r := claims["acr"]
+		if r == nil || !r.Essential || (len(r.Value) == 0 && len(r.Values) == 0) {
+			continue
+		}
+		if !r.accepts(acr) {
+			return true
+		}
+	}
+	return false
+}
+
+// accepts reports whether value or one of values is the string v.
+func (r *ClaimRequest) accepts(v string) bool {
+	for _, raw := range append([]json.RawMessage{r.Value}, r.Values...) {
+		var s string
+		if len(raw) > 0 && json.Unmarshal(raw, &s) == nil && s == v {
+			return true
+		}
+	}
+	return false
+}
+
 // Encode returns the request as JSON for storage (nil when empty).
 func (cr ClaimsRequest) Encode() json.RawMessage {
 	if len(cr.UserInfo) == 0 && len(cr.IDToken) == 0 {

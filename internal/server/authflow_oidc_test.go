@@ -207,3 +207,46 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("session survived logout: %s", resp.Header.Get("Location"))
 	}
 }
+
+// TestEssentialACR: an acr requested as an Essential Claim with values
+// the sign-in does not meet ends the request as a failed authentication
+// (OIDC Core §5.5.1.1: access_denied to the client, with state and iss),
+// never with a token at a lower level; a met essential value, an
+// essential acr without values and a voluntary one complete the flow.
+func TestEssentialACR(t *testing.T) {
+	f := newFlowFixture(t)
+	_, challenge := pkce()
+	f.authorize(t, "openid", challenge, "warm-up") // signed in, consent remembered
+	for _, tc := range []struct {
+		name, claims string
+		denied       bool
+	}{
+		{"essential, unmet", `{"id_token":{"acr":{"essential":true,"values":["urn:example:loa:3"]}}}`, true},
+		{"essential value, unmet, in userinfo", `{"userinfo":{"acr":{"essential":true,"value":"urn:example:loa:2"}}}`, true},
+		{"essential, met", `{"id_token":{"acr":{"essential":true,"values":["urn:example:loa:3","0"]}}}`, false},
+		{"essential without values", `{"id_token":{"acr":{"essential":true}}}`, false},
+		{"voluntary", `{"id_token":{"acr":{"values":["urn:example:loa:3"]}}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := authQuery(func(q url.Values) { q.Set("claims", tc.claims) })
+			resp, body := f.do(t, http.MethodGet, f.issuer+"/oauth2/authorize?"+q.Encode(), nil)
+			expectStatus(t, resp, body, http.StatusSeeOther)
+			loc := resp.Header.Get("Location")
+			u, err := url.Parse(loc)
+			must(t, err)
+			got := u.Query()
+			if !strings.HasPrefix(loc, flowRedirect+"?") || got.Get("state") != "xyz" || got.Get("iss") != f.issuer {
+				t.Fatalf("not an authorization response: %s", loc)
+			}
+			if tc.denied {
+				if got.Get("error") != "access_denied" || got.Get("code") != "" || !strings.Contains(got.Get("error_description"), "essential acr") {
+					t.Fatalf("want access_denied: %s", loc)
+				}
+				return
+			}
+			if got.Get("code") == "" {
+				t.Fatalf("want a code: %s", loc)
+			}
+		})
+	}
+}
