@@ -27,14 +27,17 @@ func NewAdminToken() string {
 
 // bootstrapAdmin makes sure somebody can use the admin API after the first
 // start. A token given in the configuration (LATCHKEY_ADMIN_TOKEN) is
-// accepted by the admin API as it is and nothing is generated. Otherwise,
+// accepted by the admin API as it is and nothing is generated; it replaces
+// a token generated on an earlier start, which stops working
+// (retireBootstrapToken): the operator who sets a token of their own
+// expects the printed one to be void. Otherwise,
 // when storage holds no admin token yet, one is generated, stored as its
 // SHA-256 and printed once to stderr: it is never logged and cannot be
 // shown again. The fixed ID makes the creation single-winner when several
 // processes start at once; only the winner prints.
 func (s *Server) bootstrapAdmin(ctx context.Context) error {
 	if s.cfg.AdminToken != "" {
-		return nil
+		return s.retireBootstrapToken(ctx)
 	}
 	existing, err := s.store.ListAdminTokens(ctx)
 	if err != nil {
@@ -57,6 +60,21 @@ func (s *Server) bootstrapAdmin(ctx context.Context) error {
 	s.logger.Info("generated the bootstrap admin token and printed it once to stderr")
 	_, err = fmt.Fprintf(s.opts.stderr, bootstrapMessage, token)
 	return err
+}
+
+// retireBootstrapToken deletes the generated bootstrap token, if any,
+// once a configured admin token replaces it. Scoped tokens created through
+// the API are not touched.
+func (s *Server) retireBootstrapToken(ctx context.Context) error {
+	err := s.store.DeleteAdminToken(ctx, bootstrapTokenID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("server: remove the generated bootstrap admin token: %w", err)
+	}
+	s.logger.Warn("removed the admin token generated on the first start: admin.token (LATCHKEY_ADMIN_TOKEN) is configured and replaces it")
+	return nil
 }
 
 const bootstrapMessage = `

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/service"
+	"github.com/latchkey/latchkey/internal/storage"
 )
 
 var adminTokenRe = regexp.MustCompile(`lka_[A-Za-z0-9_-]{43}`)
@@ -409,5 +411,33 @@ func TestNewFailsCleanly(t *testing.T) {
 	busy.Listen = r.srv.Addr()
 	if _, err := New(t.Context(), busy, nil, WithStderr(io.Discard)); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestConfiguredAdminTokenRetiresBootstrap: a server first started
+// without LATCHKEY_ADMIN_TOKEN prints a generated token; restarted with
+// the variable set, the configured token replaces it (README "instead of
+// a generated one"): the printed token stops working, the configured one
+// works, and a token created through the API is kept.
+func TestConfiguredAdminTokenRetiresBootstrap(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, testConfig(t, dir, nil))
+	m := adminTokenRe.FindStringSubmatch(first.stderr.String())
+	if m == nil {
+		t.Fatalf("no token printed on the first start:\n%s", first.stderr.String())
+	}
+	generated := m[0]
+	assertAdminAccess(t, first, generated, http.StatusOK)
+	now := time.Now().UTC()
+	must(t, first.srv.store.CreateAdminToken(t.Context(), storage.AdminToken{ID: "ci", Name: "ci", Hash: service.HashToken(strings.Repeat("c", 40)), CreatedAt: now}))
+	first.stop(t)
+
+	configured := strings.Repeat("t", 40)
+	second := start(t, testConfig(t, dir, map[string]string{"LATCHKEY_ADMIN_TOKEN": configured}))
+	assertAdminAccess(t, second, generated, http.StatusUnauthorized)
+	assertAdminAccess(t, second, configured, http.StatusOK)
+	assertAdminAccess(t, second, strings.Repeat("c", 40), http.StatusOK)
+	if !strings.Contains(second.logs.String(), "removed the admin token generated on the first start") {
+		t.Errorf("no log line for the removed token:\n%s", second.logs.String())
 	}
 }
