@@ -80,7 +80,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	setSecurityHeaders(rec.Header(), id)
 	defer m.finish(rec, r, start)
-	if !limitBody(rec, r) || !singleAuthorization(rec, r) {
+	if cors(rec, r) || !limitBody(rec, r) || !singleAuthorization(rec, r) {
 		return
 	}
 	m.next.ServeHTTP(rec, r)
