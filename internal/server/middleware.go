@@ -77,7 +77,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{ResponseWriter: w, req: r}
 	setSecurityHeaders(rec.Header(), id)
 	defer m.finish(rec, r, start)
 	if cors(rec, r) || !limitBody(rec, r) || !singleAuthorization(rec, r) {
@@ -164,17 +164,27 @@ func limitBody(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// recorder remembers the status and size of a response.
+// recorder remembers the status and size of a response, and turns the
+// router's plain-text 404 and 405 into JSON errors where the path answers
+// JSON (unrouted.go).
 type recorder struct {
 	http.ResponseWriter
+	req         *http.Request
 	code        int
 	bytes       int64
 	wroteHeader bool
+	swallow     bool // the router's plain-text body after unroutedAnswer
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.code, r.wroteHeader = code, true
+	if r.wroteHeader {
+		r.ResponseWriter.WriteHeader(code)
+		return
+	}
+	r.code, r.wroteHeader = code, true
+	if r.req != nil && unroutedAnswer(countingWriter{r}, r.req, code) {
+		r.swallow = true
+		return
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -183,8 +193,23 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if !r.wroteHeader {
 		r.WriteHeader(http.StatusOK)
 	}
+	if r.swallow {
+		return len(b), nil
+	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
+	return n, err
+}
+
+// countingWriter writes to the recorder's writer and counts the bytes,
+// for the JSON body unroutedAnswer writes in place of the router's.
+type countingWriter struct{ r *recorder }
+
+func (c countingWriter) Header() http.Header  { return c.r.ResponseWriter.Header() }
+func (c countingWriter) WriteHeader(code int) { c.r.ResponseWriter.WriteHeader(code) }
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.r.ResponseWriter.Write(b)
+	c.r.bytes += int64(n)
 	return n, err
 }
 
