@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -150,13 +151,17 @@ func setSecurityHeaders(h http.Header, id string) {
 // the cap is refused at once with 413, before any handler reads; a body
 // without a declared length is wrapped so that reading past the cap fails.
 func limitBody(w http.ResponseWriter, r *http.Request) bool {
-	limit := int64(MaxProtocolBody)
-	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+	limit, admin := int64(MaxProtocolBody), strings.HasPrefix(r.URL.Path, adminPrefix)
+	if admin {
 		limit = MaxAdminBody
 	}
 	if r.ContentLength > limit {
 		w.Header().Set("Connection", "close")
-		oauth2.WriteError(w, oauth2.NewError(oauth2.ErrInvalidRequest, "request body too large").
+		code := oauth2.ErrInvalidRequest
+		if admin {
+			code = "request_too_large" // the admin API's code for a body over its cap, declared or not
+		}
+		oauth2.WriteError(w, oauth2.NewError(code, fmt.Sprintf("request body too large (at most %d bytes)", limit)).
 			WithStatus(http.StatusRequestEntityTooLarge))
 		return false
 	}
