@@ -387,6 +387,13 @@ func testTokenExchangeTrustedIssuer(t *testing.T, lk *instance) {
 	allowed, other := newClient("CMiC integration", []string{"latchkey-acme"}), newClient("not allowed", nil)
 	tokenURL := lk.wsURL(cmic) + "/oauth2/token"
 	params := url.Values{"subject_token": {idpTok.AccessToken}, "subject_token_type": {ttJWT}, "scope": {"api"}}
+	// As at the JWT bearer grant (docs/security.md U12, R1): nobody is
+	// pre-authorized until the client's JWT bearer settings name the user,
+	// and the refusal spends nothing.
+	_, err := lk.fetchToken(t, exchangeConfig(tokenURL, allowed, params))
+	wantOAuthError(t, err, http.StatusBadRequest, "invalid_grant")
+	lk.adminOK(t, http.MethodPut, "/workspaces/"+cmic+"/clients/"+allowed.ClientID+"/jwt-bearer",
+		map[string]any{"pre_auth": "admin_approved", "allowed_users": []string{"cmic-svc"}}, http.StatusOK, nil)
 	tok, err := lk.fetchToken(t, exchangeConfig(tokenURL, allowed, params))
 	if err != nil {
 		t.Fatalf("exchange of the identity provider's token: %v", err)
@@ -395,6 +402,9 @@ func testTokenExchangeTrustedIssuer(t *testing.T, lk *instance) {
 	if got["sub"] != "cmic-svc" || got["client_id"] != allowed.ClientID || got["scope"] != "api" || tok.Extra("issued_token_type") != ttAccessToken {
 		t.Fatalf("exchanged CMiC token claims: %v", got)
 	}
+	// Single use, spent in the database (SECURITY.md C7).
+	_, err = lk.fetchToken(t, exchangeConfig(tokenURL, allowed, params))
+	wantOAuthError(t, err, http.StatusBadRequest, "invalid_request")
 	_, err = lk.fetchToken(t, exchangeConfig(tokenURL, other, params))
 	wantOAuthError(t, err, http.StatusBadRequest, "invalid_request")
 }

@@ -3,6 +3,7 @@ package grants
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -50,6 +51,9 @@ type tokenExchangeStore interface {
 	IsTokenRevoked(ctx context.Context, workspaceID, jti string) (bool, error)
 	tokens.OpaqueReader
 	GetTrustedIssuerByIssuer(ctx context.Context, workspaceID, iss string) (storage.TrustedIssuer, error)
+	// UseJTI spends a trusted issuer's JWT presented as subject token, in
+	// the JWT bearer grant's namespace (SECURITY.md C7).
+	UseJTI(ctx context.Context, j storage.JTI) error
 }
 
 // tokenExchangeRequest is the grant's parameters (RFC 8693 §2.1).
@@ -156,9 +160,72 @@ func (h *Handler) tokenExchange(ctx context.Context, req *request, p tokenExchan
 		return nil, err
 	}
 	if p.requestedType == storage.TokenTypeRefreshToken {
+		// Only a subject of a token family gets one, which a trusted
+		// issuer's JWT never is: it is refused there and nothing is spent.
 		return h.issueExchangedRefresh(ctx, req, subj, grant)
 	}
-	return h.issueExchanged(ctx, req, subj, act, grant, p.requestedType)
+	life, err := h.exchangedLifetime(req, subj)
+	if err != nil {
+		return nil, err
+	}
+	return h.issueSpendingSubject(ctx, req, subj, func() (*tokenResponse, error) {
+		return h.issueExchanged(ctx, req, subj, act, grant, p.requestedType, life)
+	})
+}
+
+// issueSpendingSubject issues the new token and, for a trusted issuer's
+// JWT as subject, spends its jti through the JWT bearer grant's
+// issueSpendingJTI: the same replay namespace (JWTBearerJTINamespace), so
+// an assertion is accepted once at either grant, atomically across
+// processes (SECURITY.md C7). It runs after every check that can refuse
+// the request, so a refused exchange never burns an assertion (B8). A
+// spent jti makes the subject token invalid (RFC 8693 §2.2.2:
+// invalid_request); the issue's own errors pass unchanged.
+func (h *Handler) issueSpendingSubject(ctx context.Context, req *request, subj presented, issue func() (*tokenResponse, error)) (*tokenResponse, error) {
+	if subj.assertion == nil {
+		return issue()
+	}
+	resp, err := h.issueSpendingJTI(ctx, req, subj.assertion, func() (*tokenResponse, error) {
+		resp, err := issue()
+		if err != nil {
+			return nil, issueError{err}
+		}
+		return resp, nil
+	})
+	var ie issueError
+	switch {
+	case err == nil:
+		return resp, nil
+	case errors.As(err, &ie):
+		return nil, ie.error
+	}
+	return nil, asBadToken("subject_token", err)
+}
+
+// issueError tells the issue's errors apart from the spend's in
+// issueSpendingSubject.
+type issueError struct{ error }
+
+// lifetime is when the new access token is issued and for how long.
+type lifetime struct {
+	issuedAt time.Time
+	ttl      time.Duration
+}
+
+// exchangedLifetime is the client's access token lifetime, never beyond
+// the subject token's (its exp, or its family's end). A subject token
+// about to expire is refused here, before a JWT subject's jti is spent.
+func (h *Handler) exchangedLifetime(req *request, subj presented) (lifetime, error) {
+	now := h.now().Truncate(time.Second)
+	ttl := h.accessTokenTTL(req.ws, req.client)
+	if !subj.expiresAt.IsZero() {
+		left := subj.expiresAt.Truncate(time.Second).Sub(now)
+		if left < time.Second {
+			return lifetime{}, oauth2.NewError(oauth2.ErrInvalidRequest, "the subject token is about to expire")
+		}
+		ttl = min(ttl, left)
+	}
+	return lifetime{issuedAt: now, ttl: ttl}, nil
 }
 
 // exchangeSettings checks what the client may do before any token is
@@ -309,8 +376,8 @@ func (h *Handler) exchangePolicies(ctx context.Context, req *request, subj prese
 // claims, the client's format). It carries the subject's token family
 // ("rtf") so that revoking the subject's family revokes it too, "act"
 // for delegation, and never outlives the subject token (its exp, or its
-// family's end).
-func (h *Handler) issueExchanged(ctx context.Context, req *request, subj presented, act map[string]any, grant scopeGrant, requested string) (*tokenResponse, error) {
+// family's end: life, from exchangedLifetime).
+func (h *Handler) issueExchanged(ctx context.Context, req *request, subj presented, act map[string]any, grant scopeGrant, requested string, life lifetime) (*tokenResponse, error) {
 	user := storage.User{}
 	sub := subj.clientID
 	if subj.user != nil {
@@ -324,15 +391,7 @@ func (h *Handler) issueExchanged(ctx context.Context, req *request, subj present
 	if err != nil {
 		return nil, err
 	}
-	now := h.now().Truncate(time.Second)
-	ttl := h.accessTokenTTL(req.ws, req.client)
-	if !subj.expiresAt.IsZero() {
-		left := subj.expiresAt.Truncate(time.Second).Sub(now)
-		if left < time.Second {
-			return nil, oauth2.NewError(oauth2.ErrInvalidRequest, "the subject token is about to expire")
-		}
-		ttl = min(ttl, left)
-	}
+	now, ttl := life.issuedAt, life.ttl
 	at := tokens.AccessToken{
 		Issuer: req.issuer, Subject: sub, ClientID: req.client.ID, Scope: strings.Join(grant.scopes, " "),
 		JTI: tokens.NewJTI(), Audience: grant.audience, IssuedAt: now, ExpiresAt: now.Add(ttl),

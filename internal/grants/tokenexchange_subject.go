@@ -43,6 +43,10 @@ type presented struct {
 	claims map[string]json.RawMessage
 	// external is the issuer of a trusted issuer's JWT ("" for ours).
 	external string
+	// assertion is a trusted issuer's JWT presented as subject token: an
+	// assertion like the JWT bearer grant's, whose jti is spent when the
+	// new token is issued (nil for our own tokens, which are not single use).
+	assertion *jwtx.Token
 }
 
 // act returns the token's own "act" claim (earlier actors), nil when none.
@@ -95,15 +99,7 @@ func (h *Handler) exchangeSubject(ctx context.Context, req *request, st storage.
 		}
 		return presented{sub: tok.Claims.Subject, user: &u, expiresAt: *tok.Claims.Expiry, claims: tok.Claims.Raw}, nil
 	case storage.TokenTypeJWT:
-		tok, src, err := h.externalJWT(ctx, req, st, which, raw)
-		if err != nil {
-			return presented{}, err
-		}
-		u, err := h.mapSubject(ctx, req, src, tok)
-		if err != nil {
-			return presented{}, asBadToken(which, err)
-		}
-		return presented{sub: subjectOf(tok), user: &u, expiresAt: *tok.Claims.Expiry, claims: tok.Claims.Raw, external: src.issuer.Issuer}, nil
+		return h.externalSubject(ctx, req, st, raw)
 	}
 	at, issuedTo, err := h.ourAccessToken(ctx, req, which, raw)
 	if err != nil {
@@ -136,6 +132,33 @@ func (h *Handler) exchangeSubject(ctx context.Context, req *request, st storage.
 		p.user = &u
 	}
 	return p, nil
+}
+
+// externalSubject validates a trusted issuer's JWT as subject token
+// exactly as the JWT bearer grant validates its assertion (README "Token
+// exchange"): the issuer's keys and claims (externalJWT), the mapping to
+// an active service user, then the client's JWT bearer pre-authorization
+// of that user (docs/security.md R1), which does not depend on the grant
+// that presents the JWT. Its refusal keeps the JWT bearer grant's
+// invalid_grant, as the user policy does here: it judges the user, not
+// the token. The jti is spent only when the token is issued
+// (issueSpendingSubject), after every other check, as at the JWT bearer
+// grant (B8).
+func (h *Handler) externalSubject(ctx context.Context, req *request, st storage.TokenExchangeSettings, raw string) (presented, error) {
+	const which = "subject_token"
+	tok, src, err := h.externalJWT(ctx, req, st, which, raw)
+	if err != nil {
+		return presented{}, err
+	}
+	u, err := h.mapSubject(ctx, req, src, tok)
+	if err != nil {
+		return presented{}, asBadToken(which, err)
+	}
+	if err := preAuthorizedCtx(ctx, req.client, u); err != nil {
+		return presented{}, err
+	}
+	return presented{sub: subjectOf(tok), user: &u, expiresAt: *tok.Claims.Expiry, claims: tok.Claims.Raw,
+		external: src.issuer.Issuer, assertion: tok}, nil
 }
 
 // exchangeActor validates the actor token (RFC 8693 §2.1 actor_token):
