@@ -309,11 +309,7 @@ func readDocument(w http.ResponseWriter, r *http.Request) (*declarative.Document
 	if err := checkText(body); err != nil {
 		return nil, err
 	}
-	doc, err := declarative.Parse(body)
-	if err != nil {
-		return nil, badRequest(err.Error())
-	}
-	return doc, nil
+	return parseDocument(body)
 }
 
 // apply validates the document by applying it to a scratch copy of the

@@ -22,7 +22,9 @@ const (
 
 // decodeJSON reads one JSON object from the request body into dst with
 // strict rules: size cap, depth cap, unknown fields rejected, nothing after
-// the value. An empty body is allowed when allowEmpty is set.
+// the value, no duplicate member names and no member name that matches a
+// field only when case is ignored (docs/security.md M5). An empty body is
+// allowed when allowEmpty is set.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) error {
 	if err := checkContentType(r); err != nil {
 		return err
@@ -51,7 +53,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("request body must contain a single JSON object")
 	}
-	return nil
+	// encoding/json took it; now refuse what it read leniently: a
+	// duplicate member or a case-only field match (decode_members.go).
+	return checkMembers(body, reflect.TypeOf(dst))
 }
 
 func checkContentType(r *http.Request) error {
