@@ -168,3 +168,56 @@ func TestAdminTokenAuditNamesToken(t *testing.T) {
 		t.Fatalf("create audit = %+v, %v", page, err)
 	}
 }
+
+// TestAdminTokenOfDeletedWorkspace: deleting a workspace ends every admin
+// token's power over it, and a workspace re-created with the same ID is
+// reached by no earlier token (docs/security.md O2, O5). A token of that
+// workspace alone is deleted (401 from then on, gone from the list); a
+// token of several keeps the others and finds the new one as unknown as
+// any workspace outside its list (404).
+func TestAdminTokenOfDeletedWorkspace(t *testing.T) {
+	a := newAPI(t)
+	const wsc = "/admin/v1/workspaces/wsc"
+	client := map[string]any{"name": "App", "grant_types": []string{"client_credentials"}}
+	a.want(a.do("POST", "/admin/v1/workspaces", map[string]any{"id": "wsc", "name": "WSC"}), 201)
+	onlyID, only := a.createAdminToken(map[string]any{"name": "only", "role": "workspace_admin", "workspaces": []string{"wsc"}})
+	multiID, multi := a.createAdminToken(map[string]any{"name": "multi", "role": "workspace_admin", "workspaces": []string{"default", "wsc"}})
+	a.want(a.doAuth("GET", wsc+"/clients", nil, "Bearer "+only), 200)
+	a.want(a.doAuth("GET", wsc+"/clients", nil, "Bearer "+multi), 200)
+
+	a.want(a.do("DELETE", wsc, nil), 204)
+	a.want(a.doAuth("GET", wsc+"/clients", nil, "Bearer "+only), 401)
+	list := a.want(a.do("GET", "/admin/v1/admin-tokens", nil), 200)
+	items := list.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != multiID {
+		t.Fatalf("tokens after the workspace's deletion = %s", list.raw)
+	}
+	if ws := items[0].(map[string]any)["workspaces"].([]any); len(ws) != 1 || ws[0] != "default" {
+		t.Fatalf("multi-workspace token kept %v, want [default]", ws)
+	}
+
+	a.want(a.do("POST", "/admin/v1/workspaces", map[string]any{"id": "wsc", "name": "WSC again"}), 201)
+	for _, tc := range []struct {
+		token, method, path string
+		body                any
+		status              int
+	}{
+		{only, "GET", wsc + "/clients", nil, 401},
+		{only, "POST", wsc + "/clients", client, 401},
+		{multi, "GET", wsc + "/clients", nil, 404},
+		{multi, "POST", wsc + "/clients", client, 404},
+		{multi, "GET", ws + "/clients", nil, 200},
+		{multi, "POST", ws + "/clients", client, 201},
+	} {
+		a.want(a.doAuth(tc.method, tc.path, tc.body, "Bearer "+tc.token), tc.status)
+	}
+
+	// Audited as the token routes audit: one deletion, one narrowing.
+	for _, want := range []struct{ action, id string }{{service.AuditAdminTokenDelete, onlyID}, {service.AuditAdminTokenUpdate, multiID}} {
+		page, err := a.env.Store.ListAuditEvents(context.Background(), storage.AuditFilter{Action: want.action})
+		if err != nil || len(page.Items) != 1 || page.Items[0].TargetID != want.id ||
+			!strings.Contains(string(page.Items[0].Details), `"workspace":"wsc"`) {
+			t.Fatalf("%s audit = %+v, %v", want.action, page, err)
+		}
+	}
+}

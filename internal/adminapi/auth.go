@@ -62,7 +62,9 @@ func (a Auth) Authorize(r *http.Request) (bool, error) {
 
 // Principal implements PrincipalAuthorizer. Stored tokens are looked up in
 // the database on every request, never cached, so a deleted token stops
-// at once on every process sharing it.
+// at once on every process sharing it, and so does a token's power over
+// a deleted workspace, which the deletion's transaction takes out of its
+// list (storage.Storage.DeleteWorkspace; docs/security.md O2, O5).
 func (a Auth) Principal(r *http.Request) (Principal, bool, error) {
 	token, ok := BearerToken(r)
 	if !ok {

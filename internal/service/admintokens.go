@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/storage"
@@ -22,6 +24,9 @@ const (
 const (
 	AuditAdminTokenCreate = "admin_token.create"
 	AuditAdminTokenDelete = "admin_token.delete"
+	// AuditAdminTokenUpdate records a token losing a deleted workspace
+	// (auditAdminTokensOfDeletedWorkspace); tokens change no other way.
+	AuditAdminTokenUpdate = "admin_token.update"
 	TargetAdminToken      = "admin_token"
 )
 
@@ -62,6 +67,12 @@ func (s *Service) CreateAdminToken(ctx context.Context, in AdminTokenInput) (sto
 		t.ExpiresAt = now.Add(in.ExpiresIn)
 	}
 	if err := s.Store.CreateAdminToken(ctx, t); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			// A workspace checked above was deleted since: the store
+			// refuses a token naming it (docs/security.md O2).
+			v.add("workspaces", "exists", "a workspace was deleted while the token was being created")
+			return storage.AdminToken{}, "", v.err()
+		}
 		return storage.AdminToken{}, "", mapStore(err, "admin token", t.ID)
 	}
 	s.audit(ctx, "", AuditAdminTokenCreate, TargetAdminToken, t.ID, map[string]any{
@@ -84,4 +95,36 @@ func (s *Service) DeleteAdminToken(ctx context.Context, id string) error {
 	}
 	s.audit(ctx, "", AuditAdminTokenDelete, TargetAdminToken, id, nil)
 	return nil
+}
+
+// adminTokensOf returns the admin tokens that name workspace ws.
+func (s *Service) adminTokensOf(ctx context.Context, ws string) ([]storage.AdminToken, error) {
+	all, err := s.Store.ListAdminTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(t storage.AdminToken) bool { return !slices.Contains(t.Workspaces, ws) }), nil
+}
+
+// auditAdminTokensOfDeletedWorkspace records what deleting workspace ws
+// did to tokens (read just before the deletion), as the token routes
+// record their own changes: the store deleted a token of ws alone and
+// took ws out of the others (storage.AdminToken.WithoutWorkspace,
+// docs/security.md O5). A token created for ws between that read and the
+// deletion is narrowed unrecorded; its admin_token.create event names ws.
+func (s *Service) auditAdminTokensOfDeletedWorkspace(ctx context.Context, ws string, tokens []storage.AdminToken) {
+	for _, t := range tokens {
+		next, keep, changed := t.WithoutWorkspace(ws)
+		switch {
+		case !changed:
+		case !keep:
+			s.audit(ctx, "", AuditAdminTokenDelete, TargetAdminToken, t.ID, map[string]any{
+				"name": t.Name, "reason": AuditWorkspaceDelete, "workspace": ws,
+			})
+		default:
+			s.audit(ctx, "", AuditAdminTokenUpdate, TargetAdminToken, t.ID, map[string]any{
+				"name": t.Name, "reason": AuditWorkspaceDelete, "workspace": ws, "workspaces": next.Workspaces,
+			})
+		}
+	}
 }

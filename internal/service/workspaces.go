@@ -276,7 +276,10 @@ func applyWorkspacePatch(w storage.Workspace, p WorkspacePatch) storage.Workspac
 }
 
 // DeleteWorkspace removes a workspace and everything in it. Deleting the
-// last workspace is refused: the server would have no issuer left.
+// last workspace is refused: the server would have no issuer left. The
+// store ends every admin token's power over the workspace in the same
+// transaction, so that a workspace re-created with this ID is reached by
+// none of them (docs/security.md O2, O5); the token changes are audited.
 func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 	if _, err := s.requireWorkspace(ctx, id); err != nil {
 		return err
@@ -288,10 +291,15 @@ func (s *Service) DeleteWorkspace(ctx context.Context, id string) error {
 	if len(page.Items) < maxWorkspaceListForLast && page.Next == "" {
 		return conflict(nil, "workspace %q is the last workspace and cannot be deleted", id)
 	}
+	tokens, err := s.adminTokensOf(ctx, id)
+	if err != nil {
+		return err
+	}
 	if err := s.Store.DeleteWorkspace(ctx, id); err != nil {
 		return mapStore(err, "workspace", id)
 	}
 	s.audit(ctx, id, AuditWorkspaceDelete, TargetWorkspace, id, nil)
+	s.auditAdminTokensOfDeletedWorkspace(ctx, id, tokens)
 	return nil
 }
 

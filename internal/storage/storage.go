@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -75,7 +76,11 @@ type Storage interface {
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
 	ListWorkspaces(ctx context.Context, opts ListOptions) (Page[Workspace], error)
 	UpdateWorkspace(ctx context.Context, id string, updater func(Workspace) (Workspace, error)) (Workspace, error)
-	// DeleteWorkspace removes the workspace and everything in it.
+	// DeleteWorkspace removes the workspace and everything in it. In the
+	// same transaction it ends every admin token's power over it
+	// (AdminToken.WithoutWorkspace): a workspace ID can be created again,
+	// and a token naming the old one must not reach the new one
+	// (docs/security.md O2, O5).
 	DeleteWorkspace(ctx context.Context, id string) error
 
 	// Services (resource servers) and their scopes. Scope names are unique
@@ -136,7 +141,11 @@ type Storage interface {
 	// concurrent calls succeed as the token had uses, across processes.
 	CreateClientWithInitialAccessToken(ctx context.Context, c Client, hash []byte, now time.Time) error
 
-	// Admin API credentials (hashed bearer tokens).
+	// Admin API credentials (hashed bearer tokens). CreateAdminToken
+	// returns ErrNotFound, storing nothing, when a workspace of
+	// t.Workspaces does not exist; it checks them in the insert's
+	// transaction, so a concurrent DeleteWorkspace either comes first
+	// (and the create fails) or finds the token and narrows it.
 	CreateAdminToken(ctx context.Context, t AdminToken) error
 	GetAdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
 	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
@@ -596,6 +605,23 @@ type AdminToken struct {
 	ExpiresAt  time.Time // zero: never expires
 	LastUsedAt time.Time // zero: never used; updated at most once a minute
 	CreatedBy  string    // the audit actor name of the creator
+}
+
+// WithoutWorkspace is t once workspace ws is deleted, the one rule of
+// DeleteWorkspace for every backend: ws leaves Workspaces, and a token of
+// a workspace role left with no workspace is deleted (keep is false)
+// rather than kept as a credential that reaches nothing. changed is false
+// when t did not name ws.
+func (t AdminToken) WithoutWorkspace(ws string) (next AdminToken, keep, changed bool) {
+	if !slices.Contains(t.Workspaces, ws) {
+		return t, true, false
+	}
+	t.Workspaces = slices.DeleteFunc(slices.Clone(t.Workspaces), func(w string) bool { return w == ws })
+	if len(t.Workspaces) == 0 {
+		t.Workspaces = nil
+		return t, t.Role == RoleSuperAdmin, true
+	}
+	return t, true, true
 }
 
 // Change kinds.

@@ -21,6 +21,8 @@ func RunConcurrencyTests(t *testing.T, newStorage func(t *testing.T) storage.Sto
 	subtest(t, "UpdateSigningKeysSerialize", newStorage, concurrentRotations)
 	subtest(t, "ConsumeInitialAccessToken", newStorage, concurrentConsume)
 	subtest(t, "CreateClientWithInitialAccessToken", newStorage, concurrentRegister)
+	subtest(t, "WorkspaceDeletionsNarrowAdminToken", newStorage, concurrentWorkspaceDeletionsNarrowToken)
+	subtest(t, "AdminTokenCreateRacesWorkspaceDelete", newStorage, concurrentAdminTokenCreateAndWorkspaceDelete)
 }
 
 // parallel runs fn(i) for i in [0, n) at once and waits.

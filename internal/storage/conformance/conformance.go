@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
 		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
 		{"AdminTokens", testAdminTokens},
+		{"AdminTokensOfDeletedWorkspace", testAdminTokensOfDeletedWorkspace}, // docs/security.md O2, O5
 		{"Changes", testChanges},
 		{"DeleteExpired", testDeleteExpired},
 		{"TimeRoundTripUTC", testTimeRoundTrip},
@@ -712,6 +713,11 @@ func testScopedAdminTokens(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	scoped := storage.AdminToken{ID: "viewer", Name: "viewer", Hash: []byte("viewer-hash"), CreatedAt: baseTime,
 		Role: storage.RoleWorkspaceViewer, Workspaces: []string{"a", "b"}, ExpiresAt: baseTime.Add(time.Hour), CreatedBy: "root"}
+	createWorkspace(t, s, "a")
+	wantErr(t, s.CreateAdminToken(ctx, scoped), storage.ErrNotFound, "admin token of a missing workspace")
+	_, err := s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
+	wantErr(t, err, storage.ErrNotFound, "refused admin token")
+	createWorkspace(t, s, "b")
 	must(t, s.CreateAdminToken(ctx, scoped))
 	got, err := s.GetAdminTokenByHash(ctx, []byte("viewer-hash"))
 	must(t, err)
