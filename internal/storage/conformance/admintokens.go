@@ -133,3 +133,28 @@ func concurrentAdminTokenCreateAndWorkspaceDelete(t *testing.T, s storage.Storag
 		wantAdminToken(t, s, id, errs[2*i+1] == nil, "kept")
 	}
 }
+
+// testConsoleUsersOfDeletedWorkspace: deleting a workspace takes it out of
+// the console users' workspace lists in the same transaction, so a
+// workspace re-created with the same ID is reached by none of them
+// (docs/security.md O2, O5); the accounts and their other workspaces
+// stay.
+func testConsoleUsersOfDeletedWorkspace(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	for _, ws := range []string{"gone", "kept"} {
+		createWorkspace(t, s, ws)
+	}
+	both, only := newAdminUser("cu-both", "both"), newAdminUser("cu-only", "only")
+	both.Workspaces, only.Workspaces = []string{"kept", "gone"}, []string{"gone"}
+	must(t, s.CreateAdminUser(ctx, both))
+	must(t, s.CreateAdminUser(ctx, only))
+	must(t, s.DeleteWorkspace(ctx, "gone"))
+	createWorkspace(t, s, "gone") // re-created with the same ID
+	for id, want := range map[string][]string{"cu-both": {"kept"}, "cu-only": nil} {
+		u, err := s.GetAdminUser(ctx, id)
+		must(t, err)
+		if !slices.Equal(u.Workspaces, want) {
+			t.Fatalf("console user %s workspaces = %q, want %q", id, u.Workspaces, want)
+		}
+	}
+}

@@ -40,7 +40,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"InitialAccessTokenPolicy", testInitialAccessTokenPolicy},
 		{"CreateClientWithInitialAccessToken", testCreateClientWithInitialAccessToken},
 		{"AdminTokens", testAdminTokens},
-		{"AdminTokensOfDeletedWorkspace", testAdminTokensOfDeletedWorkspace}, // docs/security.md O2, O5
+		{"AdminTokensOfDeletedWorkspace", testAdminTokensOfDeletedWorkspace},   // docs/security.md O2, O5
+		{"ConsoleUsersOfDeletedWorkspace", testConsoleUsersOfDeletedWorkspace}, // docs/security.md O2, O5
 		{"Changes", testChanges},
 		{"DeleteExpired", testDeleteExpired},
 		{"TimeRoundTripUTC", testTimeRoundTrip},

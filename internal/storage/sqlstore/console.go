@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,4 +272,51 @@ func (s *Store) DeleteExpiredConsoleData(ctx context.Context, idleBefore, create
 		}
 	}
 	return total, nil
+}
+
+// dropWorkspaceFromAdminUsers takes ws out of the workspace lists of the
+// console users, in DeleteWorkspace's transaction after the workspace row
+// is gone, as dropWorkspaceFromAdminTokens does for admin tokens: a
+// workspace re-created with the same ID is reachable by no console user
+// scoped to the old one (docs/security.md O2, O5). The account and its
+// other workspaces stay; a user left with none sees no workspace until a
+// super admin gives it one. The rows are locked, so two deletions do not
+// each write their own shorter list.
+func (s *Store) dropWorkspaceFromAdminUsers(ctx context.Context, tx conn, ws string, now time.Time) error {
+	users, err := scopedAdminUsers(ctx, tx, s.flavor.forUpdate)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if !slices.Contains(u.Workspaces, ws) {
+			continue
+		}
+		list, err := encodeList(slices.DeleteFunc(slices.Clone(u.Workspaces), func(w string) bool { return w == ws }))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE admin_users SET workspaces = ?, updated_at = ? WHERE id = ?`, list, toMillis(now), u.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopedAdminUsers reads, and with lock locks, the console users that name
+// any workspace (few: the people of a deployment).
+func scopedAdminUsers(ctx context.Context, tx conn, lock string) ([]storage.AdminUser, error) {
+	rows, err := tx.query(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE workspaces <> '[]' ORDER BY id`+lock)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.AdminUser
+	for rows.Next() {
+		u, err := scanAdminUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }

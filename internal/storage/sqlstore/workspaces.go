@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -98,9 +99,9 @@ func roundTimesWorkspace(w storage.Workspace) storage.Workspace {
 }
 
 // DeleteWorkspace removes the workspace; foreign keys cascade to
-// everything in it. Admin tokens name their workspaces in a JSON list,
-// which no foreign key reaches, so the same transaction takes the
-// workspace out of them (docs/security.md O2, O5).
+// everything in it. Admin tokens and console users name their workspaces
+// in a JSON list, which no foreign key reaches, so the same transaction
+// takes the workspace out of them (docs/security.md O2, O5).
 func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 	if !findable(id) {
 		return storage.ErrNotFound
@@ -114,6 +115,9 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 			return err
 		}
 		if err := s.dropWorkspaceFromAdminTokens(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := s.dropWorkspaceFromAdminUsers(ctx, tx, id, time.Now()); err != nil {
 			return err
 		}
 		return s.recordChange(ctx, tx, id, storage.ChangeWorkspace, "")
