@@ -52,7 +52,8 @@ type embeddedInner struct {
 type EmbeddedPtr struct {
 	Colour string `json:"colour"`
 	Skip   string `json:"-"`
-	Dash   string `json:"-,"`
+	//lint:ignore SA5008 the name "-" on purpose: member resolution must match encoding/json's for it
+	Dash string `json:"-,"`
 }
 
 // TestDecodeMemberNames covers docs/security.md M5: decodeJSON refuses
@@ -175,7 +176,8 @@ func TestMemberFieldsMatchEncodingJSON(t *testing.T) {
 		D string `json:"d,omitempty"`
 		E string `json:",omitempty"`
 		F string `json:"f,string"`
-		G string `json:"bad\"tag"` // an invalid tag name: the Go name
+		//lint:ignore SA5008 an invalid tag name on purpose: encoding/json then uses the Go name
+		G string `json:"bad\"tag"`
 		h string
 	}
 	types := []reflect.Type{

@@ -90,20 +90,7 @@ func (s *Store) dropWorkspaceFromAdminTokens(ctx context.Context, tx conn, ws st
 // workspace. They are few (one per deployment pipeline or operator), so
 // matching the list in Go is cheaper than a JSON query per dialect.
 func scopedAdminTokens(ctx context.Context, tx conn, lock string) ([]storage.AdminToken, error) {
-	rows, err := tx.query(ctx, `SELECT `+adminTokenColumns+` FROM admin_tokens WHERE workspaces <> '[]' ORDER BY id`+lock)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.AdminToken
-	for rows.Next() {
-		t, err := scanAdminToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return connItems(ctx, tx, `SELECT `+adminTokenColumns+` FROM admin_tokens WHERE workspaces <> '[]' ORDER BY id`+lock, nil, scanAdminToken)
 }
 
 func scanAdminToken(row interface{ Scan(...any) error }) (storage.AdminToken, error) {

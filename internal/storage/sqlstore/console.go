@@ -305,18 +305,5 @@ func (s *Store) dropWorkspaceFromAdminUsers(ctx context.Context, tx conn, ws str
 // scopedAdminUsers reads, and with lock locks, the console users that name
 // any workspace (few: the people of a deployment).
 func scopedAdminUsers(ctx context.Context, tx conn, lock string) ([]storage.AdminUser, error) {
-	rows, err := tx.query(ctx, `SELECT `+adminUserColumns+` FROM admin_users WHERE workspaces <> '[]' ORDER BY id`+lock)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.AdminUser
-	for rows.Next() {
-		u, err := scanAdminUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return connItems(ctx, tx, `SELECT `+adminUserColumns+` FROM admin_users WHERE workspaces <> '[]' ORDER BY id`+lock, nil, scanAdminUser)
 }

@@ -207,21 +207,27 @@ func searchPage[T any](ctx context.Context, s *Store, t listTable, opts storage.
 // queryItems runs q and scans every row.
 func queryItems[T any](ctx context.Context, s *Store, op, q string, args []any,
 	scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
-	rows, err := s.reader().query(ctx, q, args...)
+	items, err := connItems(ctx, s.reader(), q, args, scan)
+	return items, mapError(op, err)
+}
+
+// connItems runs q on c (the pool or a transaction) and scans every row.
+// The rows are closed when it returns, so a transaction may run its next
+// statement on the items.
+func connItems[T any](ctx context.Context, c conn, q string, args []any,
+	scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	rows, err := c.query(ctx, q, args...)
 	if err != nil {
-		return nil, mapError(op, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var items []T
 	for rows.Next() {
 		item, err := scan(rows)
 		if err != nil {
-			return nil, mapError(op, err)
+			return nil, err
 		}
 		items = append(items, item)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, mapError(op, err)
-	}
-	return items, nil
+	return items, rows.Err()
 }
