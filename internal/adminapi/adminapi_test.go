@@ -355,14 +355,16 @@ func TestPageTokens(t *testing.T) {
 	flipped := []byte(tok)
 	flipped[len(flipped)/2] ^= 1
 	for name, bad := range map[string]string{
-		"tampered":  string(flipped),
-		"forged":    "YzI",
-		"sqli":      url.QueryEscape("' OR 1=1 --"),
-		"too long":  strings.Repeat("A", 5000),
-		"padding":   tok + "==",
-		"other q":   tok + "&q=c",
-		"other ws":  "",
-		"bad limit": "",
+		"tampered":   string(flipped),
+		"forged":     "YzI",
+		"sqli":       url.QueryEscape("' OR 1=1 --"),
+		"too long":   strings.Repeat("A", 5000),
+		"padding":    tok + "==",
+		"other q":    tok + "&q=c",
+		"other ws":   "",
+		"bad limit":  "",
+		"two limits": "",
+		"two tokens": tok + "&page_token=" + tok,
 	} {
 		path := ws + "/clients?page_token=" + bad
 		switch name {
@@ -371,6 +373,8 @@ func TestPageTokens(t *testing.T) {
 			path = "/admin/v1/workspaces/b/clients?page_token=" + tok
 		case "bad limit":
 			path = ws + "/clients?limit=100000"
+		case "two limits": // which one would apply is not for the server to guess
+			path = ws + "/clients?limit=2&limit=3"
 		}
 		if r := a.do("GET", path, nil); r.status != 400 {
 			t.Errorf("%s: want 400, got %d %s", name, r.status, r.raw)

@@ -83,10 +83,8 @@ func (h *Handler) serveAudit(w http.ResponseWriter, r *http.Request, list string
 // encoded (the associated data of the page token). Every bad value is a
 // 400 invalid_request naming the parameter.
 func parseAuditQuery(q url.Values, f storage.AuditFilter) (storage.AuditFilter, string, error) {
-	for _, name := range auditParams {
-		if len(q[name]) > 1 {
-			return f, "", badRequest(name + ": given more than once")
-		}
+	if err := singleParams(q, auditParams...); err != nil {
+		return f, "", err
 	}
 	var err error
 	if f.Since, err = auditTime(q, "since"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/latchkey/latchkey/adminclient"
@@ -20,6 +21,9 @@ const maxPageTokenLength = 1024
 func (h *Handler) listParams(r *http.Request, list string) (storage.ListOptions, error) {
 	q := r.URL.Query()
 	opts := storage.ListOptions{Query: q.Get("q")}
+	if err := singleParams(q, "q", "limit", "page_token"); err != nil {
+		return opts, err
+	}
 	if len(opts.Query) > 200 {
 		return opts, badRequest("q: must be at most 200 characters")
 	}
@@ -38,6 +42,18 @@ func (h *Handler) listParams(r *http.Request, list string) (storage.ListOptions,
 		opts.After = after
 	}
 	return opts, nil
+}
+
+// singleParams refuses a query parameter of names given more than once:
+// which of two values would apply is not for the server to guess (the
+// audit listing and the lists answer alike).
+func singleParams(q url.Values, names ...string) error {
+	for _, name := range names {
+		if len(q[name]) > 1 {
+			return badRequest(name + ": given more than once")
+		}
+	}
+	return nil
 }
 
 func cursorAAD(list, query string) []byte {
