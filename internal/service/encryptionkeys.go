@@ -103,5 +103,5 @@ func (s *Service) RemoveEncryptionKey(ctx context.Context, wsID, kid string) err
 		s.audit(ctx, wsID, AuditEncryptionKeyRemove, TargetEncryptionKey, kid, map[string]any{"alg": k.Alg})
 		return nil
 	}
-	return notFound("encryption key %q not found", kid)
+	return notFound("encryption key %s not found", quoteID(kid))
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/internal/storage"
 )
@@ -57,6 +59,17 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind, e.Cause}
 }
 
+// quoteID quotes an identifier taken from a request for a message a
+// person reads: printable text as it is, in quotes; anything else (bytes
+// that are not UTF-8, control characters, an over-long value) is not
+// echoed, so a message never shows Go's escape syntax or a wall of input.
+func quoteID(id string) string {
+	if id == "" || len(id) > 200 || !utf8.ValidString(id) || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return "(an identifier that is not printable text)"
+	}
+	return `"` + id + `"`
+}
+
 func notFound(format string, args ...any) error {
 	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
 }
@@ -73,9 +86,9 @@ func mapStore(err error, what, id string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, storage.ErrNotFound):
-		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("%s %q not found", what, id), Cause: err}
+		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("%s %s not found", what, quoteID(id)), Cause: err}
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return &Error{Kind: ErrConflict, Message: fmt.Sprintf("%s %q conflicts with an existing one", what, id), Cause: err}
+		return &Error{Kind: ErrConflict, Message: fmt.Sprintf("%s %s conflicts with an existing one", what, quoteID(id)), Cause: err}
 	case errors.Is(err, storage.ErrInvalidText):
 		// The storage text guard's backstop (docs/security.md R4): input
 		// that validation let through and no backend could store.

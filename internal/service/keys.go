@@ -97,5 +97,5 @@ func (s *Service) RemoveKey(ctx context.Context, wsID, kid string) error {
 		s.audit(ctx, wsID, AuditKeyRemove, TargetKey, kid, map[string]any{"state": k.State})
 		return nil
 	}
-	return notFound("key %q not found", kid)
+	return notFound("key %s not found", quoteID(kid))
 }

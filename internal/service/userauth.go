@@ -177,5 +177,5 @@ func (s *Service) deleteUserSession(ctx context.Context, wsID, userID, sessionID
 			return mapStore(s.Store.DeleteBrowserSession(ctx, wsID, sessionID), "session", sessionID)
 		}
 	}
-	return notFound("session %q not found", sessionID)
+	return notFound("session %s not found", quoteID(sessionID))
 }
