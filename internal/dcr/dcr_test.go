@@ -78,6 +78,16 @@ func (v *env) call(method, path, token string, body any) (int, map[string]any, h
 	return res.StatusCode, out, res.Header
 }
 
+// refused sends body and wants 400 invalid_client_metadata with exactly
+// desc as error_description (RFC 7591 §3.2.2).
+func (v *env) refused(t *testing.T, method, path, token string, body any, desc string) {
+	t.Helper()
+	status, got, _ := v.call(method, path, token, body)
+	if status != 400 || got["error"] != "invalid_client_metadata" || got["error_description"] != desc {
+		t.Fatalf("%s %s: got %d %v\nwant 400 invalid_client_metadata %q", method, path, status, got, desc)
+	}
+}
+
 const reg = "/w/default/oauth2/register"
 
 // rotated returns the registration access token of a client information

@@ -82,18 +82,10 @@ func TestMTLSRefusedWithoutMutualTLS(t *testing.T) {
 	id, rat := ok["client_id"].(string), ok["registration_access_token"].(string)
 	for _, tc := range cases {
 		tc.md["grant_types"], tc.md["scope"] = []string{"client_credentials"}, "read"
-		t.Run("register "+tc.name, func(t *testing.T) {
-			status, body, _ := v.call("POST", reg, tok, tc.md)
-			if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != tc.desc {
-				t.Fatalf("got %d %v, want 400 invalid_client_metadata %q", status, body, tc.desc)
-			}
-		})
+		t.Run("register "+tc.name, func(t *testing.T) { v.refused(t, "POST", reg, tok, tc.md, tc.desc) })
 		t.Run("update "+tc.name, func(t *testing.T) {
 			tc.md["client_id"] = id
-			status, body, _ := v.call("PUT", reg+"/"+id, rat, tc.md)
-			if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != tc.desc {
-				t.Fatalf("got %d %v, want 400 invalid_client_metadata %q", status, body, tc.desc)
-			}
+			v.refused(t, "PUT", reg+"/"+id, rat, tc.md, tc.desc)
 		})
 	}
 	// The refused updates left the client and its token as they were.

@@ -187,22 +187,14 @@ func TestOpenIDConnectMetadataErrors(t *testing.T) {
 		if tc.md["redirect_uris"] == nil {
 			tc.md["redirect_uris"] = []string{cb}
 		}
-		t.Run("register "+tc.name, func(t *testing.T) {
-			status, body, _ := v.call("POST", reg, tok, tc.md)
-			if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != tc.desc {
-				t.Fatalf("got %d %v\nwant 400 invalid_client_metadata %q", status, body, tc.desc)
-			}
-		})
+		t.Run("register "+tc.name, func(t *testing.T) { v.refused(t, "POST", reg, tok, tc.md, tc.desc) })
 		t.Run("update "+tc.name, func(t *testing.T) {
 			tc.md["client_id"] = id
 			want := tc.desc
 			if d, ok := updateDesc[tc.name]; ok {
 				want = d
 			}
-			status, body, _ := v.call("PUT", reg+"/"+id, rat, tc.md)
-			if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != want {
-				t.Fatalf("got %d %v\nwant 400 invalid_client_metadata %q", status, body, want)
-			}
+			v.refused(t, "PUT", reg+"/"+id, rat, tc.md, want)
 		})
 	}
 	if n := fetches.Load(); n != 4 {
@@ -220,12 +212,8 @@ func TestOpenIDConnectMetadataErrors(t *testing.T) {
 // Registration §5).
 func TestSectorNeedsFetcher(t *testing.T) {
 	v := setup(t)
-	status, body, _ := v.call("POST", reg, v.iat(1), map[string]any{"redirect_uris": []string{"https://app.example/cb"},
-		"sector_identifier_uri": sectorDoc})
-	const want = "sector_identifier_uri: cannot be checked: the server has no fetcher configured"
-	if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != want {
-		t.Fatalf("got %d %v, want 400 invalid_client_metadata %q", status, body, want)
-	}
+	v.refused(t, "POST", reg, v.iat(1), map[string]any{"redirect_uris": []string{"https://app.example/cb"},
+		"sector_identifier_uri": sectorDoc}, "sector_identifier_uri: cannot be checked: the server has no fetcher configured")
 }
 
 // TestPostLogoutRedirectURIsFollowPolicy: docs/security.md R2 — an
@@ -237,21 +225,15 @@ func TestPostLogoutRedirectURIsFollowPolicy(t *testing.T) {
 	const want = "post_logout_redirect_uris[1]: is not allowed by the initial access token (allowed: https://app.example/)"
 	md := map[string]any{"redirect_uris": []string{"https://app.example/cb"},
 		"post_logout_redirect_uris": []string{"https://app.example/bye", "https://evil.example/bye"}}
-	status, body, _ := v.call("POST", reg, tok, md)
-	if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != want {
-		t.Fatalf("register: %d %v, want 400 invalid_client_metadata %q", status, body, want)
-	}
+	v.refused(t, "POST", reg, tok, md, want)
 	md["post_logout_redirect_uris"] = []string{"https://app.example/bye"}
-	status, body, _ = v.call("POST", reg, tok, md)
+	status, body, _ := v.call("POST", reg, tok, md)
 	if status != 201 {
 		t.Fatalf("register inside the policy: %d %v", status, body)
 	}
 	id, rat := body["client_id"].(string), body["registration_access_token"].(string)
 	md["client_id"], md["post_logout_redirect_uris"] = id, []string{"https://app.example/bye", "https://evil.example/bye"}
-	status, body, _ = v.call("PUT", reg+"/"+id, rat, md)
-	if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != want {
-		t.Fatalf("update: %d %v, want 400 invalid_client_metadata %q", status, body, want)
-	}
+	v.refused(t, "PUT", reg+"/"+id, rat, md, want)
 }
 
 // TestHarmlessMetadataIgnored: RFC 7591 §2 — metadata whose absence

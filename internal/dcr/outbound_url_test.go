@@ -14,12 +14,9 @@ func TestRegisterJWKSURIErrorNamesSetting(t *testing.T) {
 		"http://keys.example.com/jwks": "jwks_uri: must be an https URL of a public host: URL must use https (http only when the server enables outbound.allow_http)",
 	} {
 		t.Run(uri, func(t *testing.T) {
-			status, body, _ := v.call("POST", reg, tok, map[string]any{
+			v.refused(t, "POST", reg, tok, map[string]any{
 				"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": uri,
-			})
-			if status != 400 || body["error"] != "invalid_client_metadata" || body["error_description"] != want {
-				t.Fatalf("got %d %v\nwant 400 invalid_client_metadata %q", status, body, want)
-			}
+			}, want)
 		})
 	}
 }
