@@ -376,8 +376,8 @@ func TestPageTokens(t *testing.T) {
 		case "two limits": // which one would apply is not for the server to guess
 			path = ws + "/clients?limit=2&limit=3"
 		}
-		if r := a.do("GET", path, nil); r.status != 400 {
-			t.Errorf("%s: want 400, got %d %s", name, r.status, r.raw)
+		if r := a.do("GET", path, nil); r.status != 400 || r.body["error"] != "invalid_request" {
+			t.Errorf("%s: want 400 invalid_request, got %d %s", name, r.status, r.raw)
 		}
 	}
 	r = a.want(a.do("GET", ws+"/clients?q=c2", nil), 200)
