@@ -3,7 +3,6 @@ package authorize
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -91,7 +90,7 @@ func decodeRequestObject(raw string) (*jwtx.Token, error) {
 	tok, err := jwtx.Parse(raw, oauth2.RequestObjectSigningAlgs, maxRequestObjectSize)
 	if err != nil {
 		if errors.Is(err, jwtx.ErrAlgorithm) {
-			return nil, oauth2.Wrap(ErrInvalidRequestObject, refusedAlgProblem(raw, err), err)
+			return nil, oauth2.Wrap(ErrInvalidRequestObject, refusedAlgProblem(err), err)
 		}
 		return nil, oauth2.Wrap(ErrInvalidRequestObject, "the request object is invalid: "+jwtx.Describe(err), err)
 	}
@@ -108,32 +107,15 @@ var hmacAlgs = []string{"HS256", "HS384", "HS512"}
 // asymmetric oauth2.RequestObjectSigningAlgs are accepted (discovery's
 // request_object_signing_alg_values_supported): an HMAC with the client
 // secret, which RFC 9101 §4 would allow, is refused on purpose.
-func refusedAlgProblem(raw string, err error) string {
+func refusedAlgProblem(err error) string {
 	accepted := "; request objects must be signed with one of " + strings.Join(oauth2.RequestObjectSigningAlgs, ", ")
-	switch alg := headerAlg(raw); {
+	switch alg := jwtx.RefusedAlg(err); {
 	case strings.EqualFold(alg, "none"):
 		return "the request object is unsigned (alg none), and unsigned request objects are refused" + accepted
 	case slices.Contains(hmacAlgs, alg):
 		return "the request object is signed with " + alg + ", a symmetric algorithm: symmetric (client secret) algorithms are not accepted for request objects" + accepted
 	}
 	return "the request object's signing algorithm is not accepted (" + jwtx.Describe(err) + ")" + accepted
-}
-
-// headerAlg is the alg member of a compact JWS header, "" when it cannot
-// be read. It only names the alg in an error description: jwtx.Parse has
-// already read the header strictly and refused the token.
-func headerAlg(raw string) string {
-	head, _, _ := strings.Cut(raw, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		return ""
-	}
-	var h map[string]json.RawMessage
-	var alg string
-	if json.Unmarshal(b, &h) != nil || json.Unmarshal(h["alg"], &alg) != nil {
-		return ""
-	}
-	return alg
 }
 
 // requestObjectParams turns the claims of a request object into

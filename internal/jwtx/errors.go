@@ -20,6 +20,19 @@ type Error struct {
 	kind   error  // the sentinel it matches with errors.Is; nil for a sentinel
 	public string // fixed sentence for error_description
 	detail string // for the log only
+	alg    string // the refused header alg of an ErrAlgorithm from Parse
+}
+
+// RefusedAlg returns the header alg that Parse refused (ErrAlgorithm), ""
+// for any other error. It is token content: a caller compares it with
+// the algorithms it knows and names only those (Describe names a refused
+// alg only when it is a registered one).
+func RefusedAlg(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.alg
+	}
+	return ""
 }
 
 // Error returns the public description followed by the detail, for logs.
@@ -90,7 +103,12 @@ var registeredAlgs = []string{
 // algNotAllowed is the refusal of an alg that Parse's allowlist lacks.
 func algNotAllowed(alg string) error {
 	if !slices.Contains(registeredAlgs, alg) {
-		return fail(ErrAlgorithm, "algorithm is not one this server accepts", "alg %s", quote(alg))
+		return refusedAlg(alg, "algorithm is not one this server accepts")
 	}
-	return fail(ErrAlgorithm, "algorithm '"+alg+"' is not allowed", "alg %s", quote(alg))
+	return refusedAlg(alg, "algorithm '"+alg+"' is not allowed")
+}
+
+// refusedAlg is the ErrAlgorithm of a header alg Parse refuses.
+func refusedAlg(alg, public string) error {
+	return &Error{kind: ErrAlgorithm, public: public, detail: "alg " + quote(alg), alg: alg}
 }

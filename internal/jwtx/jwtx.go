@@ -188,7 +188,7 @@ func parseHeader(h map[string]json.RawMessage, allowedAlgs []string) (Header, er
 // it on the list (RFC 8725 §3.1, A1).
 func checkAlg(alg string, allowed []string) error {
 	if strings.EqualFold(alg, "none") {
-		return fail(ErrAlgorithm, "algorithm 'none' is not allowed: the token must be signed", "alg %s", quote(alg))
+		return refusedAlg(alg, "algorithm 'none' is not allowed: the token must be signed")
 	}
 	if !slices.Contains(allowed, alg) {
 		return algNotAllowed(alg)
